@@ -1,0 +1,197 @@
+"""Every error privllm raises, in one tree.
+
+    PrivllmError
+    ├── ConfigError                 a config file, env var or argument is invalid
+    ├── PolicyViolation             a rule refused the call before any byte was sent
+    │   ├── RedactionBlocked        a finding whose action is ``block``
+    │   └── EgressBlocked           the HTTP transport guard refused a request
+    ├── RedactionError              a detector failed; the call is refused (fail closed)
+    ├── ProviderError               the provider answered with an error, or not at all
+    │   ├── BadRequestError         400, 422
+    │   ├── AuthenticationError     401
+    │   ├── PermissionDeniedError   403
+    │   ├── NotFoundError           404
+    │   ├── RateLimitError          429 (``retry_after`` in seconds when the provider said)
+    │   ├── ServerError             >= 500
+    │   ├── ContentFilteredError    the provider's safety system withheld the answer
+    │   ├── ProviderTimeoutError    no answer in time
+    │   └── ProviderConnectionError connection refused, reset or dropped mid-stream
+    └── AuditError                  the audit log could not be written or read
+        ├── WrongKeyError           this key does not open the log
+        └── TamperedLogError        the hash chain does not verify
+
+Messages never carry an API key, a log key or a restored (real) value: provider error text
+stays in the placeholder form the provider saw.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuditError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigError",
+    "ContentFilteredError",
+    "EgressBlocked",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PolicyViolation",
+    "PrivllmError",
+    "ProviderConnectionError",
+    "ProviderError",
+    "ProviderTimeoutError",
+    "RateLimitError",
+    "RedactionBlocked",
+    "RedactionError",
+    "ServerError",
+    "TamperedLogError",
+    "WrongKeyError",
+    "error_for_status",
+]
+
+
+class PrivllmError(Exception):
+    """Base class of every error privllm raises."""
+
+
+class ConfigError(PrivllmError):
+    """Invalid configuration. ``source`` names the file or env var, ``field`` the dotted path."""
+
+    def __init__(self, message: str, *, source: str | None = None, field: str | None = None):
+        self.source = source
+        self.field = field
+        super().__init__(message)
+
+
+class PolicyViolation(PrivllmError):
+    """A policy rule refused the call. Raised before any byte leaves the process."""
+
+    def __init__(self, message: str, *, rule: str, host: str | None = None):
+        self.rule = rule
+        self.host = host
+        super().__init__(message)
+
+
+class RedactionBlocked(PolicyViolation):
+    """A detected value whose configured action is ``block``. Names type and position only."""
+
+
+class EgressBlocked(PolicyViolation):
+    """The HTTP transport guard refused a request (wrong host, scheme, body content...)."""
+
+
+class RedactionError(PrivllmError):
+    """A detector raised or timed out. The call is refused rather than sent unredacted."""
+
+
+class ProviderError(PrivllmError):
+    """The provider returned an error or could not be reached.
+
+    ``message`` is the provider's own text (in placeholder form, never with restored values
+    or keys); ``status_code`` and ``request_id`` are kept when the provider sent them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status_code: int | None = None,
+        request_id: str | None = None,
+    ):
+        self.message = message
+        self.provider = provider
+        self.status_code = status_code
+        self.request_id = request_id
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        parts = [self.provider]
+        if self.status_code is not None:
+            parts.append(str(self.status_code))
+        if self.request_id:
+            parts.append(f"request {self.request_id}")
+        return f"{self.message} ({', '.join(parts)})"
+
+
+class BadRequestError(ProviderError):
+    """The provider rejected the request as malformed (400, 422)."""
+
+
+class AuthenticationError(ProviderError):
+    """The credentials were refused (401)."""
+
+
+class PermissionDeniedError(ProviderError):
+    """The credentials lack access to this model or resource (403)."""
+
+
+class NotFoundError(ProviderError):
+    """Unknown model, deployment or path (404)."""
+
+
+class RateLimitError(ProviderError):
+    """Too many requests or quota exhausted (429)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status_code: int | None = 429,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ):
+        super().__init__(
+            message, provider=provider, status_code=status_code, request_id=request_id
+        )
+        self.retry_after = retry_after
+
+
+class ServerError(ProviderError):
+    """The provider failed (>= 500)."""
+
+
+class ContentFilteredError(ProviderError):
+    """The provider's safety system blocked the prompt or withheld the answer."""
+
+
+class ProviderTimeoutError(ProviderError):
+    """The provider did not answer in time."""
+
+
+class ProviderConnectionError(ProviderError):
+    """The connection failed or dropped, including mid-stream."""
+
+
+class AuditError(PrivllmError):
+    """The audit log could not be written, opened or read."""
+
+
+class WrongKeyError(AuditError):
+    """The key given does not open the audit log (or a sealed file)."""
+
+
+class TamperedLogError(AuditError):
+    """Verification failed: a record was modified, removed, reordered or inserted."""
+
+    def __init__(self, message: str, *, record: int | str | None = None):
+        self.record = record
+        super().__init__(message)
+
+
+_STATUS: dict[int, type[ProviderError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    422: BadRequestError,
+    429: RateLimitError,
+}
+
+
+def error_for_status(status: int) -> type[ProviderError]:
+    """The privllm error class for an HTTP status code."""
+    if status >= 500:
+        return ServerError
+    return _STATUS.get(status, ProviderError)
