@@ -57,7 +57,9 @@ class PrivllmError(Exception):
 class ConfigError(PrivllmError):
     """Invalid configuration. ``source`` names the file or env var, ``field`` the dotted path."""
 
-    def __init__(self, message: str, *, source: str | None = None, field: str | None = None):
+    def __init__(
+        self, message: str, *, source: str | None = None, field: str | None = None
+    ) -> None:
         self.source = source
         self.field = field
         super().__init__(message)
@@ -66,7 +68,7 @@ class ConfigError(PrivllmError):
 class PolicyViolation(PrivllmError):
     """A policy rule refused the call. Raised before any byte leaves the process."""
 
-    def __init__(self, message: str, *, rule: str, host: str | None = None):
+    def __init__(self, message: str, *, rule: str, host: str | None = None) -> None:
         self.rule = rule
         self.host = host
         super().__init__(message)
@@ -98,7 +100,7 @@ class ProviderError(PrivllmError):
         provider: str,
         status_code: int | None = None,
         request_id: str | None = None,
-    ):
+    ) -> None:
         self.message = message
         self.provider = provider
         self.status_code = status_code
@@ -141,10 +143,8 @@ class RateLimitError(ProviderError):
         status_code: int | None = 429,
         request_id: str | None = None,
         retry_after: float | None = None,
-    ):
-        super().__init__(
-            message, provider=provider, status_code=status_code, request_id=request_id
-        )
+    ) -> None:
+        super().__init__(message, provider=provider, status_code=status_code, request_id=request_id)
         self.retry_after = retry_after
 
 
@@ -175,7 +175,7 @@ class WrongKeyError(AuditError):
 class TamperedLogError(AuditError):
     """Verification failed: a record was modified, removed, reordered or inserted."""
 
-    def __init__(self, message: str, *, record: int | str | None = None):
+    def __init__(self, message: str, *, record: int | str | None = None) -> None:
         self.record = record
         super().__init__(message)
 

@@ -1,0 +1,32 @@
+"""Local wire servers and helpers for testing apps built on privllm, offline.
+
+Each server is a real HTTP server on 127.0.0.1 (ephemeral port, threaded) that speaks one
+provider's wire protocol, plays scripted :class:`Reply` objects and records every request,
+so a test can assert on the exact bytes a provider would have received.
+
+>>> from privllm import Client
+>>> from privllm.testing import OpenAIServer, Reply
+>>> with OpenAIServer() as server:
+...     server.reply(Reply.text("Bonjour"))
+...     with Client(provider=server.provider_config()) as client:
+...         answer = client.chat("Say hello in French").text
+...     sent = server.last.json()["messages"][0]["content"]
+>>> answer, sent
+('Bonjour', 'Say hello in French')
+
+For pytest, add ``pytest_plugins = ["privllm.testing.pytest_plugin"]`` to ``conftest.py``
+and use the ``openai_server`` fixture.
+"""
+
+from .openai import OpenAIServer
+from .replies import Reply, ScriptedToolCall, fake_embedding
+from .server import RecordedRequest, WireServer
+
+__all__ = [
+    "OpenAIServer",
+    "RecordedRequest",
+    "Reply",
+    "ScriptedToolCall",
+    "WireServer",
+    "fake_embedding",
+]

@@ -1,0 +1,285 @@
+"""Configuration: one ``Config`` built from explicit, ordered sources.
+
+Later sources override earlier ones: defaults < ``privllm.toml`` (path given, or
+``PRIVLLM_CONFIG``) < ``PRIVLLM_*`` environment variables (``__`` separates levels, e.g.
+``PRIVLLM_PROVIDER__MODEL``) < keyword arguments. No ``.env`` file is ever read.
+
+>>> cfg = load_config(env={}, provider={"name": "openai", "model": "gpt-4o-mini"})
+>>> cfg.provider.model
+'gpt-4o-mini'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+__all__ = [
+    "AuditConfig",
+    "AzureSettings",
+    "Config",
+    "GoogleSettings",
+    "LoadedConfig",
+    "OpenAISettings",
+    "PolicyConfig",
+    "ProviderConfig",
+    "RedactionConfig",
+    "load_config",
+    "mask_secret",
+    "resolve_secret",
+]
+
+ENV_PREFIX = "PRIVLLM_"
+# Env vars with the prefix that are not config fields: the config path itself, and secrets
+# read directly by the component that needs them.
+_RESERVED_ENV = {"PRIVLLM_CONFIG", "PRIVLLM_AUDIT_KEY"}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class OpenAISettings(_Section):
+    """OpenAI, or any OpenAI-compatible server (vLLM, Ollama, llama.cpp) via ``base_url``."""
+
+    api_key: SecretStr | None = None
+    api_key_env: str | None = "OPENAI_API_KEY"
+    #: Unset means api.openai.com (or the ``data_residency`` host). Never read from the env.
+    base_url: str | None = None
+    data_residency: Literal["global", "us", "eu", "ae"] | None = None
+    organization: str | None = None
+    project: str | None = None
+
+
+class AzureSettings(_Section):
+    """Azure OpenAI. Residency is declared: the deployment type is not visible in the URL."""
+
+    endpoint: str | None = None
+    deployment: str | None = None
+    api_version: str | None = "2024-10-21"
+    #: Use the v1 API path (``/openai/v1/``) instead of deployment paths with api-version.
+    v1_api: bool = False
+    auth: Literal["api_key", "entra_id"] = "api_key"
+    api_key: SecretStr | None = None
+    api_key_env: str | None = "AZURE_OPENAI_API_KEY"
+    token_scope: str = "https://cognitiveservices.azure.com/.default"  # noqa: S105 - a URL
+    region: str | None = None
+    data_zone: str | None = None
+
+
+class GoogleSettings(_Section):
+    """Google: Vertex AI (ADC or passed credentials) or the Gemini Developer API (API key)."""
+
+    mode: Literal["vertex", "gemini_api"] = "vertex"
+    project: str | None = None
+    location: str = "global"
+    api_key: SecretStr | None = None
+    api_key_env: str | None = "GEMINI_API_KEY"
+    #: Gemini API only. Free-tier content may be used by Google to improve its products.
+    tier: Literal["free", "paid"] = "free"
+    #: Override the host (tests, private service connect). Unset means Google's public host.
+    base_url: str | None = None
+
+
+class ProviderConfig(_Section):
+    """Which backend, and the settings of each. Swap provider by changing ``name`` only."""
+
+    name: str = "openai"
+    model: str | None = None
+    embedding_model: str | None = None
+    timeout: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=2, ge=0)
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)
+    azure: AzureSettings = Field(default_factory=AzureSettings)
+    google: GoogleSettings = Field(default_factory=GoogleSettings)
+
+
+class PolicyConfig(_Section):
+    """Routing policy. Filled in by the policy feature."""
+
+
+class RedactionConfig(_Section):
+    """Redaction settings. Filled in by the redaction feature."""
+
+
+class AuditConfig(_Section):
+    """Audit log settings. Filled in by the audit feature."""
+
+
+class Config(_Section):
+    """The whole configuration. Build it in code, or with :func:`load_config`."""
+
+    provider: ProviderConfig = Field(default_factory=ProviderConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    redaction: RedactionConfig = Field(default_factory=RedactionConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
+    #: Extra middleware by import path (``"myapp.mw:Tagger"``), run after the built-in ones.
+    middleware: list[str] = Field(default_factory=list)
+
+
+class LoadedConfig(Config):
+    """A ``Config`` that remembers where each value came from (for ``privllm config show``)."""
+
+    sources: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> LoadedConfig:
+    """Build the effective config from file, environment and keyword overrides.
+
+    ``env`` defaults to ``os.environ``; pass ``{}`` to ignore the environment.
+    Raises :class:`ConfigError` naming the source, the field path and the reason.
+    """
+    environ = os.environ if env is None else env
+    layers: list[tuple[str, dict[str, Any]]] = []
+    file_path = path if path is not None else environ.get("PRIVLLM_CONFIG")
+    if file_path:
+        layers.append((str(file_path), _read_toml(Path(file_path))))
+    env_layer, env_names = _env_layer(environ)
+    if env_layer:
+        layers.append(("env", env_layer))
+    if overrides:
+        layers.append(("argument", overrides))
+
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for label, data in layers:
+        _deep_merge(merged, data)
+        for leaf in _leaves(data):
+            sources[leaf] = f"env {env_names[leaf]}" if label == "env" else label
+    try:
+        config = LoadedConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise _config_error(exc, sources) from None
+    config.sources = sources
+    return config
+
+
+def resolve_secret(
+    value: SecretStr | None, env_name: str | None, env: Mapping[str, str]
+) -> str | None:
+    """The secret given directly, else the one in env var ``env_name``, else ``None``."""
+    if value is not None:
+        return value.get_secret_value()
+    if env_name:
+        return env.get(env_name) or None
+    return None
+
+
+def mask_secret(secret: str | None) -> str:
+    """``'sk-…abcd'``: enough to tell keys apart, never enough to use one."""
+    if not secret:
+        return "(unset)"
+    if len(secret) < 12:
+        return "…"
+    return f"{secret[:3]}…{secret[-4:]}"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data: dict[str, Any] = tomllib.load(fh)
+            return data
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found", source=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}", source=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}", source=str(path)) from None
+
+
+def _env_layer(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    layer: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name in _RESERVED_ENV:
+            continue
+        keys = [k.lower() for k in name[len(ENV_PREFIX) :].split("__") if k]
+        if not keys:
+            continue
+        node = layer
+        for key in keys[:-1]:
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                raise ConfigError(
+                    f"env {name}: conflicts with another PRIVLLM_ variable", source=name
+                )
+            node = child
+        node[keys[-1]] = _env_value(raw)
+        names[".".join(keys)] = name
+    return layer, names
+
+
+def _env_value(raw: str) -> Any:
+    # Lists and tables come as JSON; scalars stay strings and pydantic coerces them.
+    stripped = raw.strip()
+    if stripped[:1] in ("[", "{"):
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _deep_merge(into: dict[str, Any], new: Mapping[str, Any]) -> None:
+    for key, value in new.items():
+        if isinstance(value, BaseModel):
+            value = value.model_dump(exclude_unset=True)
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _deep_merge(into[key], value)
+        elif isinstance(value, Mapping):
+            into[key] = {}
+            _deep_merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def _leaves(data: Mapping[str, Any], prefix: str = "") -> list[str]:
+    out: list[str] = []
+    for key, value in data.items():
+        if isinstance(value, BaseModel):
+            value = value.model_dump(exclude_unset=True)
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.extend(_leaves(value, path + "."))
+        else:
+            out.append(path)
+    return out
+
+
+def _config_error(exc: ValidationError, sources: Mapping[str, str]) -> ConfigError:
+    problems = []
+    first_field = first_source = None
+    for err in exc.errors(include_input=False, include_url=False):
+        field = ".".join(str(p) for p in err["loc"])
+        source = sources.get(field) or _nearest_source(field, sources) or "default"
+        first_field = first_field or field
+        first_source = first_source or source
+        problems.append(f"{source}: {field}: {err['msg']}")
+    message = "invalid config: " + "; ".join(problems)
+    return ConfigError(message, source=first_source, field=first_field)
+
+
+def _nearest_source(field: str, sources: Mapping[str, str]) -> str | None:
+    # An unknown key below a section: attribute it to whatever set something under that key.
+    for leaf, source in sources.items():
+        if leaf.startswith(field + ".") or field.startswith(leaf + "."):
+            return source
+    return None

@@ -1,0 +1,186 @@
+"""The middleware contract and the chain runner. Sans-IO: nothing here sends or awaits.
+
+Requests pass the chain in order; responses and streamed chunks pass it in reverse (an
+onion). Because every hook is a plain function, the same middleware serves ``Client`` and
+``AsyncClient``.
+
+>>> class Shout(Middleware):
+...     def on_response(self, response, ctx):
+...         return response.model_copy(update={"text": response.text.upper()})
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigError
+from .types import (
+    ChatChunk,
+    ChatRequest,
+    ChatResponse,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    Endpoint,
+)
+
+__all__ = ["CallContext", "Chain", "Middleware", "load_middleware"]
+
+
+@dataclass(slots=True)
+class CallContext:
+    """Per-call state every hook sees.
+
+    ``state`` is a scratch space keyed by middleware (the redaction vault lives there);
+    ``decisions`` records policy decisions; ``timings`` holds monotonic timestamps.
+    """
+
+    endpoint: Endpoint
+    operation: str = "chat"  # "chat" | "stream" | "embed"
+    call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started: float = field(default_factory=time.monotonic)
+    state: dict[str, Any] = field(default_factory=dict)
+    decisions: list[Any] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    #: The request as it left the chain (what the provider was given), set by the runner.
+    sent: ChatRequest | EmbeddingRequest | None = None
+
+
+class Middleware:
+    """Base class with pass-through hooks; override the ones you need.
+
+    Hooks never do network IO and never await. ``on_request`` may raise
+    :class:`~privllm.errors.PolicyViolation` to refuse a call before anything is sent.
+    """
+
+    def on_request(self, request: ChatRequest, ctx: CallContext) -> ChatRequest:
+        return request
+
+    def on_response(self, response: ChatResponse, ctx: CallContext) -> ChatResponse:
+        return response
+
+    def on_chunk(self, chunk: ChatChunk, ctx: CallContext) -> Iterable[ChatChunk]:
+        return (chunk,)
+
+    def on_stream_end(self, ctx: CallContext) -> Iterable[ChatChunk]:
+        return ()
+
+    def on_embedding_request(self, request: EmbeddingRequest, ctx: CallContext) -> EmbeddingRequest:
+        return request
+
+    def on_embedding_response(
+        self, response: EmbeddingResponse, ctx: CallContext
+    ) -> EmbeddingResponse:
+        return response
+
+    def on_error(self, error: BaseException, ctx: CallContext) -> None:
+        return None
+
+
+def _overrides(mw: Middleware, hook: str) -> bool:
+    return getattr(type(mw), hook) is not getattr(Middleware, hook)
+
+
+class Chain:
+    """An ordered list of middleware, with the per-hook lists precomputed.
+
+    Only middleware that override a hook are run for it, so an empty or sparse chain costs
+    next to nothing per call.
+    """
+
+    __slots__ = ("_chunk", "_embreq", "_embresp", "_end", "_error", "_req", "_resp", "middleware")
+
+    def __init__(self, middleware: Sequence[Middleware] = ()) -> None:
+        self.middleware: tuple[Middleware, ...] = tuple(middleware)
+        fwd, rev = self.middleware, self.middleware[::-1]
+        self._req = [m for m in fwd if _overrides(m, "on_request")]
+        self._embreq = [m for m in fwd if _overrides(m, "on_embedding_request")]
+        self._resp = [m for m in rev if _overrides(m, "on_response")]
+        self._embresp = [m for m in rev if _overrides(m, "on_embedding_response")]
+        # Streams: every middleware that touches chunks or flushes at the end, outermost last.
+        self._chunk = [
+            m for m in rev if _overrides(m, "on_chunk") or _overrides(m, "on_stream_end")
+        ]
+        self._end = self._chunk
+        self._error = [m for m in rev if _overrides(m, "on_error")]
+
+    def __len__(self) -> int:
+        return len(self.middleware)
+
+    def request(self, request: ChatRequest, ctx: CallContext) -> ChatRequest:
+        for mw in self._req:
+            request = mw.on_request(request, ctx)
+        ctx.sent = request
+        return request
+
+    def response(self, response: ChatResponse, ctx: CallContext) -> ChatResponse:
+        for mw in self._resp:
+            response = mw.on_response(response, ctx)
+        return response
+
+    def embedding_request(self, request: EmbeddingRequest, ctx: CallContext) -> EmbeddingRequest:
+        for mw in self._embreq:
+            request = mw.on_embedding_request(request, ctx)
+        ctx.sent = request
+        return request
+
+    def embedding_response(
+        self, response: EmbeddingResponse, ctx: CallContext
+    ) -> EmbeddingResponse:
+        for mw in self._embresp:
+            response = mw.on_embedding_response(response, ctx)
+        return response
+
+    def chunk(self, chunk: ChatChunk, ctx: CallContext) -> Iterator[ChatChunk]:
+        """Pass one provider chunk outward; a middleware may hold it back or split it."""
+        if not self._chunk:
+            yield chunk
+            return
+        yield from self._through(self._chunk, (chunk,), ctx)
+
+    def stream_end(self, ctx: CallContext) -> Iterator[ChatChunk]:
+        """Flush: each middleware's held-back chunks still pass every middleware outside it."""
+        layers = self._chunk
+        for i, mw in enumerate(layers):
+            flushed = mw.on_stream_end(ctx)
+            yield from self._through(layers[i + 1 :], flushed, ctx)
+
+    @staticmethod
+    def _through(
+        layers: Sequence[Middleware], chunks: Iterable[ChatChunk], ctx: CallContext
+    ) -> Iterator[ChatChunk]:
+        current: Iterable[ChatChunk] = chunks
+        for mw in layers:
+            current = itertools.chain.from_iterable(mw.on_chunk(c, ctx) for c in current)
+        yield from current
+
+    def error(self, error: BaseException, ctx: CallContext) -> None:
+        """Tell every middleware about a failure (provider, policy or middleware error)."""
+        for mw in self._error:
+            mw.on_error(error, ctx)
+
+
+def load_middleware(path: str) -> Middleware:
+    """Instantiate a middleware named ``"package.module:ClassName"`` (no arguments)."""
+    module_name, sep, attr = path.partition(":")
+    if not sep or not module_name or not attr:
+        raise ConfigError(
+            f"middleware {path!r} must look like 'package.module:ClassName'", field="middleware"
+        )
+    try:
+        obj = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            f"middleware {path!r} cannot be imported: {exc}", field="middleware"
+        ) from exc
+    instance = obj() if isinstance(obj, type) else obj
+    if not isinstance(instance, Middleware):
+        raise ConfigError(
+            f"middleware {path!r} is not a privllm.pipeline.Middleware", field="middleware"
+        )
+    return instance

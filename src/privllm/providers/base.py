@@ -1,0 +1,168 @@
+"""The provider seam: the only place privllm does network IO.
+
+A provider maps neutral types to one backend's SDK. It has sync and async twins of each call
+and nothing else; policy, redaction and audit never see a provider SDK. Providers are
+registered by name and imported only when chosen, so ``import privllm`` loads no SDK.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import importlib
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from privllm.errors import ConfigError
+from privllm.types import (
+    ChatChunk,
+    ChatRequest,
+    ChatResponse,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    Endpoint,
+)
+
+if TYPE_CHECKING:
+    import httpx2
+
+    from privllm.config import ProviderConfig
+
+__all__ = [
+    "PROVIDERS",
+    "AsyncChunkStream",
+    "ChunkStream",
+    "Endpoint",
+    "Provider",
+    "TransportWrapper",
+    "build_provider",
+    "make_async_http_client",
+    "make_http_client",
+    "parse_retry_after",
+]
+
+#: name -> "module:Class"; modules are imported only when that provider is built.
+PROVIDERS: dict[str, str] = {
+    "openai": "privllm.providers.openai:OpenAIProvider",
+    "azure": "privllm.providers.azure:AzureProvider",
+    "google": "privllm.providers.google:GoogleProvider",
+}
+
+#: Wraps the real httpx2 transport (the egress guard is one). Sync and async variants.
+TransportWrapper = Callable[[Any], Any]
+
+
+class ChunkStream(Protocol):
+    """A provider's stream of neutral chunks; ``close()`` closes the HTTP response."""
+
+    def __iter__(self) -> Iterator[ChatChunk]: ...
+
+    def close(self) -> None: ...
+
+
+class AsyncChunkStream(Protocol):
+    def __aiter__(self) -> AsyncIterator[ChatChunk]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class Provider(Protocol):
+    """What every backend implements. ``endpoint`` is known without any IO."""
+
+    name: str
+    endpoint: Endpoint
+
+    def chat(self, request: ChatRequest) -> ChatResponse: ...
+
+    def stream(self, request: ChatRequest) -> ChunkStream: ...
+
+    def embed(self, request: EmbeddingRequest) -> EmbeddingResponse: ...
+
+    async def achat(self, request: ChatRequest) -> ChatResponse: ...
+
+    async def astream(self, request: ChatRequest) -> AsyncChunkStream: ...
+
+    async def aembed(self, request: EmbeddingRequest) -> EmbeddingResponse: ...
+
+    def close(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+def build_provider(
+    config: ProviderConfig,
+    *,
+    env: Mapping[str, str],
+    transport_wrapper: TransportWrapper | None = None,
+    **options: Any,
+) -> Provider:
+    """Import the provider named in config and build it (no network IO happens here)."""
+    target = PROVIDERS.get(config.name)
+    if target is None:
+        known = ", ".join(sorted(PROVIDERS))
+        raise ConfigError(
+            f"provider.name: unknown provider {config.name!r} (known: {known})",
+            field="provider.name",
+        )
+    module_name, _, class_name = target.partition(":")
+    module = importlib.import_module(module_name)
+    cls = getattr(module, class_name)
+    provider: Provider = cls(config, env=env, transport_wrapper=transport_wrapper, **options)
+    return provider
+
+
+def make_http_client(
+    timeout: float, transport_wrapper: TransportWrapper | None = None
+) -> httpx2.Client:
+    """The httpx2 client handed to every SDK: no env proxies or netrc, no redirects."""
+    import httpx2
+
+    transport: Any = httpx2.HTTPTransport(trust_env=False)
+    if transport_wrapper is not None:
+        transport = transport_wrapper(transport)
+    return httpx2.Client(
+        transport=transport,
+        trust_env=False,
+        follow_redirects=False,
+        timeout=httpx2.Timeout(timeout, connect=min(timeout, 10.0)),
+    )
+
+
+def make_async_http_client(
+    timeout: float, transport_wrapper: TransportWrapper | None = None
+) -> httpx2.AsyncClient:
+    import httpx2
+
+    transport: Any = httpx2.AsyncHTTPTransport(trust_env=False)
+    if transport_wrapper is not None:
+        transport = transport_wrapper(transport)
+    return httpx2.AsyncClient(
+        transport=transport,
+        trust_env=False,
+        follow_redirects=False,
+        timeout=httpx2.Timeout(timeout, connect=min(timeout, 10.0)),
+    )
+
+
+def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP date)."""
+    if not headers:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(float(ms) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
