@@ -57,7 +57,7 @@ class _Core:
     def __init__(
         self,
         config: Config | str | os.PathLike[str] | None,
-        middleware: Sequence[Middleware],
+        middleware: Sequence[Middleware | str],
         env: Mapping[str, str] | None,
         transport_wrapper: TransportWrapper | None,
         backend: Provider | None,
@@ -73,7 +73,7 @@ class _Core:
         self.provider: Provider = backend or build_provider(
             self.config.provider, env=environ, transport_wrapper=transport_wrapper
         )
-        chain = list(middleware)
+        chain = [load_middleware(m) if isinstance(m, str) else m for m in middleware]
         chain.extend(load_middleware(path) for path in self.config.middleware)
         chain.extend(_builtin_middleware(self.config))
         self.chain = Chain(chain)
@@ -241,7 +241,9 @@ class Client:
 
     ``Client()`` loads config from ``PRIVLLM_CONFIG`` and ``PRIVLLM_*`` env vars;
     ``Client("privllm.toml")`` from a file; ``Client(cfg)`` takes a ``Config``; keyword
-    arguments override (``Client(provider={"model": "gpt-4o-mini"})``). ``backend`` takes a
+    arguments override (``Client(provider={"model": "gpt-4o-mini"})``). ``middleware`` takes
+    instances or import paths (``"myapp.mw:Tagger"``), run before those named in config and
+    before privllm's own (redaction, policy, audit). ``backend`` takes a
     ready-made provider object instead of building one from config; ``transport_wrapper``
     wraps the httpx2 transport every SDK request goes through.
     """
@@ -250,7 +252,7 @@ class Client:
         self,
         config: Config | str | os.PathLike[str] | None = None,
         *,
-        middleware: Sequence[Middleware] = (),
+        middleware: Sequence[Middleware | str] = (),
         env: Mapping[str, str] | None = None,
         transport_wrapper: TransportWrapper | None = None,
         backend: Provider | None = None,
@@ -362,7 +364,7 @@ class AsyncClient:
         self,
         config: Config | str | os.PathLike[str] | None = None,
         *,
-        middleware: Sequence[Middleware] = (),
+        middleware: Sequence[Middleware | str] = (),
         env: Mapping[str, str] | None = None,
         transport_wrapper: TransportWrapper | None = None,
         backend: Provider | None = None,

@@ -12,7 +12,6 @@ onion). Because every hook is a plain function, the same middleware serves ``Cli
 from __future__ import annotations
 
 import importlib
-import itertools
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -153,11 +152,16 @@ class Chain:
     @staticmethod
     def _through(
         layers: Sequence[Middleware], chunks: Iterable[ChatChunk], ctx: CallContext
-    ) -> Iterator[ChatChunk]:
-        current: Iterable[ChatChunk] = chunks
+    ) -> list[ChatChunk]:
+        current = list(chunks)
         for mw in layers:
-            current = itertools.chain.from_iterable(mw.on_chunk(c, ctx) for c in current)
-        yield from current
+            if not current:
+                break
+            nxt: list[ChatChunk] = []
+            for c in current:
+                nxt.extend(mw.on_chunk(c, ctx))
+            current = nxt
+        return current
 
     def error(self, error: BaseException, ctx: CallContext) -> None:
         """Tell every middleware about a failure (provider, policy or middleware error)."""

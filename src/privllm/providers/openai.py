@@ -309,14 +309,16 @@ class OpenAIProvider:
             usage=_usage(result.usage),
         )
 
-    def map_error(self, exc: BaseException) -> PrivllmError:
+    def map_error(self, exc: BaseException, *, streaming: bool = False) -> PrivllmError:
         """An SDK or transport exception as a privllm error, with keys scrubbed."""
+        import httpx2
+
         if isinstance(exc, PrivllmError):
             return exc  # e.g. EgressBlocked raised by privllm's own transport
-        cause = exc.__cause__ if isinstance(exc, openai.APIConnectionError) else None
+        cause = exc.__cause__ if isinstance(exc, openai.APIConnectionError) else exc
         if isinstance(cause, PrivllmError):
             return cause
-        if isinstance(exc, openai.APITimeoutError):
+        if isinstance(exc, openai.APITimeoutError) or isinstance(cause, httpx2.TimeoutException):
             return ProviderTimeoutError("request timed out", provider=self.name)
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code
@@ -332,15 +334,11 @@ class OpenAIProvider:
                     retry_after=parse_retry_after(exc.response.headers),
                 )
             return cls(message, provider=self.name, status_code=status, request_id=request_id)
-        if isinstance(exc, openai.APIConnectionError):
-            return ProviderConnectionError("could not connect to the provider", provider=self.name)
-        import httpx2
-
-        if isinstance(exc, httpx2.TimeoutException):
-            return ProviderTimeoutError("request timed out", provider=self.name)
-        if isinstance(exc, httpx2.TransportError):
+        if isinstance(exc, openai.APIConnectionError) or isinstance(cause, httpx2.TransportError):
+            what = "connection dropped mid-stream" if streaming else "connection failed"
+            detail = type(cause).__name__ if cause is not None and cause is not exc else ""
             return ProviderConnectionError(
-                f"connection failed: {type(exc).__name__}", provider=self.name
+                f"{what}: {detail}" if detail else what, provider=self.name
             )
         if isinstance(exc, openai.OpenAIError):
             return ProviderError(self._scrub(str(exc)), provider=self.name)
@@ -367,7 +365,7 @@ class _SyncStream:
             for raw in self._sdk_stream:
                 yield from _convert_chunk(raw, self)
         except Exception as exc:
-            raise self._provider.map_error(exc) from exc
+            raise self._provider.map_error(exc, streaming=True) from exc
         if self._pending is not None:
             yield self._pending
             self._pending = None
@@ -390,7 +388,7 @@ class _AsyncStream:
                 for chunk in _convert_chunk(raw, self):
                     yield chunk
         except Exception as exc:
-            raise self._provider.map_error(exc) from exc
+            raise self._provider.map_error(exc, streaming=True) from exc
         if self._pending is not None:
             yield self._pending
             self._pending = None

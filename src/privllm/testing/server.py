@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import json
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -112,7 +113,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 self.wfile.write(response.body)
         except (BrokenPipeError, ConnectionResetError):
+            # The client went away: for a stream, that is how closing it early looks.
             self.close_connection = True
+            if isinstance(response.body, StreamBody):
+                self.server.owner._aborted()
 
     def _stream(self, body: StreamBody) -> None:
         for i, part in enumerate(body.parts):
@@ -130,6 +134,13 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     owner: WireServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client hanging up (closed stream, timeout test) is normal here; anything else is
+        # a bug in the test server and is printed as usual.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class WireServer:
@@ -149,6 +160,8 @@ class WireServer:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._counter = 0
+        #: Streams the client closed before the end (seen as a broken connection).
+        self.aborted_streams = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -208,6 +221,10 @@ class WireServer:
         with self._lock:
             self.requests.append(request)
             self._counter += 1
+
+    def _aborted(self) -> None:
+        with self._lock:
+            self.aborted_streams += 1
 
     def request_id(self) -> str:
         return f"req_{self._counter:06d}"
