@@ -68,14 +68,20 @@ def test_multi_turn_with_system_prompt(run, openai_server):
         Message.system("You are terse."),
         {"role": "user", "content": "Hi"},
         Message.assistant("Hello."),
-        {"role": "user", "content": [{"type": "text", "text": "How "}, {"type": "text", "text": "are you?"}]},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "How "}, {"type": "text", "text": "are you?"}],
+        },
     ]
     response = run.chat(messages)
     assert response.text == "How are you?"
     sent = openai_server.last.json()["messages"]
     assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
     assert sent[0]["content"] == "You are terse."
-    assert sent[3]["content"] == [{"type": "text", "text": "How "}, {"type": "text", "text": "are you?"}]
+    assert sent[3]["content"] == [
+        {"type": "text", "text": "How "},
+        {"type": "text", "text": "are you?"},
+    ]
 
 
 def test_stream_matches_non_streamed_answer(run, openai_server):
@@ -123,9 +129,17 @@ def test_tool_call_round_trip(run, openai_server):
     assert second.text == "It is sunny in Paris."
     sent = openai_server.last.json()
     assert sent["messages"][1]["tool_calls"] == [
-        {"id": "call_42", "type": "function", "function": {"name": "GetWeather", "arguments": '{"city": "Paris"}'}}
+        {
+            "id": "call_42",
+            "type": "function",
+            "function": {"name": "GetWeather", "arguments": '{"city": "Paris"}'},
+        }
     ]
-    assert sent["messages"][2] == {"role": "tool", "content": '{"sky": "sunny"}', "tool_call_id": "call_42"}
+    assert sent["messages"][2] == {
+        "role": "tool",
+        "content": '{"sky": "sunny"}',
+        "tool_call_id": "call_42",
+    }
     assert sent["tool_choice"] == {"type": "function", "function": {"name": "GetWeather"}}
 
 
@@ -168,7 +182,7 @@ def test_embeddings_shape_and_order(run, openai_server):
     texts = ["alpha", "beta", "gamma"]
     result = run.embed(texts)
     assert len(result.vectors) == 3
-    for text, vector in zip(texts, result.vectors):
+    for text, vector in zip(texts, result.vectors, strict=False):
         assert vector == pytest.approx(fake_embedding(text), abs=1e-6)
     body = openai_server.last.json()
     assert openai_server.last.path == "/v1/embeddings"
@@ -195,7 +209,8 @@ def test_status_errors_are_mapped(runner_factory, openai_server, status, error_c
     assert err.status_code == status
     assert err.message == f"scripted {status}"
     assert err.provider == "openai"
-    assert err.request_id and err.request_id.startswith("req_")
+    assert err.request_id
+    assert err.request_id.startswith("req_")
     assert isinstance(err.__cause__, Exception)
 
 
@@ -210,7 +225,9 @@ def test_rate_limit_keeps_retry_after(runner_factory, openai_server):
 
 def test_sdk_retries_then_succeeds(runner_factory, openai_server):
     run = runner_factory(provider={**openai_server.provider_config(), "max_retries": 2})
-    openai_server.reply(Reply.error(500, "flaky", headers={"retry-after-ms": "1"}), Reply.text("ok"))
+    openai_server.reply(
+        Reply.error(500, "flaky", headers={"retry-after-ms": "1"}), Reply.text("ok")
+    )
     assert run.chat("x").text == "ok"
     assert len(openai_server.requests) == 2
 

@@ -44,7 +44,9 @@ class Tagger(Middleware):
     """A user middleware rewriting both ways: tags the prompt, upper-cases the answer."""
 
     def on_request(self, request: ChatRequest, ctx: CallContext) -> ChatRequest:
-        messages = [m.model_copy(update={"content": f"[tagged] {m.text}"}) for m in request.messages]
+        messages = [
+            m.model_copy(update={"content": f"[tagged] {m.text}"}) for m in request.messages
+        ]
         return request.model_copy(update={"messages": messages, "temperature": 0.0})
 
     def on_response(self, response: ChatResponse, ctx: CallContext) -> ChatResponse:
@@ -123,7 +125,7 @@ def test_user_middleware_rewrites_request_and_response(runner_factory, openai_se
 def test_user_middleware_rewrites_stream(runner_factory, openai_server):
     openai_server.reply(Reply.text("quiet words", chunks=3))
     run = runner_factory(provider=openai_server.provider_config(), middleware=[Tagger()])
-    chunks, response = run.stream("hello")
+    chunks, _response = run.stream("hello")
     assert "".join(c.text for c in chunks) == "QUIET WORDS"
     assert openai_server.last.json()["messages"][0]["content"] == "[tagged] hello"
 
@@ -185,7 +187,7 @@ def test_middleware_named_in_config(openai_server, tmp_path, monkeypatch):
 
 
 def test_bad_middleware_path_names_it():
-    with pytest.raises(ConfigError, match="nope.module"):
+    with pytest.raises(ConfigError, match=r"nope\.module"):
         load_middleware("nope.module:Thing")
     with pytest.raises(ConfigError, match="ClassName"):
         load_middleware("no_colon")
@@ -199,7 +201,9 @@ def test_sparse_chain_only_runs_overridden_hooks():
             return request
 
     chain = Chain([OnlyRequest()])
-    ctx = CallContext(endpoint=Endpoint(provider="x", base_url="http://h", host="h", kind="unknown"))
+    ctx = CallContext(
+        endpoint=Endpoint(provider="x", base_url="http://h", host="h", kind="unknown")
+    )
     chunk = ChatChunk(text="a")
     assert list(chain.chunk(chunk, ctx)) == [chunk]
     assert list(chain.stream_end(ctx)) == []

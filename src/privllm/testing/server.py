@@ -70,6 +70,8 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like a real API
     server: _HTTPServer
     timeout = 30  # an idle keep-alive connection frees its thread after this
+    # Without this, small header and body writes meet delayed ACKs: ~40 ms per call.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # tests and the demo must not print the server's access log

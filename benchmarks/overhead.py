@@ -1,0 +1,153 @@
+"""privllm's per-call overhead against the raw openai SDK, on the same local server, same run.
+
+    python benchmarks/overhead.py [--calls 400] [--stream-calls 100]
+
+The server runs in its own process (so its work does not share our GIL); both clients talk
+to it over loopback with keep-alive. Prints median and p99 per call and the ratio
+privllm / raw openai for non-streamed calls and 200-chunk streams, then import times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+TEXT = "lorem ipsum dolor sit amet " * 40  # ~1 KB answer
+
+
+def _serve(port_queue: mp.Queue, stop: mp.Event, default_text: str) -> None:  # type: ignore[type-arg]
+    from privllm.testing import OpenAIServer, Reply
+
+    with OpenAIServer(default=Reply.text(default_text, chunks=200)) as server:
+        port_queue.put(server.port)
+        stop.wait()
+
+
+def timed(fn: Callable[[], object], n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def summary(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return statistics.median(ordered), p99
+
+
+def interleaved(
+    a: Callable[[], object], b: Callable[[], object], n: int, rounds: int = 5
+) -> tuple[list[float], list[float]]:
+    """Alternate blocks of a and b so drift (thermal, other load) hits both alike."""
+    sa: list[float] = []
+    sb: list[float] = []
+    per = max(1, n // rounds)
+    for _ in range(rounds):
+        sa += timed(a, per)
+        sb += timed(b, per)
+    return sa, sb
+
+
+def import_time(module: str, repeat: int = 7) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=400)
+    parser.add_argument("--stream-calls", type=int, default=100)
+    args = parser.parse_args()
+
+    ctx = mp.get_context("spawn")
+    port_queue = ctx.Queue()
+    stop = ctx.Event()
+    proc = ctx.Process(target=_serve, args=(port_queue, stop, TEXT), daemon=True)
+    proc.start()
+    port = port_queue.get(timeout=30)
+    base_url = f"http://127.0.0.1:{port}/v1"
+
+    import httpx2
+    import openai
+
+    from privllm import Client
+
+    raw = openai.OpenAI(base_url=base_url, api_key="sk-bench", http_client=httpx2.Client())
+    priv = Client(
+        env={},
+        provider={
+            "name": "openai",
+            "model": "m",
+            "openai": {"base_url": base_url, "api_key": "sk-bench"},
+        },
+    )
+    messages = [{"role": "user", "content": "Summarise the quarterly report in three lines."}]
+
+    def raw_chat() -> object:
+        return raw.chat.completions.create(model="m", messages=messages).choices[0].message.content  # type: ignore[arg-type]
+
+    def priv_chat() -> object:
+        return priv.chat(messages).text
+
+    def raw_stream() -> object:
+        parts = []
+        for chunk in raw.chat.completions.create(
+            model="m",
+            messages=messages,
+            stream=True,
+            stream_options={"include_usage": True},  # type: ignore[arg-type]
+        ):
+            if chunk.choices and chunk.choices[0].delta.content:
+                parts.append(chunk.choices[0].delta.content)
+        return "".join(parts)
+
+    def priv_stream() -> object:
+        with priv.stream(messages) as s:
+            return "".join(c.text for c in s)
+
+    assert raw_chat() == priv_chat() == TEXT
+    assert raw_stream() == priv_stream() == TEXT
+    for _ in range(20):  # warm both connection pools and caches
+        raw_chat()
+        priv_chat()
+
+    print(f"privllm overhead vs raw openai {openai.__version__} (local server, separate process)")
+    header = ("raw median", 12), ("raw p99", 11), ("privllm med", 13), ("privllm p99", 13)
+    print(f"{'case':<28}" + "".join(f"{h:>{w}}" for h, w in header) + f"{'ratio':>8}")
+    for name, a, b, n in (
+        ("chat, empty chain", raw_chat, priv_chat, args.calls),
+        ("stream 200 chunks", raw_stream, priv_stream, args.stream_calls),
+    ):
+        sa, sb = interleaved(a, b, n)
+        (ma, pa), (mb, pb) = summary(sa), summary(sb)
+        print(
+            f"{name:<28}{ma * 1e3:>10.3f}ms{pa * 1e3:>9.3f}ms{mb * 1e3:>11.3f}ms"
+            f"{pb * 1e3:>11.3f}ms{mb / ma:>7.3f}x"
+        )
+
+    raw.close()
+    priv.close()
+    stop.set()
+    proc.join(timeout=10)
+
+    t_priv, t_openai = import_time("privllm"), import_time("openai")
+    print(
+        f"import privllm: {t_priv * 1e3:.0f} ms   import openai: {t_openai * 1e3:.0f} ms "
+        f"(wall, best of 7, includes interpreter start)"
+    )
+
+
+if __name__ == "__main__":
+    main()

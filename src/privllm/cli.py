@@ -1,0 +1,167 @@
+"""The ``privllm`` command.
+
+privllm demo                 a whole call against a local server, no API key needed
+privllm chat "prompt"        one chat with the configured provider
+privllm config show          the effective config, secrets masked, with each value's source
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import SecretStr
+
+from privllm.config import LoadedConfig, load_config, mask_secret
+from privllm.errors import ConfigError, PrivllmError
+
+__all__ = ["main"]
+
+
+def _config_path(explicit: str | None) -> str | None:
+    """``--config``, else ``PRIVLLM_CONFIG``, else ``./privllm.toml`` when it exists."""
+    if explicit:
+        return explicit
+    if os.environ.get("PRIVLLM_CONFIG"):
+        return None  # load_config reads it and names it as the source
+    local = Path("privllm.toml")
+    return str(local) if local.is_file() else None
+
+
+def _load(path: str | None) -> LoadedConfig:
+    return load_config(_config_path(path))
+
+
+def _fail(exc: PrivllmError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(2 if isinstance(exc, ConfigError) else 1)
+
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: $PRIVLLM_CONFIG, else ./privllm.toml if present).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="privllm")
+def main() -> None:
+    """privllm: use hosted LLMs on confidential data without leaking it."""
+
+
+@main.command()
+@click.option("--prompt", default=None, help="Prompt to send (default: one with PII and a key).")
+@click.option(
+    "--provider",
+    type=click.Choice(["openai"]),
+    default="openai",
+    show_default=True,
+    help="Which provider's wire protocol the local server speaks.",
+)
+def demo(prompt: str | None, provider: str) -> None:
+    """Show what the app sent, what the provider received, and what the app got back."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from privllm.demo import DEFAULT_PROMPT, run_demo
+
+    try:
+        result = run_demo(prompt or DEFAULT_PROMPT, provider=provider)
+    except PrivllmError as exc:
+        _fail(exc)
+        return
+    console = Console()
+    table = Table(
+        title=f"privllm demo: one chat through a local {result.provider} wire server",
+        show_lines=True,
+        expand=True,
+    )
+    for title in ("the app sent", "the provider received", "the app got back"):
+        table.add_column(title, ratio=1, overflow="fold")
+    table.add_row(result.app_sent, result.provider_received, result.app_received)
+    console.print(table)
+    console.print(f"streamed answer: {result.streamed}")
+    console.print(
+        "The local server echoes the user message, so the middle column is exactly what "
+        "would have left this process."
+    )
+
+
+@main.command()
+@click.argument("prompt")
+@config_option
+@click.option("--model", default=None, help="Override provider.model.")
+@click.option("--no-stream", is_flag=True, help="Wait for the whole answer.")
+def chat(prompt: str, config_path: str | None, model: str | None, no_stream: bool) -> None:
+    """Send PROMPT ('-' reads stdin) to the configured provider and print the answer."""
+    from privllm.client import Client
+
+    text = sys.stdin.read() if prompt == "-" else prompt
+    try:
+        with Client(_load(config_path)) as client:
+            if no_stream:
+                click.echo(client.chat(text, model=model).text)
+                return
+            with client.stream(text, model=model) as stream:
+                for chunk in stream:
+                    click.echo(chunk.text, nl=False)
+            click.echo()
+    except PrivllmError as exc:
+        _fail(exc)
+
+
+@main.group("config")
+def config_group() -> None:
+    """Inspect configuration."""
+
+
+@config_group.command("show")
+@config_option
+def config_show(config_path: str | None) -> None:
+    """Print the effective config, secrets masked, and where each value came from."""
+    from rich.console import Console
+    from rich.table import Table
+
+    try:
+        config = _load(config_path)
+    except PrivllmError as exc:
+        _fail(exc)
+        return
+    table = Table(title="privllm effective config")
+    table.add_column("setting", overflow="fold")
+    table.add_column("value", overflow="fold")
+    table.add_column("source", overflow="fold")
+    for key, value in _flatten(config.model_dump()):
+        shown = _show(value)
+        if key.endswith("api_key_env") and value:
+            # Say whether the named variable is set, masked, so a missing key is obvious.
+            shown += f" ({mask_secret(os.environ.get(value))})"
+        table.add_row(key, shown, config.sources.get(key, "default"))
+    Console().print(table)
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            yield from _flatten(value, path + ".")
+        else:
+            yield path, value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return mask_secret(value.get_secret_value())
+    if value is None:
+        return "-"
+    return str(value)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
