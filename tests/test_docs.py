@@ -1,4 +1,8 @@
-"""Every ```python block in docs/ runs as written (offline, against privllm.testing servers)."""
+"""Every ```python block in docs/ runs as written (offline, against privllm.testing servers).
+
+Blocks fenced ```py are illustrations that need something privllm does not install (a spaCy
+model, a real key) and are not run.
+"""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ a client for that provider is built.
 from . import errors, types
 from .client import AsyncChatStream, AsyncClient, ChatStream, Client, StructuredOutputError
 from .config import Config, load_config
+from .conversation import Conversation
 from .errors import PolicyViolation, PrivllmError, ProviderError
 from .pipeline import CallContext, Middleware
 from .types import (
@@ -36,6 +37,7 @@ __all__ = [
     "ChatStream",
     "Client",
     "Config",
+    "Conversation",
     "EmbeddingResponse",
     "Endpoint",
     "Message",

@@ -116,6 +116,134 @@ def chat(prompt: str, config_path: str | None, model: str | None, no_stream: boo
         _fail(exc)
 
 
+@main.command()
+@click.argument("source", default="-", type=click.File("r", encoding="utf-8"))
+@config_option
+@click.option("--jsonl", is_flag=True, help="Input is JSON Lines: redact every string value.")
+@click.option("--report", is_flag=True, help="Print counts per type to stderr.")
+def redact(source: Any, config_path: str | None, jsonl: bool, report: bool) -> None:
+    """Redact SOURCE (a file, or '-' for stdin) with the configured detectors, to stdout.
+
+    One placeholder map serves the whole input, so a value gets the same placeholder on
+    every line. The map itself is not written anywhere.
+    """
+    from collections import Counter
+
+    from privllm.redaction.redactor import Redactor, blocked_error
+    from privllm.redaction.vault import Vault
+
+    try:
+        redactor = Redactor.from_config(_load(config_path).redaction)
+        vault = Vault()
+        totals: Counter[str] = Counter()
+        for number, line in enumerate(source, start=1):
+            result = (
+                redactor.redact_json(line.rstrip("\n"), vault)
+                if jsonl
+                else redactor.redact(line, vault)
+            )
+            if result.blocked:
+                raise blocked_error(result.blocked, f"line {number}")
+            totals.update(result.counts)
+            click.echo(result.text + ("\n" if jsonl else ""), nl=False)
+    except PrivllmError as exc:
+        _fail(exc)
+        return
+    if report:
+        for kind, count in sorted(totals.items()):
+            click.echo(f"{kind}\t{count}", err=True)
+        click.echo(f"total\t{sum(totals.values())}", err=True)
+
+
+@main.command()
+@click.argument("prompt", required=False)
+@click.option("--file", "file_", type=click.File("r", encoding="utf-8"), help="Read the prompt.")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plan(prompt: str | None, file_: Any, config_path: str | None, as_json: bool) -> None:
+    """Dry run for PROMPT ('-' or none: stdin): sends nothing; exits 1 if it would be refused."""
+    import json as jsonlib
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from privllm.plan import plan_call
+
+    text = (
+        file_.read()
+        if file_ is not None
+        else (sys.stdin.read() if prompt in (None, "-") else prompt)
+    )
+    try:
+        result = plan_call(_load(config_path), text or "", env=dict(os.environ))
+    except PrivllmError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        click.echo(
+            jsonlib.dumps(
+                {
+                    "allowed": result.allowed,
+                    "refused": result.refused,
+                    "endpoint": result.endpoint.model_dump(),
+                    "route": result.route,
+                    "findings": result.findings,
+                    "decisions": [d.as_dict() for d in result.decisions],
+                    "payload": result.payload,
+                },
+                indent=2,
+            )
+        )
+        sys.exit(0 if result.allowed else 1)
+    console = Console()
+    findings = Table(title="findings")
+    for column in ("type", "position", "action"):
+        findings.add_column(column)
+    for f in result.findings:
+        findings.add_row(f["type"], f"{f['start']}-{f['end']}", f["action"])
+    console.print(findings if result.findings else "findings: none")
+    ep = result.endpoint
+    console.print(
+        f"endpoint: {ep.provider} {ep.host} kind={ep.kind} region={ep.region or '-'} "
+        f"data_zone={ep.data_zone or '-'} trains_on_data={ep.trains_on_data}"
+        + (f" (routed to profile {result.route})" if result.route else "")
+    )
+    rules = Table(title="rules checked")
+    for column in ("rule", "outcome", "reason"):
+        rules.add_column(column, overflow="fold")
+    for d in result.decisions:
+        rules.add_row(d.rule, "allowed" if d.allowed else "[red]refused[/red]", d.reason)
+    console.print(rules)
+    if result.refused:
+        console.print(f"[red]refused:[/red] {result.refused}")
+        sys.exit(1)
+    console.print("payload that would be sent:")
+    console.print_json(jsonlib.dumps(result.payload))
+
+
+@main.group("policy")
+def policy_group() -> None:
+    """Inspect the routing policy."""
+
+
+@policy_group.command("check")
+@config_option
+def policy_check(config_path: str | None) -> None:
+    """Lint the policy: unknown hosts, contradictions, profiles that do not exist."""
+    from privllm.plan import check_policy
+
+    try:
+        issues = check_policy(_load(config_path), env=dict(os.environ))
+    except PrivllmError as exc:
+        _fail(exc)
+        return
+    for issue in issues:
+        click.echo(str(issue), err=issue.level == "error")
+    errors = sum(1 for i in issues if i.level == "error")
+    click.echo(f"{errors} error(s), {len(issues) - errors} warning(s)")
+    sys.exit(1 if errors else 0)
+
+
 @main.group("config")
 def config_group() -> None:
     """Inspect configuration."""

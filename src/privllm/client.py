@@ -13,15 +13,32 @@ middleware chain, stream assembly and structured-output parsing live in ``_Core`
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .config import Config, load_config
-from .errors import ConfigError, ProviderError
+from .config import Config, ProviderConfig, load_config
+from .conversation import Conversation
+from .errors import (
+    ConfigError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    RateLimitError,
+    ServerError,
+)
 from .pipeline import CallContext, Chain, Middleware, load_middleware
+from .policy.middleware import ROUTE, PolicyMiddleware
 from .providers.base import (
     AsyncChunkStream,
     ChunkStream,
@@ -36,6 +53,7 @@ from .types import (
     ChatResponse,
     EmbeddingRequest,
     EmbeddingResponse,
+    Endpoint,
     Message,
     ToolCall,
     ToolDefinition,
@@ -43,8 +61,14 @@ from .types import (
 
 __all__ = ["AsyncChatStream", "AsyncClient", "ChatStream", "Client", "StructuredOutputError"]
 
-MessagesLike = str | Sequence[Message | Mapping[str, Any]]
+MessagesLike = str | Sequence[Message | Mapping[str, Any]] | Conversation
 ToolLike = ToolDefinition | type[BaseModel] | Mapping[str, Any]
+
+
+R = TypeVar("R", ChatRequest, EmbeddingRequest)
+T = TypeVar("T")
+#: Failures worth trying a fallback profile for.
+_RETRYABLE = (RateLimitError, ServerError, ProviderTimeoutError, ProviderConnectionError)
 
 
 class StructuredOutputError(ProviderError):
@@ -70,13 +94,119 @@ class _Core:
         else:
             self.config = load_config(config, env=env, **overrides)
         environ = os.environ if env is None else env
-        self.provider: Provider = backend or build_provider(
-            self.config.provider, env=environ, transport_wrapper=transport_wrapper
-        )
+        self._env = environ
+        self._transport_wrapper = transport_wrapper
+        self.provider: Provider = backend or self._build(self.config.provider)
+        # Profiles ([providers.NAME]) for sensitivity routing and fallbacks. Building one does
+        # no IO (SDK clients are created on first use), so all are built up front.
+        self.profiles: dict[str, Provider] = {
+            name: self._build(section) for name, section in self.config.providers.items()
+        }
+        self._check_profile_names()
         chain = [load_middleware(m) if isinstance(m, str) else m for m in middleware]
         chain.extend(load_middleware(path) for path in self.config.middleware)
-        chain.extend(_builtin_middleware(self.config))
+        builtin = _builtin_middleware(
+            self.config, {name: p.endpoint for name, p in self.profiles.items()}
+        )
+        chain.extend(builtin)
         self.chain = Chain(chain)
+        self.policy = next((m for m in builtin if isinstance(m, PolicyMiddleware)), None)
+
+    def all_providers(self) -> list[Provider]:
+        return [self.provider, *self.profiles.values()]
+
+    def _build(self, section: ProviderConfig) -> Provider:
+        return build_provider(section, env=self._env, transport_wrapper=self._transport_wrapper)
+
+    def _check_profile_names(self) -> None:
+        policy = self.config.policy
+        route = policy.route_sensitive_to
+        named = [("policy.route_sensitive_to", route)] if route not in (None, "refuse") else []
+        named += [("policy.fallbacks", name) for name in policy.fallbacks]
+        for field, name in named:
+            if name not in self.profiles:
+                raise ConfigError(
+                    f"{field}: names provider profile {name!r}, which is not defined in "
+                    f"[providers] (defined: {sorted(self.profiles) or 'none'})",
+                    field=field,
+                )
+
+    # -- choosing the provider: route, then fallbacks ------------------------------------------
+
+    def attempts(
+        self, request: R, ctx: CallContext
+    ) -> Generator[tuple[Provider, R], BaseException, None]:
+        """Yield (provider, request) to try; the caller throws each failure back in.
+
+        Sans-IO (httpx's auth-flow pattern): the same flow drives sync and async calls. A
+        retryable failure moves to the next fallback profile that satisfies the policy for
+        this call's data; any other failure (or none left) is reported and re-raised.
+        """
+        route = ctx.state.get(ROUTE)
+        provider = self.profiles[route] if route else self.provider
+        if route:
+            request = self._for_profile(route, request)
+        tried: set[str] = set()
+        while True:
+            try:
+                yield provider, request
+                return
+            except GeneratorExit:
+                raise
+            except _RETRYABLE as exc:
+                step = self._fallback(request, ctx, tried)
+                if step is None:
+                    self.failed(exc, ctx)
+                    raise
+                provider, request = step
+            except BaseException as exc:
+                self.failed(exc, ctx)
+                raise
+
+    def _fallback(self, request: R, ctx: CallContext, tried: set[str]) -> tuple[Provider, R] | None:
+        if self.policy is None:
+            return None
+        for name in self.config.policy.fallbacks:
+            if name in tried or name == ctx.state.get(ROUTE):
+                continue
+            tried.add(name)
+            provider = self.profiles[name]
+            if not self.policy.allows(provider.endpoint, ctx):
+                continue
+            ctx.endpoint = self.policy.engine.classify(provider.endpoint)
+            ctx.state[ROUTE] = name
+            shaped = self._for_profile(name, request)
+            if isinstance(shaped, ChatRequest):
+                shaped = self.policy.shape(shaped, ctx.endpoint, ctx)
+            return provider, shaped
+        return None
+
+    def _for_profile(self, name: str, request: R) -> R:
+        section = self.config.providers[name]
+        model = section.embedding_model if isinstance(request, EmbeddingRequest) else section.model
+        if model and model != request.model:
+            return request.model_copy(update={"model": model})
+        return request
+
+    def run(self, request: R, ctx: CallContext, call: Callable[[Provider, R], T]) -> T:
+        flow = self.attempts(request, ctx)
+        provider, req = next(flow)
+        while True:
+            try:
+                return call(provider, req)
+            except BaseException as exc:
+                provider, req = flow.throw(exc)
+
+    async def arun(
+        self, request: R, ctx: CallContext, call: Callable[[Provider, R], Awaitable[T]]
+    ) -> T:
+        flow = self.attempts(request, ctx)
+        provider, req = next(flow)
+        while True:
+            try:
+                return await call(provider, req)
+            except BaseException as exc:
+                provider, req = flow.throw(exc)
 
     # -- building requests ---------------------------------------------------------------------
 
@@ -141,8 +271,11 @@ class _Core:
             extra=dict(extra) if extra else {},
         )
 
-    def context(self, operation: str) -> CallContext:
-        return CallContext(endpoint=self.provider.endpoint, operation=operation)
+    def context(self, operation: str, messages: object = None) -> CallContext:
+        ctx = CallContext(endpoint=self.provider.endpoint, operation=operation)
+        if isinstance(messages, Conversation):
+            ctx.state["session"] = messages.state
+        return ctx
 
     # -- running the chain ---------------------------------------------------------------------
 
@@ -155,6 +288,7 @@ class _Core:
 
     def after(self, response: ChatResponse, request: ChatRequest, ctx: CallContext) -> ChatResponse:
         try:
+            response.endpoint = ctx.endpoint  # as policy classified it, possibly routed
             response = self.chain.response(response, ctx)
             if request.response_format is not None:
                 response.parsed = parse_structured(response, request.response_format)
@@ -175,15 +309,46 @@ class _Core:
 
     def after_embed(self, response: EmbeddingResponse, ctx: CallContext) -> EmbeddingResponse:
         try:
+            response.endpoint = ctx.endpoint
             return self.chain.embedding_response(response, ctx)
         except BaseException as exc:
             self.chain.error(exc, ctx)
             raise
 
 
-def _builtin_middleware(config: Config) -> list[Middleware]:
+def _builtin_middleware(config: Config, profiles: Mapping[str, Endpoint]) -> list[Middleware]:
     """privllm's own middleware, innermost last: redaction, then policy, then audit."""
-    return []
+    chain: list[Middleware] = []
+    if config.redaction.enabled:
+        from privllm.redaction.middleware import RedactionMiddleware
+
+        chain.append(RedactionMiddleware.from_config(config.redaction))
+    chain.append(PolicyMiddleware(config.policy, profiles))
+    return chain
+
+
+def _chat(provider: Provider, request: ChatRequest) -> ChatResponse:
+    return provider.chat(request)
+
+
+async def _achat(provider: Provider, request: ChatRequest) -> ChatResponse:
+    return await provider.achat(request)
+
+
+def _stream(provider: Provider, request: ChatRequest) -> ChunkStream:
+    return provider.stream(request)
+
+
+async def _astream(provider: Provider, request: ChatRequest) -> AsyncChunkStream:
+    return await provider.astream(request)
+
+
+def _embed(provider: Provider, request: EmbeddingRequest) -> EmbeddingResponse:
+    return provider.embed(request)
+
+
+async def _aembed(provider: Provider, request: EmbeddingRequest) -> EmbeddingResponse:
+    return await provider.aembed(request)
 
 
 def parse_structured(response: ChatResponse, model: type[BaseModel]) -> BaseModel:
@@ -203,6 +368,8 @@ def parse_structured(response: ChatResponse, model: type[BaseModel]) -> BaseMode
 def _messages(messages: MessagesLike) -> list[Message]:
     if isinstance(messages, str):
         return [Message(role="user", content=messages)]
+    if isinstance(messages, Conversation):
+        return list(messages.messages)
     out = []
     for m in messages:
         if isinstance(m, Message):
@@ -291,13 +458,9 @@ class Client:
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
             response_format=response_format, extra=extra,
         )  # fmt: skip
-        ctx = core.context("chat")
+        ctx = core.context("chat", messages)
         sent = core.before(request, ctx)
-        try:
-            response = core.provider.chat(sent)
-        except BaseException as exc:
-            core.failed(exc, ctx)
-            raise
+        response = core.run(sent, ctx, _chat)
         return core.after(response, request, ctx)
 
     def stream(
@@ -322,7 +485,7 @@ class Client:
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
             response_format=None, extra=extra,
         )  # fmt: skip
-        return ChatStream(core, request)
+        return ChatStream(core, request, core.context("stream", messages))
 
     def embed(
         self,
@@ -337,15 +500,12 @@ class Client:
         request = core.embedding_request(texts, model, dimensions, extra)
         ctx = core.context("embed")
         sent = core.before_embed(request, ctx)
-        try:
-            response = core.provider.embed(sent)
-        except BaseException as exc:
-            core.failed(exc, ctx)
-            raise
+        response = core.run(sent, ctx, _embed)
         return core.after_embed(response, ctx)
 
     def close(self) -> None:
-        self._core.provider.close()
+        for provider in self._core.all_providers():
+            provider.close()
 
     def __enter__(self) -> Client:
         return self
@@ -402,13 +562,9 @@ class AsyncClient:
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
             response_format=response_format, extra=extra,
         )  # fmt: skip
-        ctx = core.context("chat")
+        ctx = core.context("chat", messages)
         sent = core.before(request, ctx)
-        try:
-            response = await core.provider.achat(sent)
-        except BaseException as exc:
-            core.failed(exc, ctx)
-            raise
+        response = await core.arun(sent, ctx, _achat)
         return core.after(response, request, ctx)
 
     def stream(
@@ -433,7 +589,7 @@ class AsyncClient:
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
             response_format=None, extra=extra,
         )  # fmt: skip
-        return AsyncChatStream(core, request)
+        return AsyncChatStream(core, request, core.context("stream", messages))
 
     async def embed(
         self,
@@ -447,15 +603,12 @@ class AsyncClient:
         request = core.embedding_request(texts, model, dimensions, extra)
         ctx = core.context("embed")
         sent = core.before_embed(request, ctx)
-        try:
-            response = await core.provider.aembed(sent)
-        except BaseException as exc:
-            core.failed(exc, ctx)
-            raise
+        response = await core.arun(sent, ctx, _aembed)
         return core.after_embed(response, ctx)
 
     async def close(self) -> None:
-        await self._core.provider.aclose()
+        for provider in self._core.all_providers():
+            await provider.aclose()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -472,11 +625,11 @@ class ChatStream:
     exit, on ``break`` inside ``with``, or when fully read. ``response`` is the assembled
     answer once the stream has ended."""
 
-    def __init__(self, core: _Core, request: ChatRequest) -> None:
+    def __init__(self, core: _Core, request: ChatRequest, ctx: CallContext) -> None:
         self._core = core
         self._request = request
-        self._ctx = core.context("stream")
-        self._assembler = StreamAssembler(core.provider, request, self._ctx)
+        self._ctx = ctx
+        self._assembler = StreamAssembler(request, ctx)
         self._source: ChunkStream | None = None
         self._iterator: Iterator[ChatChunk] | None = None
 
@@ -489,11 +642,7 @@ class ChatStream:
         if self._source is None:
             core = self._core
             sent = core.before(self._request, self._ctx)
-            try:
-                self._source = core.provider.stream(sent)
-            except BaseException as exc:
-                core.failed(exc, self._ctx)
-                raise
+            self._source = core.run(sent, self._ctx, _stream)
         return self._source
 
     def __iter__(self) -> Iterator[ChatChunk]:
@@ -550,11 +699,11 @@ class ChatStream:
 class AsyncChatStream:
     """The async twin of :class:`ChatStream`."""
 
-    def __init__(self, core: _Core, request: ChatRequest) -> None:
+    def __init__(self, core: _Core, request: ChatRequest, ctx: CallContext) -> None:
         self._core = core
         self._request = request
-        self._ctx = core.context("stream")
-        self._assembler = StreamAssembler(core.provider, request, self._ctx)
+        self._ctx = ctx
+        self._assembler = StreamAssembler(request, ctx)
         self._source: AsyncChunkStream | None = None
         self._iterator: AsyncIterator[ChatChunk] | None = None
 
@@ -566,11 +715,7 @@ class AsyncChatStream:
         if self._source is None:
             core = self._core
             sent = core.before(self._request, self._ctx)
-            try:
-                self._source = await core.provider.astream(sent)
-            except BaseException as exc:
-                core.failed(exc, self._ctx)
-                raise
+            self._source = await core.arun(sent, self._ctx, _astream)
         return self._source
 
     def __aiter__(self) -> AsyncIterator[ChatChunk]:

@@ -76,6 +76,10 @@ class AzureSettings(_Section):
     api_key: SecretStr | None = None
     api_key_env: str | None = "AZURE_OPENAI_API_KEY"
     token_scope: str = "https://cognitiveservices.azure.com/.default"  # noqa: S105 - a URL
+    #: Deployment for embeddings; unset means ``provider.embedding_model`` names it.
+    embedding_deployment: str | None = None
+    #: Declared, not detected: the deployment type (Standard, DataZone, Global) is not in the
+    #: URL. ``region`` is the resource's region, ``data_zone`` e.g. ``"eu"`` or ``"us"``.
     region: str | None = None
     data_zone: str | None = None
 
@@ -92,6 +96,12 @@ class GoogleSettings(_Section):
     tier: Literal["free", "paid"] = "free"
     #: Override the host (tests, private service connect). Unset means Google's public host.
     base_url: str | None = None
+    #: Vertex only: a fixed OAuth access token (e.g. ``gcloud auth print-access-token``),
+    #: used as is and never refreshed. Unset means ADC, or credentials passed in code.
+    access_token: SecretStr | None = None
+    access_token_env: str | None = None
+    #: REST version; unset means ``v1`` (Vertex) or ``v1beta`` (Gemini API).
+    api_version: str | None = None
 
 
 class ProviderConfig(_Section):
@@ -108,11 +118,64 @@ class ProviderConfig(_Section):
 
 
 class PolicyConfig(_Section):
-    """Routing policy. Filled in by the policy feature."""
+    """Where data may go. Every rule is checked before any byte is sent, and again at the
+    HTTP transport (the egress guard). Loosening a default is an explicit line of config."""
+
+    deny_consumer_endpoints: bool = True
+    #: Hosts privllm does not know (not an API, consumer or declared self-hosted host).
+    deny_unknown_endpoints: bool = True
+    #: Empty means any provider.
+    allowed_providers: list[str] = Field(default_factory=list)
+    #: Exact host names (after normalisation) allowed in addition to the known API hosts.
+    allowed_hosts: list[str] = Field(default_factory=list)
+    denied_hosts: list[str] = Field(default_factory=list)
+    #: Regions or data zones (``swedencentral``, ``eu``); empty means any. Self-hosted
+    #: endpoints are exempt (the data stays with you).
+    allowed_regions: list[str] = Field(default_factory=list)
+    #: Refuse endpoints that may train on the data (the Gemini API free tier).
+    require_no_training: bool = True
+    #: Send ``store=false`` to OpenAI/Azure and refuse a call that asks to store.
+    require_no_store: bool = True
+    #: Hosts you run yourself (vLLM, Ollama...). Loopback and private IPs count already.
+    self_hosted_hosts: list[str] = Field(default_factory=list)
+    #: Finding types that make a request sensitive (routed or refused, see below).
+    sensitive_types: list[str] = Field(default_factory=list)
+    #: A profile name in ``[providers]`` for sensitive requests, or ``"refuse"``.
+    route_sensitive_to: str | None = None
+    #: Profiles in ``[providers]`` tried in order on 429, 5xx and timeouts, if allowed.
+    fallbacks: list[str] = Field(default_factory=list)
+    #: The HTTP transport guard (host, scheme, port, redirects, body checks).
+    egress_guard: bool = True
+    #: Types the guard refuses to see in any outgoing body, whatever produced it.
+    egress_block_types: list[str] = Field(
+        default_factory=lambda: ["SECRET", "CREDIT_CARD", "US_SSN", "IBAN"]
+    )
+
+
+RedactionAction = Literal["placeholder", "mask", "block", "allow"]
 
 
 class RedactionConfig(_Section):
-    """Redaction settings. Filled in by the redaction feature."""
+    """What to detect and what to do with it, before anything leaves the process.
+
+    ``actions`` maps a type to ``placeholder`` (reversible, the default), ``mask``
+    (irreversible), ``block`` (refuse the call) or ``allow``. ``terms`` maps PERSON /
+    ORGANIZATION (or any type name you choose) to term lists; ``terms_files`` to files with
+    one term per line.
+    """
+
+    enabled: bool = True
+    #: Built-in types to detect; ``None`` means all of them.
+    types: list[str] | None = None
+    default_action: RedactionAction = "placeholder"
+    actions: dict[str, RedactionAction] = Field(default_factory=dict)
+    terms: dict[str, list[str]] = Field(default_factory=dict)
+    terms_files: dict[str, str] = Field(default_factory=dict)
+    phone_regions: list[str] = Field(default_factory=lambda: ["US", "GB", "DE", "FR"])
+    #: Seconds one call may spend scanning before it is refused (fail closed).
+    timeout: float = Field(default=2.0, gt=0)
+    #: Embedding inputs: redact them (placeholders change vectors slightly) or refuse.
+    embeddings: Literal["redact", "block"] = "redact"
 
 
 class AuditConfig(_Section):
@@ -123,6 +186,8 @@ class Config(_Section):
     """The whole configuration. Build it in code, or with :func:`load_config`."""
 
     provider: ProviderConfig = Field(default_factory=ProviderConfig)
+    #: Named provider profiles for sensitivity routing and fallbacks (``[providers.local]``).
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)

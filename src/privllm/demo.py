@@ -15,7 +15,7 @@ from privllm.client import Client
 from privllm.config import Config
 from privllm.testing import OpenAIServer, Reply, WireServer
 
-__all__ = ["DEFAULT_PROMPT", "DemoResult", "run_demo"]
+__all__ = ["DEFAULT_PROMPT", "DEMO_CONFIG", "DemoResult", "run_demo"]
 
 DEFAULT_PROMPT = (
     "Hi, this is Jane Doe from Acme Corp (jane.doe@acme-corp.com, +1 415 555 0132). "
@@ -42,13 +42,19 @@ def _server_for(provider: str) -> tuple[WireServer, dict[str, Any]]:
     raise ValueError(f"no local wire server for provider {provider!r} yet")
 
 
+#: The demo's embedded default: the built-in detectors plus the names in DEFAULT_PROMPT.
+DEMO_CONFIG = Config(
+    redaction={"terms": {"PERSON": ["Jane Doe"], "ORGANIZATION": ["Acme Corp"]}},
+)
+
+
 def run_demo(
     prompt: str = DEFAULT_PROMPT, *, provider: str = "openai", config: Config | None = None
 ) -> DemoResult:
     """Send ``prompt`` through a client with every built-in middleware, to a local server."""
     server, provider_section = _server_for(provider)
     try:
-        base = (config or Config()).model_dump()
+        base = (config or DEMO_CONFIG).model_dump()
         base["provider"] = provider_section
         with Client(Config.model_validate(base), env={}) as client:
             answer = client.chat(prompt)

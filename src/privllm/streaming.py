@@ -8,7 +8,6 @@ from .types import ChatChunk, ChatRequest, ChatResponse, FinishReason, ToolCall,
 
 if TYPE_CHECKING:
     from .pipeline import CallContext
-    from .providers.base import Provider
 
 __all__ = ["StreamAssembler"]
 
@@ -20,15 +19,13 @@ class StreamAssembler:
         "_calls",
         "_ctx",
         "_parts",
-        "_provider",
         "_request",
         "finish_reason",
         "response",
         "usage",
     )
 
-    def __init__(self, provider: Provider, request: ChatRequest, ctx: CallContext) -> None:
-        self._provider = provider
+    def __init__(self, request: ChatRequest, ctx: CallContext) -> None:
         self._request = request
         self._ctx = ctx
         self._parts: list[str] = []
@@ -63,8 +60,8 @@ class StreamAssembler:
             tool_calls=calls,
             finish_reason=self.finish_reason,
             usage=self.usage,
-            provider=self._provider.name,
-            model=self._request.model,
+            provider=self._ctx.endpoint.provider,
+            model=(self._ctx.sent or self._request).model,
             endpoint=self._ctx.endpoint,
         )
         return self.response

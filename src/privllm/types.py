@@ -164,6 +164,8 @@ class ChatRequest(_Model):
     tool_choice: str | None = None  # "auto" | "none" | "required" | a tool name
     #: A pydantic model class: the provider is asked for JSON matching its schema.
     response_format: type[BaseModel] | None = None
+    #: Ask the provider to keep the completion (OpenAI/Azure). Policy sends ``False``.
+    store: bool | None = None
     stream: bool = False
     #: Provider-specific options passed through as given (e.g. ``{"logprobs": True}``).
     extra: dict[str, Any] = Field(default_factory=dict)

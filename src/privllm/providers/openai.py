@@ -234,6 +234,8 @@ class OpenAIProvider:
             params["seed"] = request.seed
         if request.user is not None:
             params["user"] = request.user
+        if request.store is not None:
+            params["store"] = request.store
         if request.tools:
             params["tools"] = [
                 {

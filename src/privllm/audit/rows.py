@@ -1,0 +1,238 @@
+"""Between ``AuditRecord`` and database rows: column values, associated data, decryption,
+and the read queries (filters, stats, key checks) the store runs.
+
+Associated data binds every ciphertext to its place, so a ciphertext copied to another
+record, position, period or log no longer decrypts:
+
+``payload``   (log id, call id, period = data key id, seq = chain position), under the
+              period's data key
+``map``       (log id, call id, seq), under the call's own map key
+``map key``   (log id, call id), wrapped under the period's data key, stored in ``map_keys``
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import date, datetime, timezone
+from typing import Any
+
+from privllm.audit.chain import canonical
+from privllm.audit.crypto import DataKey, KeyRing
+from privllm.audit.record import AuditRecord, ContentMode, StatsRow, VerifyReport
+from privllm.errors import AuditError
+
+__all__ = [
+    "Prepared",
+    "chain_label",
+    "check_data_keys",
+    "data_label",
+    "decrypt",
+    "filters",
+    "stats",
+    "to_record",
+]
+
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is time order
+_PERIOD, _PAYLOAD, _MAP = 16, 17, 18
+
+
+def chain_label(log_id: bytes) -> bytes:
+    """Associated data of the wrapped chain key."""
+    return b"privllm chain key|" + log_id
+
+
+def data_label(log_id: bytes, period: str) -> bytes:
+    """Associated data of a wrapped data key."""
+    return b"privllm data key|" + log_id + b"|" + period.encode()
+
+
+def _payload_aad(log_id: bytes, call_id: str, period: str, seq: int) -> bytes:
+    return canonical(("payload", log_id, call_id, period, seq))
+
+
+def _map_key_aad(log_id: bytes, call_id: str) -> bytes:
+    return canonical(("map key", log_id, call_id))
+
+
+def _map_aad(log_id: bytes, call_id: str, seq: int) -> bytes:
+    return canonical(("map", log_id, call_id, seq))
+
+
+class Prepared:
+    """A record's column values, computed before the write lock is taken."""
+
+    __slots__ = ("call_id", "map_json", "meta", "payload_json")
+
+    def __init__(self, r: AuditRecord, mode: ContentMode) -> None:
+        self.call_id = r.call_id
+        self.meta = (
+            r.call_id,
+            r.time.strftime(_TIME_FORMAT),
+            r.provider,
+            r.model,
+            r.endpoint_host,
+            r.endpoint_kind,
+            r.decision,
+            r.rule,
+            r.status,
+            None if r.latency_ms is None else float(r.latency_ms),
+            r.prompt_tokens,
+            r.completion_tokens,
+            r.total_tokens,
+            json.dumps(r.findings, sort_keys=True, separators=(",", ":")),
+            mode,
+        )
+        self.payload_json = None if mode == "metadata" else _json(r.call_id, r.payload)
+        self.map_json = _json(r.call_id, r.placeholder_map) if mode == "full" else None
+
+    def row(
+        self, seq: int, period: str, dk: DataKey, log_id: bytes
+    ) -> tuple[tuple[Any, ...], bytes | None]:
+        """The chain columns of this record at ``seq``, and its wrapped map key if any."""
+        payload = map_blob = map_key = None
+        if self.payload_json is not None:
+            payload = dk.encrypt(self.payload_json, _payload_aad(log_id, self.call_id, period, seq))
+        if self.map_json is not None:
+            mk, map_key = dk.new_subkey(self.call_id, _map_key_aad(log_id, self.call_id))
+            map_blob = mk.encrypt(self.map_json, _map_aad(log_id, self.call_id, seq))
+        return (seq, *self.meta, period, payload, map_blob), map_key
+
+
+def _json(call_id: str, value: dict[str, Any] | None) -> bytes | None:
+    if value is None:
+        return None
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    except (TypeError, ValueError) as exc:
+        # json's messages name types, never values.
+        raise AuditError(f"record {call_id}: payload cannot be stored as JSON: {exc}") from exc
+
+
+def decrypt(
+    conn: sqlite3.Connection, dk: DataKey, log_id: bytes, row: Sequence[Any]
+) -> tuple[dict[str, Any] | None, dict[str, str] | None]:
+    """The payload and placeholder map of a row (the map is None once erased)."""
+    seq, call_id, period = row[0], row[1], row[_PERIOD]
+    payload = mapping = None
+    if row[_PAYLOAD] is not None:
+        aad = _payload_aad(log_id, call_id, period, seq)
+        payload = json.loads(dk.decrypt(row[_PAYLOAD], aad, what="the payload"))
+    if row[_MAP] is not None:
+        found = conn.execute(
+            "SELECT wrapped FROM map_keys WHERE call_id = ?", (call_id,)
+        ).fetchone()
+        if found is not None:
+            mk = dk.open_subkey(call_id, found[0], _map_key_aad(log_id, call_id))
+            mapping = json.loads(
+                mk.decrypt(row[_MAP], _map_aad(log_id, call_id, seq), what="the placeholder map")
+            )
+    return payload, mapping
+
+
+def to_record(
+    row: Sequence[Any], payload: dict[str, Any] | None, mapping: dict[str, str] | None
+) -> AuditRecord:
+    """An ``AuditRecord`` from a row and its decrypted content."""
+    return AuditRecord(
+        seq=row[0],
+        call_id=row[1],
+        time=datetime.strptime(row[2], "%Y-%m-%dT%H:%M:%S.%f%z"),
+        provider=row[3],
+        model=row[4],
+        endpoint_host=row[5],
+        endpoint_kind=row[6],
+        decision=row[7],
+        rule=row[8],
+        status=row[9],
+        latency_ms=row[10],
+        prompt_tokens=row[11],
+        completion_tokens=row[12],
+        total_tokens=row[13],
+        findings=json.loads(row[14]),
+        content_mode=row[15],
+        payload=payload,
+        placeholder_map=mapping,
+    )
+
+
+def filters(
+    since: datetime | None, provider: str | None, status: str | None
+) -> tuple[str, tuple[Any, ...]]:
+    """SQL ``AND`` clauses and their arguments for ``iter_records``."""
+    where, args = "", ()  # type: tuple[str, tuple[Any, ...]]
+    if since is not None:
+        if since.tzinfo is None:
+            raise ValueError("since must be timezone-aware")
+        text = since.astimezone(timezone.utc).strftime(_TIME_FORMAT)
+        where, args = where + " AND time >= ?", (*args, text)
+    if provider is not None:
+        where, args = where + " AND provider = ?", (*args, provider)
+    if status is not None:
+        where, args = where + " AND status = ?", (*args, status)
+    return where, args
+
+
+def stats(conn: sqlite3.Connection) -> list[StatsRow]:
+    """Per (UTC day of the call, provider): calls, errors, blocked, tokens, findings."""
+    findings: dict[tuple[str, str], dict[str, int]] = {}
+    for day, provider, text in conn.execute(
+        "SELECT substr(time, 1, 10), provider, findings FROM records WHERE findings != '{}'"
+    ):
+        counts = findings.setdefault((day, provider), {})
+        for kind, n in json.loads(text).items():
+            counts[kind] = counts.get(kind, 0) + int(n)
+    return [
+        StatsRow(
+            day=date.fromisoformat(day),
+            provider=provider,
+            calls=calls,
+            errors=errors,
+            blocked=blocked,
+            prompt_tokens=pt,
+            completion_tokens=ct,
+            total_tokens=tt,
+            findings=dict(sorted(findings.get((day, provider), {}).items())),
+        )
+        for day, provider, calls, errors, blocked, pt, ct, tt in conn.execute(
+            "SELECT substr(time, 1, 10), provider, COUNT(*), SUM(status = 'error'),"
+            " SUM(status = 'blocked'), COALESCE(SUM(prompt_tokens), 0),"
+            " COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(total_tokens), 0)"
+            " FROM records GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+    ]
+
+
+def check_data_keys(
+    conn: sqlite3.Connection, ring: KeyRing, log_id: bytes, report: VerifyReport
+) -> VerifyReport:
+    """``report``, or a failed one if a period's data key is missing or does not unwrap.
+
+    The key table is outside the chain (purge must be able to delete keys), so verify
+    checks it separately: every period that still has ciphertext must have a working key.
+    """
+    for period, seq, call_id in conn.execute(
+        "SELECT period, MIN(seq), call_id FROM records"
+        " WHERE payload IS NOT NULL OR map IS NOT NULL GROUP BY period ORDER BY 2"
+    ).fetchall():
+        found = conn.execute("SELECT wrapped FROM data_keys WHERE period = ?", (period,)).fetchone()
+        problem = None
+        if found is None:
+            problem = f"the data key of period {period} is missing"
+        else:
+            try:
+                ring.open_data_key(period, found[0], data_label(log_id, period), what="it")
+            except AuditError:
+                problem = f"the data key of period {period} was altered"
+        if problem is not None:
+            return VerifyReport(
+                ok=False,
+                records=report.records,
+                first_seq=report.first_seq,
+                last_seq=report.last_seq,
+                problem=f"{problem} (first record {seq}, call {call_id})",
+                bad_seq=seq,
+                bad_call_id=call_id,
+            )
+    return report

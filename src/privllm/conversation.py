@@ -1,0 +1,55 @@
+"""A multi-turn conversation whose turns share per-conversation state (the redaction vault).
+
+>>> from privllm.conversation import Conversation
+>>> conv = Conversation()
+>>> conv.system("Be brief.").user("Hello")
+Conversation(2 messages)
+
+Pass it where messages go (``client.chat(conv)``) and add each answer with
+``conv.add(response)``: the same customer name then keeps the same placeholder on every turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from privllm.types import ChatResponse, Message
+
+__all__ = ["Conversation"]
+
+
+class Conversation:
+    """Messages plus ``state`` shared by every call made with this conversation."""
+
+    __slots__ = ("messages", "state")
+
+    def __init__(self, messages: Iterable[Message | Mapping[str, Any]] = ()) -> None:
+        self.messages: list[Message] = [
+            m if isinstance(m, Message) else Message.model_validate(m) for m in messages
+        ]
+        # Holds secrets (the placeholder map): never printed, never serialised by privllm.
+        self.state: dict[str, Any] = {}
+
+    def add(self, item: Message | ChatResponse) -> Conversation:
+        """Append a message, or an answer (as its assistant message)."""
+        self.messages.append(item.message if isinstance(item, ChatResponse) else item)
+        return self
+
+    def user(self, text: str) -> Conversation:
+        return self.add(Message.user(text))
+
+    def system(self, text: str) -> Conversation:
+        return self.add(Message.system(text))
+
+    def tool(self, tool_call_id: str, content: str) -> Conversation:
+        return self.add(Message.tool(tool_call_id, content))
+
+    def __iter__(self) -> Iterator[Message]:
+        return iter(self.messages)
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    def __repr__(self) -> str:
+        return f"Conversation({len(self.messages)} messages)"

@@ -1,0 +1,207 @@
+"""The redaction middleware: detected values never leave; answers come back whole.
+
+On the way out, every message (system prompt, user and assistant text, tool-call arguments,
+tool results) is scanned and each finding replaced per its action; the same value gets the
+same placeholder everywhere in the request, and across turns of a ``Conversation``. On the
+way back, placeholders are restored in the text and tool-call arguments of answers, streamed
+ones too. Provider errors are never restored: they stay in placeholder form.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from privllm.pipeline import CallContext, Middleware
+from privllm.redaction.redactor import Redactor, blocked_error
+from privllm.redaction.restore import StreamRestorer
+from privllm.redaction.state import FINDINGS, VAULT
+from privllm.redaction.vault import Vault
+from privllm.types import (
+    ChatChunk,
+    ChatRequest,
+    ChatResponse,
+    EmbeddingRequest,
+    Message,
+    TextPart,
+    ToolCall,
+    ToolCallDelta,
+)
+
+if TYPE_CHECKING:
+    from privllm.config import RedactionConfig
+
+__all__ = ["FINDINGS", "VAULT", "RedactionMiddleware"]
+
+_TEXT = "redaction.text_restorer"
+_TOOLS = "redaction.tool_restorers"
+_SESSION_VAULT = "redaction.vault"
+
+
+class RedactionMiddleware(Middleware):
+    """Redact requests and embedding inputs; restore answers. Fail closed on detector errors."""
+
+    def __init__(self, redactor: Redactor, *, embeddings: str = "redact") -> None:
+        self.redactor = redactor
+        self.embeddings = embeddings
+
+    @classmethod
+    def from_config(cls, config: RedactionConfig) -> RedactionMiddleware:
+        return cls(Redactor.from_config(config), embeddings=config.embeddings)
+
+    def __repr__(self) -> str:
+        return f"RedactionMiddleware({len(self.redactor.detectors)} detectors)"
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def _vault(self, ctx: CallContext) -> Vault:
+        session = ctx.state.get("session")
+        vault: Vault
+        if session is not None:
+            found = session.get(_SESSION_VAULT)
+            vault = found if isinstance(found, Vault) else Vault()
+            session[_SESSION_VAULT] = vault
+        else:
+            vault = Vault()
+        ctx.state[VAULT] = vault
+        return vault
+
+    def on_request(self, request: ChatRequest, ctx: CallContext) -> ChatRequest:
+        vault = self._vault(ctx)
+        vault.reserve_from(m.text for m in request.messages)
+        counts: Counter[str] = Counter()
+        messages: list[Message] = []
+        changed = False
+        for i, message in enumerate(request.messages):
+            new = self._message(message, i, vault, counts)
+            changed = changed or new is not message
+            messages.append(new)
+        ctx.state[FINDINGS] = counts
+        if not changed:
+            return request
+        return request.model_copy(update={"messages": messages})
+
+    def _message(self, message: Message, index: int, vault: Vault, counts: Counter[str]) -> Message:
+        where = f"message {index} ({message.role})"
+        update: dict[str, object] = {}
+        content = message.content
+        if isinstance(content, str):
+            r = self.redactor.redact(content, vault)
+            self._account(r.counts, r.blocked, where, counts)
+            if r.text != content:
+                update["content"] = r.text
+        elif content:
+            parts = []
+            for j, part in enumerate(content):
+                r = self.redactor.redact(part.text, vault)
+                self._account(r.counts, r.blocked, f"{where} part {j}", counts)
+                parts.append(part if r.text == part.text else TextPart(text=r.text))
+            if any(p is not q for p, q in zip(parts, content, strict=True)):
+                update["content"] = parts
+        if message.tool_calls:
+            calls = []
+            for call in message.tool_calls:
+                r = self.redactor.redact_json(call.arguments, vault)
+                self._account(r.counts, r.blocked, f"{where} tool call {call.name}", counts)
+                calls.append(
+                    call
+                    if r.text == call.arguments
+                    else call.model_copy(update={"arguments": r.text})
+                )
+            if any(c is not d for c, d in zip(calls, message.tool_calls, strict=True)):
+                update["tool_calls"] = calls
+        return message.model_copy(update=update) if update else message
+
+    @staticmethod
+    def _account(
+        found: Counter[str], blocked: list[tuple[str, int, int]], where: str, counts: Counter[str]
+    ) -> None:
+        if blocked:
+            raise blocked_error(blocked, where)
+        counts.update(found)
+
+    def on_embedding_request(self, request: EmbeddingRequest, ctx: CallContext) -> EmbeddingRequest:
+        vault = self._vault(ctx)
+        vault.reserve_from(request.input)
+        counts: Counter[str] = Counter()
+        texts = []
+        for i, text in enumerate(request.input):
+            r = self.redactor.redact(text, vault)
+            denied = sorted(k for k in r.counts if self.redactor.action(k) != "allow")
+            if self.embeddings == "block" and denied:
+                kinds = ", ".join(denied)
+                r.blocked.append((kinds, 0, len(text)))
+            self._account(r.counts, r.blocked, f"input {i}", counts)
+            texts.append(r.text)
+        ctx.state[FINDINGS] = counts
+        if texts == request.input:
+            return request
+        return request.model_copy(update={"input": texts})
+
+    # -- answers -------------------------------------------------------------------------------
+
+    def on_response(self, response: ChatResponse, ctx: CallContext) -> ChatResponse:
+        vault: Vault | None = ctx.state.get(VAULT)
+        if vault is None or not len(vault):
+            return response
+        update: dict[str, object] = {}
+        text = vault.restore(response.text)
+        if text != response.text:
+            update["text"] = text
+        if response.tool_calls:
+            update["tool_calls"] = [
+                ToolCall(
+                    id=c.id,
+                    name=c.name,
+                    arguments=vault.restore(c.arguments, json_escape=True),
+                )
+                for c in response.tool_calls
+            ]
+        return response.model_copy(update=update) if update else response
+
+    def on_chunk(self, chunk: ChatChunk, ctx: CallContext) -> Iterable[ChatChunk]:
+        vault: Vault | None = ctx.state.get(VAULT)
+        if vault is None or not len(vault):
+            return (chunk,)
+        restorer: StreamRestorer | None = ctx.state.get(_TEXT)
+        if restorer is None:
+            restorer = ctx.state[_TEXT] = StreamRestorer(vault)
+        text = restorer.feed(chunk.text) if chunk.text else ""
+        calls = [self._tool_delta(d, vault, ctx) for d in chunk.tool_calls]
+        if chunk.finish_reason is not None:
+            # Nothing follows the finish chunk: release what is held so it stays the last.
+            text += restorer.flush()
+            calls.extend(self._flush_tools(ctx))
+        if text == chunk.text and calls == chunk.tool_calls:
+            return (chunk,)
+        if not text and not calls and chunk.finish_reason is None and chunk.usage is None:
+            return ()
+        return (chunk.model_copy(update={"text": text, "tool_calls": calls}),)
+
+    def _tool_delta(self, delta: ToolCallDelta, vault: Vault, ctx: CallContext) -> ToolCallDelta:
+        if not delta.arguments:
+            return delta
+        restorers: dict[int, StreamRestorer] = ctx.state.setdefault(_TOOLS, {})
+        restorer = restorers.get(delta.index)
+        if restorer is None:
+            restorer = restorers[delta.index] = StreamRestorer(vault, json_escape=True)
+        args = restorer.feed(delta.arguments)
+        return delta if args == delta.arguments else delta.model_copy(update={"arguments": args})
+
+    def _flush_tools(self, ctx: CallContext) -> list[ToolCallDelta]:
+        restorers: dict[int, StreamRestorer] = ctx.state.get(_TOOLS, {})
+        out = []
+        for index, restorer in sorted(restorers.items()):
+            rest = restorer.flush()
+            if rest:
+                out.append(ToolCallDelta(index=index, arguments=rest))
+        return out
+
+    def on_stream_end(self, ctx: CallContext) -> Iterable[ChatChunk]:
+        restorer: StreamRestorer | None = ctx.state.get(_TEXT)
+        text = restorer.flush() if restorer is not None else ""
+        calls = self._flush_tools(ctx)
+        if text or calls:
+            return (ChatChunk(text=text, tool_calls=calls),)
+        return ()

@@ -1,0 +1,149 @@
+"""Apply findings to text: placeholders, masks, blocks. Sans-IO; used by the middleware,
+``privllm redact`` and fine-tuning dataset preparation.
+
+>>> from privllm.redaction.vault import Vault
+>>> redactor = Redactor.from_types(["EMAIL"])
+>>> redactor.redact("Write to ann@example.com", Vault()).text
+'Write to [EMAIL_1]'
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from privllm.errors import ConfigError, RedactionBlocked
+from privllm.redaction.findings import Detector, Finding
+from privllm.redaction.scan import default_detectors, scan
+from privllm.redaction.vault import Vault
+
+if TYPE_CHECKING:
+    from privllm.config import RedactionConfig
+
+__all__ = ["Redacted", "Redactor"]
+
+
+@dataclass
+class Redacted:
+    """The result of redacting one text: the new text and counts per type found (whatever
+    the action, ``allow`` included)."""
+
+    text: str
+    counts: Counter[str] = field(default_factory=Counter)
+    blocked: list[tuple[str, int, int]] = field(default_factory=list)  # (type, start, end)
+
+
+class Redactor:
+    """Detectors plus an action per type. Build once; call for every text."""
+
+    __slots__ = ("_actions", "default_action", "detectors", "timeout")
+
+    def __init__(
+        self,
+        detectors: Iterable[Detector],
+        *,
+        actions: Mapping[str, str] | None = None,
+        default_action: str = "placeholder",
+        timeout: float | None = 2.0,
+    ) -> None:
+        self.detectors = list(detectors)
+        self._actions = dict(actions or {})
+        self.default_action = default_action
+        self.timeout = timeout
+
+    @classmethod
+    def from_types(cls, types: Iterable[str] | None = None, **kw: Any) -> Redactor:
+        return cls(default_detectors(types), **kw)
+
+    @classmethod
+    def from_config(cls, config: RedactionConfig) -> Redactor:
+        terms: dict[str, list[str]] = {k: list(v) for k, v in config.terms.items()}
+        for kind, path in config.terms_files.items():
+            try:
+                lines = Path(path).read_text(encoding="utf-8").splitlines()
+            except OSError as exc:
+                raise ConfigError(
+                    f"redaction.terms_files.{kind}: cannot read {path}: {exc.strerror}",
+                    field=f"redaction.terms_files.{kind}",
+                ) from None
+            terms.setdefault(kind, []).extend(t.strip() for t in lines if t.strip())
+        detectors = default_detectors(config.types, phone_regions=config.phone_regions, terms=terms)
+        return cls(
+            detectors,
+            actions=config.actions,
+            default_action=config.default_action,
+            timeout=config.timeout,
+        )
+
+    def action(self, kind: str) -> str:
+        return self._actions.get(kind, self.default_action)
+
+    def find(self, text: str) -> list[Finding]:
+        return scan(text, self.detectors, timeout=self.timeout)
+
+    def redact(self, text: str, vault: Vault) -> Redacted:
+        """Replace findings per their action. ``blocked`` lists spans whose action is block."""
+        findings = self.find(text) if text else []
+        result = Redacted(text)
+        if not findings:
+            return result
+        out: list[str] = []
+        pos = 0
+        for f in findings:
+            act = self.action(f.type)
+            # Allowed values are counted too: policy routes on what a request contains.
+            result.counts[f.type] += 1
+            if act == "allow":
+                continue
+            if act == "block":
+                result.blocked.append((f.type, f.start, f.end))
+                continue
+            out.append(text[pos : f.start])
+            out.append(
+                vault.placeholder(f.type, f.value) if act == "placeholder" else f"[{f.type}]"
+            )
+            pos = f.end
+        out.append(text[pos:])
+        result.text = "".join(out)
+        return result
+
+    def redact_json(self, text: str, vault: Vault) -> Redacted:
+        """Redact the string leaves of a JSON document (tool arguments), keeping it valid."""
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return self.redact(text, vault)
+        total = Redacted(text)
+        changed = False
+
+        def walk(node: Any) -> Any:
+            nonlocal changed
+            if isinstance(node, str):
+                r = self.redact(node, vault)
+                total.counts.update(r.counts)
+                total.blocked.extend(r.blocked)
+                changed = changed or r.text != node
+                return r.text
+            if isinstance(node, list):
+                return [walk(v) for v in node]
+            if isinstance(node, dict):
+                return {k: walk(v) for k, v in node.items()}
+            return node
+
+        new = walk(data)
+        if changed:
+            total.text = json.dumps(new, ensure_ascii=False)
+        return total
+
+
+def blocked_error(blocked: list[tuple[str, int, int]], where: str) -> RedactionBlocked:
+    """A refusal naming types and positions, never the values."""
+    spans = ", ".join(f"{kind} at {where} chars {start}-{end}" for kind, start, end in blocked)
+    return RedactionBlocked(
+        f"refused before sending: {spans} (action 'block' in redaction.actions)",
+        rule="redaction.block",
+    )

@@ -1,0 +1,155 @@
+"""Run detectors over a text and settle overlaps: the one entry point the redaction layer uses.
+
+``scan`` fails closed: a detector that raises, returns a span that is not in the text, or a
+scan over its time budget refuses the whole call with ``RedactionError`` rather than letting
+the text go out half-redacted. Error messages name the detector class, never the text.
+
+    >>> [(f.type, f.value) for f in scan("mail ana@example.org", default_detectors())]
+    [('EMAIL', 'ana@example.org')]
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections.abc import Iterable, Mapping, Sequence
+
+from privllm.errors import ConfigError, RedactionError
+from privllm.redaction.detectors import (
+    DEFAULT_PHONE_REGIONS,
+    CreditCardDetector,
+    EmailDetector,
+    IBANDetector,
+    IPAddressDetector,
+    PhoneDetector,
+    URLCredentialsDetector,
+    USSSNDetector,
+)
+from privllm.redaction.findings import Detector, Finding
+from privllm.redaction.secrets import (
+    JWTDetector,
+    PrivateKeyDetector,
+    SecretAssignmentDetector,
+    SecretKeyDetector,
+)
+from privllm.redaction.terms import TermListDetector
+
+__all__ = ["BUILTIN_TYPES", "NAME_TYPES", "default_detectors", "resolve_overlaps", "scan"]
+
+BUILTIN_TYPES: frozenset[str] = frozenset(
+    {"EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "URL_CREDENTIALS", "SECRET"}
+)
+# Term lists (and NER plug-ins) report these; no built-in detector finds them by shape.
+NAME_TYPES: frozenset[str] = frozenset({"PERSON", "ORGANIZATION"})
+
+
+def _rank(f: Finding) -> tuple[int, float, int, str]:
+    return (-(f.end - f.start), -f.score, f.start, f.type)
+
+
+def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
+    """Keep non-overlapping findings, sorted by start.
+
+    Conflicts are settled in this order: the longer span wins, then the higher score, then
+    the earlier start, then the type name; so the result never depends on detector order.
+
+    >>> a, b = Finding(0, 11, "US_SSN", "123-45-6789"), Finding(4, 11, "PHONE", "45-6789")
+    >>> resolve_overlaps([b, a]) == [a]
+    True
+    """
+    starts: list[int] = []  # accepted spans, sorted by start; they never overlap, so ends
+    kept: list[Finding] = []  # are sorted too and one bisect finds the only possible clash
+    for f in sorted(set(findings), key=_rank):
+        i = bisect.bisect_right(starts, f.start)
+        if i and kept[i - 1].end > f.start:
+            continue
+        if i < len(kept) and kept[i].start < f.end:
+            continue
+        starts.insert(i, f.start)
+        kept.insert(i, f)
+    return kept
+
+
+def scan(
+    text: str, detectors: Iterable[Detector], *, timeout: float | None = None
+) -> list[Finding]:
+    """All findings of ``detectors`` in ``text``, overlaps resolved, sorted by start.
+
+    Raises ``RedactionError`` (fail closed) when a detector raises, reports a span that does
+    not hold its value, or the scan takes longer than ``timeout`` seconds.
+
+    >>> detectors = default_detectors(["EMAIL", "IP_ADDRESS"])
+    >>> [f.type for f in scan("root@db.example.com at 10.0.0.1", detectors, timeout=1.0)]
+    ['EMAIL', 'IP_ADDRESS']
+    """
+    deadline = None if timeout is None else time.perf_counter() + timeout
+    found: list[Finding] = []
+    for detector in detectors:
+        name = type(detector).__name__
+        mark = len(found)
+        try:
+            # A running regex cannot be interrupted, so the budget is checked between
+            # detectors and between findings: one slow pattern can overrun it, but the
+            # call still fails instead of returning late with a partial result.
+            for f in detector.find(text):
+                found.append(f)
+                if deadline is not None and time.perf_counter() > deadline:
+                    break
+        except Exception as exc:
+            # Only the class names: the exception's own message may quote the text.
+            raise RedactionError(f"detector {name} failed ({type(exc).__name__})") from exc
+        for f in found[mark:]:
+            # A wrong span would redact the wrong characters and send the real ones.
+            if not (0 <= f.start < f.end <= len(text)) or text[f.start : f.end] != f.value:
+                raise RedactionError(f"detector {name} reported a span that is not in the text")
+        if deadline is not None and time.perf_counter() > deadline:
+            raise RedactionError(f"redaction scan exceeded its {timeout:g} s budget at {name}")
+    return resolve_overlaps(found)
+
+
+def default_detectors(
+    types: Iterable[str] | None = None,
+    *,
+    phone_regions: Sequence[str] = DEFAULT_PHONE_REGIONS,
+    terms: Mapping[str, Iterable[str]] | None = None,
+) -> list[Detector]:
+    """The built-in detectors for ``types`` (all of ``BUILTIN_TYPES`` when ``None``).
+
+    ``phone_regions`` are the countries whose national number formats are recognised
+    (international ``+CC`` numbers are recognised from anywhere). ``terms`` maps a type to
+    a term list, e.g. ``{"PERSON": customers, "ORGANIZATION": partners}``; each becomes a
+    ``TermListDetector`` and is used whatever ``types`` says, since giving it is explicit.
+    PERSON and ORGANIZATION have no built-in detector: give terms or add an ``NERDetector``.
+
+    >>> [type(d).__name__ for d in default_detectors(["IBAN"], terms={"PERSON": ["Ann"]})]
+    ['IBANDetector', 'TermListDetector']
+    """
+    wanted = BUILTIN_TYPES if types is None else frozenset(types)
+    unknown = wanted - BUILTIN_TYPES - NAME_TYPES
+    if unknown:
+        raise ConfigError(f"unknown redaction types: {sorted(unknown)}", field="redaction.types")
+    detectors: list[Detector] = []
+    if "EMAIL" in wanted:
+        detectors.append(EmailDetector())
+    if "PHONE" in wanted:
+        detectors.append(PhoneDetector(phone_regions))
+    if "CREDIT_CARD" in wanted:
+        detectors.append(CreditCardDetector())
+    if "IBAN" in wanted:
+        detectors.append(IBANDetector())
+    if "US_SSN" in wanted:
+        detectors.append(USSSNDetector())
+    if "IP_ADDRESS" in wanted:
+        detectors.append(IPAddressDetector())
+    if "URL_CREDENTIALS" in wanted:
+        detectors.append(URLCredentialsDetector())
+    if "SECRET" in wanted:
+        detectors += [
+            SecretKeyDetector(),
+            JWTDetector(),
+            PrivateKeyDetector(),
+            SecretAssignmentDetector(),
+        ]
+    for kind, words in (terms or {}).items():
+        detectors.append(TermListDetector(words, type=kind))
+    return detectors

@@ -1,0 +1,157 @@
+"""Names privllm cannot recognise by shape: user term lists, and a plug-in point for NER models.
+
+``TermListDetector`` matches thousands of customer names or project code names in one pass
+with an Aho-Corasick automaton (``pyahocorasick``) rather than a regex per term.
+``NERDetector`` adapts any named-entity model the user already runs (spaCy, GLiNER, a remote
+service); privllm itself never downloads a model and never imports spaCy.
+
+    >>> d = TermListDetector(["Project Falcon", "Acme"], type="ORGANIZATION")
+    >>> [f.value for f in d.find("ACME runs project falcon.")]
+    ['ACME', 'project falcon']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Protocol
+
+from privllm.redaction.findings import Finding
+
+__all__ = ["DEFAULT_NER_LABELS", "NERDetector", "NERModel", "TermListDetector"]
+
+
+def _fold(text: str) -> str:
+    """Lower-case ``text`` without changing its length, so offsets stay valid.
+
+    ``str.lower`` maps a few characters to two (``"İ".lower()`` is ``"i̇"``); those are kept
+    as they are, which only means such a character must match case-exactly.
+    """
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(low if len(low := c.lower()) == 1 else c for c in text)
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+class TermListDetector:
+    """``type`` findings for user-supplied terms: case-insensitive, whole words, longest wins.
+
+    Whole words means the characters around a match are not letters, digits or ``_``
+    ("Ann" does not match inside "Annual"); a term that begins or ends with punctuation
+    ("C++") needs no boundary on that side. Where matches overlap, the leftmost wins, and at
+    one position the longest ("Acme Corp" over "Acme"). The repr shows how many terms, never
+    which.
+
+    >>> d = TermListDetector(["Ann Lee", "Ann"])
+    >>> [(f.value, f.type) for f in d.find("Annual report by ann lee and Ann.")]
+    [('ann lee', 'PERSON'), ('Ann', 'PERSON')]
+    """
+
+    def __init__(self, terms: Iterable[str], type: str = "PERSON") -> None:
+        if not type:
+            raise ValueError("a term list needs a type such as 'PERSON'")
+        self.type = type
+        self.types: frozenset[str] = frozenset({type})
+        # Imported here so that importing privllm does not load the C extension.
+        import ahocorasick
+
+        self._automaton: Any = ahocorasick.Automaton()
+        folded = {_fold(t.strip()) for t in terms}
+        folded.discard("")
+        for term in folded:
+            # The value records which edges need a word boundary.
+            self._automaton.add_word(term, (len(term), _is_word(term[0]), _is_word(term[-1])))
+        self._count = len(folded)
+        if folded:
+            self._automaton.make_automaton()
+
+    def __repr__(self) -> str:
+        return f"TermListDetector(type={self.type!r}, terms={self._count})"
+
+    def find(self, text: str) -> Iterator[Finding]:
+        if not self._count:
+            return
+        n = len(text)
+        candidates: list[tuple[int, int]] = []
+        for last, (length, word_start, word_end) in self._automaton.iter(_fold(text)):
+            start, end = last - length + 1, last + 1
+            if word_start and start > 0 and _is_word(text[start - 1]):
+                continue
+            if word_end and end < n and _is_word(text[end]):
+                continue
+            candidates.append((start, -end))
+        candidates.sort()
+        taken_to = 0
+        for start, neg_end in candidates:
+            if start >= taken_to:
+                taken_to = -neg_end
+                yield Finding(start, taken_to, self.type, text[start:taken_to])
+
+
+class NERModel(Protocol):
+    """A named-entity model: ``model(text)`` yields ``(start, end, label, score)`` tuples."""
+
+    def __call__(self, text: str) -> Iterable[tuple[int, int, str, float]]: ...
+
+
+DEFAULT_NER_LABELS: Mapping[str, str] = {
+    "PERSON": "PERSON",
+    "PER": "PERSON",
+    "ORG": "ORGANIZATION",
+    "ORGANIZATION": "ORGANIZATION",
+}
+
+
+class NERDetector:
+    """Adapt a named-entity model to the ``Detector`` protocol.
+
+    ``labels`` maps the model's labels (compared upper-cased) to privllm types; other labels
+    are dropped, as are entities scoring below ``min_score``. A span outside the text raises
+    ``ValueError``, which ``scan`` turns into a fail-closed ``RedactionError``.
+
+    spaCy (load the model yourself; privllm does not depend on spaCy)::
+
+        nlp = spacy.load("en_core_web_sm")
+        ner = NERDetector(lambda text: (
+            (e.start_char, e.end_char, e.label_, 1.0) for e in nlp(text).ents))
+
+    GLiNER::
+
+        model = GLiNER.from_pretrained("urchade/gliner_multi_pii-v1")
+        ner = NERDetector(lambda text: (
+            (e["start"], e["end"], e["label"], e["score"])
+            for e in model.predict_entities(text, ["person", "organization"])))
+
+    Any callable works, which is also how tests plug in a fake:
+
+    >>> fake = lambda text: [(0, 3, "PER", 0.9), (8, 12, "DATE", 0.99)]
+    >>> [(f.value, f.type) for f in NERDetector(fake).find("Bob met 2024")]
+    [('Bob', 'PERSON')]
+    """
+
+    def __init__(
+        self,
+        model: NERModel | Callable[[str], Iterable[tuple[int, int, str, float]]],
+        *,
+        labels: Mapping[str, str] = DEFAULT_NER_LABELS,
+        min_score: float = 0.5,
+    ) -> None:
+        self.model = model
+        self.labels = {k.upper(): v for k, v in labels.items()}
+        self.min_score = min_score
+        self.types: frozenset[str] = frozenset(self.labels.values())
+
+    def __repr__(self) -> str:
+        return f"NERDetector(model={type(self.model).__name__}, types={sorted(self.types)})"
+
+    def find(self, text: str) -> Iterator[Finding]:
+        for start, end, label, score in self.model(text):
+            kind = self.labels.get(label.upper())
+            if kind is None or score < self.min_score:
+                continue
+            if not 0 <= start < end <= len(text):
+                raise ValueError(f"the model returned span {start}:{end} outside the text")
+            yield Finding(start, end, kind, text[start:end], float(score))

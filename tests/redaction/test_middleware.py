@@ -1,0 +1,188 @@
+"""Redaction end to end: the bytes the server received hold no detected value; the caller gets
+the real values back. Sync and async, chat, streams, tools and embeddings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from privllm import Client, Conversation, Message
+from privllm.errors import ProviderError, RedactionBlocked, RedactionError
+from privllm.redaction.middleware import RedactionMiddleware
+from privllm.redaction.redactor import Redactor
+from privllm.testing import Reply
+
+EMAIL = "jane.doe@acme-corp.com"
+CARD = "4111 1111 1111 1111"
+KEY = "sk-proj-Q3JvbGxpbmdTdG9uZXNfMjAyNg7x"
+IP = "10.20.30.40"
+NAME = "Jane Doe"
+VALUES = [EMAIL, CARD, KEY, IP, NAME]
+PROMPT = f"I am {NAME} ({EMAIL}); card {CARD}; key {KEY}; server {IP}."
+
+
+def config(server, **redaction):
+    return {
+        "provider": server.provider_config(),
+        "redaction": {"terms": {"PERSON": [NAME]}, **redaction},
+    }
+
+
+def assert_clean(server):
+    raw = server.received()
+    for value in VALUES:
+        assert value.encode() not in raw, f"{value!r} reached the provider"
+        assert json.dumps(value)[1:-1].encode() not in raw
+
+
+def test_chat_redacts_out_and_restores_back(runner_factory, openai_server):
+    run = runner_factory(**config(openai_server))
+    response = run.chat([Message.system(f"Customer: {NAME}"), Message.user(PROMPT)])
+    assert_clean(openai_server)
+    sent = openai_server.last.json()["messages"]
+    assert sent[0]["content"] == "Customer: [PERSON_1]"
+    assert sent[1]["content"] == (
+        "I am [PERSON_1] ([EMAIL_1]); card [CREDIT_CARD_1]; key [SECRET_1]; server [IP_ADDRESS_1]."
+    )
+    assert response.text == PROMPT  # the echo, restored
+
+
+@pytest.mark.parametrize("chunks", [1, 3, 17, 200])
+def test_stream_restores_placeholders_split_across_chunks(runner_factory, openai_server, chunks):
+    run = runner_factory(**config(openai_server))
+    openai_server.default = Reply.echo(chunks=chunks)
+    whole = run.chat(PROMPT)
+    pieces, assembled = run.stream(PROMPT)
+    assert_clean(openai_server)
+    assert "".join(p.text for p in pieces) == whole.text == PROMPT
+    assert assembled.text == PROMPT
+    assert pieces[-1].finish_reason == "stop"
+    assert pieces[-1].usage is not None
+
+
+def test_tool_arguments_and_results_are_redacted_and_restored(runner_factory, openai_server):
+    run = runner_factory(**config(openai_server))
+    # The model answers with the placeholder it was given; the app sees the real value.
+    openai_server.reply(Reply.tool_call("send_mail", {"to": "[EMAIL_1]", "body": "hi [PERSON_1]"}))
+    first = run.chat(f"Mail {EMAIL} to greet {NAME}", tools=[{"name": "send_mail"}])
+    assert first.tool_calls[0].args() == {"to": EMAIL, "body": f"hi {NAME}"}
+    conversation = [
+        Message.user(f"Mail {EMAIL} to greet {NAME}"),
+        first.message,  # real values in the history...
+        Message.tool(first.tool_calls[0].id, f"sent to {EMAIL} from {IP}"),
+    ]
+    run.chat(conversation, tools=[{"name": "send_mail"}])
+    assert_clean(openai_server)  # ...never reach the provider
+    sent = openai_server.last.json()["messages"]
+    assert json.loads(sent[1]["tool_calls"][0]["function"]["arguments"]) == {
+        "to": "[EMAIL_1]",
+        "body": "hi [PERSON_1]",
+    }
+    assert sent[2]["content"] == "sent to [EMAIL_1] from [IP_ADDRESS_1]"
+
+
+def test_streamed_tool_arguments_are_restored(runner_factory, openai_server):
+    run = runner_factory(**config(openai_server))
+    openai_server.reply(
+        Reply.tool_call("send_mail", {"to": "[EMAIL_1]", "cc": "[EMAIL_1]"}, chunks=9)
+    )
+    _, assembled = run.stream(f"Mail {EMAIL}", tools=[{"name": "send_mail"}])
+    assert assembled.tool_calls[0].args() == {"to": EMAIL, "cc": EMAIL}
+
+
+def test_embeddings_are_redacted(runner_factory, openai_server):
+    run = runner_factory(**config(openai_server))
+    result = run.embed([f"contact {EMAIL}", "no pii here", f"card {CARD}"])
+    assert len(result.vectors) == 3
+    assert_clean(openai_server)
+    assert openai_server.last.json()["input"] == [
+        "contact [EMAIL_1]",
+        "no pii here",
+        "card [CREDIT_CARD_1]",
+    ]
+
+
+def test_embeddings_can_be_blocked_instead(runner_factory, openai_server):
+    run = runner_factory(**config(openai_server, embeddings="block"))
+    with pytest.raises(RedactionBlocked, match="input 1") as info:
+        run.embed(["clean", f"contact {EMAIL}"])
+    assert EMAIL not in str(info.value)
+    assert openai_server.requests == []
+    assert run.embed(["clean text"]).vectors
+
+
+def test_block_action_refuses_before_sending_and_names_type_and_position(
+    runner_factory, openai_server
+):
+    run = runner_factory(**config(openai_server, actions={"CREDIT_CARD": "block"}))
+    with pytest.raises(RedactionBlocked) as info:
+        run.chat([Message.system("hi"), Message.user(PROMPT)])
+    message = str(info.value)
+    assert "CREDIT_CARD" in message
+    assert "message 1 (user)" in message
+    start = PROMPT.index(CARD)
+    assert f"{start}-{start + len(CARD)}" in message
+    for value in VALUES:
+        assert value not in message
+    with pytest.raises(RedactionBlocked):
+        run.stream(PROMPT)
+    assert openai_server.requests == []
+
+
+def test_mask_and_allow_actions(runner_factory, openai_server):
+    run = runner_factory(**config(openai_server, actions={"EMAIL": "mask", "IP_ADDRESS": "allow"}))
+    response = run.chat(f"{EMAIL} at {IP}")
+    assert openai_server.last.json()["messages"][0]["content"] == f"[EMAIL] at {IP}"
+    assert response.text == f"[EMAIL] at {IP}"  # masks are not reversible
+
+
+def test_conversation_keeps_placeholders_across_turns(openai_server):
+    conv = Conversation().user(f"My email is {EMAIL}")
+    with Client(env={}, **config(openai_server)) as client:
+        conv.add(client.chat(conv))
+        conv.user(f"Other address: bob@example.org. Again, mine is {EMAIL}")
+        answer = client.chat(conv)
+    assert_clean(openai_server)
+    second = openai_server.last.json()["messages"]
+    assert second[0]["content"] == "My email is [EMAIL_1]"
+    assert second[1]["content"] == "My email is [EMAIL_1]"  # the restored echo, redacted again
+    assert second[2]["content"] == "Other address: [EMAIL_2]. Again, mine is [EMAIL_1]"
+    assert answer.text == f"Other address: bob@example.org. Again, mine is {EMAIL}"
+    assert EMAIL not in repr(conv)
+
+
+class Boom:
+    types = frozenset({"X"})
+
+    def find(self, text):
+        raise ValueError(f"analyzer crashed on {text}")
+
+
+def test_detector_failure_fails_closed(runner_factory, openai_server):
+    broken = RedactionMiddleware(Redactor([Boom()]))
+    run = runner_factory(
+        provider=openai_server.provider_config(),
+        redaction={"enabled": False},
+        middleware=[broken],
+    )
+    with pytest.raises(RedactionError) as info:
+        run.chat(PROMPT)
+    assert "Boom" in str(info.value)
+    assert EMAIL not in str(info.value)
+    assert openai_server.requests == []
+
+
+def test_provider_errors_stay_in_placeholder_form(runner_factory, openai_server):
+    run = runner_factory(**config(openai_server), **{})
+    openai_server.reply(Reply.error(400, "Invalid content near [EMAIL_1]"))
+    with pytest.raises(ProviderError) as info:
+        run.chat(f"mail {EMAIL}")
+    assert "[EMAIL_1]" in str(info.value)
+    assert EMAIL not in str(info.value)
+
+
+def test_redaction_can_be_turned_off(runner_factory, openai_server):
+    run = runner_factory(provider=openai_server.provider_config(), redaction={"enabled": False})
+    run.chat(f"mail {EMAIL}")
+    assert EMAIL.encode() in openai_server.received()

@@ -1,0 +1,196 @@
+"""scan(): fail closed, time budget, deterministic overlap resolution, the default set."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from privllm.errors import ConfigError, RedactionError
+from privllm.redaction.findings import Finding
+from privllm.redaction.scan import BUILTIN_TYPES, default_detectors, resolve_overlaps, scan
+from privllm.redaction.terms import TermListDetector
+
+SECRET_TEXT = "card 4111 1111 1111 1111 for ana@example.org"
+
+
+class Raising:
+    types = frozenset({"EMAIL"})
+
+    def find(self, text: str) -> Iterator[Finding]:
+        yield Finding(0, 4, "EMAIL", text[:4])
+        raise ValueError(f"cannot parse {text!r}")  # a careless message quoting the text
+
+
+class WrongSpan:
+    types = frozenset({"EMAIL"})
+
+    def find(self, text: str) -> list[Finding]:
+        return [Finding(0, 4, "EMAIL", "not what is there")]
+
+
+class Slow:
+    types = frozenset({"EMAIL"})
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def find(self, text: str) -> list[Finding]:
+        time.sleep(self.seconds)
+        return []
+
+
+class Fixed:
+    """Reports the same findings whatever the text."""
+
+    types = frozenset({"A", "B"})
+
+    def __init__(self, *findings: Finding) -> None:
+        self.findings = findings
+
+    def find(self, text: str) -> tuple[Finding, ...]:
+        return self.findings
+
+
+def test_a_raising_detector_fails_closed() -> None:
+    with pytest.raises(RedactionError) as info:
+        scan(SECRET_TEXT, [*default_detectors(), Raising()])
+    message = str(info.value)
+    assert "Raising" in message
+    assert "ValueError" in message
+    assert "4111" not in message
+    assert "ana@" not in message
+    assert "card" not in message
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+def test_a_detector_reporting_a_wrong_span_fails_closed() -> None:
+    with pytest.raises(RedactionError, match="WrongSpan") as info:
+        scan(SECRET_TEXT, [WrongSpan()])
+    assert "card" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "finding", [Finding(-1, 3, "X", "abc"), Finding(3, 3, "X", ""), Finding(5, 99, "X", "x")]
+)
+def test_out_of_range_spans_fail_closed(finding: Finding) -> None:
+    with pytest.raises(RedactionError, match="Fixed"):
+        scan("abcdefgh", [Fixed(finding)])
+
+
+def test_time_budget() -> None:
+    with pytest.raises(RedactionError, match=r"budget at Slow"):
+        scan(SECRET_TEXT, [Slow(0.05), *default_detectors()], timeout=0.01)
+    assert scan("nothing here", [Slow(0.0)], timeout=5.0) == []
+    assert scan("nothing here", [Slow(0.01)], timeout=None) == []
+
+
+def test_longest_wins() -> None:
+    text = "123-45-6789"
+    ssn = Finding(0, 11, "US_SSN", text, 0.5)
+    phone = Finding(4, 11, "PHONE", text[4:], 1.0)
+    assert scan(text, [Fixed(phone, ssn)]) == [ssn]
+
+
+def test_then_highest_score_then_type_name() -> None:
+    text = "abcdef"
+    low, high = Finding(0, 4, "B", "abcd", 0.5), Finding(1, 5, "A", "bcde", 0.9)
+    assert scan(text, [Fixed(low, high)]) == [high]
+    a, b = Finding(0, 4, "B", "abcd"), Finding(0, 4, "A", "abcd")
+    assert scan(text, [Fixed(a, b)]) == [b]
+    # Same length and score: the earlier start wins.
+    first, second = Finding(0, 4, "A", "abcd"), Finding(2, 6, "A", "cdef")
+    assert scan(text, [Fixed(second, first)]) == [first]
+
+
+def test_non_overlapping_findings_are_all_kept_in_order() -> None:
+    text = "aa bb cc"
+    fs = [Finding(6, 8, "A", "cc"), Finding(0, 2, "A", "aa"), Finding(3, 5, "B", "bb")]
+    assert scan(text, [Fixed(*fs)]) == sorted(fs, key=lambda f: f.start)
+    assert resolve_overlaps([*fs, *fs]) == sorted(fs, key=lambda f: f.start)
+
+
+def test_the_default_set_end_to_end() -> None:
+    text = (
+        "Hi, I'm at ana@example.org or +44 20 7946 0958. Card 4111 1111 1111 1111, "
+        "IBAN DE89 3704 0044 0532 0130 00, SSN 536-22-1847, host 10.0.0.1, "
+        "db postgres://app:s3cr3t@db.internal/app and key sk-proj-x7Qm2Lp9Zr4Tn8Vw3Ks6Hd1J. "
+        "Version 1.2.3.4.5 shipped 2024-01-15, order 1234567890123456."
+    )
+    result = [(f.type, f.value) for f in scan(text, default_detectors())]
+    assert result == [
+        ("EMAIL", "ana@example.org"),
+        ("PHONE", "+44 20 7946 0958"),
+        ("CREDIT_CARD", "4111 1111 1111 1111"),
+        ("IBAN", "DE89 3704 0044 0532 0130 00"),
+        ("US_SSN", "536-22-1847"),
+        ("IP_ADDRESS", "10.0.0.1"),
+        ("URL_CREDENTIALS", "postgres://app:s3cr3t@db.internal/app"),
+        ("SECRET", "sk-proj-x7Qm2Lp9Zr4Tn8Vw3Ks6Hd1J"),
+    ]
+
+
+def test_default_detectors_selects_types() -> None:
+    detectors = default_detectors(["EMAIL", "SECRET"])
+    assert set().union(*(d.types for d in detectors)) == {"EMAIL", "SECRET"}
+    every = set().union(*(d.types for d in default_detectors()))
+    assert every == BUILTIN_TYPES
+    with pytest.raises(ConfigError, match="NOPE"):
+        default_detectors(["EMAIL", "NOPE"])
+    with pytest.raises(ConfigError):
+        default_detectors(phone_regions=["XX"])
+
+
+def test_default_detectors_with_terms() -> None:
+    detectors = default_detectors(["EMAIL"], terms={"PERSON": ["Ana Silva"], "ORGANIZATION": []})
+    assert [type(d) for d in detectors[1:]] == [TermListDetector, TermListDetector]
+    found = scan("Ana Silva <ana@example.org>", detectors)
+    assert [(f.type, f.value) for f in found] == [
+        ("PERSON", "Ana Silva"),
+        ("EMAIL", "ana@example.org"),
+    ]
+
+
+_PIECES = st.sampled_from(
+    [
+        "ana@example.org",
+        "+44 20 7946 0958",
+        "4111 1111 1111 1111",
+        "4111111111111111",
+        "DE89 3704 0044 0532 0130 00",
+        "536-22-1847",
+        "SSN 536221847",
+        "10.0.0.1",
+        "::1",
+        "https://u:pw@h.io/x?token=abcdefgh",
+        "sk-proj-x7Qm2Lp9Zr4Tn8Vw3Ks6Hd1J",
+        'password = "Xk9#mQ2vLp"',
+        "Ana Silva",
+        "1.2.3.4.5",
+        "2024-01-15",
+        " ",
+        "\n",
+        "-",
+        ":",
+    ]
+)
+_TEXT = st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=12).map("".join)
+_DETECTORS = default_detectors(terms={"PERSON": ["Ana Silva", "Ana"]})
+
+
+@settings(max_examples=200, deadline=None)  # the first call loads phone metadata
+@given(_TEXT, st.randoms(use_true_random=False))
+def test_scan_invariants(text: str, rnd: random.Random) -> None:
+    found = scan(text, _DETECTORS)
+    last_end = 0
+    for f in found:
+        assert text[f.start : f.end] == f.value
+        assert f.start >= last_end  # sorted and never overlapping
+        last_end = f.end
+    shuffled = list(_DETECTORS)
+    rnd.shuffle(shuffled)
+    assert scan(text, shuffled) == found  # deterministic, whatever the detector order
