@@ -70,7 +70,11 @@ def plan_call(config: Config, prompt: str, *, env: dict[str, str] | None = None)
     plan.endpoint = ctx.endpoint
     plan.route = ctx.state.get(ROUTE)
     if sent is not None:
-        target: Provider = profiles[plan.route] if plan.route else provider
+        target: Provider = provider
+        if plan.route:
+            target = profiles[plan.route]
+            model = config.providers[plan.route].model
+            sent = sent.model_copy(update={"model": model}) if model else sent
         plan.payload = _payload(target, sent)
     return plan
 
