@@ -22,7 +22,8 @@ def test_all_is_complete_and_sorted():
 def test_import_loads_no_provider_sdk():
     code = (
         "import sys, privllm\n"
-        "heavy = [m for m in ('openai', 'google.genai', 'azure.identity', 'httpx2', 'rich')"
+        "heavy = [m for m in ('openai', 'google.genai', 'azure.identity', 'httpx2', 'rich',"
+        " 'phonenumbers', 'ahocorasick', 'cryptography', 'sqlite3')"
         " if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
