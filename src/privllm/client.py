@@ -116,7 +116,17 @@ class _Core:
         return [self.provider, *self.profiles.values()]
 
     def _build(self, section: ProviderConfig) -> Provider:
-        return build_provider(section, env=self._env, transport_wrapper=self._transport_wrapper)
+        """A provider whose HTTP goes through its own egress guard (the user's wrapper inside
+        it, so the guard sees every request first): one allowlist per profile."""
+        wrapper = self._transport_wrapper
+        if self.config.policy.egress_guard:
+            from .policy.egress import EgressPolicy, guard_wrapper
+
+            egress = EgressPolicy.from_config(
+                section, self.config.policy, terms=self.config.redaction.terms
+            )
+            wrapper = guard_wrapper(egress, then=wrapper)
+        return build_provider(section, env=self._env, transport_wrapper=wrapper)
 
     def _check_profile_names(self) -> None:
         policy = self.config.policy
@@ -324,6 +334,14 @@ def _builtin_middleware(config: Config, profiles: Mapping[str, Endpoint]) -> lis
 
         chain.append(RedactionMiddleware.from_config(config.redaction))
     chain.append(PolicyMiddleware(config.policy, profiles))
+    if config.audit.enabled:
+        # Imported here: the audit log needs cryptography and SQLite, and opening it (file
+        # IO) happens when a client is built, never at `import privllm`.
+        from privllm.audit.middleware import AuditMiddleware
+
+        # Innermost: it records the request exactly as sent and the answer as received,
+        # both still in placeholder form.
+        chain.append(AuditMiddleware.from_config(config.audit))
     return chain
 
 
@@ -504,8 +522,18 @@ class Client:
         return core.after_embed(response, ctx)
 
     def close(self) -> None:
-        for provider in self._core.all_providers():
-            provider.close()
+        try:
+            for provider in self._core.all_providers():
+                provider.close()
+        finally:
+            # Drain and close the audit log (the records of every call made so far).
+            import sys
+
+            audit = sys.modules.get("privllm.audit.middleware")  # absent: no audit log open
+            if audit is not None:
+                for mw in self._core.chain.middleware:
+                    if isinstance(mw, audit.AuditMiddleware):
+                        mw.close()
 
     def __enter__(self) -> Client:
         return self
@@ -607,8 +635,19 @@ class AsyncClient:
         return core.after_embed(response, ctx)
 
     async def close(self) -> None:
-        for provider in self._core.all_providers():
-            await provider.aclose()
+        try:
+            for provider in self._core.all_providers():
+                await provider.aclose()
+        finally:
+            # Draining the audit queue waits on its writer thread: off the event loop.
+            import asyncio
+            import sys
+
+            audit = sys.modules.get("privllm.audit.middleware")  # absent: no audit log open
+            if audit is not None:
+                for mw in self._core.chain.middleware:
+                    if isinstance(mw, audit.AuditMiddleware):
+                        await asyncio.to_thread(mw.close)
 
     async def __aenter__(self) -> AsyncClient:
         return self

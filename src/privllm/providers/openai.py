@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import openai
 
@@ -21,13 +20,13 @@ from privllm.errors import (
     RateLimitError,
     error_for_status,
 )
+from privllm.policy.endpoints import provider_base_url, provider_endpoint
 from privllm.types import (
     ChatChunk,
     ChatRequest,
     ChatResponse,
     EmbeddingRequest,
     EmbeddingResponse,
-    Endpoint,
     FinishReason,
     ToolCall,
     ToolCallDelta,
@@ -44,15 +43,7 @@ from .base import (
 if TYPE_CHECKING:
     from privllm.config import ProviderConfig
 
-__all__ = ["OPENAI_API_HOSTS", "OpenAIProvider"]
-
-_RESIDENCY_HOSTS = {
-    "global": "api.openai.com",
-    "us": "us.api.openai.com",
-    "eu": "eu.api.openai.com",
-    "ae": "ae.api.openai.com",
-}
-OPENAI_API_HOSTS = frozenset(_RESIDENCY_HOSTS.values())
+__all__ = ["OpenAIProvider"]
 
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop",
@@ -61,22 +52,6 @@ _FINISH: dict[str, FinishReason] = {
     "function_call": "tool_calls",
     "content_filter": "content_filter",
 }
-
-
-def openai_endpoint(base_url: str, provider: str = "openai") -> Endpoint:
-    """Classify an OpenAI-protocol base URL: OpenAI's API hosts, else self-hosted."""
-    host = (urlsplit(base_url).hostname or "").lower().rstrip(".")
-    if host in OPENAI_API_HOSTS:
-        region = host.split(".", 1)[0] if host != "api.openai.com" else None
-        return Endpoint(
-            provider=provider,
-            base_url=base_url,
-            host=host,
-            kind="enterprise_api",
-            region=region,
-            data_zone=region,
-        )
-    return Endpoint(provider=provider, base_url=base_url, host=host, kind="self_hosted")
 
 
 class OpenAIProvider:
@@ -96,11 +71,10 @@ class OpenAIProvider:
         settings = config.openai
         self._config = config
         self._transport_wrapper = transport_wrapper
-        base_url = (
-            settings.base_url
-            or f"https://{_RESIDENCY_HOSTS[settings.data_residency or 'global']}/v1"
-        )
-        self.endpoint = openai_endpoint(base_url, self.name)
+        # One source of truth for where this goes: the same function the egress guard and
+        # policy use, so the three never disagree about the host.
+        base_url = provider_base_url(config)
+        self.endpoint = provider_endpoint(config)
         key = resolve_secret(settings.api_key, settings.api_key_env, env)
         if key is None and self.endpoint.kind == "self_hosted":
             key = "no-key"  # local servers usually take none; the SDK insists on a value

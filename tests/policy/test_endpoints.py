@@ -1,0 +1,264 @@
+"""Endpoint classification: host tables, regions from host names, tiers, declarations."""
+
+from __future__ import annotations
+
+import doctest
+import ipaddress
+
+import pytest
+
+import privllm.policy.endpoints as endpoints_module
+from privllm.config import ProviderConfig
+from privllm.errors import ConfigError
+from privllm.policy.endpoints import (
+    classify,
+    host_kind,
+    ip_literal,
+    is_private_host,
+    normalize_host,
+    provider_base_url,
+    provider_endpoint,
+)
+
+
+def test_docstring_examples_run():
+    failures, tried = doctest.testmod(endpoints_module, optionflags=doctest.ELLIPSIS)
+    assert tried > 10
+    assert failures == 0
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "chatgpt.com",
+        "www.chatgpt.com",
+        "chat.openai.com",
+        "gemini.google.com",
+        "bard.google.com",
+        "aistudio.google.com",
+        "copilot.microsoft.com",
+        "claude.ai",
+        "CLAUDE.AI.",
+        "chat.mistral.ai",
+    ],
+)
+def test_consumer_hosts(host):
+    assert host_kind(host) == "consumer"
+    ep = classify(f"https://{host}/", provider="openai")
+    assert (ep.kind, ep.trains_on_data, ep.stores_data) == ("consumer", True, True)
+
+
+@pytest.mark.parametrize(
+    ("url", "region", "zone"),
+    [
+        ("https://api.openai.com/v1", "global", None),
+        ("https://us.api.openai.com/v1", "us", "us"),
+        ("https://eu.api.openai.com/v1", "eu", "eu"),
+        ("https://ae.api.openai.com/v1", "ae", "ae"),
+        ("https://api.anthropic.com", None, None),
+        ("https://aiplatform.googleapis.com/", "global", None),
+        ("https://europe-west4-aiplatform.googleapis.com/", "europe-west4", None),
+        ("https://us-central1-aiplatform.mtls.googleapis.com/", "us-central1", None),
+        (
+            "https://northamerica-northeast1-aiplatform.googleapis.com/",
+            "northamerica-northeast1",
+            None,
+        ),
+        ("https://aiplatform.eu.rep.googleapis.com/", "eu", "eu"),
+        ("https://aiplatform.us.rep.googleapis.com/", "us", "us"),
+        ("https://acme.openai.azure.com/openai", None, None),
+        ("https://acme-sweden.cognitiveservices.azure.com/", None, None),
+        ("https://acme.services.ai.azure.com/models", None, None),
+    ],
+)
+def test_enterprise_hosts_and_regions_from_the_name(url, region, zone):
+    ep = classify(url, provider="x")
+    assert ep.kind == "enterprise_api"
+    assert (ep.region, ep.data_zone) == (region, zone)
+    assert not ep.trains_on_data
+    assert not ep.stores_data
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "api.openai.com.evil.example",
+        "evil-api.openai.com.example",
+        "a.b.openai.azure.com",  # one resource label only
+        "openai.azure.com",
+        "eu-aiplatform.googleapis.com.evil.example",
+        "xn--pi-6kc.openai.com",  # punycode homograph of api.openai.com
+        "aiplatform.googleapis.co",
+        "fakechatgpt.com",  # not a subdomain of chatgpt.com
+    ],
+)
+def test_lookalikes_are_unknown(host):
+    assert host_kind(host) == "unknown"
+
+
+def test_unicode_homograph_normalises_to_punycode_and_stays_unknown():
+    cyrillic_a = "\u0430"
+    assert normalize_host(f"{cyrillic_a}pi.openai.com") == "xn--pi-6kc.openai.com"
+    assert classify(f"https://{cyrillic_a}pi.openai.com/v1", provider="openai").kind == "unknown"
+
+
+@pytest.mark.parametrize(("tier", "trains"), [("free", True), (None, True), ("paid", False)])
+def test_gemini_api_tier(tier, trains):
+    ep = classify("https://generativelanguage.googleapis.com/", provider="google", gemini_tier=tier)
+    assert ep.kind == "enterprise_api"
+    assert ep.trains_on_data is trains
+    assert ep.stores_data is trains
+
+
+def test_self_hosted_declared_loopback_and_private():
+    assert classify("http://127.0.0.1:8000/v1", provider="openai").kind == "self_hosted"
+    assert classify("http://[::1]:8000/v1", provider="openai").kind == "self_hosted"
+    assert classify("http://10.2.3.4/v1", provider="openai").kind == "self_hosted"
+    assert classify("http://localhost:11434/v1", provider="openai").kind == "self_hosted"
+    assert classify("https://vllm.corp.example/v1", provider="openai").kind == "unknown"
+    ep = classify(
+        "https://vllm.corp.example/v1", provider="openai", self_hosted_hosts=["VLLM.corp.example."]
+    )
+    assert ep.kind == "self_hosted"
+    # A declaration does not turn a known host into something else.
+    assert host_kind("chatgpt.com", ["chatgpt.com"]) == "consumer"
+    assert host_kind("api.openai.com", ["api.openai.com"]) == "enterprise_api"
+
+
+def test_link_local_metadata_and_public_ips_are_not_private():
+    assert not is_private_host("169.254.169.254")
+    assert not is_private_host("8.8.8.8")
+    assert not is_private_host("2130706433")  # a numeric form is not an address here
+    assert is_private_host("::ffff:127.0.0.1")
+    assert classify("http://169.254.169.254/", provider="openai").kind == "unknown"
+
+
+def test_declared_region_fills_in_and_must_not_contradict_the_host():
+    azure = classify("https://acme.openai.azure.com", provider="azure", region="swedencentral")
+    assert azure.region == "swedencentral"
+    vertex = classify(
+        "https://europe-west4-aiplatform.googleapis.com", provider="google", data_zone="eu"
+    )
+    assert (vertex.region, vertex.data_zone) == ("europe-west4", "eu")
+    assert classify("https://eu.api.openai.com", provider="openai", region="EU").region == "eu"
+    with pytest.raises(ConfigError, match="contradicts"):
+        classify("https://api.openai.com/v1", provider="openai", region="eu")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example\\.api.openai.com/",
+        "https://api.openai.com%2eevil.example/",
+        "https://a..b/",
+        "not a url at all",
+        "https://user:secret-password@/v1",
+    ],
+)
+def test_invalid_base_urls_are_config_errors_without_secrets(url):
+    with pytest.raises(ConfigError) as info:
+        classify(url, provider="openai")
+    assert "secret-password" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("API.OPENAI.COM.", "api.openai.com"),
+        (b"api.openai.com", "api.openai.com"),
+        ("[0:0:0:0:0:0:0:1]", "::1"),
+        ("::FFFF:127.0.0.1", "::ffff:7f00:1"),
+        ("internal_service", "internal_service"),
+    ],
+)
+def test_normalize_host(raw, expected):
+    assert normalize_host(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        ".",
+        "api.openai.com..",
+        "a..b",
+        "api.openai.com\\@evil",
+        "api.openai.com evil",
+        "api.openai.com\t",
+        "api.openai.com\x00.evil",
+        "user@api.openai.com",
+        "api.openai.com/path",
+        "api.openai.com%2e",
+        "[api.openai.com]",
+        "[::1%eth0]",
+        "fe80::1%25eth0",
+        b"\xff\xfe",
+        "a" * 64 + ".com",
+        "\uff41pi.openai.com",  # full-width letters: IDNA maps them, httpx2 refuses them
+    ],
+)
+def test_normalize_host_refuses_anything_but_plain_names(raw):
+    with pytest.raises(ValueError):  # noqa: PT011 - one error type is the contract
+        normalize_host(raw)
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("127.0.0.1", ipaddress.IPv4Address("127.0.0.1")),
+        ("::1", ipaddress.IPv6Address("::1")),
+        ("2130706433", False),
+        ("0x7f000001", False),
+        ("127.1", False),
+        ("0177.0.0.1", False),
+        ("0x7f.1", False),
+        ("1.2.3", False),
+        ("foo.123", False),  # a numeric TLD does not exist; resolvers may read an address
+        ("api.openai.com", None),
+        ("123.example", None),
+    ],
+)
+def test_ip_literal_forms(host, expected):
+    assert ip_literal(host) == expected
+
+
+def test_provider_base_urls_follow_the_sdks():
+    def base(name, **section):
+        return provider_base_url(ProviderConfig(name=name, **{name: section}))
+
+    assert base("openai") == "https://api.openai.com/v1"
+    assert base("openai", data_residency="ae") == "https://ae.api.openai.com/v1"
+    assert base("openai", base_url="http://127.0.0.1:8000/v1") == "http://127.0.0.1:8000/v1"
+    assert base("azure", endpoint="https://acme.openai.azure.com/") == (
+        "https://acme.openai.azure.com/openai"
+    )
+    assert base("azure", endpoint="https://acme.openai.azure.com", v1_api=True).endswith(
+        "/openai/v1/"
+    )
+    assert base("google") == "https://aiplatform.googleapis.com/"
+    assert base("google", location="eu") == "https://aiplatform.eu.rep.googleapis.com/"
+    assert base("google", location="us-east5") == "https://us-east5-aiplatform.googleapis.com/"
+    assert base("google", mode="gemini_api") == "https://generativelanguage.googleapis.com/"
+    with pytest.raises(ConfigError, match=r"azure\.endpoint"):
+        base("azure")
+
+
+def test_provider_endpoint_applies_declarations():
+    gemini = provider_endpoint(
+        ProviderConfig(name="google", google={"mode": "gemini_api", "tier": "paid"})
+    )
+    assert (gemini.kind, gemini.trains_on_data) == ("enterprise_api", False)
+    assert provider_endpoint(
+        ProviderConfig(name="google", google={"mode": "gemini_api"})
+    ).trains_on_data
+    azure = provider_endpoint(
+        ProviderConfig(
+            name="azure", azure={"endpoint": "https://acme.openai.azure.com", "region": "eastus"}
+        )
+    )
+    assert (azure.provider, azure.region) == ("azure", "eastus")
+    local = provider_endpoint(
+        ProviderConfig(name="openai", openai={"base_url": "https://gpu.lan.example/v1"}),
+        ["gpu.lan.example"],
+    )
+    assert local.kind == "self_hosted"
