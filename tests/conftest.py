@@ -14,6 +14,19 @@ from privllm.testing import OpenAIServer
 pytest_plugins = ["privllm.testing.pytest_plugin"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Clients keep an audit log (and make its key) under the data home by default: point
+    HOME and XDG_DATA_HOME at a temp dir so no test writes into the real home. Session-wide
+    and autouse, so it is in place before any module- or session-scoped client fixture."""
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        mp.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+        mp.delenv("PRIVLLM_AUDIT_KEY", raising=False)
+        yield
+
+
 class Runner:
     """Runs the same call through ``Client`` or ``AsyncClient`` (the parity harness).
 

@@ -16,6 +16,7 @@ from typing import Any
 import click
 from pydantic import SecretStr
 
+from privllm.audit.cli import audit_group
 from privllm.config import LoadedConfig, load_config, mask_secret
 from privllm.errors import ConfigError, PrivllmError
 
@@ -59,7 +60,7 @@ def main() -> None:
 @click.option("--prompt", default=None, help="Prompt to send (default: one with PII and a key).")
 @click.option(
     "--provider",
-    type=click.Choice(["openai"]),
+    type=click.Choice(["openai", "azure", "google"]),
     default="openai",
     show_default=True,
     help="Which provider's wire protocol the local server speaks.",
@@ -289,6 +290,9 @@ def _show(value: Any) -> str:
     if value is None:
         return "-"
     return str(value)
+
+
+main.add_command(audit_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from .errors import ConfigError
 
@@ -179,7 +179,58 @@ class RedactionConfig(_Section):
 
 
 class AuditConfig(_Section):
-    """Audit log settings. Filled in by the audit feature."""
+    """The local audit log: one encrypted record per call (see docs/audit.md).
+
+    On by default, with payloads in placeholder form. The key comes from ``key`` (code
+    only), else env var ``key_env``, else ``key_file``; with ``create_key`` and no log yet,
+    a new 0600 key file is made next to the log.
+
+    >>> AuditConfig().content, AuditConfig(content="metadata").on_full
+    ('redacted', 'block')
+    """
+
+    enabled: bool = True
+    #: The SQLite file; unset means ``$XDG_DATA_HOME/privllm/audit.db`` (else
+    #: ``~/.local/share/privllm/audit.db``).
+    path: Path | None = None
+    #: ``metadata`` (no content), ``redacted`` (content as sent, in placeholder form), or
+    #: ``full`` (also the placeholder map, under a per-call key that ``erase`` destroys).
+    content: Literal["metadata", "redacted", "full"] = "redacted"
+    #: Env var holding the master key (base64 of 32 bytes).
+    key_env: str = "PRIVLLM_AUDIT_KEY"
+    #: Key file (mode 0600); unset means ``audit.key`` next to the log.
+    key_file: Path | None = None
+    #: Make a key file on first use when no key is configured and the log does not exist.
+    create_key: bool = True
+    #: In code only, never from a file or env: a ``MasterKey``, or a callable returning the
+    #: key (32 raw bytes or base64 text), e.g. one that asks a KMS. Never shown or dumped.
+    key: Any = Field(default=None, exclude=True, repr=False)
+    #: Delete records older than this many days (whole UTC days), at client start and hourly.
+    retention_days: int | None = Field(default=None, ge=1)
+    #: Records waiting for the background writer before ``on_full`` applies.
+    queue_size: int = Field(default=10_000, ge=1)
+    #: A full queue: ``block`` waits for room (stalls an event loop), ``fail`` fails the call
+    #: with ``AuditError``. A record is never dropped silently.
+    on_full: Literal["block", "fail"] = "block"
+    #: With ``on_full = "block"``: seconds to wait before failing the call; unset waits.
+    block_timeout: float | None = Field(default=None, gt=0)
+    #: fsync every commit (survives power loss, slower); the default survives a crash.
+    durable: bool = False
+
+    @field_validator("key")
+    @classmethod
+    def _key_in_code(cls, value: Any) -> Any:
+        if value is None or callable(value):
+            return value
+        from privllm.audit.crypto import MasterKey  # only when a key is given: no import cost
+
+        if isinstance(value, MasterKey):
+            return value
+        # The value is not echoed: it may be a key typed into the wrong place.
+        raise ValueError(
+            "takes a MasterKey or a callable, in code only; put a base64 key in the "
+            "PRIVLLM_AUDIT_KEY environment variable or a key file instead"
+        )
 
 
 class Config(_Section):

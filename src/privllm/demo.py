@@ -8,7 +8,9 @@ process and what the application got back.
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from privllm.client import Client
@@ -32,6 +34,10 @@ class DemoResult:
     app_received: str
     streamed: str
     request_bytes: int
+    #: Records in the demo's temporary audit log (one per call: the chat and the stream).
+    audit_records: int
+    #: Whether any value detected in the prompt appears in the log's bytes (it must not).
+    audit_log_has_values: bool
 
 
 def _server_for(provider: str) -> tuple[WireServer, dict[str, Any]]:
@@ -39,6 +45,17 @@ def _server_for(provider: str) -> tuple[WireServer, dict[str, Any]]:
         server = OpenAIServer(default=Reply.echo())
         server.start()
         return server, server.provider_config()
+    if provider == "azure":
+        from privllm.testing import AzureOpenAIServer
+
+        azure = AzureOpenAIServer(default=Reply.echo()).start()
+        return azure, azure.provider_config()
+    if provider == "google":
+        from privllm.testing import GeminiServer
+
+        # Vertex: the Gemini API's free tier may train on data and policy refuses it.
+        gemini = GeminiServer(default=Reply.echo()).start()
+        return gemini, gemini.provider_config("vertex")
     raise ValueError(f"no local wire server for provider {provider!r} yet")
 
 
@@ -52,16 +69,28 @@ def run_demo(
     prompt: str = DEFAULT_PROMPT, *, provider: str = "openai", config: Config | None = None
 ) -> DemoResult:
     """Send ``prompt`` through a client with every built-in middleware, to a local server."""
+    from privllm.audit import AuditStore, MasterKey, generate_key
+
     server, provider_section = _server_for(provider)
+    # A throwaway log and key: the demo shows the audit record without touching the real log.
+    key = MasterKey.from_base64(generate_key())
     try:
-        base = (config or DEMO_CONFIG).model_dump()
-        base["provider"] = provider_section
-        with Client(Config.model_validate(base), env={}) as client:
-            answer = client.chat(prompt)
-            received = _last_user_content(server)
-            request_bytes = len(server.last.raw)
-            with client.stream(prompt) as stream:
-                streamed = "".join(chunk.text for chunk in stream)
+        with tempfile.TemporaryDirectory(prefix="privllm-demo-") as tmp:
+            log = Path(tmp) / "audit.db"
+            base = (config or DEMO_CONFIG).model_dump()
+            base["provider"] = provider_section
+            base["audit"] = {**base.get("audit", {}), "enabled": True, "path": log, "key": key}
+            cfg = Config.model_validate(base)
+            with Client(cfg, env={}) as client:
+                answer = client.chat(prompt)
+                received = _last_user_content(server)
+                request_bytes = len(server.last.raw)
+                with client.stream(prompt) as stream:
+                    streamed = "".join(chunk.text for chunk in stream)
+            # The client is closed: every record is written.
+            with AuditStore(log, key) as store:
+                records = sum(1 for _ in store.iter_records(decrypt=False))
+            has_values = _log_has_values(log, _detected_values(prompt, cfg))
         return DemoResult(
             provider=provider,
             app_sent=prompt,
@@ -69,9 +98,26 @@ def run_demo(
             app_received=answer.text,
             streamed=streamed,
             request_bytes=request_bytes,
+            audit_records=records,
+            audit_log_has_values=has_values,
         )
     finally:
         server.close()
+
+
+def _detected_values(prompt: str, config: Config) -> list[str]:
+    from privllm.redaction.redactor import Redactor
+    from privllm.redaction.vault import Vault
+
+    vault = Vault()
+    Redactor.from_config(config.redaction).redact(prompt, vault)
+    return list(vault.mapping().values())
+
+
+def _log_has_values(log: Path, values: list[str]) -> bool:
+    files = [p for p in (log, log.with_name(log.name + "-wal")) if p.exists()]
+    raw = b"".join(p.read_bytes() for p in files)
+    return any(v.encode() in raw or json.dumps(v)[1:-1].encode() in raw for v in values)
 
 
 def _last_user_content(server: WireServer) -> str:

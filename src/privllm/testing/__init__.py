@@ -14,15 +14,23 @@ so a test can assert on the exact bytes a provider would have received.
 >>> answer, sent
 ('Bonjour', 'Say hello in French')
 
+``AzureOpenAIServer`` (deployment paths, api-version, ``api-key`` or bearer auth) and
+``GeminiServer`` (Gemini API and Vertex AI paths) take the same replies; each has
+``provider_config()`` so swapping provider in a test is one line.
+
 For pytest, add ``pytest_plugins = ["privllm.testing.pytest_plugin"]`` to ``conftest.py``
-and use the ``openai_server`` fixture.
+and use the ``openai_server``, ``azure_server`` and ``gemini_server`` fixtures.
 """
 
+from .azure import AzureOpenAIServer
+from .google import GeminiServer
 from .openai import OpenAIServer
 from .replies import Reply, ScriptedToolCall, fake_embedding
 from .server import RecordedRequest, WireServer
 
 __all__ = [
+    "AzureOpenAIServer",
+    "GeminiServer",
     "OpenAIServer",
     "RecordedRequest",
     "Reply",

@@ -1,0 +1,366 @@
+"""Azure OpenAI, through the official ``openai`` SDK's ``AzureOpenAI``/``AsyncAzureOpenAI``.
+
+Two URL styles, chosen by ``provider.azure.v1_api``:
+
+- deployments (default): ``{endpoint}/openai/deployments/{deployment}/chat/completions
+  ?api-version=...``, the deployment taken from ``provider.azure.deployment`` (or the model);
+- the v1 API: ``{endpoint}/openai/v1/chat/completions``, no api-version, deployment in the
+  body's ``model``.
+
+Auth: an API key (``api-key`` header; ``Authorization: Bearer`` on the v1 API) or Microsoft
+Entra ID (``auth = "entra_id"``): any ``TokenCredential`` passed in code, else
+``DefaultAzureCredential``, scope ``token_scope``. Tokens are cached and refreshed before
+they expire (azure-core's ``BearerTokenCredentialPolicy``).
+
+Residency is declared (``region``, ``data_zone``): the deployment type is not visible in the
+URL, so the :class:`~privllm.types.Endpoint` repeats what config says for policy to check.
+
+>>> from privllm.config import ProviderConfig
+>>> cfg = ProviderConfig(name="azure", azure={
+...     "endpoint": "https://contoso.openai.azure.com", "region": "swedencentral",
+...     "data_zone": "eu", "api_key": "k"})
+>>> ep = AzureProvider(cfg, env={}).endpoint
+>>> ep.provider, ep.kind, ep.region, ep.data_zone
+('azure', 'enterprise_api', 'swedencentral', 'eu')
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+import openai
+
+from privllm.errors import ConfigError, ContentFilteredError, PrivllmError
+from privllm.types import ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, Endpoint
+
+from .base import TransportWrapper, make_async_http_client, make_http_client
+from .openai import OpenAIProvider, _error_message
+
+if TYPE_CHECKING:
+    from privllm.config import AzureSettings, ProviderConfig
+
+__all__ = ["AzureProvider", "azure_endpoint"]
+
+_FILTER_CODE = "content_filter"
+_Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
+
+
+def _normalise(endpoint: str) -> str:
+    """``https://x.openai.azure.com/openai/v1/`` -> ``https://x.openai.azure.com``."""
+    url = endpoint.strip().rstrip("/")
+    for suffix in ("/openai/v1", "/openai"):
+        if url.endswith(suffix):
+            url = url[: -len(suffix)]
+    return url
+
+
+def azure_endpoint(settings: AzureSettings) -> Endpoint:
+    """The :class:`Endpoint` for ``settings`` (no IO); raises ``ConfigError`` without one."""
+    if not settings.endpoint:
+        raise ConfigError(
+            "provider.azure.endpoint: not set (https://RESOURCE.openai.azure.com)",
+            field="provider.azure.endpoint",
+        )
+    root = _normalise(settings.endpoint)
+    base_url = f"{root}/openai/v1/" if settings.v1_api else f"{root}/openai"
+    return Endpoint(
+        provider="azure",
+        base_url=base_url,
+        host=(urlsplit(root).hostname or "").lower().rstrip("."),
+        kind="enterprise_api",
+        region=settings.region,
+        data_zone=settings.data_zone,
+    )
+
+
+class AzureProvider(OpenAIProvider):
+    """Azure OpenAI: the OpenAI provider's mapping over Azure URLs, auth and errors.
+
+    ``credential`` takes any azure-core ``TokenCredential`` (or ``AsyncTokenCredential``)
+    and implies Entra ID auth: ``Client(cfg, backend=AzureProvider(cfg.provider,
+    env=os.environ, credential=ManagedIdentityCredential()))``.
+    """
+
+    name = "azure"
+
+    def __init__(
+        self,
+        config: ProviderConfig,
+        *,
+        env: Mapping[str, str],
+        transport_wrapper: TransportWrapper | None = None,
+        credential: Any = None,
+    ) -> None:
+        from privllm.config import resolve_secret
+
+        settings = config.azure
+        self._config = config
+        self._settings = settings
+        self._transport_wrapper = transport_wrapper
+        self.endpoint = azure_endpoint(settings)
+        self._root = _normalise(settings.endpoint or "")
+        self._credential = credential
+        self._owns_credential = False  # a credential passed in is the caller's to close
+        self._entra = credential is not None or settings.auth == "entra_id"
+        self._api_key = (
+            None if self._entra else resolve_secret(settings.api_key, settings.api_key_env, env)
+        )
+        self._sync: openai.OpenAI | None = None  # AzureOpenAI, or OpenAI on the v1 API
+        self._async: openai.AsyncOpenAI | None = None
+        self._token_provider: Callable[[], str] | None = None
+        self._async_token_provider: Callable[[], Awaitable[str]] | None = None
+
+    def __repr__(self) -> str:
+        auth = "entra_id" if self._entra else "api_key"
+        return f"AzureProvider(endpoint={self.endpoint.base_url!r}, auth={auth!r})"
+
+    # -- SDK clients ---------------------------------------------------------------------------
+
+    def _check_key(self) -> None:
+        if self._entra or self._api_key:
+            return
+        env_name = self._settings.api_key_env
+        raise ConfigError(
+            f"provider.azure.api_key: no API key (set it, set env {env_name}, or use "
+            'auth = "entra_id")'
+            if env_name
+            else "provider.azure.api_key: no API key",
+            field="provider.azure.api_key",
+        )
+
+    def _credential_or_default(self) -> Any:
+        if self._credential is None:
+            from azure.identity import DefaultAzureCredential
+
+            # Its token requests use azure-core's own transport, not privllm's (documented).
+            self._credential = DefaultAzureCredential()
+            self._owns_credential = True
+        return self._credential
+
+    def _sync_token(self) -> Callable[[], str]:
+        if self._token_provider is None:
+            from azure.identity import get_bearer_token_provider
+
+            credential = self._credential_or_default()
+            if inspect.iscoroutinefunction(getattr(credential, "get_token", None)):
+                raise ConfigError(
+                    "provider.azure: an async credential cannot serve the sync Client; "
+                    "pass a sync TokenCredential",
+                    field="provider.azure.auth",
+                )
+            self._token_provider = get_bearer_token_provider(credential, self._settings.token_scope)
+        return self._token_provider
+
+    def _async_token(self) -> Callable[[], Awaitable[str]]:
+        if self._async_token_provider is None:
+            credential = self._credential_or_default()
+            if inspect.iscoroutinefunction(getattr(credential, "get_token", None)):
+                from azure.identity.aio import get_bearer_token_provider as aio_provider
+
+                self._async_token_provider = aio_provider(credential, self._settings.token_scope)
+            else:
+                # A sync credential serves async clients too: cached tokens cost nothing, and
+                # a refresh blocks once an hour at most.
+                sync_token = self._sync_token()
+
+                async def token() -> str:
+                    return sync_token()
+
+                self._async_token_provider = token
+        return self._async_token_provider
+
+    def _api_version(self) -> str:
+        # Never None: the SDK would then read OPENAI_API_VERSION from the environment.
+        if not self._settings.api_version:
+            raise ConfigError(
+                "provider.azure.api_version: required for deployment URLs (or set v1_api)",
+                field="provider.azure.api_version",
+            )
+        return self._settings.api_version
+
+    def _common_args(self) -> dict[str, Any]:
+        return {
+            "timeout": self._config.timeout,
+            "max_retries": self._config.max_retries,
+            # Explicit, so OPENAI_ORG_ID / OPENAI_PROJECT_ID are not read (Azure ignores them).
+            "organization": "",
+            "project": "",
+        }
+
+    def _new_sync(self) -> openai.OpenAI:
+        http = make_http_client(self._config.timeout, self._transport_wrapper)
+        settings = self._settings
+        client: openai.OpenAI
+        if settings.v1_api:
+            key: Any = self._sync_token() if self._entra else self._api_key
+            client = openai.OpenAI(
+                api_key=key,
+                base_url=self.endpoint.base_url,
+                http_client=http,
+                **self._common_args(),
+            )
+        else:
+            auth: dict[str, Any] = (
+                {"azure_ad_token_provider": self._sync_token()}
+                if self._entra
+                else {"api_key": self._api_key}
+            )
+            client = openai.AzureOpenAI(
+                azure_endpoint=self._root,
+                api_version=self._api_version(),
+                http_client=http,
+                **auth,
+                **self._common_args(),
+            )
+        return _without_env_headers(client)
+
+    def _new_async(self) -> openai.AsyncOpenAI:
+        http = make_async_http_client(self._config.timeout, self._transport_wrapper)
+        settings = self._settings
+        client: openai.AsyncOpenAI
+        if settings.v1_api:
+            key: Any = self._async_token() if self._entra else self._api_key
+            client = openai.AsyncOpenAI(
+                api_key=key,
+                base_url=self.endpoint.base_url,
+                http_client=http,
+                **self._common_args(),
+            )
+        else:
+            auth: dict[str, Any] = (
+                {"azure_ad_token_provider": self._async_token()}
+                if self._entra
+                else {"api_key": self._api_key}
+            )
+            client = openai.AsyncAzureOpenAI(
+                azure_endpoint=self._root,
+                api_version=self._api_version(),
+                http_client=http,
+                **auth,
+                **self._common_args(),
+            )
+        return _without_env_headers(client)
+
+    def close(self) -> None:
+        super().close()
+        if self._owns_credential:
+            self._credential.close()
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        if self._owns_credential:
+            self._credential.close()  # the sync DefaultAzureCredential privllm made
+
+    # -- mapping -------------------------------------------------------------------------------
+
+    def chat_params(self, request: ChatRequest, *, stream: bool = False) -> dict[str, Any]:
+        """OpenAI's parameters; ``model`` is the deployment the URL is built from.
+
+        ``provider.azure.deployment`` serves calls that name no other model.
+        """
+        params = super().chat_params(request, stream=stream)
+        deployment = self._settings.deployment
+        if deployment and request.model == self._config.model:
+            params["model"] = deployment
+        return params
+
+    def embed_params(self, request: EmbeddingRequest) -> dict[str, Any]:
+        """As :meth:`chat_params`, with ``provider.azure.embedding_deployment``."""
+        params = super().embed_params(request)
+        deployment = self._settings.embedding_deployment
+        if deployment and request.model == self._config.embedding_model:
+            params["model"] = deployment
+        return params
+
+    def to_response(self, completion: Any, request: ChatRequest) -> ChatResponse:
+        """OpenAI's mapping; a filtered answer with nothing in it raises."""
+        response = super().to_response(completion, request)
+        withheld = not (response.text or response.tool_calls)
+        if response.finish_reason == "content_filter" and withheld:
+            raise ContentFilteredError(
+                "answer withheld by Azure's content filter",
+                provider=self.name,
+                request_id=getattr(completion, "_request_id", None),
+            )
+        return response
+
+    def map_error(self, exc: BaseException, *, streaming: bool = False) -> PrivllmError:
+        """OpenAI's mapping, plus Azure's 400 ``content_filter`` as ContentFilteredError."""
+        if isinstance(exc, openai.APIStatusError) and exc.code == _FILTER_CODE:
+            message = self._scrub(_error_message(exc.body) or "content filtered")
+            return ContentFilteredError(
+                _short(message),
+                provider=self.name,
+                status_code=exc.status_code,
+                request_id=exc.request_id,
+            )
+        return super().map_error(exc, streaming=streaming)
+
+    def stream(self, request: ChatRequest) -> _FilteredStream:  # type: ignore[override]
+        return _FilteredStream(super().stream(request), self)
+
+    async def astream(self, request: ChatRequest) -> _AsyncFilteredStream:  # type: ignore[override]
+        return _AsyncFilteredStream(await super().astream(request), self)
+
+
+def _short(message: str) -> str:
+    # Azure's filter message is long; its first sentence says what happened.
+    head, dot, _ = message.partition(". ")
+    return head + "." if dot else message
+
+
+def _without_env_headers(client: _Client) -> _Client:
+    # OPENAI_CUSTOM_HEADERS is parsed by the SDK into default headers (it may even carry an
+    # Authorization header): privllm's headers come from config only.
+    client._custom_headers = {}
+    client._ambient_authorizations = frozenset()
+    client.organization = None
+    client.project = None
+    return client
+
+
+def _check_filtered(chunk: ChatChunk, delivered: bool, provider: AzureProvider) -> bool:
+    """Raise when the filter withheld the whole answer; return whether anything arrived."""
+    delivered = delivered or bool(chunk.text or chunk.tool_calls)
+    if chunk.finish_reason == "content_filter" and not delivered:
+        raise ContentFilteredError(
+            "answer withheld by Azure's content filter", provider=provider.name
+        )
+    return delivered
+
+
+class _FilteredStream:
+    __slots__ = ("_inner", "_provider")
+
+    def __init__(self, inner: Any, provider: AzureProvider) -> None:
+        self._inner = inner
+        self._provider = provider
+
+    def __iter__(self) -> Iterator[ChatChunk]:
+        delivered = False
+        for chunk in self._inner:
+            delivered = _check_filtered(chunk, delivered, self._provider)
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _AsyncFilteredStream:
+    __slots__ = ("_inner", "_provider")
+
+    def __init__(self, inner: Any, provider: AzureProvider) -> None:
+        self._inner = inner
+        self._provider = provider
+
+    async def __aiter__(self) -> AsyncIterator[ChatChunk]:
+        delivered = False
+        async for chunk in self._inner:
+            delivered = _check_filtered(chunk, delivered, self._provider)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
