@@ -315,3 +315,20 @@ def test_api_key_from_named_env_var(openai_server):
     with Client(provider=config, env={"MY_LLM_KEY": "sk-named-env-key-9999"}) as client:
         client.chat("hello")
     assert openai_server.last.headers["authorization"] == "Bearer sk-named-env-key-9999"
+
+
+def test_sdk_environment_headers_cannot_replace_the_key(monkeypatch, openai_server):
+    from privllm import Client
+
+    monkeypatch.setenv(
+        "OPENAI_CUSTOM_HEADERS", "Authorization: Bearer sk-leaked-from-env\nX-Leak: 1"
+    )
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-from-env")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj-from-env")
+    with Client(provider=openai_server.provider_config()) as client:
+        client.chat("hello")
+    headers = openai_server.last.headers
+    assert headers["authorization"] == "Bearer sk-test-local-0000"
+    assert "x-leak" not in headers
+    assert "openai-organization" not in headers
+    assert "openai-project" not in headers

@@ -190,8 +190,6 @@ class Target:
     query: dict[str, list[str]] = field(default_factory=dict)
     #: the provider returns the server's request id on errors
     request_ids: bool = True
-    #: a safety block raises ContentFilteredError (else: empty answer, content_filter)
-    filter_raises: bool = True
 
     def config(self, **overrides: Any) -> dict[str, Any]:
         """The provider section, with top-level overrides (``max_retries=0``...)."""
@@ -218,8 +216,6 @@ def _openai(server: OpenAIServer) -> Target:
         stream_query={},
         embed_path="/v1/embeddings",
         auth={"authorization": "Bearer sk-test-local-0000"},
-        # openai.py returns the filtered (empty) answer; see the report for issue 3
-        filter_raises=False,
     )
 
 

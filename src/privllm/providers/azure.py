@@ -27,17 +27,17 @@ URL, so the :class:`~privllm.types.Endpoint` repeats what config says for policy
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import openai
 
 from privllm.errors import ConfigError, ContentFilteredError, PrivllmError
-from privllm.types import ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, Endpoint
+from privllm.types import ChatRequest, EmbeddingRequest, Endpoint
 
 from .base import TransportWrapper, make_async_http_client, make_http_client
-from .openai import OpenAIProvider, _error_message
+from .openai import OpenAIProvider, _error_message, without_env_headers
 
 if TYPE_CHECKING:
     from privllm.config import AzureSettings, ProviderConfig
@@ -215,7 +215,7 @@ class AzureProvider(OpenAIProvider):
                 **auth,
                 **self._common_args(),
             )
-        return _without_env_headers(client)
+        return without_env_headers(client)
 
     def _new_async(self) -> openai.AsyncOpenAI:
         http = make_async_http_client(self._config.timeout, self._transport_wrapper)
@@ -242,7 +242,7 @@ class AzureProvider(OpenAIProvider):
                 **auth,
                 **self._common_args(),
             )
-        return _without_env_headers(client)
+        return without_env_headers(client)
 
     def close(self) -> None:
         super().close()
@@ -275,18 +275,6 @@ class AzureProvider(OpenAIProvider):
             params["model"] = deployment
         return params
 
-    def to_response(self, completion: Any, request: ChatRequest) -> ChatResponse:
-        """OpenAI's mapping; a filtered answer with nothing in it raises."""
-        response = super().to_response(completion, request)
-        withheld = not (response.text or response.tool_calls)
-        if response.finish_reason == "content_filter" and withheld:
-            raise ContentFilteredError(
-                "answer withheld by Azure's content filter",
-                provider=self.name,
-                request_id=getattr(completion, "_request_id", None),
-            )
-        return response
-
     def map_error(self, exc: BaseException, *, streaming: bool = False) -> PrivllmError:
         """OpenAI's mapping, plus Azure's 400 ``content_filter`` as ContentFilteredError."""
         if isinstance(exc, openai.APIStatusError) and exc.code == _FILTER_CODE:
@@ -299,68 +287,8 @@ class AzureProvider(OpenAIProvider):
             )
         return super().map_error(exc, streaming=streaming)
 
-    def stream(self, request: ChatRequest) -> _FilteredStream:  # type: ignore[override]
-        return _FilteredStream(super().stream(request), self)
-
-    async def astream(self, request: ChatRequest) -> _AsyncFilteredStream:  # type: ignore[override]
-        return _AsyncFilteredStream(await super().astream(request), self)
-
 
 def _short(message: str) -> str:
     # Azure's filter message is long; its first sentence says what happened.
     head, dot, _ = message.partition(". ")
     return head + "." if dot else message
-
-
-def _without_env_headers(client: _Client) -> _Client:
-    # OPENAI_CUSTOM_HEADERS is parsed by the SDK into default headers (it may even carry an
-    # Authorization header): privllm's headers come from config only.
-    client._custom_headers = {}
-    client._ambient_authorizations = frozenset()
-    client.organization = None
-    client.project = None
-    return client
-
-
-def _check_filtered(chunk: ChatChunk, delivered: bool, provider: AzureProvider) -> bool:
-    """Raise when the filter withheld the whole answer; return whether anything arrived."""
-    delivered = delivered or bool(chunk.text or chunk.tool_calls)
-    if chunk.finish_reason == "content_filter" and not delivered:
-        raise ContentFilteredError(
-            "answer withheld by Azure's content filter", provider=provider.name
-        )
-    return delivered
-
-
-class _FilteredStream:
-    __slots__ = ("_inner", "_provider")
-
-    def __init__(self, inner: Any, provider: AzureProvider) -> None:
-        self._inner = inner
-        self._provider = provider
-
-    def __iter__(self) -> Iterator[ChatChunk]:
-        delivered = False
-        for chunk in self._inner:
-            delivered = _check_filtered(chunk, delivered, self._provider)
-            yield chunk
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-class _AsyncFilteredStream:
-    __slots__ = ("_inner", "_provider")
-
-    def __init__(self, inner: Any, provider: AzureProvider) -> None:
-        self._inner = inner
-        self._provider = provider
-
-    async def __aiter__(self) -> AsyncIterator[ChatChunk]:
-        delivered = False
-        async for chunk in self._inner:
-            delivered = _check_filtered(chunk, delivered, self._provider)
-            yield chunk
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()

@@ -8,11 +8,12 @@ explicitly, so ``OPENAI_BASE_URL`` and friends in the environment cannot redirec
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import openai
 
 from privllm.errors import (
+    ContentFilteredError,
     PrivllmError,
     ProviderConnectionError,
     ProviderError,
@@ -43,7 +44,7 @@ from .base import (
 if TYPE_CHECKING:
     from privllm.config import ProviderConfig
 
-__all__ = ["OpenAIProvider"]
+__all__ = ["OpenAIProvider", "without_env_headers"]
 
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop",
@@ -106,11 +107,17 @@ class OpenAIProvider:
 
     def _new_sync(self) -> openai.OpenAI:
         http = make_http_client(self._config.timeout, self._transport_wrapper)
-        return openai.OpenAI(http_client=http, **self._client_args)
+        client = openai.OpenAI(http_client=http, **self._client_args)
+        return without_env_headers(
+            client, self._config.openai.organization, self._config.openai.project
+        )
 
     def _new_async(self) -> openai.AsyncOpenAI:
         http = make_async_http_client(self._config.timeout, self._transport_wrapper)
-        return openai.AsyncOpenAI(http_client=http, **self._client_args)
+        client = openai.AsyncOpenAI(http_client=http, **self._client_args)
+        return without_env_headers(
+            client, self._config.openai.organization, self._config.openai.project
+        )
 
     @property
     def sdk(self) -> openai.OpenAI:
@@ -145,6 +152,8 @@ class OpenAIProvider:
     def chat(self, request: ChatRequest) -> ChatResponse:
         try:
             completion = self.sdk.chat.completions.create(**self.chat_params(request))
+        except PrivllmError:
+            raise  # already ours (EgressBlocked from the guard): no self-cause
         except Exception as exc:
             raise self.map_error(exc) from exc
         return self.to_response(completion, request)
@@ -152,6 +161,8 @@ class OpenAIProvider:
     async def achat(self, request: ChatRequest) -> ChatResponse:
         try:
             completion = await self.async_sdk.chat.completions.create(**self.chat_params(request))
+        except PrivllmError:
+            raise  # already ours (EgressBlocked from the guard): no self-cause
         except Exception as exc:
             raise self.map_error(exc) from exc
         return self.to_response(completion, request)
@@ -159,6 +170,8 @@ class OpenAIProvider:
     def stream(self, request: ChatRequest) -> _SyncStream:
         try:
             sdk_stream = self.sdk.chat.completions.create(**self.chat_params(request, stream=True))
+        except PrivllmError:
+            raise  # already ours (EgressBlocked from the guard): no self-cause
         except Exception as exc:
             raise self.map_error(exc) from exc
         return _SyncStream(self, sdk_stream)
@@ -167,6 +180,8 @@ class OpenAIProvider:
         params = self.chat_params(request, stream=True)
         try:
             sdk_stream = await self.async_sdk.chat.completions.create(**params)
+        except PrivllmError:
+            raise  # already ours (EgressBlocked from the guard): no self-cause
         except Exception as exc:
             raise self.map_error(exc) from exc
         return _AsyncStream(self, sdk_stream)
@@ -174,6 +189,8 @@ class OpenAIProvider:
     def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         try:
             result = self.sdk.embeddings.create(**self.embed_params(request))
+        except PrivllmError:
+            raise  # already ours (EgressBlocked from the guard): no self-cause
         except Exception as exc:
             raise self.map_error(exc) from exc
         return self.to_embeddings(result, request)
@@ -181,6 +198,8 @@ class OpenAIProvider:
     async def aembed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         try:
             result = await self.async_sdk.embeddings.create(**self.embed_params(request))
+        except PrivllmError:
+            raise  # already ours (EgressBlocked from the guard): no self-cause
         except Exception as exc:
             raise self.map_error(exc) from exc
         return self.to_embeddings(result, request)
@@ -264,11 +283,18 @@ class OpenAIProvider:
             if message is not None
             else []
         )
+        finish = _finish(choice.finish_reason if choice is not None else None)
+        if finish == "content_filter" and not (text or calls):
+            raise ContentFilteredError(
+                f"answer withheld by {self.name}'s content filter",
+                provider=self.name,
+                request_id=getattr(completion, "_request_id", None),
+            )
         return ChatResponse(
             id=completion.id,
             text=text,
             tool_calls=calls,
-            finish_reason=_finish(choice.finish_reason if choice is not None else None),
+            finish_reason=finish,
             usage=_usage(completion.usage),
             provider=self.name,
             model=completion.model or request.model,
@@ -328,6 +354,27 @@ class OpenAIProvider:
         return text
 
 
+_Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
+
+
+def without_env_headers(
+    client: _Client, organization: str | None = None, project: str | None = None
+) -> _Client:
+    """Drop what the SDK read from the environment on its own.
+
+    ``OPENAI_CUSTOM_HEADERS`` becomes default headers (it can even carry an Authorization
+    header that replaces the configured key), and ``OPENAI_ORG_ID``/``OPENAI_PROJECT_ID`` fill
+    in when ``None`` is passed. privllm's headers come from config only. These are SDK
+    internals (checked on openai 3.54); tests assert the outcome on the wire, so a change in
+    the SDK fails loudly.
+    """
+    client._custom_headers = {}
+    client._ambient_authorizations = frozenset()
+    client.organization = organization
+    client.project = project
+    return client
+
+
 class _SyncStream:
     __slots__ = ("_pending", "_provider", "_sdk_stream")
 
@@ -337,9 +384,14 @@ class _SyncStream:
         self._pending: ChatChunk | None = None
 
     def __iter__(self) -> Iterator[ChatChunk]:
+        delivered = False
         try:
             for raw in self._sdk_stream:
-                yield from _convert_chunk(raw, self)
+                for chunk in _convert_chunk(raw, self):
+                    delivered = _check_filtered(chunk, delivered, self._provider)
+                    yield chunk
+        except PrivllmError:
+            raise  # already ours (EgressBlocked from the guard): no self-cause
         except Exception as exc:
             raise self._provider.map_error(exc, streaming=True) from exc
         if self._pending is not None:
@@ -359,10 +411,14 @@ class _AsyncStream:
         self._pending: ChatChunk | None = None
 
     async def __aiter__(self) -> AsyncIterator[ChatChunk]:
+        delivered = False
         try:
             async for raw in self._sdk_stream:
                 for chunk in _convert_chunk(raw, self):
+                    delivered = _check_filtered(chunk, delivered, self._provider)
                     yield chunk
+        except PrivllmError:
+            raise  # already ours (EgressBlocked from the guard): no self-cause
         except Exception as exc:
             raise self._provider.map_error(exc, streaming=True) from exc
         if self._pending is not None:
@@ -371,6 +427,20 @@ class _AsyncStream:
 
     async def aclose(self) -> None:
         await self._sdk_stream.close()
+
+
+def _check_filtered(chunk: ChatChunk, delivered: bool, provider: OpenAIProvider) -> bool:
+    """Raise when the safety filter withheld the whole answer; else whether text arrived.
+
+    An empty string with ``finish_reason="content_filter"`` would read as "the model said
+    nothing"; callers need to know the answer was withheld.
+    """
+    delivered = delivered or bool(chunk.text or chunk.tool_calls)
+    if chunk.finish_reason == "content_filter" and not delivered:
+        raise ContentFilteredError(
+            f"answer withheld by {provider.name}'s content filter", provider=provider.name
+        )
+    return delivered
 
 
 def _convert_chunk(raw: Any, holder: _SyncStream | _AsyncStream) -> Iterator[ChatChunk]:
