@@ -79,19 +79,34 @@ def main() -> None:
     port = port_queue.get(timeout=30)
     base_url = f"http://127.0.0.1:{port}/v1"
 
+    import tempfile
+
     import httpx2
     import openai
 
     from privllm import Client
+    from privllm.audit import MasterKey, generate_key
 
     raw = openai.OpenAI(base_url=base_url, api_key="sk-bench", http_client=httpx2.Client())
-    priv = Client(
+    provider = {
+        "name": "openai",
+        "model": "m",
+        "openai": {"base_url": base_url, "api_key": "sk-bench"},
+    }
+    # "empty chain": the built-in middleware switched off (policy checks stay: they are not
+    # optional); "all defaults": redaction, policy, egress guard and the audit log on.
+    bare = Client(
         env={},
-        provider={
-            "name": "openai",
-            "model": "m",
-            "openai": {"base_url": base_url, "api_key": "sk-bench"},
-        },
+        provider=provider,
+        redaction={"enabled": False},
+        audit={"enabled": False},
+        policy={"egress_guard": False},
+    )
+    tmp = tempfile.TemporaryDirectory(prefix="privllm-bench-")
+    full = Client(
+        env={},
+        provider=provider,
+        audit={"path": f"{tmp.name}/audit.db", "key": MasterKey.from_base64(generate_key())},
     )
     messages = [{"role": "user", "content": "Summarise the quarterly report in three lines."}]
 
@@ -99,7 +114,10 @@ def main() -> None:
         return raw.chat.completions.create(model="m", messages=messages).choices[0].message.content  # type: ignore[arg-type]
 
     def priv_chat() -> object:
-        return priv.chat(messages).text
+        return bare.chat(messages).text
+
+    def full_chat() -> object:
+        return full.chat(messages).text
 
     def raw_stream() -> object:
         parts = []
@@ -114,21 +132,28 @@ def main() -> None:
         return "".join(parts)
 
     def priv_stream() -> object:
-        with priv.stream(messages) as s:
+        with bare.stream(messages) as s:
             return "".join(c.text for c in s)
 
-    assert raw_chat() == priv_chat() == TEXT
-    assert raw_stream() == priv_stream() == TEXT
-    for _ in range(20):  # warm both connection pools and caches
+    def full_stream() -> object:
+        with full.stream(messages) as s:
+            return "".join(c.text for c in s)
+
+    assert raw_chat() == priv_chat() == full_chat() == TEXT
+    assert raw_stream() == priv_stream() == full_stream() == TEXT
+    for _ in range(20):  # warm the connection pools and caches
         raw_chat()
         priv_chat()
+        full_chat()
 
     print(f"privllm overhead vs raw openai {openai.__version__} (local server, separate process)")
     header = ("raw median", 12), ("raw p99", 11), ("privllm med", 13), ("privllm p99", 13)
     print(f"{'case':<28}" + "".join(f"{h:>{w}}" for h, w in header) + f"{'ratio':>8}")
     for name, a, b, n in (
         ("chat, empty chain", raw_chat, priv_chat, args.calls),
-        ("stream 200 chunks", raw_stream, priv_stream, args.stream_calls),
+        ("stream 200, empty chain", raw_stream, priv_stream, args.stream_calls),
+        ("chat, all defaults on", raw_chat, full_chat, args.calls),
+        ("stream 200, all defaults", raw_stream, full_stream, args.stream_calls),
     ):
         sa, sb = interleaved(a, b, n)
         (ma, pa), (mb, pb) = summary(sa), summary(sb)
@@ -138,7 +163,9 @@ def main() -> None:
         )
 
     raw.close()
-    priv.close()
+    bare.close()
+    full.close()
+    tmp.cleanup()
     stop.set()
     proc.join(timeout=10)
 

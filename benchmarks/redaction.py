@@ -129,6 +129,8 @@ def main() -> None:
             "model": "m",
             "openai": {"base_url": base_url, "api_key": "sk-bench"},
         },
+        audit={"enabled": False},  # redaction alone: the audit log has its own benchmark
+        policy={"egress_guard": False},  # so has the guard (docs/egress.md)
     )
     messages = [{"role": "user", "content": text}]
 

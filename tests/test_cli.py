@@ -24,6 +24,9 @@ def test_demo_runs_offline_without_a_key():
     )
     assert "the provider received" in out.stdout
     assert out.stdout.count("hello demo world") >= 3
+    assert "audit log: 2 encrypted record(s) written; detected values in the log file: none" in (
+        out.stdout
+    )
 
 
 def test_demo_result_reports_what_the_server_received():

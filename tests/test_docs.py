@@ -33,6 +33,12 @@ def test_doc_example_runs(where, code, tmp_path):
         capture_output=True,
         text=True,
         timeout=120,
-        env={"PATH": "/usr/bin:/bin", "PYTHONWARNINGS": "error"},
+        # A private HOME: examples that build a Client create the default audit log there.
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONWARNINGS": "error",
+            "HOME": str(tmp_path),
+            "XDG_DATA_HOME": str(tmp_path / "data"),
+        },
     )
     assert result.returncode == 0, f"{where} failed:\n{result.stderr}"

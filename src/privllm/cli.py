@@ -89,6 +89,10 @@ def demo(prompt: str | None, provider: str) -> None:
     console.print(table)
     console.print(f"streamed answer: {result.streamed}")
     console.print(
+        f"audit log: {result.audit_records} encrypted record(s) written; detected values in "
+        f"the log file: {'[red]FOUND[/red]' if result.audit_log_has_values else 'none'}"
+    )
+    console.print(
         "The local server echoes the user message, so the middle column is exactly what "
         "would have left this process."
     )

@@ -522,18 +522,12 @@ class Client:
         return core.after_embed(response, ctx)
 
     def close(self) -> None:
+        """Close the HTTP clients and the middleware (the audit log drains its queue)."""
         try:
             for provider in self._core.all_providers():
                 provider.close()
         finally:
-            # Drain and close the audit log (the records of every call made so far).
-            import sys
-
-            audit = sys.modules.get("privllm.audit.middleware")  # absent: no audit log open
-            if audit is not None:
-                for mw in self._core.chain.middleware:
-                    if isinstance(mw, audit.AuditMiddleware):
-                        mw.close()
+            self._core.chain.close()
 
     def __enter__(self) -> Client:
         return self
@@ -635,19 +629,16 @@ class AsyncClient:
         return core.after_embed(response, ctx)
 
     async def close(self) -> None:
+        """Close the HTTP clients and the middleware (the audit log drains its queue)."""
         try:
             for provider in self._core.all_providers():
                 await provider.aclose()
         finally:
-            # Draining the audit queue waits on its writer thread: off the event loop.
-            import asyncio
-            import sys
+            if self._core.chain.needs_close:
+                # Closing may wait on a writer thread (the audit queue): off the event loop.
+                import asyncio
 
-            audit = sys.modules.get("privllm.audit.middleware")  # absent: no audit log open
-            if audit is not None:
-                for mw in self._core.chain.middleware:
-                    if isinstance(mw, audit.AuditMiddleware):
-                        await asyncio.to_thread(mw.close)
+                await asyncio.to_thread(self._core.chain.close)
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -671,6 +662,7 @@ class ChatStream:
         self._assembler = StreamAssembler(request, ctx)
         self._source: ChunkStream | None = None
         self._iterator: Iterator[ChatChunk] | None = None
+        self._ended = False  # finished, failed or abandoned: reported to the chain once
 
     @property
     def response(self) -> ChatResponse | None:
@@ -704,9 +696,12 @@ class ChatStream:
                 assembler.add(chunk)
                 yield chunk
             assembler.finish()
+            self._ended = True
         except GeneratorExit:
+            self._abandon()
             raise
         except BaseException as exc:
+            self._ended = True
             self._core.failed(exc, ctx)
             raise
         finally:
@@ -717,6 +712,14 @@ class ChatStream:
             self._iterator.close()  # type: ignore[attr-defined]
         if self._source is not None:
             self._source.close()  # idempotent; covers a stream opened by `with` but never read
+        self._abandon()
+
+    def _abandon(self) -> None:
+        # Left before its end: no on_stream_end will come, so tell the chain the way it hears
+        # of every other unfinished call (the audit log records it as cancelled).
+        if not self._ended and self._source is not None:
+            self._ended = True
+            self._core.failed(GeneratorExit(), self._ctx)
 
     def __enter__(self) -> ChatStream:
         self._open()
@@ -745,6 +748,7 @@ class AsyncChatStream:
         self._assembler = StreamAssembler(request, ctx)
         self._source: AsyncChunkStream | None = None
         self._iterator: AsyncIterator[ChatChunk] | None = None
+        self._ended = False
 
     @property
     def response(self) -> ChatResponse | None:
@@ -777,9 +781,12 @@ class AsyncChatStream:
                 assembler.add(chunk)
                 yield chunk
             assembler.finish()
+            self._ended = True
         except GeneratorExit:
+            self._abandon()
             raise
         except BaseException as exc:
+            self._ended = True
             self._core.failed(exc, ctx)
             raise
         finally:
@@ -790,6 +797,12 @@ class AsyncChatStream:
             await self._iterator.aclose()  # type: ignore[attr-defined]
         if self._source is not None:
             await self._source.aclose()
+        self._abandon()
+
+    def _abandon(self) -> None:
+        if not self._ended and self._source is not None:
+            self._ended = True
+            self._core.failed(GeneratorExit(), self._ctx)
 
     async def __aenter__(self) -> AsyncChatStream:
         await self._open()

@@ -121,9 +121,13 @@ def _log_has_values(log: Path, values: list[str]) -> bool:
 
 
 def _last_user_content(server: WireServer) -> str:
+    """The last user turn as the server received it, in OpenAI or Gemini shape."""
     body = server.last.json()
     for message in reversed(body.get("messages", [])):
         if message.get("role") == "user":
             content = message.get("content")
             return content if isinstance(content, str) else json.dumps(content)
+    for turn in reversed(body.get("contents", [])):
+        if turn.get("role") == "user":
+            return "".join(part.get("text", "") for part in turn.get("parts", []))
     return json.dumps(body)

@@ -80,6 +80,11 @@ class Middleware:
     def on_error(self, error: BaseException, ctx: CallContext) -> None:
         return None
 
+    def close(self) -> None:
+        """Release what this middleware holds across calls (files, threads). Called by
+        ``Client.close()``; for an ``AsyncClient`` it runs in a worker thread."""
+        return None
+
 
 def _overrides(mw: Middleware, hook: str) -> bool:
     return getattr(type(mw), hook) is not getattr(Middleware, hook)
@@ -92,7 +97,17 @@ class Chain:
     next to nothing per call.
     """
 
-    __slots__ = ("_chunk", "_embreq", "_embresp", "_end", "_error", "_req", "_resp", "middleware")
+    __slots__ = (
+        "_chunk",
+        "_closers",
+        "_embreq",
+        "_embresp",
+        "_end",
+        "_error",
+        "_req",
+        "_resp",
+        "middleware",
+    )
 
     def __init__(self, middleware: Sequence[Middleware] = ()) -> None:
         self.middleware: tuple[Middleware, ...] = tuple(middleware)
@@ -107,6 +122,7 @@ class Chain:
         ]
         self._end = self._chunk
         self._error = [m for m in rev if _overrides(m, "on_error")]
+        self._closers = [m for m in rev if _overrides(m, "close")]
 
     def __len__(self) -> int:
         return len(self.middleware)
@@ -162,6 +178,21 @@ class Chain:
                 nxt.extend(mw.on_chunk(c, ctx))
             current = nxt
         return current
+
+    def close(self) -> None:
+        """Close every middleware, innermost first; all are tried even if one fails."""
+        failure: BaseException | None = None
+        for mw in self._closers:
+            try:
+                mw.close()
+            except BaseException as exc:  # keep closing the others, then report the first
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+
+    @property
+    def needs_close(self) -> bool:
+        return bool(self._closers)
 
     def error(self, error: BaseException, ctx: CallContext) -> None:
         """Tell every middleware about a failure (provider, policy or middleware error)."""

@@ -205,7 +205,7 @@ async def test_a_cancelled_async_call_is_recorded(openai_server, log, key):
         audit_of(client).flush()
     with AuditStore(log, key) as store:
         (record,) = store.iter_records()
-    assert record.status == "error"
+    assert record.status == "cancelled"
     assert record.payload["error"] == {"type": "CancelledError", "cancelled": True}
 
 
@@ -258,7 +258,7 @@ def test_a_full_queue_fails_the_call_and_drops_nothing(openai_server, log, key, 
         other = sqlite3.connect(log, isolation_level=None)
         other.execute("BEGIN IMMEDIATE")  # the writer thread stalls on its next batch
         ok, refused = 0, None
-        for _ in range(5):
+        for _ in range(200):  # past the writer's linger, it stalls and the queue fills
             try:
                 client.chat(PROMPT)
             except AuditError as exc:
@@ -364,3 +364,25 @@ def test_audit_off_opens_no_log(openai_server, log, key):
     with Client(env={}, **settings(openai_server, log, key, enabled=False)) as client:
         client.chat("hi")
     assert not log.exists()
+
+
+def test_a_stream_left_early_is_a_cancelled_record(runner_factory, openai_server, log, key):
+    run = runner_factory(**settings(openai_server, log, key))
+    openai_server.reply(Reply.text("word " * 40, chunk_delay=0.01))
+    first = run.stream_first(PROMPT)
+    assert first.text == "word "
+    openai_server.reply(Reply.text("never read"))
+    if run.kind == "sync":
+        with run.client.stream(PROMPT):
+            pass  # opened, never iterated
+    else:
+
+        async def open_and_leave():
+            async with run.client.stream(PROMPT):
+                pass
+
+        run._run(open_and_leave())
+    got = records(run, log, key)
+    assert [r.status for r in got] == ["cancelled", "cancelled"]
+    assert got[0].payload["response"]["text"].startswith("word")
+    assert "response" not in got[1].payload  # opened, nothing read

@@ -391,13 +391,16 @@ async def test_openai_base_url_in_the_environment_is_ignored(harness, server, mo
     assert [r.headers["host"] for r in server.requests] == ["api.openai.com"]
 
 
-async def test_a_host_header_from_openai_custom_headers(harness, server, monkeypatch):
-    # The SDK merges OPENAI_CUSTOM_HEADERS from os.environ into every request by itself.
+async def test_a_host_header_from_openai_custom_headers_never_reaches_the_wire(
+    harness, server, monkeypatch
+):
+    # The SDK merges OPENAI_CUSTOM_HEADERS from os.environ into every request by itself;
+    # privllm drops those when it builds the SDK client (the guard would refuse the Host).
     monkeypatch.setenv("OPENAI_CUSTOM_HEADERS", "Host: evil.example")
     h = harness()
-    with pytest.raises(EgressBlocked, match=r"\(egress\.host_header\)"):
-        await h.run(lambda: h.client.chat("hello"))
-    nothing_arrived(server)
+    await h.run(lambda: h.client.chat("hello"))
+    assert server.requests
+    assert all("evil.example" not in r.headers.get("host", "") for r in server.requests)
 
 
 # -- refused by httpx2's own parser, before any transport ----------------------------------------

@@ -174,7 +174,11 @@ _since_option = click.option(
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
               help="The newest N matching calls; 0 for all.")  # fmt: skip
-@click.option("--status", type=click.Choice(["ok", "error", "blocked"]), help="Only this status.")
+@click.option(
+    "--status",
+    type=click.Choice(["ok", "error", "blocked", "cancelled"]),
+    help="Only this status.",
+)
 @click.option("--provider", help="Only this provider (openai, azure, google).")
 @_since_option
 @_command("show")

@@ -107,6 +107,8 @@ class AuditMiddleware(Middleware):
             on_full=on_full,
             block_timeout=block_timeout,
             close_store=close_store,
+            # Durable logs want each record on disk before the next call, not batched.
+            linger=0.0 if store.durable else 0.02,
         )
         self._closed = False
         self._retention: _Retention | None = None
@@ -235,7 +237,13 @@ class AuditMiddleware(Middleware):
         if isinstance(error, AuditError):
             return  # the call failed because it could not be logged; the caller is told so
         call: _Call | None = ctx.state.get(_CALL)
-        status: RecordStatus = "blocked" if isinstance(error, PolicyViolation) else "error"
+        status: RecordStatus = (
+            "blocked"
+            if isinstance(error, PolicyViolation)
+            else "cancelled"
+            if isinstance(error, (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt))
+            else "error"
+        )
         try:
             self._emit(
                 ctx,

@@ -39,7 +39,7 @@ redaction middleware has already put in placeholder form). ``full``: the payload
 placeholder map, whose own per-call key :meth:`AuditStore.erase` can destroy.
 """
 
-RecordStatus = Literal["ok", "error", "blocked"]
+RecordStatus = Literal["ok", "error", "blocked", "cancelled"]
 
 
 def _utc_now() -> datetime:

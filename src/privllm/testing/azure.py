@@ -7,6 +7,11 @@ the v1 API). Errors use Azure's body ``{"error": {"code", "message", ...}}``; a
 ``Reply.safety_block()`` is the 400 with code ``content_filter`` Azure sends when the prompt
 trips the filter, and ``Reply.text(..., finish_reason="content_filter")`` a filtered answer.
 
+Files and fine-tuning jobs answer as on :class:`~privllm.testing.OpenAIServer`, under
+``/openai/files...``, ``/openai/fine_tuning/jobs...`` and ``DELETE /openai/models/{id}``
+(with a supported ``api-version``) and the same under ``/openai/v1/`` (without one). Jobs
+go ``pending`` -> ``running`` -> ``succeeded``; the model is named ``BASE.ft-JOBID``.
+
 >>> from privllm.testing import AzureOpenAIServer, Reply
 >>> with AzureOpenAIServer() as server:
 ...     server.reply(Reply.text("Hello!"))
@@ -29,6 +34,7 @@ _DEPLOYMENT_PATH = re.compile(
     r"^/openai/deployments/(?P<deployment>[^/]+)/(?P<op>chat/completions|embeddings)$"
 )
 _V1_PATH = re.compile(r"^/openai/v1/(?P<op>chat/completions|embeddings|models)$")
+_FINETUNE_PATH = re.compile(r"^/openai(?P<v1>/v1)?(?P<rest>/(?:files|fine_tuning/jobs|models/).*)$")
 
 _FILTER_MESSAGE = (
     "The response was filtered due to the prompt triggering Azure OpenAI's content management "
@@ -48,6 +54,7 @@ class AzureOpenAIServer(OpenAIServer):
     model = "test-deployment"
     embedding_model = "test-embedding-deployment"
     api_versions: Collection[str] = ("2024-10-21", "2025-04-01-preview")
+    job_steps: tuple[str, ...] = ("pending", "running", "succeeded")
 
     def __init__(
         self,
@@ -88,6 +95,9 @@ class AzureOpenAIServer(OpenAIServer):
 
     def route(self, request: RecordedRequest) -> WireResponse:
         """Check path, auth, api-version and deployment, then answer as OpenAI would."""
+        finetune = _FINETUNE_PATH.match(request.path.rstrip("/"))
+        if finetune is not None:
+            return self._finetune(request, finetune["rest"], v1=finetune["v1"] is not None)
         deployment_match = _DEPLOYMENT_PATH.match(request.path.rstrip("/"))
         v1_match = _V1_PATH.match(request.path.rstrip("/"))
         if request.method not in ("POST", "GET") or not (deployment_match or v1_match):
@@ -127,6 +137,31 @@ class AzureOpenAIServer(OpenAIServer):
             self.next_reply()
             return self._error(Reply.error(400, _FILTER_MESSAGE, code="content_filter"))
         return self.chat(request)
+
+    def _finetune(self, request: RecordedRequest, rest: str, *, v1: bool) -> WireResponse:
+        refused = self._check_auth(request, v1=v1) or self._check_version(request, v1=v1)
+        if refused is not None:
+            return refused
+        found = self.finetune_route(request, rest)
+        return found or self._error(Reply.error(404, "Resource not found", code="404"))
+
+    def _check_version(self, request: RecordedRequest, *, v1: bool) -> WireResponse | None:
+        versions = request.query.get("api-version")
+        if v1:
+            if versions is not None and versions != ["preview"]:
+                return self._error(
+                    Reply.error(400, "api-version is not allowed on the v1 API", code="BadRequest")
+                )
+            return None
+        if not versions:
+            return self._error(Reply.error(404, "Resource not found", code="404"))
+        if versions[0] not in self.api_versions:
+            return self._error(Reply.error(400, "API version not supported", code="BadRequest"))
+        return None
+
+    def tuned_model_name(self, job: dict[str, Any]) -> str:
+        """Azure names a tuned model after its base and job: ``BASE.ft-JOBID``."""
+        return f"{job['model']}.ft-{job['id'].rsplit('-', 1)[-1]}"
 
     def _check_auth(self, request: RecordedRequest, *, v1: bool) -> WireResponse | None:
         key = request.headers.get("api-key", "")

@@ -10,6 +10,13 @@ Methods: ``generateContent``, ``streamGenerateContent?alt=sse`` (``data:`` event
 ``[DONE]``), ``embedContent``, ``batchEmbedContents`` and (Vertex) ``predict``. Errors use
 Google's body ``{"error": {"code", "message", "status", "details"}}``.
 
+Vertex tuning, as google-genai's ``client.tunings`` calls it: ``POST .../tuningJobs``
+(create), ``GET .../tuningJobs/{id}`` (get), ``GET .../tuningJobs`` (list) and
+``POST .../tuningJobs/{id}:cancel``, under ``/v1/projects/{p}/locations/{l}/``; and
+``DELETE .../models/{id}`` (``client.models.delete``) for tuned models. Jobs move one step
+along ``tuning_steps`` per GET and, on success, name a tuned model and its endpoint
+(``server.tuning_jobs``, ``server.tuned_models``).
+
 >>> from privllm.testing import GeminiServer, Reply
 >>> with GeminiServer() as server:
 ...     server.reply(Reply.text("Hello!"))
@@ -20,7 +27,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from .replies import Reply, count_tokens, fake_embedding
@@ -33,6 +42,12 @@ _PATH = re.compile(
     r"(?:projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/publishers/google/)?"
     r"models/(?P<model>[^/:]+):(?P<method>[A-Za-z]+)$"
 )
+
+_TUNING = re.compile(
+    r"^/(?P<version>v1[a-z0-9]*)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/"
+    r"(?:tuningJobs(?:/(?P<job>[^/:]+))?(?::(?P<verb>cancel))?|models/(?P<model>[^/:]+))$"
+)
+_JOB_DONE = frozenset({"JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"})
 
 _STATUS = {
     400: "INVALID_ARGUMENT",
@@ -72,6 +87,12 @@ class GeminiServer(WireServer):
     embedding_model = "gemini-embedding-test"
     project = "test-project"
     location = "europe-west4"
+    #: The states a tuning job goes through, one per GET of the job.
+    tuning_steps: tuple[str, ...] = (
+        "JOB_STATE_PENDING",
+        "JOB_STATE_RUNNING",
+        "JOB_STATE_SUCCEEDED",
+    )
 
     def __init__(
         self,
@@ -82,6 +103,9 @@ class GeminiServer(WireServer):
     ) -> None:
         super().__init__(default=default, api_key=api_key)
         self.access_token = access_token
+        self.tuning_jobs: dict[str, dict[str, Any]] = {}
+        self.tuned_models: set[str] = set()
+        self._tuning_lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -117,6 +141,9 @@ class GeminiServer(WireServer):
 
     def route(self, request: RecordedRequest) -> WireResponse:
         """Check auth, then dispatch on the ``:method`` in the path."""
+        tuning = _TUNING.match(request.path)
+        if tuning is not None:
+            return self._check_auth(request, vertex=True) or self.tuning(request, tuning)
         match = _PATH.match(request.path)
         if request.method != "POST" or match is None:
             return self._error(
@@ -279,6 +306,74 @@ class GeminiServer(WireServer):
             }
             yield _event(event)
 
+    # -- Vertex tuning -------------------------------------------------------------------------
+
+    def tuning(self, request: RecordedRequest, match: re.Match[str]) -> WireResponse:
+        """Create, get, list or cancel a tuning job, or delete a tuned model."""
+        parent = f"projects/{match['project']}/locations/{match['location']}"
+        method, job_id, model_id = request.method, match["job"], match["model"]
+        with self._tuning_lock:
+            if model_id is not None and method == "DELETE":
+                name = f"{parent}/models/{model_id}"
+                if name not in self.tuned_models:
+                    return self._error(Reply.error(404, f"Model {name} not found."))
+                self.tuned_models.discard(name)
+                return json_response(
+                    200, {"name": f"{name}/operations/delete", "done": True, "response": {}}
+                )
+            if model_id is not None:
+                return self._error(Reply.error(404, f"Method not found: {method}"))
+            if job_id is None and method == "POST":
+                return self._create_tuning(parent, request.json())
+            if job_id is None and method == "GET":
+                jobs = [j for j in self.tuning_jobs.values() if j["name"].startswith(parent + "/")]
+                return json_response(200, {"tuningJobs": jobs})
+            job = self.tuning_jobs.get(f"{parent}/tuningJobs/{job_id}")
+            if job is None:
+                return self._error(Reply.error(404, f"TuningJob {job_id} not found."))
+            if match["verb"] == "cancel" and method == "POST":
+                if job["state"] in _JOB_DONE:
+                    return self._error(Reply.error(400, "The job has already finished."))
+                job.update(state="JOB_STATE_CANCELLED", endTime=_now(), updateTime=_now())
+                return json_response(200, {})
+            if match["verb"] is None and method == "GET":
+                self._advance(job, parent)
+                return json_response(200, job)
+        return self._error(Reply.error(404, f"Method not found: {method}"))
+
+    def _create_tuning(self, parent: str, payload: dict[str, Any]) -> WireResponse:
+        spec = payload.get("supervisedTuningSpec") or {}
+        uri = spec.get("trainingDatasetUri", "")
+        if not uri.startswith("gs://") or "baseModel" not in payload:
+            return self._error(Reply.error(400, "baseModel and a gs:// trainingDatasetUri needed"))
+        name = f"{parent}/tuningJobs/{len(self.tuning_jobs) + 1001}"
+        job = {
+            "name": name,
+            "tunedModelDisplayName": payload.get("tunedModelDisplayName", ""),
+            "baseModel": payload["baseModel"],
+            "supervisedTuningSpec": spec,
+            "state": self.tuning_steps[0],
+            "createTime": _now(),
+            "updateTime": _now(),
+        }
+        self.tuning_jobs[name] = job
+        return json_response(200, job)
+
+    def _advance(self, job: dict[str, Any], parent: str) -> None:
+        steps = self.tuning_steps
+        if job["state"] not in steps or job["state"] == steps[-1]:
+            return
+        job["state"] = steps[steps.index(job["state"]) + 1]
+        job["updateTime"] = _now()
+        if job["state"] == "JOB_STATE_RUNNING":
+            job["startTime"] = _now()
+        if job["state"] == "JOB_STATE_SUCCEEDED":
+            number = job["name"].rsplit("/", 1)[-1]
+            model = f"{parent}/models/{number}"
+            self.tuned_models.add(model)
+            job["endTime"] = _now()
+            job["tunedModel"] = {"model": f"{model}@1", "endpoint": f"{parent}/endpoints/{number}"}
+
     # -- embeddings ----------------------------------------------------------------------------
 
     def embed(self, request: RecordedRequest, method: str) -> WireResponse:
@@ -316,6 +411,10 @@ class GeminiServer(WireServer):
             for r in payload.get("requests", [])
         ]
         return json_response(200, {"embeddings": embeddings}, delay=reply.delay)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _event(payload: dict[str, Any]) -> bytes:
