@@ -86,6 +86,7 @@ class _Core:
         transport_wrapper: TransportWrapper | None,
         backend: Provider | None,
         overrides: dict[str, Any],
+        provider_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         if isinstance(config, Config):
             if overrides:
@@ -96,11 +97,18 @@ class _Core:
         environ = os.environ if env is None else env
         self._env = environ
         self._transport_wrapper = transport_wrapper
-        self.provider: Provider = backend or self._build(self.config.provider)
+        self._options = dict(provider_options or {})
+        unknown = set(self._options) - {"default", *self.config.providers}
+        if unknown:
+            raise ConfigError(
+                f"provider_options names {sorted(unknown)}: not 'default' or a profile in "
+                "[providers]"
+            )
+        self.provider: Provider = backend or self._build(self.config.provider, "default")
         # Profiles ([providers.NAME]) for sensitivity routing and fallbacks. Building one does
         # no IO (SDK clients are created on first use), so all are built up front.
         self.profiles: dict[str, Provider] = {
-            name: self._build(section) for name, section in self.config.providers.items()
+            name: self._build(section, name) for name, section in self.config.providers.items()
         }
         self._check_profile_names()
         chain = [load_middleware(m) if isinstance(m, str) else m for m in middleware]
@@ -115,7 +123,7 @@ class _Core:
     def all_providers(self) -> list[Provider]:
         return [self.provider, *self.profiles.values()]
 
-    def _build(self, section: ProviderConfig) -> Provider:
+    def _build(self, section: ProviderConfig, name: str) -> Provider:
         """A provider whose HTTP goes through its own egress guard (the user's wrapper inside
         it, so the guard sees every request first): one allowlist per profile."""
         wrapper = self._transport_wrapper
@@ -126,7 +134,8 @@ class _Core:
                 section, self.config.policy, terms=self.config.redaction.terms
             )
             wrapper = guard_wrapper(egress, then=wrapper)
-        return build_provider(section, env=self._env, transport_wrapper=wrapper)
+        options = self._options.get(name, {})
+        return build_provider(section, env=self._env, transport_wrapper=wrapper, **options)
 
     def _check_profile_names(self) -> None:
         policy = self.config.policy
@@ -428,7 +437,10 @@ class Client:
     ``Client("privllm.toml")`` from a file; ``Client(cfg)`` takes a ``Config``; keyword
     arguments override (``Client(provider={"model": "gpt-4o-mini"})``). ``middleware`` takes
     instances or import paths (``"myapp.mw:Tagger"``), run before those named in config and
-    before privllm's own (redaction, policy, audit). ``backend`` takes a
+    before privllm's own (redaction, policy, audit). ``provider_options`` passes objects
+    config files cannot hold to a provider, by profile (``"default"`` or a name in
+    ``[providers]``): ``provider_options={"default": {"credential": my_token_credential}}``
+    for Azure Entra ID, ``{"credentials": google_creds}`` for Vertex. ``backend`` takes a
     ready-made provider object instead of building one from config; ``transport_wrapper``
     wraps the httpx2 transport every SDK request goes through.
     """
@@ -441,9 +453,12 @@ class Client:
         env: Mapping[str, str] | None = None,
         transport_wrapper: TransportWrapper | None = None,
         backend: Provider | None = None,
+        provider_options: Mapping[str, Mapping[str, Any]] | None = None,
         **overrides: Any,
     ) -> None:
-        self._core = _Core(config, middleware, env, transport_wrapper, backend, overrides)
+        self._core = _Core(
+            config, middleware, env, transport_wrapper, backend, overrides, provider_options
+        )
 
     @property
     def config(self) -> Config:
@@ -550,9 +565,12 @@ class AsyncClient:
         env: Mapping[str, str] | None = None,
         transport_wrapper: TransportWrapper | None = None,
         backend: Provider | None = None,
+        provider_options: Mapping[str, Mapping[str, Any]] | None = None,
         **overrides: Any,
     ) -> None:
-        self._core = _Core(config, middleware, env, transport_wrapper, backend, overrides)
+        self._core = _Core(
+            config, middleware, env, transport_wrapper, backend, overrides, provider_options
+        )
 
     @property
     def config(self) -> Config:

@@ -258,3 +258,35 @@ def test_building_an_azure_client_loads_no_google_sdk():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "openai"
+
+
+def test_credential_through_provider_options_also_serves_profiles(runner_factory):
+    with (
+        AzureOpenAIServer(tokens={"tok-1"}) as primary,
+        AzureOpenAIServer(tokens={"tok-1"}) as backup,
+    ):
+        primary.reply(Reply.error(500, "down"))
+        run = runner_factory(
+            provider={**primary.provider_config(auth="entra_id", api_key=None), "max_retries": 0},
+            providers={"backup": backup.provider_config(auth="entra_id", api_key=None)},
+            policy={"fallbacks": ["backup"]},
+            provider_options={
+                "default": {"credential": FakeCredential()},
+                "backup": {"credential": FakeCredential()},
+            },
+        )
+        assert run.chat("hello").text == "hello"
+        assert primary.requests[0].headers["authorization"] == "Bearer tok-1"
+        assert backup.requests[0].headers["authorization"] == "Bearer tok-1"
+
+
+def test_provider_options_must_name_a_profile():
+    from privllm import Client
+    from privllm.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="nope"):
+        Client(
+            env={},
+            provider={"name": "openai", "openai": {"api_key": "sk-x"}},
+            provider_options={"nope": {}},
+        )
