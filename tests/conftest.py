@@ -27,6 +27,15 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """And a fresh one per test: a default audit key made by one test must not be found by
+    the next (a test of "no key yet" would otherwise depend on test order)."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+
+
 class Runner:
     """Runs the same call through ``Client`` or ``AsyncClient`` (the parity harness).
 

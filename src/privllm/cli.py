@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from privllm.audit.cli import audit_group
 from privllm.config import LoadedConfig, load_config, mask_secret
 from privllm.errors import ConfigError, PrivllmError
+from privllm.finetune.cli import finetune_group
 
 __all__ = ["main"]
 
@@ -297,6 +298,7 @@ def _show(value: Any) -> str:
 
 
 main.add_command(audit_group)
+main.add_command(finetune_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

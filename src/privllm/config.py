@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from .errors import ConfigError
+from .finetune.jobs import FinetuneSettings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -242,6 +243,8 @@ class Config(_Section):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
+    #: Retention of training files and tuned models at providers (``privllm finetune``).
+    finetune: FinetuneSettings = Field(default_factory=FinetuneSettings)
     #: Extra middleware by import path (``"myapp.mw:Tagger"``), run after the built-in ones.
     middleware: list[str] = Field(default_factory=list)
 

@@ -26,6 +26,10 @@ and the host, never a value from the body:
 ``egress.body_scan``        the body scanner failed (fail closed)
 ==========================  ==================================================================
 
+This module holds :class:`EgressPolicy` and the destination rules; the body rules live in
+:mod:`~privllm.policy.egress_body`, the transports in :mod:`~privllm.policy.transport`, and
+all are importable from here.
+
 >>> import httpx2
 >>> policy = EgressPolicy.allow("https://api.openai.com/v1")
 >>> policy.check_url("https://api.openai.com@evil.example/v1")  # doctest: +ELLIPSIS
@@ -36,16 +40,17 @@ privllm.errors.EgressBlocked: egress guard refused the request (egress.userinfo)
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import unquote_plus
+from typing import TYPE_CHECKING, NamedTuple
 
 import httpx2
 
 from privllm.errors import ConfigError, EgressBlocked
+from privllm.policy.egress_body import check_body, detector_scanner, detectors_for
+from privllm.policy.egress_config import admitted, google_mtls_twin, valid_host
+from privllm.policy.egress_rules import RULES, blocked, safe_text
 from privllm.policy.endpoints import (
     IDENTITY_TOKEN_PATHS,
     host_kind,
@@ -54,12 +59,12 @@ from privllm.policy.endpoints import (
     normalize_host,
     provider_endpoint,
 )
+from privllm.policy.origin import DEFAULT_PORTS, Origin
+from privllm.policy.transport import AsyncGuardedTransport, GuardedTransport, guard_wrapper
 
 if TYPE_CHECKING:
     from privllm.config import PolicyConfig, ProviderConfig
-    from privllm.providers.base import TransportWrapper
-    from privllm.redaction.findings import Detector, Finding
-    from privllm.types import Endpoint
+    from privllm.redaction.findings import Finding
 
 __all__ = [
     "DEFAULT_BLOCK_TYPES",
@@ -71,67 +76,12 @@ __all__ = [
     "guard_wrapper",
 ]
 
-#: Every rule the guard applies, with what it refuses.
-RULES: Mapping[str, str] = {
-    "egress.scheme": "a scheme other than https (http only to local or self-hosted origins)",
-    "egress.userinfo": "userinfo in the URL",
-    "egress.host_syntax": "a host that is not a plain DNS name or IP literal",
-    "egress.ip_literal": "an IP literal not allowed exactly, or a numeric host form",
-    "egress.host": "a host that is not an allowed origin",
-    "egress.port": "an allowed host on another port",
-    "egress.identity": "an identity host, except POST to its token endpoint",
-    "egress.host_header": "a Host header, TLS name or pseudo-header naming another host",
-    "egress.redirect": "a redirect to a destination the guard refuses",
-    "egress.store": "a body that asks the provider to store the content",
-    "egress.body_encoding": "a compressed request body the guard cannot inspect",
-    "egress.body": "a body carrying a value of a type that must never leave",
-    "egress.body_scan": "a body scanner failure (fail closed)",
-}
+# The examples of the names re-exported here run with this module's doctests, as they did
+# before those names moved out.
+__test__ = {"GuardedTransport": GuardedTransport, "Origin": Origin, "guard_wrapper": guard_wrapper}
 
 #: What :meth:`EgressPolicy.allow` blocks unless told otherwise (the config default too).
 DEFAULT_BLOCK_TYPES: tuple[str, ...] = ("SECRET", "CREDIT_CARD", "US_SSN", "IBAN")
-
-_DEFAULT_PORTS = {"https": 443, "http": 80}
-_MISSING: Any = object()
-# A separator no detector treats as part of a value, so values in two JSON strings never
-# join into one (it is neither alphanumeric nor whitespace for ``re``).
-_JOIN = "\x00"
-# JSON integers this large can be card numbers or account numbers; small ones are noise.
-_BIG_INT = 10**8
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Origin:
-    """Where a request connects: scheme, normalised host and effective port.
-
-    >>> Origin.of("https://API.OpenAI.com./v1")
-    Origin(scheme='https', host='api.openai.com', port=443)
-    """
-
-    scheme: str
-    host: str
-    port: int
-
-    @classmethod
-    def of(cls, url: str | httpx2.URL) -> Origin:
-        """The origin of ``url``; ``ValueError`` if it is not a plain http(s) URL."""
-        try:
-            parsed = url if isinstance(url, httpx2.URL) else httpx2.URL(url)
-        except httpx2.InvalidURL:
-            raise ValueError("not a valid URL") from None
-        scheme = parsed.scheme
-        if scheme not in _DEFAULT_PORTS:
-            raise ValueError("only http and https URLs have origins here")
-        if parsed.userinfo:
-            raise ValueError("URL carries userinfo")
-        host = normalize_host(parsed.raw_host)
-        if ip_literal(host) is False:
-            raise ValueError("numeric host forms are not allowed; write the dotted quad")
-        return cls(scheme, host, parsed.port or _DEFAULT_PORTS[scheme])
-
-    def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.scheme}://{host}:{self.port}"
 
 
 class _Target(NamedTuple):
@@ -190,7 +140,7 @@ class EgressPolicy:
         }
         scan = self.scanner
         if scan is None and self.block_types:
-            scan = _detector_scanner(_detectors_for(self.block_types))
+            scan = detector_scanner(detectors_for(self.block_types))
         object.__setattr__(self, "_by_host", {h: frozenset(o) for h, o in by_host.items()})
         object.__setattr__(self, "_identity", identity)
         object.__setattr__(self, "_scan", scan)
@@ -253,15 +203,15 @@ class EgressPolicy:
         self_hosted = frozenset(policy.self_hosted_hosts)
         endpoint = provider_endpoint(provider, self_hosted)
         origins: set[Origin] = set()
-        if _admitted(endpoint, policy):
+        if admitted(endpoint, policy):
             try:
                 origin = Origin.of(endpoint.base_url)
             except ValueError as exc:
                 raise ConfigError(f"egress: provider base URL: {exc}") from None
-            declared = {normalize_host(h.strip()) for h in self_hosted if _valid(h)}
+            declared = {normalize_host(h.strip()) for h in self_hosted if valid_host(h)}
             if origin.scheme == "https" or is_private_host(origin.host) or origin.host in declared:
                 origins.add(origin)
-                twin = _google_mtls_twin(origin.host)
+                twin = google_mtls_twin(origin.host)
                 if twin is not None:
                     origins.add(Origin("https", twin, origin.port))
         identity: set[str] = set()
@@ -276,11 +226,11 @@ class EgressPolicy:
             block = frozenset()
         scanner = None
         if block:
-            scanner = _detector_scanner(_detectors_for(block, terms))
+            scanner = detector_scanner(detectors_for(block, terms))
         return cls(
             origins=frozenset(origins),
             identity_hosts=frozenset(identity),
-            self_hosted_hosts=frozenset(h for h in self_hosted if _valid(h)),
+            self_hosted_hosts=frozenset(h for h in self_hosted if valid_host(h)),
             require_no_store=policy.require_no_store,
             block_types=block,
             scanner=scanner,
@@ -294,7 +244,7 @@ class EgressPolicy:
         try:
             parsed = url if isinstance(url, httpx2.URL) else httpx2.URL(url)
         except httpx2.InvalidURL:
-            raise _blocked("egress.host_syntax", None, "the URL does not parse") from None
+            raise blocked("egress.host_syntax", None, "the URL does not parse") from None
         self._target(parsed, method)
 
     def check(self, request: httpx2.Request) -> None:
@@ -332,7 +282,7 @@ class EgressPolicy:
         try:
             target = url.join(location)
         except httpx2.InvalidURL:
-            raise _blocked(
+            raise blocked(
                 "egress.redirect", origin_host, "the redirect Location does not parse"
             ) from None
         # What httpx would send next: 307/308 repeat the method and body, others use GET.
@@ -340,7 +290,7 @@ class EgressPolicy:
         try:
             self._target(target, next_method)
         except EgressBlocked as exc:
-            raise _blocked(
+            raise blocked(
                 "egress.redirect",
                 exc.host,
                 f"{status} redirect from {origin_host} to a refused destination ({exc.rule})",
@@ -350,31 +300,31 @@ class EgressPolicy:
 
     def _target(self, url: httpx2.URL, method: str) -> _Target:
         scheme = url.scheme
-        if scheme not in _DEFAULT_PORTS:
-            raise _blocked("egress.scheme", None, f"scheme {_safe(scheme)!r} is not allowed")
+        if scheme not in DEFAULT_PORTS:
+            raise blocked("egress.scheme", None, f"scheme {safe_text(scheme)!r} is not allowed")
         raw = url.raw_host
         if url.userinfo:
             # The part before "@" is what a reader sees as the host; the real host follows.
-            raise _blocked(
+            raise blocked(
                 "egress.userinfo",
-                _safe(raw.decode("ascii", "replace")),
+                safe_text(raw.decode("ascii", "replace")),
                 "the URL carries userinfo, which hides the host it really reaches",
             )
         try:
             host = normalize_host(raw)
         except ValueError:
-            shown = _safe(raw.decode("ascii", "replace"))
-            raise _blocked(
+            shown = safe_text(raw.decode("ascii", "replace"))
+            raise blocked(
                 "egress.host_syntax", shown, "the host is not a plain DNS name or IP literal"
             ) from None
         ip = ip_literal(host)
         if ip is False:
-            raise _blocked(
+            raise blocked(
                 "egress.ip_literal",
                 host,
                 f"{host} is a numeric IP form that resolvers read as an address",
             )
-        port = url.port or _DEFAULT_PORTS[scheme]
+        port = url.port or DEFAULT_PORTS[scheme]
         origin = Origin(scheme, host, port)
         patterns = self._identity.get(host)
         if patterns is not None:
@@ -384,7 +334,7 @@ class EgressPolicy:
                 or method != "POST"
                 or not any(p.fullmatch(url.path) for p in patterns)
             ):
-                raise _blocked(
+                raise blocked(
                     "egress.identity",
                     host,
                     f"{host} is an identity host: only https POST to its token endpoint",
@@ -393,20 +343,20 @@ class EgressPolicy:
         allowed = self._by_host.get(host)
         if not allowed:
             if ip is not None:
-                raise _blocked("egress.ip_literal", host, f"{host} is not an allowed address")
+                raise blocked("egress.ip_literal", host, f"{host} is not an allowed address")
             kind = host_kind(host, self.self_hosted_hosts)
             what = {"consumer": "a consumer product", "unknown": "an unknown host"}.get(
                 kind, f"an {kind} host" if kind.startswith("e") else f"a {kind} host"
             )
-            raise _blocked("egress.host", host, f"{host} ({what}) is not an allowed destination")
+            raise blocked("egress.host", host, f"{host} ({what}) is not an allowed destination")
         if origin in allowed:
             return _Target(origin, identity=False)
         if not any(o.scheme == scheme for o in allowed):
-            raise _blocked(
+            raise blocked(
                 "egress.scheme", host, f"{scheme}:// to {host} is not allowed (only https)"
             )
         ports = ", ".join(str(o.port) for o in sorted(allowed) if o.scheme == scheme)
-        raise _blocked("egress.port", host, f"port {port} on {host} is not allowed ({ports})")
+        raise blocked("egress.port", host, f"port {port} on {host} is not allowed ({ports})")
 
     def _check_target(self, request: httpx2.Request) -> _Target:
         target = self._target(request.url, request.method)
@@ -414,15 +364,15 @@ class EgressPolicy:
         values = request.headers.get_list("host")
         netloc = request.url.netloc.decode("ascii", "replace")
         if len(values) != 1 or (values[0] != netloc and not _same_host(values[0], target)):
-            raise _blocked(
+            raise blocked(
                 "egress.host_header", host, "the Host header names another host than the URL"
             )
         sni = request.extensions.get("sni_hostname")
         if sni is not None and not _same_name(sni, host):
-            raise _blocked("egress.host_header", host, "the TLS server name differs from the URL")
+            raise blocked("egress.host_header", host, "the TLS server name differs from the URL")
         for name, _ in request.headers.raw:
             if name.startswith(b":"):
-                raise _blocked(
+                raise blocked(
                     "egress.host_header", host, "HTTP/2 pseudo-headers cannot be set by callers"
                 )
         return target
@@ -431,286 +381,16 @@ class EgressPolicy:
         # Token requests carry credentials by design; they go only to their token paths.
         if target.identity or not (self.require_no_store or self._scan is not None):
             return
-        content = request.content  # raises RequestNotRead if the caller did not read it
-        host = target.origin.host
-        is_responses = request.method == "POST" and request.url.path.rstrip("/").endswith(
-            "/responses"
+        check_body(
+            request,
+            target.origin.host,
+            require_no_store=self.require_no_store,
+            scan=self._scan,
+            block_types=self.block_types,
         )
-        if not content:
-            if self.require_no_store and is_responses:
-                raise _store_refusal(host, "a Responses call without store=false is stored")
-            return
-        encoding = request.headers.get("content-encoding", "").strip().lower()
-        if encoding not in ("", "identity"):
-            raise _blocked(
-                "egress.body_encoding", host, f"a {_safe(encoding)}-encoded body cannot be checked"
-            )
-        ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        json_declared = ctype == "application/json" or ctype.endswith("+json")
-        doc = _MISSING
-        if json_declared or (
-            not ctype.startswith(("multipart/", "application/x-www-form-urlencoded"))
-            and content.lstrip()[:1] in (b"{", b"[")
-        ):
-            try:
-                doc = json.loads(content)
-            except (ValueError, RecursionError):
-                doc = _MISSING
-        if self.require_no_store:
-            _check_store(doc, json_declared, is_responses, host)
-        if self._scan is not None:
-            if doc is not _MISSING:
-                text = _json_text(doc)
-            else:
-                text = content.decode("utf-8", "replace")
-                if ctype == "application/x-www-form-urlencoded":
-                    text = unquote_plus(text)
-            found = self._first_blocked(text, host)
-            if found is not None:
-                raise _blocked(
-                    "egress.body",
-                    host,
-                    f"the body carries a {found} value, which policy says must never leave",
-                )
-
-    def _first_blocked(self, text: str, host: str) -> str | None:
-        assert self._scan is not None
-        try:
-            for finding in self._scan(text):
-                if finding.type in self.block_types:
-                    return finding.type
-        except Exception as exc:
-            raise _blocked(
-                "egress.body_scan",
-                host,
-                f"the body scanner failed ({type(exc).__name__}); the request was not sent",
-            ) from exc
-        return None
-
-
-# -- transports --------------------------------------------------------------------------------
-
-
-class GuardedTransport(httpx2.BaseTransport):
-    """Checks each request with ``policy`` before ``inner`` sends it, and each redirect
-    response after. Closing it closes ``inner``.
-
-    >>> inner = httpx2.MockTransport(lambda request: httpx2.Response(200))
-    >>> guarded = GuardedTransport(inner, EgressPolicy.allow("https://api.openai.com"))
-    >>> with httpx2.Client(transport=guarded) as http:
-    ...     http.get("https://api.openai.com/v1/models").status_code
-    200
-    """
-
-    def __init__(self, inner: httpx2.BaseTransport, policy: EgressPolicy) -> None:
-        self.inner = inner
-        self.policy = policy
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        policy = self.policy
-        # Destination first: a refused host never pulls a streaming body.
-        target = policy._check_target(request)
-        request.read()
-        policy._check_body(request, target)
-        url, method = request.url, request.method
-        response = self.inner.handle_request(request)
-        try:
-            policy._check_redirect(url, method, response)
-        except EgressBlocked:
-            response.close()
-            raise
-        return response
-
-    def close(self) -> None:
-        self.inner.close()
-
-    def __repr__(self) -> str:
-        return f"GuardedTransport({self.policy!r})"
-
-
-class AsyncGuardedTransport(httpx2.AsyncBaseTransport):
-    """The async twin of :class:`GuardedTransport`."""
-
-    def __init__(self, inner: httpx2.AsyncBaseTransport, policy: EgressPolicy) -> None:
-        self.inner = inner
-        self.policy = policy
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        policy = self.policy
-        target = policy._check_target(request)
-        await request.aread()
-        policy._check_body(request, target)
-        url, method = request.url, request.method
-        response = await self.inner.handle_async_request(request)
-        try:
-            policy._check_redirect(url, method, response)
-        except EgressBlocked:
-            await response.aclose()
-            raise
-        return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-    def __repr__(self) -> str:
-        return f"AsyncGuardedTransport({self.policy!r})"
-
-
-class _DualGuardedTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
-    """Guards an inner transport that serves both sync and async clients (MockTransport)."""
-
-    def __init__(self, inner: Any, policy: EgressPolicy) -> None:
-        self.inner = inner
-        self.policy = policy
-        self._sync = GuardedTransport(inner, policy)
-        self._async = AsyncGuardedTransport(inner, policy)
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        return self._sync.handle_request(request)
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        return await self._async.handle_async_request(request)
-
-    def close(self) -> None:
-        self.inner.close()
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-def guard_wrapper(policy: EgressPolicy, then: TransportWrapper | None = None) -> TransportWrapper:
-    """A ``transport_wrapper`` for ``Client``: applies ``then`` (if any) to the real
-    transport, then puts the guard outside it, sync or async by the transport's type.
-
-    >>> from privllm import Client
-    >>> from privllm.testing import OpenAIServer
-    >>> with OpenAIServer() as server:
-    ...     guard = guard_wrapper(EgressPolicy.allow(server.url))
-    ...     with Client(env={}, provider=server.provider_config(), transport_wrapper=guard) as c:
-    ...         c.chat("hi").text
-    'hi'
-    """
-
-    def wrap(inner: Any) -> Any:
-        if then is not None:
-            inner = then(inner)
-        is_sync = isinstance(inner, httpx2.BaseTransport)
-        is_async = isinstance(inner, httpx2.AsyncBaseTransport)
-        if is_sync and is_async:  # e.g. MockTransport serves both kinds of client
-            return _DualGuardedTransport(inner, policy)
-        if is_async:
-            return AsyncGuardedTransport(inner, policy)
-        if is_sync:
-            return GuardedTransport(inner, policy)
-        raise TypeError(f"not an httpx2 transport: {type(inner).__name__}")
-
-    return wrap
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
-def _blocked(rule: str, host: str | None, why: str) -> EgressBlocked:
-    return EgressBlocked(f"egress guard refused the request ({rule}): {why}", rule=rule, host=host)
-
-
-def _store_refusal(host: str, why: str) -> EgressBlocked:
-    return _blocked("egress.store", host, f"{why}; policy.require_no_store forbids it")
-
-
-def _check_store(doc: Any, json_declared: bool, is_responses: bool, host: str) -> None:
-    if isinstance(doc, dict):
-        store = doc.get("store")
-        if store is not None and store is not False:
-            raise _store_refusal(host, "the body asks the provider to store the content")
-        if store is None and is_responses:
-            raise _store_refusal(host, "the Responses API stores by default; send store=false")
-    elif doc is _MISSING and json_declared:
-        raise _store_refusal(host, "the JSON body does not parse, so store cannot be checked")
-
-
-def _json_text(doc: Any) -> str:
-    """Every string (and large integer) in a JSON document, decoded, joined by a separator."""
-    parts: list[str] = []
-    stack = [doc]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, str):
-            parts.append(node)
-        elif isinstance(node, dict):
-            parts.extend(node)  # keys are strings in JSON
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, int) and not isinstance(node, bool) and abs(node) >= _BIG_INT:
-            parts.append(str(node))
-    return _JOIN.join(parts)
-
-
-def _detectors_for(
-    types: Iterable[str], terms: Mapping[str, Iterable[str]] | None = None
-) -> list[Detector]:
-    from privllm.redaction.scan import default_detectors
-
-    wanted = frozenset(types)
-    chosen_terms = {t: list(words) for t, words in (terms or {}).items() if t in wanted}
-    detectors = default_detectors(wanted - chosen_terms.keys(), terms=chosen_terms)
-    covered = set().union(*(d.types for d in detectors)) if detectors else set()
-    missing = wanted - covered
-    if missing:
-        raise ConfigError(
-            f"policy.egress_block_types: no detector for {sorted(missing)} (give terms)",
-            field="policy.egress_block_types",
-        )
-    return detectors
-
-
-def _detector_scanner(detectors: Sequence[Detector]) -> Callable[[str], Iterator[Finding]]:
-    # A generator, so the guard stops at the first blocked finding instead of running every
-    # detector over a body it is going to refuse anyway.
-    def scan(text: str) -> Iterator[Finding]:
-        for detector in detectors:
-            yield from detector.find(text)
-
-    return scan
-
-
-def _admitted(endpoint: Endpoint, policy: PolicyConfig) -> bool:
-    """The destination rules of ``policy`` that the guard repeats, so that a transport built
-    for an endpoint the policy refuses refuses every request as well."""
-    host = endpoint.host
-    names = {normalize_host(h) for h in policy.allowed_hosts if _valid(h)}
-    if host in {normalize_host(h) for h in policy.denied_hosts if _valid(h)}:
-        return False
-    if names and host not in names and endpoint.kind != "self_hosted":
-        return False
-    if policy.deny_consumer_endpoints and endpoint.kind == "consumer":
-        return False
-    if policy.deny_unknown_endpoints and endpoint.kind == "unknown" and host not in names:
-        return False
-    if policy.allowed_providers and endpoint.provider not in policy.allowed_providers:
-        return False
-    regions = {r.lower() for r in policy.allowed_regions}
-    where = {z.lower() for z in (endpoint.region, endpoint.data_zone) if z}
-    if regions and endpoint.kind != "self_hosted" and not where & regions:
-        return False
-    return not (policy.require_no_training and endpoint.trains_on_data)
-
-
-def _valid(host: str) -> bool:
-    try:
-        normalize_host(host.strip())
-    except ValueError:
-        return False
-    return True
-
-
-def _google_mtls_twin(host: str) -> str | None:
-    # google-genai switches to the mTLS host when a client certificate is configured; it is
-    # the same service, so the guard allows the pair together.
-    if host.endswith(".googleapis.com") and ".mtls." not in host and ".rep." not in host:
-        return host[: -len(".googleapis.com")] + ".mtls.googleapis.com"
-    return None
 
 
 def _same_name(name: object, host: str) -> bool:
@@ -731,10 +411,5 @@ def _same_host(value: str, target: _Target) -> bool:
         host = normalize_host(parsed.raw_host)
     except (httpx2.InvalidURL, ValueError):
         return False
-    port = parsed.port or _DEFAULT_PORTS[target.origin.scheme]
+    port = parsed.port or DEFAULT_PORTS[target.origin.scheme]
     return (host, port) == (target.origin.host, target.origin.port)
-
-
-def _safe(text: str, limit: int = 80) -> str:
-    """Printable ASCII only, and short: hosts in errors come from whoever built the URL."""
-    return "".join(c if c.isascii() and c.isprintable() else "?" for c in text[:limit])

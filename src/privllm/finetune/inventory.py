@@ -1,0 +1,546 @@
+"""The fine-tuning inventory: what of ours sits at which provider, since when, until when.
+
+Two stores, each for what it is good at:
+
+- a table, ``finetune_inventory``, in the audit log's SQLite file (or ``inventory_path``):
+  one row per training file, tuning job and tuned model, with provider, endpoint, remote id,
+  size, SHA-256, created, expiry and deletion. It is the working state ``inventory`` lists
+  and ``purge`` reads and updates, so it must outlive the audit log's own retention: a file
+  uploaded 200 days ago is still at the provider even if the audit records of that day
+  were purged.
+- an audit record per event (``finetune.upload.*``, ``finetune.job.*``, ``finetune.model.*``,
+  ``finetune.delete.*`` and refusals), appended to the audit log's hash chain with the same
+  metadata as its payload, encrypted. That is the tamper-evident evidence:
+  :meth:`Inventory.verify` checks every row against its record and every record against
+  its row, so a row edited, removed or "undeleted" by hand shows up.
+
+Only metadata is kept, never content: ids, sizes, hashes, times, base model names and
+finding counts per type. Neither the local file name nor its path is recorded.
+
+    >>> import tempfile
+    >>> from datetime import datetime, timezone
+    >>> inv = Inventory(Path(tempfile.mkdtemp()) / "inventory.db")
+    >>> when = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    >>> item = inv.record(InventoryItem("file", "openai", "https://api.openai.com/v1",
+    ...                                 "file-abc", when, bytes=120, sha256="ab" * 32))
+    >>> [(i.kind, i.remote_id, i.present) for i in inv.items()]
+    [('file', 'file-abc', True)]
+    >>> inv.close()
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+
+from privllm.errors import AuditError, ConfigError
+
+if TYPE_CHECKING:
+    from privllm.audit.store import AuditStore
+    from privllm.config import Config
+
+__all__ = ["Inventory", "InventoryCheck", "InventoryItem", "Kind", "open_inventory"]
+
+Kind = Literal["file", "job", "model"]
+#: Prefix of the audit call ids of fine-tuning events.
+CALL_PREFIX = "finetune."
+_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: text order is time order
+_COLUMNS = (
+    "kind", "provider", "endpoint", "remote_id", "created_at", "bytes", "sha256", "parent_id",
+    "base_model", "status", "expires_at", "provider_expires_at", "deleted_at", "delete_note",
+    "audit_call_id", "delete_call_id",
+)  # fmt: skip
+_DDL = """
+CREATE TABLE IF NOT EXISTS finetune_inventory (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('file', 'job', 'model')),
+    provider TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    remote_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    bytes INTEGER,
+    sha256 TEXT,
+    parent_id TEXT,
+    base_model TEXT,
+    status TEXT,
+    expires_at TEXT,
+    provider_expires_at TEXT,
+    deleted_at TEXT,
+    delete_note TEXT,
+    audit_call_id TEXT,
+    delete_call_id TEXT,
+    UNIQUE (provider, endpoint, kind, remote_id)
+)
+"""
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM finetune_inventory"  # noqa: S608 - constant
+# The fields the creation record vouches for; status changes as a job runs, so it is not one.
+_EVIDENCE = ("kind", "provider", "endpoint", "remote_id", "created_at", "bytes", "sha256",
+             "parent_id", "base_model", "expires_at", "provider_expires_at")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryItem:
+    """One thing of ours at a provider: a training ``file``, a tuning ``job`` or a ``model``.
+
+    ``endpoint`` is the API base URL (no credentials, query or fragment), so two servers on
+    one host stay apart. ``expires_at`` is when privllm's retention says it goes;
+    ``provider_expires_at`` when the provider said it would delete it on its own.
+
+    >>> from datetime import datetime, timezone
+    >>> when = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    >>> InventoryItem("model", "openai", "https://api.openai.com/v1", "ft:x", when).present
+    True
+    """
+
+    kind: Kind
+    provider: str
+    endpoint: str
+    remote_id: str
+    created_at: datetime
+    bytes: int | None = None
+    sha256: str | None = None
+    parent_id: str | None = None
+    base_model: str | None = None
+    status: str | None = None
+    expires_at: datetime | None = None
+    provider_expires_at: datetime | None = None
+    deleted_at: datetime | None = None
+    delete_note: str | None = None
+    audit_call_id: str | None = None
+    delete_call_id: str | None = None
+
+    @property
+    def present(self) -> bool:
+        """Not deleted (as far as privllm knows)."""
+        return self.deleted_at is None
+
+    @property
+    def host(self) -> str:
+        return (urlsplit(self.endpoint).hostname or "").lower()
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: times as ISO 8601 UTC text."""
+        return {k: _ts(v) if isinstance(v, datetime) else v for k, v in _fields(self).items()}
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryCheck:
+    """What :meth:`Inventory.verify` found. Truthy when everything matched.
+
+    ``unverifiable`` rows have no audit record any more (audit retention purged it, or it
+    was removed): the row is shown but nothing vouches for it.
+    """
+
+    ok: bool
+    rows: int
+    problems: tuple[str, ...] = ()
+    unverifiable: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+class Inventory:
+    """The inventory table, and the audit store its events are chained into.
+
+    ``audit`` is an open :class:`~privllm.audit.store.AuditStore` (the caller closes it) or
+    ``None`` (the table only, nothing tamper-evident). ``clock`` returns an aware datetime.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        audit: AuditStore | None = None,
+        clock: Callable[[], datetime] | None = None,
+        busy_timeout: float = 30.0,
+    ) -> None:
+        self.path = Path(path)
+        self.audit = audit
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._lock = threading.Lock()
+        try:
+            # Created 0600 like the audit log: the ids say what you trained, and where.
+            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+            conn = sqlite3.connect(
+                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise AuditError(f"inventory {self.path}: cannot open: {_why(exc)}") from exc
+        self._conn: sqlite3.Connection | None = conn
+        try:
+            with self._errors("open"):
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(_DDL)
+        except BaseException:
+            self.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"Inventory({str(self.path)!r}, chained={self.audit is not None})"
+
+    def close(self) -> None:
+        """Close the table's connection (not the audit store). Idempotent."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Inventory:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def record(
+        self,
+        item: InventoryItem,
+        *,
+        latency_ms: float | None = None,
+        findings: Mapping[str, int] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> InventoryItem:
+        """Add ``item`` and chain its creation record; an item already listed is returned as
+        it is (recording the same tuned model twice changes nothing)."""
+        call_id = _call_id(item.kind if item.kind != "file" else "upload")
+        item = dataclasses.replace(item, audit_call_id=call_id if self.audit else None)
+        with self._write("record") as conn:
+            # OR IGNORE: two processes polling one job both see its model; one row wins.
+            added = conn.execute(
+                f"INSERT OR IGNORE INTO finetune_inventory ({', '.join(_COLUMNS)}) "  # noqa: S608 - constant
+                f"VALUES ({', '.join('?' * len(_COLUMNS))})",
+                _row(item),
+            ).rowcount
+        if not added:
+            existing = self.find(item.kind, item.remote_id, endpoint=item.endpoint)
+            assert existing is not None  # rows are never removed
+            return existing
+        # The row first: if the audit write fails, purge can still find what is out there.
+        self._chain(call_id, item, "ok", latency_ms, findings, {**item.as_dict(), **(extra or {})})
+        return item
+
+    def refused(
+        self,
+        *,
+        operation: str,
+        provider: str,
+        endpoint: str,
+        rule: str,
+        findings: Mapping[str, int] | None = None,
+    ) -> None:
+        """Chain a ``blocked`` record: an upload or job refused before any byte was sent."""
+        if self.audit is None:
+            return
+        from privllm.audit.record import AuditRecord
+
+        host = (urlsplit(endpoint).hostname or "").lower()
+        payload = {"operation": operation, "provider": provider, "endpoint": endpoint}
+        self.audit.append(
+            AuditRecord(
+                call_id=_call_id(operation),
+                time=self.now(),
+                provider=provider,
+                model="-",
+                endpoint_host=host,
+                decision="block",
+                rule=rule,
+                status="blocked",
+                findings=dict(findings or {}),
+                payload=payload,
+                content_mode="redacted",
+            )
+        )
+
+    def set_status(self, item: InventoryItem, status: str) -> InventoryItem:
+        """Update a job's last known status (not chained: it is what the provider said)."""
+        if item.status == status:
+            return item
+        with self._write("update") as conn:
+            conn.execute(
+                "UPDATE finetune_inventory SET status = ? WHERE provider = ? AND endpoint = ?"
+                " AND kind = ? AND remote_id = ?",
+                (status, item.provider, item.endpoint, item.kind, item.remote_id),
+            )
+        return dataclasses.replace(item, status=status)
+
+    def mark_deleted(self, item: InventoryItem, note: str) -> InventoryItem:
+        """Record that ``item`` was deleted at the provider (now), in the table and the chain."""
+        when = self.now()
+        call_id = _call_id("delete")
+        done = dataclasses.replace(
+            item, deleted_at=when, delete_note=note, delete_call_id=call_id if self.audit else None
+        )
+        with self._write("delete") as conn:
+            conn.execute(
+                "UPDATE finetune_inventory SET deleted_at = ?, delete_note = ?, delete_call_id = ?"
+                " WHERE provider = ? AND endpoint = ? AND kind = ? AND remote_id = ?",
+                (_ts(when), note, done.delete_call_id, item.provider, item.endpoint, item.kind,
+                 item.remote_id),
+            )  # fmt: skip
+        payload = {
+            "operation": "delete",
+            "kind": item.kind,
+            "provider": item.provider,
+            "endpoint": item.endpoint,
+            "remote_id": item.remote_id,
+            "deleted_at": _ts(when),
+            "note": note,
+        }
+        self._chain(call_id, done, "ok", None, None, payload)
+        return done
+
+    def _chain(
+        self,
+        call_id: str,
+        item: InventoryItem,
+        status: Literal["ok", "error", "blocked"],
+        latency_ms: float | None,
+        findings: Mapping[str, int] | None,
+        payload: dict[str, Any],
+    ) -> None:
+        if self.audit is None:
+            return
+        from privllm.audit.record import AuditRecord
+        from privllm.policy.endpoints import host_kind
+
+        # content_mode "redacted" keeps the payload even in a log set to "metadata": the
+        # payload *is* metadata (ids, sizes, hashes), and it is the evidence verify reads.
+        self.audit.append(
+            AuditRecord(
+                call_id=call_id,
+                time=self.now(),
+                provider=item.provider,
+                model=item.base_model or "-",
+                endpoint_host=item.host,
+                endpoint_kind=host_kind(item.host),
+                status=status,
+                latency_ms=latency_ms,
+                findings=dict(findings or {}),
+                payload={"operation": call_id.split(".")[1], **payload},
+                content_mode="redacted",
+            )
+        )
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def items(
+        self, *, include_deleted: bool = False, kind: Kind | None = None
+    ) -> list[InventoryItem]:
+        """Items, oldest first; deleted ones only with ``include_deleted``."""
+        where, args = [], []
+        if not include_deleted:
+            where.append("deleted_at IS NULL")
+        if kind is not None:
+            where.append("kind = ?")
+            args.append(kind)
+        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        with self._read() as conn:
+            return [_item(r) for r in conn.execute(sql, args).fetchall()]
+
+    def find(
+        self, kind: Kind, remote_id: str, *, endpoint: str | None = None
+    ) -> InventoryItem | None:
+        """The newest item of ``kind`` with ``remote_id`` (at ``endpoint``), or None."""
+        sql = _SELECT + " WHERE kind = ? AND remote_id = ?"
+        args: list[str] = [kind, remote_id]
+        if endpoint is not None:
+            sql += " AND endpoint = ?"
+            args.append(endpoint)
+        with self._read() as conn:
+            row = conn.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
+        return None if row is None else _item(row)
+
+    def verify(self) -> InventoryCheck:
+        """Check the audit chain, then every row against its records and back.
+
+        Problems: a row whose fields differ from its creation record; a deletion without its
+        record, or a deletion record whose row says "present"; a record whose row is gone.
+        """
+        if self.audit is None:
+            raise AuditError("this inventory keeps no audit records: nothing to verify against")
+        report = self.audit.verify()
+        problems = [] if report.ok else [f"audit log: {report.problem}"]
+        unverifiable: list[str] = []
+        rows = self.items(include_deleted=True)
+        claimed: set[str] = set()
+        for item in rows:
+            label = f"{item.kind} {item.remote_id} at {item.endpoint}"
+            created = self._payload(item.audit_call_id)
+            if item.audit_call_id is None:
+                unverifiable.append(f"{label}: recorded without an audit log")
+            elif created is None:
+                unverifiable.append(f"{label}: its audit record is gone (audit retention?)")
+            else:
+                actual = item.as_dict()
+                changed = sorted(k for k in _EVIDENCE if created.get(k) != actual[k])
+                if changed:
+                    problems.append(f"{label}: {', '.join(changed)} differ from its record")
+            deleted = self._payload(item.delete_call_id)
+            if item.deleted_at is not None and item.delete_call_id is None:
+                problems.append(f"{label}: marked deleted without a deletion record")
+            elif item.delete_call_id is not None and item.deleted_at is None:
+                problems.append(f"{label}: has a deletion record but is listed as present")
+            elif (
+                deleted is not None
+                and item.deleted_at is not None
+                and deleted.get("deleted_at") != _ts(item.deleted_at)
+            ):
+                problems.append(f"{label}: deletion time differs from its record")
+            claimed.update(c for c in (item.audit_call_id, item.delete_call_id) if c)
+        for record in self.audit.iter_records(decrypt=False):
+            call_id = record.call_id
+            if call_id.startswith(CALL_PREFIX) and record.status == "ok" and call_id not in claimed:
+                problems.append(f"audit record {call_id}: no inventory row claims it")
+        return InventoryCheck(not problems, len(rows), tuple(problems), tuple(unverifiable))
+
+    def _payload(self, call_id: str | None) -> dict[str, Any] | None:
+        if call_id is None or self.audit is None:
+            return None
+        record = self.audit.get(call_id)
+        return None if record is None else dict(record.payload or {})
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise AuditError(f"inventory {self.path} is closed")
+        return self._conn
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            # SQLite messages name constraints, never bound values.
+            raise AuditError(f"inventory {self.path}: {action} failed: {exc}") from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._errors("read"):
+            yield self._db()
+
+    @contextmanager
+    def _write(self, action: str) -> Iterator[sqlite3.Connection]:
+        # BEGIN IMMEDIATE: another process purging at the same time waits for this one.
+        with self._lock, self._errors(action):
+            conn = self._db()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+
+def open_inventory(
+    config: Config,
+    inventory_path: Path | None,
+    *,
+    env: Mapping[str, str] | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Inventory:
+    """The inventory ``config`` names: the table in the audit log's file (or
+    ``inventory_path``), with events chained into the audit log when it is enabled.
+
+    With the audit log disabled, ``inventory_path`` is required: what sits at a provider
+    must be written down somewhere before anything is uploaded.
+    """
+    store = None
+    if config.audit.enabled:
+        from privllm.audit.keys import audit_paths, resolve_key
+        from privllm.audit.store import AuditStore
+
+        db, _ = audit_paths(config.audit, env)
+        key = resolve_key(config.audit, env)
+        try:
+            db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise AuditError(f"cannot create {db.parent}: {exc.strerror}") from exc
+        # The audit store opens (and creates) the log first: it refuses an SQLite file that
+        # already holds other tables but no log.
+        store = AuditStore(db, key, durable=config.audit.durable, clock=clock)
+        path = inventory_path or db
+    elif inventory_path is None:
+        raise ConfigError(
+            "fine-tuning needs a record of what is uploaded: enable [audit], or set "
+            "finetune.inventory_path",
+            field="finetune.inventory_path",
+        )
+    else:
+        path = inventory_path
+    try:
+        path = Path(path).expanduser()
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return _Owning(path, audit=store, clock=clock)
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
+
+
+class _Owning(Inventory):
+    """An inventory that also closes the audit store it was opened with."""
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self.audit is not None:
+                self.audit.close()
+
+
+# -- rows ------------------------------------------------------------------------------------
+
+
+def _call_id(operation: str) -> str:
+    return f"{CALL_PREFIX}{operation}.{uuid.uuid4().hex}"
+
+
+def _fields(item: InventoryItem) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in _COLUMNS}
+
+
+def _row(item: InventoryItem) -> tuple[Any, ...]:
+    return tuple(_ts(v) if isinstance(v, datetime) else v for v in _fields(item).values())
+
+
+def _item(row: tuple[Any, ...]) -> InventoryItem:
+    values = dict(zip(_COLUMNS, row, strict=True))
+    for name in ("created_at", "expires_at", "provider_expires_at", "deleted_at"):
+        if values[name] is not None:
+            values[name] = _parse(values[name])
+    return InventoryItem(**values)
+
+
+def _ts(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime(_TIME)
+
+
+def _parse(text: str) -> datetime:
+    return datetime.strptime(text, _TIME).replace(tzinfo=timezone.utc)
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)

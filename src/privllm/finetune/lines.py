@@ -1,0 +1,245 @@
+"""One line's work, the same in every process: parse and check it, then visit its strings.
+
+The visit order depends on the line alone, so a worker process can run the detectors (the
+costly part) and report what it found by visit index, and the parent can apply the findings
+and issue stand-ins in file order: numbering and surrogates are those of a one-process run.
+
+    >>> from privllm.redaction.redactor import Redactor
+    >>> finder = Finder(Redactor.from_types(["EMAIL"]))
+    >>> raw = b'{"messages": [{"role": "user", "content": "ann@acme.com"},'
+    >>> raw += b' {"role": "assistant", "content": "ok"}]}'
+    >>> checked = examine(finder, 1, raw, "openai", "line 1")
+    >>> {i: [f.type for f in found] for i, found in checked.found.items()}
+    {0: ['EMAIL']}
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from privllm.finetune.formats import Format, check_line, detect_format, key_path, slots
+from privllm.finetune.surrogates import is_surrogate
+from privllm.redaction.findings import Finding
+from privllm.redaction.redactor import Redactor
+
+__all__ = ["Checked", "Finder", "Visit", "examine", "examine_chunk", "parse", "scan_chunk"]
+
+_NAMES = {"openai": "OpenAI", "gemini": "Gemini"}
+_MEMO_CHARS = 4_000_000  # ~4 MB of strings, whatever the file size
+_MEMO_MAX_LEN = 20_000
+_BOM = b"\xef\xbb\xbf"
+
+Problem = tuple[str, str]
+
+
+@dataclass(slots=True)
+class Checked:
+    """A line that needs the parent's attention: problems, or findings by visit index.
+
+    ``record`` is the parsed line when the check ran in the same process (saves a parse).
+    """
+
+    issues: list[Problem]
+    found: dict[int, list[Finding]] = field(default_factory=dict)
+    record: Any = None
+
+
+class Finder:
+    """The redactor's detectors, with a bounded cache of findings per string: training files
+    repeat strings on every line (the system prompt, tool schemas), and a hit skips the scan."""
+
+    __slots__ = ("_chars", "_memo", "redactor")
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self._memo: OrderedDict[str, list[Finding]] = OrderedDict()
+        self._chars = 0
+
+    def __call__(self, text: str) -> list[Finding]:
+        hit = self._memo.get(text)
+        if hit is not None:
+            self._memo.move_to_end(text)
+            return hit
+        found = self.redactor.find(text) if text else []
+        if len(text) <= _MEMO_MAX_LEN:
+            self._memo[text] = found
+            self._chars += len(text)
+            while self._chars > _MEMO_CHARS:
+                old, _ = self._memo.popitem(last=False)
+                self._chars -= len(old)
+        return found
+
+
+def clean(raw: bytes, number: int) -> bytes:
+    """The line without its line ending (and, on line 1, without a UTF-8 BOM)."""
+    line = raw.rstrip(b"\r\n")
+    return line.removeprefix(_BOM) if number == 1 else line
+
+
+def parse(number: int, raw: bytes) -> tuple[Any, list[Problem]]:
+    """The parsed line, or problems that name the position, never the content."""
+    try:
+        text = clean(raw, number).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [("", f"not UTF-8 (byte {exc.start + 1})")]
+    if not text.strip():
+        return None, [("", "empty line")]
+    try:
+        return json.loads(text, parse_constant=_no_constants), []
+    except json.JSONDecodeError as exc:
+        return None, [("", f"not valid JSON ({exc.msg} at column {exc.colno})")]
+    except ValueError:
+        return None, [("", "not valid JSON (NaN and Infinity are not JSON)")]
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(name)
+
+
+def examine(
+    finder: Finder, number: int, raw: bytes, fmt: Format, decided_by: str
+) -> Checked | None:
+    """Check one line and run the detectors on its strings. ``None``: valid, nothing found."""
+    record, problems = parse(number, raw)
+    if problems:
+        return Checked(problems)
+    line_format = detect_format(record)
+    if line_format is not None and line_format != fmt:
+        reason = (
+            f"is {_NAMES[line_format]} format, but the file is {_NAMES[fmt]} format "
+            f"(set by {decided_by})"
+        )
+        return Checked([("", reason)])
+    problems = check_line(record, fmt)
+    if problems:
+        return Checked(problems)
+    recorder = _Recorder(finder)
+    recorder.line(record, fmt)
+    return Checked([], recorder.found, record) if recorder.found else None
+
+
+def examine_chunk(
+    state: tuple[Finder, Format, str], first: int, lines: list[bytes], in_process: bool
+) -> list[Checked | None]:
+    """``examine`` for consecutive lines numbered from ``first`` (the worker's task)."""
+    finder, fmt, decided_by = state
+    out = [examine(finder, first + i, raw, fmt, decided_by) for i, raw in enumerate(lines)]
+    if not in_process:
+        for checked in out:
+            if checked is not None:
+                checked.record = None  # the parent parses again rather than unpickle a tree
+    return out
+
+
+def scan_chunk(
+    state: Finder, first: int, lines: list[bytes], in_process: bool
+) -> list[list[Finding]]:
+    """Findings in each line's JSON strings and keys (or its text, if it is not JSON),
+    surrogates left out: the worker's task for ``scan_file``."""
+    out = []
+    for raw in lines:
+        text = raw.decode("utf-8", errors="replace")
+        try:
+            strings: Iterator[str] = strings_of(json.loads(text))
+        except ValueError:
+            strings = iter((text,))
+        out.append([f for s in strings for f in state(s) if not is_surrogate(f.type, f.value)])
+    return out
+
+
+def strings_of(node: Any) -> Iterator[str]:
+    """Every string value and key in a JSON value."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield k
+            yield from strings_of(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from strings_of(v)
+
+
+class Visit:
+    """Every redactable string of a *valid* line, in a fixed order, numbered from 0.
+
+    Subclasses say what happens to each: ``text`` returns the string to keep (the same
+    object when unchanged), ``fixed`` sees strings that must not change.
+    """
+
+    def __init__(self) -> None:
+        self.index = -1
+
+    def text(self, i: int, where: str, value: str, bare: bool) -> str:
+        raise NotImplementedError
+
+    def fixed(self, i: int, where: str, value: str) -> None:
+        raise NotImplementedError
+
+    def _next(self) -> int:
+        self.index += 1
+        return self.index
+
+    def line(self, record: dict[str, Any], fmt: Format) -> bool:
+        """Visit the line, replacing strings in place; True if any changed."""
+        changed = False
+        for container, key, where, kind in slots(record, fmt):
+            if kind == "fixed":
+                self.fixed(self._next(), where, key)
+                continue
+            value = container[key]
+            if kind in ("text", "name"):
+                new = self.text(self._next(), where, value, kind == "name")
+            elif kind == "json":
+                data = json.loads(value)
+                new_data = self.data(where, data)
+                new = value if new_data is data else json.dumps(new_data, ensure_ascii=False)
+            else:
+                new = self.data(where, value)
+            if new is not value:
+                container[key] = new
+                changed = True
+        return changed
+
+    def data(self, where: str, node: Any) -> Any:
+        """A JSON value with its strings and keys visited; ``node`` itself if unchanged."""
+        if isinstance(node, str):
+            return self.text(self._next(), where, node, False)
+        if isinstance(node, list):
+            items = [self.data(f"{where}[{i}]", v) for i, v in enumerate(node)]
+            return node if all(a is b for a, b in zip(items, node, strict=True)) else items
+        if isinstance(node, dict):
+            pairs = [
+                (
+                    self.text(self._next(), key_path(where, None, i), k, False),
+                    self.data(key_path(where, k, i), v),
+                )
+                for i, (k, v) in enumerate(node.items())
+            ]
+            same = all(
+                a is k and b is v for (a, b), (k, v) in zip(pairs, node.items(), strict=True)
+            )
+            return node if same else dict(pairs)
+        return node
+
+
+class _Recorder(Visit):
+    """Runs the detectors on each string and records what they found, changing nothing."""
+
+    def __init__(self, finder: Finder) -> None:
+        super().__init__()
+        self.finder = finder
+        self.found: dict[int, list[Finding]] = {}
+
+    def text(self, i: int, where: str, value: str, bare: bool) -> str:
+        found = self.finder(value)
+        if found:
+            self.found[i] = found
+        return value
+
+    def fixed(self, i: int, where: str, value: str) -> None:
+        self.text(i, where, value, False)

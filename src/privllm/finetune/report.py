@@ -1,0 +1,110 @@
+"""What preparing or scanning a file reports: problems, examples, counts. No raw values."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from privllm.errors import PrivllmError
+from privllm.finetune.formats import Format
+
+__all__ = ["DatasetError", "Example", "FileScan", "Issue", "PrepareReport"]
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem: ``line`` (1-based), ``field`` (``messages[2].content``), ``reason``.
+
+    >>> str(Issue(3, "messages[0].role", "must be system, user, assistant or tool"))
+    'line 3: messages[0].role: must be system, user, assistant or tool'
+    """
+
+    line: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: {self.field}" if self.field else f"line {self.line}"
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A changed string as it will be written, cut around its first stand-in.
+
+    ``parts`` alternates text and stand-ins: ``(text, is_stand_in)``. No raw value is in it.
+    """
+
+    line: int
+    field: str
+    parts: tuple[tuple[str, bool], ...]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: " + "".join(t for t, _ in self.parts)
+
+
+@dataclass
+class PrepareReport:
+    """What ``prepare_file`` read, found and wrote."""
+
+    source: Path
+    output: Path | None
+    format: Format | None = None
+    lines: int = 0
+    changed_lines: int = 0
+    bytes_read: int = 0
+    bytes_written: int = 0
+    workers: int = 1
+    #: Occurrences per type, whatever the action (``allow`` included).
+    findings: Counter[str] = field(default_factory=Counter)
+    #: Literal placeholder look-alikes in the data that were already issued to a value.
+    lookalikes: int = 0
+    issues: list[Issue] = field(default_factory=list)
+    more_issues: int = 0
+    examples: list[Example] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues
+
+    @property
+    def problems(self) -> int:
+        return len(self.issues) + self.more_issues
+
+
+@dataclass
+class FileScan:
+    """Findings still in a file: ``findings`` would go out as they are; ``allowed`` are of
+    types whose action is ``allow``. Placeholders, masks and surrogates are not findings."""
+
+    findings: Counter[str] = field(default_factory=Counter)
+    allowed: Counter[str] = field(default_factory=Counter)
+    lines: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings
+
+
+class DatasetError(PrivllmError):
+    """The file is not a valid training set, or holds values whose action is ``block``.
+
+    ``issues`` lists the first problems (line, field, reason; never content), ``more`` how
+    many were left out, ``report`` what was counted. Nothing was written.
+    """
+
+    def __init__(self, report: PrepareReport) -> None:
+        self.issues = report.issues
+        self.more = report.more_issues
+        self.report = report
+        shown = "; ".join(str(i) for i in report.issues[:3])
+        rest = report.problems - 3
+        more = f"; ... and {rest} more" if rest > 0 else ""
+        super().__init__(
+            f"{report.source}: {report.problems} problem(s), nothing written: {shown}{more}"
+        )
+
+    def __reduce__(self) -> tuple[type[DatasetError], tuple[PrepareReport]]:
+        return type(self), (self.report,)

@@ -1,0 +1,133 @@
+"""The egress guard's httpx2 transports (sync, async, dual) and ``guard_wrapper``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import httpx2
+
+from privllm.errors import EgressBlocked
+
+if TYPE_CHECKING:
+    from privllm.policy.egress import EgressPolicy
+    from privllm.providers.base import TransportWrapper
+
+__all__ = ["AsyncGuardedTransport", "GuardedTransport", "guard_wrapper"]
+
+
+class GuardedTransport(httpx2.BaseTransport):
+    """Checks each request with ``policy`` before ``inner`` sends it, and each redirect
+    response after. Closing it closes ``inner``.
+
+    >>> from privllm.policy.egress import EgressPolicy
+    >>> inner = httpx2.MockTransport(lambda request: httpx2.Response(200))
+    >>> guarded = GuardedTransport(inner, EgressPolicy.allow("https://api.openai.com"))
+    >>> with httpx2.Client(transport=guarded) as http:
+    ...     http.get("https://api.openai.com/v1/models").status_code
+    200
+    """
+
+    def __init__(self, inner: httpx2.BaseTransport, policy: EgressPolicy) -> None:
+        self.inner = inner
+        self.policy = policy
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        policy = self.policy
+        # Destination first: a refused host never pulls a streaming body.
+        target = policy._check_target(request)
+        request.read()
+        policy._check_body(request, target)
+        url, method = request.url, request.method
+        response = self.inner.handle_request(request)
+        try:
+            policy._check_redirect(url, method, response)
+        except EgressBlocked:
+            response.close()
+            raise
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __repr__(self) -> str:
+        return f"GuardedTransport({self.policy!r})"
+
+
+class AsyncGuardedTransport(httpx2.AsyncBaseTransport):
+    """The async twin of :class:`GuardedTransport`."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport, policy: EgressPolicy) -> None:
+        self.inner = inner
+        self.policy = policy
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        policy = self.policy
+        target = policy._check_target(request)
+        await request.aread()
+        policy._check_body(request, target)
+        url, method = request.url, request.method
+        response = await self.inner.handle_async_request(request)
+        try:
+            policy._check_redirect(url, method, response)
+        except EgressBlocked:
+            await response.aclose()
+            raise
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def __repr__(self) -> str:
+        return f"AsyncGuardedTransport({self.policy!r})"
+
+
+class _DualGuardedTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
+    """Guards an inner transport that serves both sync and async clients (MockTransport)."""
+
+    def __init__(self, inner: Any, policy: EgressPolicy) -> None:
+        self.inner = inner
+        self.policy = policy
+        self._sync = GuardedTransport(inner, policy)
+        self._async = AsyncGuardedTransport(inner, policy)
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        return self._sync.handle_request(request)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        return await self._async.handle_async_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def guard_wrapper(policy: EgressPolicy, then: TransportWrapper | None = None) -> TransportWrapper:
+    """A ``transport_wrapper`` for ``Client``: applies ``then`` (if any) to the real
+    transport, then puts the guard outside it, sync or async by the transport's type.
+
+    >>> from privllm import Client
+    >>> from privllm.policy.egress import EgressPolicy
+    >>> from privllm.testing import OpenAIServer
+    >>> with OpenAIServer() as server:
+    ...     guard = guard_wrapper(EgressPolicy.allow(server.url))
+    ...     with Client(env={}, provider=server.provider_config(), transport_wrapper=guard) as c:
+    ...         c.chat("hi").text
+    'hi'
+    """
+
+    def wrap(inner: Any) -> Any:
+        if then is not None:
+            inner = then(inner)
+        is_sync = isinstance(inner, httpx2.BaseTransport)
+        is_async = isinstance(inner, httpx2.AsyncBaseTransport)
+        if is_sync and is_async:  # e.g. MockTransport serves both kinds of client
+            return _DualGuardedTransport(inner, policy)
+        if is_async:
+            return AsyncGuardedTransport(inner, policy)
+        if is_sync:
+            return GuardedTransport(inner, policy)
+        raise TypeError(f"not an httpx2 transport: {type(inner).__name__}")
+
+    return wrap

@@ -1,0 +1,148 @@
+"""Google chat streams, and the transports that let closing a stream close its response."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+import httpx2
+
+from privllm.errors import PrivllmError
+from privllm.types import ChatChunk
+
+from .mapping import ChunkMapper
+
+if TYPE_CHECKING:
+    from .provider import GoogleProvider
+
+__all__ = ["AsyncStream", "SyncStream", "TrackingAsyncTransport", "TrackingTransport"]
+
+# Responses opened while a stream is being read, so closing the stream can close them: the
+# SDK's own generators do not release the connection when left early.
+_OPENED: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
+    "privllm_google_opened", default=None
+)
+
+
+class SyncStream:
+    """Neutral chunks from a google-genai stream; ``close()`` releases the connection."""
+
+    __slots__ = ("_mapper", "_opened", "_provider", "_sdk_stream")
+
+    def __init__(self, provider: GoogleProvider, sdk_stream: Iterator[Any]) -> None:
+        self._provider = provider
+        self._sdk_stream = sdk_stream
+        self._mapper = ChunkMapper(provider.name)
+        self._opened: list[Any] = []
+
+    def _next(self) -> Any:
+        token = _OPENED.set(self._opened)
+        try:
+            return next(self._sdk_stream)
+        finally:
+            _OPENED.reset(token)
+
+    def __iter__(self) -> Iterator[ChatChunk]:
+        try:
+            while True:
+                try:
+                    raw = self._next()
+                except StopIteration:
+                    break
+                yield from self._mapper.feed(raw)
+        except PrivllmError:
+            raise
+        except Exception as exc:
+            raise self._provider.map_error(exc, streaming=True) from exc
+        yield from self._mapper.end()
+
+    def close(self) -> None:
+        # Close the HTTP response first: it is what the server sees, and it stops the SDK's
+        # generators from reading on while they unwind.
+        for response in self._opened:
+            response.close()
+        self._opened.clear()
+        close = getattr(self._sdk_stream, "close", None)
+        if close is not None:
+            close()
+
+
+class AsyncStream:
+    """The async twin of :class:`SyncStream`."""
+
+    __slots__ = ("_mapper", "_opened", "_provider", "_sdk_stream")
+
+    def __init__(self, provider: GoogleProvider, sdk_stream: AsyncIterator[Any]) -> None:
+        self._provider = provider
+        self._sdk_stream = sdk_stream
+        self._mapper = ChunkMapper(provider.name)
+        self._opened: list[Any] = []
+
+    async def _next(self) -> Any:
+        token = _OPENED.set(self._opened)
+        try:
+            return await self._sdk_stream.__anext__()
+        finally:
+            _OPENED.reset(token)
+
+    async def __aiter__(self) -> AsyncIterator[ChatChunk]:
+        try:
+            while True:
+                try:
+                    raw = await self._next()
+                except StopAsyncIteration:
+                    break
+                for chunk in self._mapper.feed(raw):
+                    yield chunk
+        except PrivllmError:
+            raise
+        except Exception as exc:
+            raise self._provider.map_error(exc, streaming=True) from exc
+        for chunk in self._mapper.end():
+            yield chunk
+
+    async def aclose(self) -> None:
+        # Response first, then the SDK generator: the other order leaves the SDK's inner
+        # generators to be finalized mid-read ("aclose(): asynchronous generator is already
+        # running") and the connection open.
+        for response in self._opened:
+            await response.aclose()
+        self._opened.clear()
+        aclose = getattr(self._sdk_stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+class TrackingTransport(httpx2.BaseTransport):
+    """Records responses opened while a stream reads (see ``_OPENED``)."""
+
+    def __init__(self, inner: httpx2.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = self._inner.handle_request(request)
+        opened = _OPENED.get()
+        if opened is not None:
+            opened.append(response)
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class TrackingAsyncTransport(httpx2.AsyncBaseTransport):
+    """The async twin of :class:`TrackingTransport`."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self._inner.handle_async_request(request)
+        opened = _OPENED.get()
+        if opened is not None:
+            opened.append(response)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

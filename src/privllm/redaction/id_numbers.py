@@ -1,0 +1,260 @@
+"""Detectors for identity and account numbers: payment cards (Luhn), IBANs (mod-97), US SSNs."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+from privllm.redaction.boundaries import digit_at, word_at
+from privllm.redaction.findings import Finding
+
+__all__ = [
+    "CreditCardDetector",
+    "IBANDetector",
+    "USSSNDetector",
+    "iban_ok",
+    "luhn_ok",
+    "ssn_ok",
+]
+
+
+# Issuer prefixes (as ranges over the leading digits) and the lengths each issuer uses.
+_IIN: tuple[tuple[str, str, frozenset[int]], ...] = (
+    ("4", "4", frozenset({13, 16, 19})),  # Visa
+    ("51", "55", frozenset({16})),  # Mastercard
+    ("2221", "2720", frozenset({16})),  # Mastercard 2-series
+    ("34", "34", frozenset({15})),  # American Express
+    ("37", "37", frozenset({15})),
+    ("300", "305", frozenset(range(14, 20))),  # Diners Club
+    ("36", "36", frozenset(range(14, 20))),
+    ("38", "39", frozenset(range(14, 20))),
+    ("35", "35", frozenset(range(16, 20))),  # JCB is 3528-3589; test generators use all 35
+    ("2131", "2131", frozenset({15})),  # JCB, legacy 15-digit
+    ("1800", "1800", frozenset({15})),
+    ("2200", "2204", frozenset(range(16, 20))),  # Mir
+    ("6011", "6011", frozenset(range(16, 20))),  # Discover
+    ("644", "649", frozenset(range(16, 20))),
+    ("62", "62", frozenset(range(16, 20))),  # UnionPay
+    ("50", "50", frozenset(range(13, 20))),  # Maestro
+    ("56", "69", frozenset(range(13, 20))),  # Maestro, Discover 65, RuPay 60...
+)
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn checksum used by payment cards. ``luhn_ok("4111111111111111") -> True``."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+class CreditCardDetector:
+    """CREDIT_CARD: 13-19 digits, optionally grouped by one kind of separator (space or dash).
+
+    Valid when the Luhn check passes and the leading digits and length fit a known issuer
+    (Visa, Mastercard, Amex, Discover, Diners, JCB, UnionPay, Maestro, Mir).
+
+    >>> [f.value for f in CreditCardDetector().find("card 4111 1111 1111 1111, exp 12/29")]
+    ['4111 1111 1111 1111']
+    """
+
+    types: frozenset[str] = frozenset({"CREDIT_CARD"})
+    # A whole run of digits, spaces and dashes in one match: cheaper than a pattern that
+    # counts digits, which re-tries at every digit of every short number.
+    _RUN = re.compile(r"\d(?<![\d.,\-]\d)[\d -]{11,}")
+    _GROUP = re.compile(r"\d+")
+
+    def find(self, text: str) -> Iterator[Finding]:
+        for m in self._RUN.finditer(text):
+            run = m.group().rstrip(" -")
+            digits = len(run) - run.count(" ") - run.count("-")
+            if digits < 13:
+                continue
+            if digits == len(run):  # the common case: one unbroken number
+                span = (m.start(), m.start() + digits)
+                if digits <= 19 and self._valid(text, span, [span]):
+                    yield Finding(span[0], span[1], "CREDIT_CARD", run)
+                continue
+            groups = [(g.start(), g.end()) for g in self._GROUP.finditer(text, *m.span())]
+            # A run can hold a card and its neighbours ("exp 12 4111 1111 ..."): every slice
+            # of groups with 13-19 digits is a candidate; the longest valid ones win.
+            valid: list[tuple[int, int]] = []
+            for i in range(len(groups)):
+                count = 0
+                for j in range(i, len(groups)):
+                    count += groups[j][1] - groups[j][0]
+                    if count > 19:
+                        break
+                    span = (groups[i][0], groups[j][1])
+                    if count >= 13 and self._valid(text, span, groups[i : j + 1]):
+                        valid.append(span)
+            taken: list[tuple[int, int]] = []
+            for s, e in sorted(valid, key=lambda v: (v[0] - v[1], v[0])):
+                if all(e <= ts or s >= te for ts, te in taken):
+                    taken.append((s, e))
+            for s, e in sorted(taken):
+                yield Finding(s, e, "CREDIT_CARD", text[s:e])
+
+    @staticmethod
+    def _valid(text: str, span: tuple[int, int], groups: list[tuple[int, int]]) -> bool:
+        start, end = span
+        # Not part of a longer number or word, a decimal, or a dotted/dashed code.
+        if word_at(text, start - 1) or text[start - 1 : start] in (".", ",", "-"):
+            return False
+        if word_at(text, end) or (text[end : end + 1] in ".,-" and digit_at(text, end + 1)):
+            return False
+        digits = "".join(text[s:e] for s, e in groups)
+        if not 13 <= len(digits) <= 19:
+            return False
+        if not digits.isascii():  # ``\d`` also matches other scripts' digits (fullwidth...)
+            digits = "".join(str(unicodedata.digit(c)) for c in digits)
+        if len(groups) > 1:
+            if any(groups[k + 1][0] - groups[k][1] != 1 for k in range(len(groups) - 1)):
+                return False  # one separator character between groups
+            seps = {text[e] for _, e in groups[:-1]}
+            sizes = [e - s for s, e in groups]
+            if len(seps) > 1 or not all(3 <= n <= 6 for n in sizes[:-1]) or sizes[-1] > 6:
+                return False
+        for lo, hi, lengths in _IIN:
+            if len(digits) in lengths and lo <= digits[: len(lo)] <= hi:
+                return luhn_ok(digits)
+        return False
+
+
+# IBAN length per country (SWIFT IBAN registry).
+_IBAN_LENGTHS: dict[str, int] = {
+    cc: int(n)
+    for cc, n in re.findall(
+        r"([A-Z]{2})(\d\d)",
+        "AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BI27 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 "
+        "DJ27 DK18 DO28 EE20 EG29 ES24 FI18 FK18 FO18 FR27 GB22 GE22 GI23 GL18 GR27 GT28 HR21 "
+        "HU28 IE22 IL23 IQ23 IS26 IT27 JO30 KW30 KZ20 LB28 LC32 LI21 LT20 LU20 LV21 LY25 MC27 "
+        "MD24 ME22 MK19 MN20 MR27 MT31 MU30 NI28 NL18 NO15 OM23 PK24 PL28 PS29 PT25 QA29 RO24 "
+        "RS22 RU33 SA24 SC31 SD18 SE24 SI19 SK24 SM27 SO23 ST25 SV28 TL23 TN24 TR26 UA29 VA22 "
+        "VG24 XK20 YE30",
+    )
+}
+
+
+def iban_ok(iban: str) -> bool:
+    """Country length and ISO 7064 mod-97 check of a compact IBAN (no spaces, upper case)."""
+    if _IBAN_LENGTHS.get(iban[:2]) != len(iban) or not (iban.isascii() and iban.isalnum()):
+        return False
+    if not iban[2:4].isdigit():
+        return False
+    rotated = iban[4:] + iban[:4]
+    return int("".join(str(int(c, 36)) for c in rotated)) % 97 == 1
+
+
+class IBANDetector:
+    """IBAN: country code, check digits, BBAN; compact or grouped by single spaces.
+
+    Valid when the country is known, the length is that country's, and mod-97 gives 1.
+
+    >>> [f.value for f in IBANDetector().find("IBAN: DE89 3704 0044 0532 0130 00.")]
+    ['DE89 3704 0044 0532 0130 00']
+    """
+
+    types: frozenset[str] = frozenset({"IBAN"})
+    # Anchored on the check digits: a pattern that starts with a plain ``\d`` lets ``re``
+    # skip ahead fast, and the lookbehind placed after it wants two capitals before.
+    _CANDIDATE = re.compile(r"\d(?<=[A-Z]{2}\d)\d[ \u00a0A-Z0-9]{10,}")
+
+    def find(self, text: str) -> Iterator[Finding]:
+        pos = 0
+        while (m := self._CANDIDATE.search(text, pos)) is not None:
+            pos = m.start() + 2  # on failure, an IBAN may still start inside this run
+            start = m.start() - 2
+            expected = _IBAN_LENGTHS.get(text[max(start, 0) : m.start()])
+            if expected is None or start < 0 or word_at(text, start - 1):
+                continue
+            # Walk until the country's length is reached; the run may have taken a following
+            # word ("... 0130 00 EUR"), which this cuts off. Single spaces only.
+            count, end = 2, m.start()
+            while end < m.end() and count < expected:
+                if text[end] in " \u00a0":
+                    if text[end - 1] in " \u00a0":
+                        break
+                else:
+                    count += 1
+                end += 1
+            if count != expected or word_at(text, end):
+                continue
+            value = text[start:end]
+            if iban_ok(value.replace(" ", "").replace("\u00a0", "")):
+                yield Finding(start, end, "IBAN", value)
+                pos = end
+
+
+_SSN_INVALID = frozenset({"078051120", "219099999"})  # published examples the SSA voided
+
+
+def ssn_ok(area: str, group: str, serial: str) -> bool:
+    """SSA rules: area not 000, 666 or 9xx; group not 00; serial not 0000."""
+    if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
+        return False
+    return area + group + serial not in _SSN_INVALID
+
+
+class USSSNDetector:
+    """US_SSN: ``123-45-6789`` anywhere; ``123 45 6789`` or ``123456789`` only after "SSN".
+
+    A bare 9-digit number is far more often an order or account number, so it counts only
+    shortly after "SSN", "SS#" or "social security (number)".
+
+    >>> [f.value for f in USSSNDetector().find("SSN: 536 22 1847")]
+    ['536 22 1847']
+    """
+
+    types: frozenset[str] = frozenset({"US_SSN"})
+    _DASHED = re.compile(r"-(\d\d)-(\d{4})")  # literal '-' start: a fast scan
+    _CONTEXT = re.compile(
+        r"\b(?:ssn|ss#|ss no\.?|social security(?: (?:number|no\.?|#))?)", re.IGNORECASE
+    )
+    _AFTER_CONTEXT = re.compile(
+        r"[\s:#=]*(?:(?:is|was|of|no\.?)[\s:#=]*)?(\d{3})([ -]?)(\d{2})\2(\d{4})(?!\d)",
+        re.IGNORECASE,
+    )
+    _HINTS = ("SS", "ssn", "Ssn", "ss#", "ecurity", "ECURITY")
+
+    def _contexts(self, text: str) -> Iterator[int]:
+        """Ends of "SSN"-like cues, found from literals: a case-insensitive pattern over the
+        whole text costs more than every other check here together (and an alternation of the
+        literals is no faster, as ``re`` cannot skip ahead on it)."""
+        last = 0
+        for hint in self._HINTS:
+            i = text.find(hint)
+            while i >= 0:
+                # The cue may begin before the hint ("Social Security"), so match a window.
+                for c in self._CONTEXT.finditer(text, max(0, i - 8), i + 40):
+                    if c.end() > last:
+                        last = c.end()
+                        yield c.end()
+                i = text.find(hint, i + len(hint))
+
+    def find(self, text: str) -> Iterator[Finding]:
+        seen: set[int] = set()
+        for c in self._contexts(text):
+            m = self._AFTER_CONTEXT.match(text, c)
+            if m is None or m.start(1) in seen or word_at(text, m.start(1) - 1):
+                continue
+            if ssn_ok(m[1], m[3], m[4]):
+                seen.add(m.start(1))
+                yield Finding(m.start(1), m.end(), "US_SSN", text[m.start(1) : m.end()])
+        if "-" not in text:
+            return
+        for m in self._DASHED.finditer(text):
+            start, end = m.start() - 3, m.end()
+            area = text[max(start, 0) : m.start()]
+            if start < 0 or not area.isdigit() or not area.isascii() or start in seen:
+                continue
+            if word_at(text, start - 1) or text[start - 1 : start] == "-":
+                continue
+            if word_at(text, end) or (text[end : end + 1] == "-" and digit_at(text, end + 1)):
+                continue
+            if ssn_ok(area, m[1], m[2]):
+                yield Finding(start, end, "US_SSN", text[start:end], 0.9)
