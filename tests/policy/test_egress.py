@@ -598,3 +598,41 @@ def test_guarded_client_against_a_real_server():
                     model="m", messages=[{"role": "user", "content": f"my card is {CARD}"}]
                 )
         assert len(server.requests) == 1
+
+
+TOKEN = "/computeMetadata/v1/instance/service-accounts/default/token"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "rule"),
+    [
+        ("GET", f"http://metadata.google.internal{TOKEN}", None),
+        ("GET", f"http://169.254.169.254{TOKEN}?scopes=x", None),
+        (
+            "POST",
+            "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/"
+            "sa@p.iam.gserviceaccount.com:generateAccessToken",
+            None,
+        ),
+        # anything else on the metadata server (project attributes, instance identity...)
+        (
+            "GET",
+            "http://metadata.google.internal/computeMetadata/v1/project/attributes/x",
+            "egress.identity",
+        ),
+        ("POST", f"http://metadata.google.internal{TOKEN}", "egress.identity"),
+        ("GET", f"https://metadata.google.internal{TOKEN}", "egress.identity"),
+        ("GET", f"http://metadata.google.internal:8080{TOKEN}", "egress.identity"),
+        ("GET", "https://aiplatform.googleapis.com/v1/x", "egress.host"),  # not this profile's
+    ],
+)
+def test_vertex_on_google_cloud_may_fetch_its_token_and_nothing_else(method, url, rule):
+    vertex = from_config(name="google", google={"location": "us-central1"})
+    assert rule_of(vertex, httpx2.Request(method, url)) == rule
+
+
+def test_the_metadata_server_is_not_open_to_other_providers():
+    openai = from_config(name="openai", openai={"api_key": "sk-x"})
+    assert rule_of(openai, httpx2.Request("GET", f"http://169.254.169.254{TOKEN}")) == (
+        "egress.ip_literal"
+    )

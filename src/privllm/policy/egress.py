@@ -53,6 +53,7 @@ from privllm.policy.egress_config import admitted, google_mtls_twin, valid_host
 from privllm.policy.egress_rules import RULES, blocked, safe_text
 from privllm.policy.endpoints import (
     IDENTITY_TOKEN_PATHS,
+    METADATA_TOKEN_PATHS,
     host_kind,
     ip_literal,
     is_private_host,
@@ -114,6 +115,7 @@ class EgressPolicy:
     _identity: Mapping[str, tuple[re.Pattern[str], ...]] = field(
         init=False, repr=False, compare=False
     )
+    _metadata: Mapping[str, re.Pattern[str]] = field(init=False, repr=False, compare=False)
     _scan: Callable[[str], Iterable[Finding]] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -131,18 +133,25 @@ class EgressPolicy:
                     "https, or declare the host in policy.self_hosted_hosts"
                 )
             by_host.setdefault(origin.host, set()).add(origin)
-        unknown = set(self.identity_hosts) - set(IDENTITY_TOKEN_PATHS)
+        unknown = set(self.identity_hosts) - set(IDENTITY_TOKEN_PATHS) - set(METADATA_TOKEN_PATHS)
         if unknown:
             raise ConfigError(f"egress: no token endpoints known for {sorted(unknown)}")
         identity = {
             host: tuple(re.compile(p) for p in IDENTITY_TOKEN_PATHS[host])
             for host in self.identity_hosts
+            if host in IDENTITY_TOKEN_PATHS
+        }
+        metadata = {
+            host: re.compile(METADATA_TOKEN_PATHS[host])
+            for host in self.identity_hosts
+            if host in METADATA_TOKEN_PATHS
         }
         scan = self.scanner
         if scan is None and self.block_types:
             scan = detector_scanner(detectors_for(self.block_types))
         object.__setattr__(self, "_by_host", {h: frozenset(o) for h, o in by_host.items()})
         object.__setattr__(self, "_identity", identity)
+        object.__setattr__(self, "_metadata", metadata)
         object.__setattr__(self, "_scan", scan)
 
     # -- building ------------------------------------------------------------------------------
@@ -218,7 +227,11 @@ class EgressPolicy:
         if provider.name == "azure" and provider.azure.auth == "entra_id":
             identity.add("login.microsoftonline.com")
         if provider.name == "google" and provider.google.mode == "vertex":
-            identity.update({"oauth2.googleapis.com", "sts.googleapis.com"})
+            identity.update(
+                {"oauth2.googleapis.com", "sts.googleapis.com", "iamcredentials.googleapis.com"}
+            )
+            # On Google Cloud, ADC gets tokens from the metadata server (name or address).
+            identity.update(METADATA_TOKEN_PATHS)
         # A self-hosted endpoint is where sensitive data is routed on purpose (it stays with
         # you), so the body rule applies to every other kind, as allowed_regions does.
         block = frozenset(policy.egress_block_types)
@@ -326,6 +339,20 @@ class EgressPolicy:
             )
         port = url.port or DEFAULT_PORTS[scheme]
         origin = Origin(scheme, host, port)
+        token_path = self._metadata.get(host)
+        if token_path is not None:
+            if (
+                scheme != "http"
+                or port != 80
+                or method != "GET"
+                or not token_path.fullmatch(url.path)
+            ):
+                raise blocked(
+                    "egress.identity",
+                    host,
+                    f"{host} is the metadata server: only GET of a service account's token",
+                )
+            return _Target(origin, identity=True)
         patterns = self._identity.get(host)
         if patterns is not None:
             if (

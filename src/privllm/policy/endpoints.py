@@ -33,6 +33,7 @@ __all__ = [
     "ENTERPRISE_HOSTS",
     "GEMINI_API_HOSTS",
     "IDENTITY_TOKEN_PATHS",
+    "METADATA_TOKEN_PATHS",
     "HostFacts",
     "classify",
     "host_facts",
@@ -124,6 +125,15 @@ IDENTITY_TOKEN_PATHS: Mapping[str, tuple[str, ...]] = {
     "login.microsoftonline.com": (r"/[A-Za-z0-9._-]+/oauth2/(?:v2\.0/)?token",),
     "oauth2.googleapis.com": (r"/token",),
     "sts.googleapis.com": (r"/v1/token",),
+    # Impersonated service-account credentials (google-auth's impersonated_credentials).
+    "iamcredentials.googleapis.com": (r"/v1/projects/-/serviceAccounts/[^/]+:generateAccessToken",),
+}
+
+#: The GCE / Cloud Run / GKE metadata server, where google-auth gets Vertex tokens on Google
+#: Cloud: plain http on port 80 by design, GET of a service account's token only.
+METADATA_TOKEN_PATHS: Mapping[str, str] = {
+    "metadata.google.internal": r"/computeMetadata/v1/instance/service-accounts/[^/]+/token",
+    "169.254.169.254": r"/computeMetadata/v1/instance/service-accounts/[^/]+/token",
 }
 
 # ``{location}-aiplatform.googleapis.com``: Google Cloud location names are like
