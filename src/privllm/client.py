@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .config import Config, ProviderConfig, load_config
+from .config import Config, ProviderConfig, resolve_config
 from .conversation import Conversation
 from .errors import (
     ConfigError,
@@ -88,12 +88,7 @@ class _Core:
         overrides: dict[str, Any],
         provider_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
-        if isinstance(config, Config):
-            if overrides:
-                raise ConfigError("pass either a Config object or keyword overrides, not both")
-            self.config = config
-        else:
-            self.config = load_config(config, env=env, **overrides)
+        self.config = resolve_config(config, env, overrides)
         environ = os.environ if env is None else env
         self._env = environ
         self._transport_wrapper = transport_wrapper

@@ -40,6 +40,7 @@ __all__ = [
     "RedactionConfig",
     "load_config",
     "mask_secret",
+    "resolve_config",
     "resolve_secret",
 ]
 
@@ -289,6 +290,20 @@ def load_config(
         raise _config_error(exc, sources) from None
     config.sources = sources
     return config
+
+
+def resolve_config(
+    config: Config | str | os.PathLike[str] | None,
+    env: Mapping[str, str] | None,
+    overrides: Mapping[str, Any],
+) -> Config:
+    """A ``Config`` object as given, or one loaded from a path / the environment, with
+    keyword overrides (which only make sense when loading)."""
+    if isinstance(config, Config):
+        if overrides:
+            raise ConfigError("pass either a Config object or keyword overrides, not both")
+        return config
+    return load_config(config, env=env, **overrides)
 
 
 def resolve_secret(

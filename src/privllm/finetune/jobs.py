@@ -209,14 +209,9 @@ class FinetuneJobs:
         clock: Callable[[], datetime] | None = None,
         **overrides: Any,
     ) -> None:
-        from privllm.config import Config, load_config
+        from privllm.config import resolve_config
 
-        if isinstance(config, Config):
-            if overrides:
-                raise ConfigError("pass either a Config object or keyword overrides, not both")
-            self.config = config
-        else:
-            self.config = load_config(config, env=env, **overrides)
+        self.config = resolve_config(config, env, overrides)
         self.settings = settings or FinetuneSettings.from_config(self.config)
         self._env: Mapping[str, str] = os.environ if env is None else env
         self._wrapper = transport_wrapper
