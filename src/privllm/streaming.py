@@ -1,15 +1,21 @@
-"""Assemble a streamed answer into a ``ChatResponse`` (sans-IO, shared by both clients)."""
+"""Streamed answers: ``ChatStream`` / ``AsyncChatStream`` and the sans-IO assembler of the
+whole answer they share."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+from types import TracebackType
 from typing import TYPE_CHECKING
 
+from .core import _astream, _stream
 from .types import ChatChunk, ChatRequest, ChatResponse, FinishReason, ToolCall, Usage
 
 if TYPE_CHECKING:
+    from .core import _Core
     from .pipeline import CallContext
+    from .providers.base import AsyncChunkStream, ChunkStream
 
-__all__ = ["StreamAssembler"]
+__all__ = ["AsyncChatStream", "ChatStream", "StreamAssembler"]
 
 
 class StreamAssembler:
@@ -65,3 +71,173 @@ class StreamAssembler:
             endpoint=self._ctx.endpoint,
         )
         return self.response
+
+
+class ChatStream:
+    """A streamed answer. Opens on first iteration (or ``with``); closes the HTTP stream on
+    exit, on ``break`` inside ``with``, or when fully read. ``response`` is the assembled
+    answer once the stream has ended."""
+
+    def __init__(self, core: _Core, request: ChatRequest, ctx: CallContext) -> None:
+        self._core = core
+        self._request = request
+        self._ctx = ctx
+        self._assembler = StreamAssembler(request, ctx)
+        self._source: ChunkStream | None = None
+        self._iterator: Iterator[ChatChunk] | None = None
+        self._ended = False  # finished, failed or abandoned: reported to the chain once
+
+    @property
+    def response(self) -> ChatResponse | None:
+        """The whole answer, assembled from what the caller received; ``None`` until done."""
+        return self._assembler.response
+
+    def _open(self) -> ChunkStream:
+        if self._source is None:
+            core = self._core
+            sent = core.before(self._request, self._ctx)
+            self._source = core.run(sent, self._ctx, _stream)
+        return self._source
+
+    def __iter__(self) -> Iterator[ChatChunk]:
+        if self._iterator is None:
+            self._iterator = self._run()
+        return self._iterator
+
+    def __next__(self) -> ChatChunk:
+        return next(iter(self))
+
+    def _run(self) -> Iterator[ChatChunk]:
+        source = self._open()
+        chain, ctx, assembler = self._core.chain, self._ctx, self._assembler
+        try:
+            for raw in source:
+                for chunk in chain.chunk(raw, ctx):
+                    assembler.add(chunk)
+                    yield chunk
+            for chunk in chain.stream_end(ctx):
+                assembler.add(chunk)
+                yield chunk
+            assembler.finish()
+            self._ended = True
+        except GeneratorExit:
+            self._abandon()
+            raise
+        except BaseException as exc:
+            self._ended = True
+            self._core.failed(exc, ctx)
+            raise
+        finally:
+            source.close()
+
+    def close(self) -> None:
+        if self._iterator is not None:
+            self._iterator.close()  # type: ignore[attr-defined]
+        if self._source is not None:
+            self._source.close()  # idempotent; covers a stream opened by `with` but never read
+        self._abandon()
+
+    def _abandon(self) -> None:
+        # Left before its end: no on_stream_end will come, so tell the chain the way it hears
+        # of every other unfinished call (the audit log records it as cancelled).
+        if not self._ended and self._source is not None:
+            self._ended = True
+            self._core.failed(GeneratorExit(), self._ctx)
+
+    def __enter__(self) -> ChatStream:
+        self._open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def text(self) -> str:
+        """Read the whole stream and return the answer text."""
+        return "".join(chunk.text for chunk in self)
+
+
+class AsyncChatStream:
+    """The async twin of :class:`ChatStream`."""
+
+    def __init__(self, core: _Core, request: ChatRequest, ctx: CallContext) -> None:
+        self._core = core
+        self._request = request
+        self._ctx = ctx
+        self._assembler = StreamAssembler(request, ctx)
+        self._source: AsyncChunkStream | None = None
+        self._iterator: AsyncIterator[ChatChunk] | None = None
+        self._ended = False
+
+    @property
+    def response(self) -> ChatResponse | None:
+        return self._assembler.response
+
+    async def _open(self) -> AsyncChunkStream:
+        if self._source is None:
+            core = self._core
+            sent = core.before(self._request, self._ctx)
+            self._source = await core.arun(sent, self._ctx, _astream)
+        return self._source
+
+    def __aiter__(self) -> AsyncIterator[ChatChunk]:
+        if self._iterator is None:
+            self._iterator = self._run()
+        return self._iterator
+
+    async def __anext__(self) -> ChatChunk:
+        return await self.__aiter__().__anext__()
+
+    async def _run(self) -> AsyncIterator[ChatChunk]:
+        source = await self._open()
+        chain, ctx, assembler = self._core.chain, self._ctx, self._assembler
+        try:
+            async for raw in source:
+                for chunk in chain.chunk(raw, ctx):
+                    assembler.add(chunk)
+                    yield chunk
+            for chunk in chain.stream_end(ctx):
+                assembler.add(chunk)
+                yield chunk
+            assembler.finish()
+            self._ended = True
+        except GeneratorExit:
+            self._abandon()
+            raise
+        except BaseException as exc:
+            self._ended = True
+            self._core.failed(exc, ctx)
+            raise
+        finally:
+            await source.aclose()
+
+    async def aclose(self) -> None:
+        if self._iterator is not None:
+            await self._iterator.aclose()  # type: ignore[attr-defined]
+        if self._source is not None:
+            await self._source.aclose()
+        self._abandon()
+
+    def _abandon(self) -> None:
+        if not self._ended and self._source is not None:
+            self._ended = True
+            self._core.failed(GeneratorExit(), self._ctx)
+
+    async def __aenter__(self) -> AsyncChatStream:
+        await self._open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def text(self) -> str:
+        return "".join([chunk.text async for chunk in self])

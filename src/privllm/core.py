@@ -1,0 +1,414 @@
+"""What ``Client`` and ``AsyncClient`` share: request building, the middleware chain,
+routing and fallbacks (a sans-IO flow both drive), structured-output parsing.
+
+Only the awaited provider call differs between the clients; everything here is written once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Generator,
+    Mapping,
+    Sequence,
+)
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .config import Config, ProviderConfig, resolve_config
+from .conversation import Conversation
+from .errors import (
+    ConfigError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    RateLimitError,
+    ServerError,
+)
+from .pipeline import CallContext, Chain, Middleware, load_middleware
+from .policy.middleware import ROUTE, PolicyMiddleware
+from .providers.base import (
+    AsyncChunkStream,
+    ChunkStream,
+    Provider,
+    TransportWrapper,
+    build_provider,
+)
+from .types import (
+    ChatRequest,
+    ChatResponse,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    Endpoint,
+    Message,
+    ToolCall,
+    ToolDefinition,
+)
+
+__all__ = ["MessagesLike", "StructuredOutputError", "ToolLike", "parse_structured"]
+
+MessagesLike = str | Sequence[Message | Mapping[str, Any]] | Conversation
+ToolLike = ToolDefinition | type[BaseModel] | Mapping[str, Any]
+
+
+R = TypeVar("R", ChatRequest, EmbeddingRequest)
+T = TypeVar("T")
+#: Failures worth trying a fallback profile for.
+_RETRYABLE = (RateLimitError, ServerError, ProviderTimeoutError, ProviderConnectionError)
+
+
+class StructuredOutputError(ProviderError):
+    """The answer did not parse into the requested ``response_format`` model."""
+
+
+class _Core:
+    """State and logic shared by both clients. Holds no SDK and does no IO itself."""
+
+    def __init__(
+        self,
+        config: Config | str | os.PathLike[str] | None,
+        middleware: Sequence[Middleware | str],
+        env: Mapping[str, str] | None,
+        transport_wrapper: TransportWrapper | None,
+        backend: Provider | None,
+        overrides: dict[str, Any],
+        provider_options: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.config = resolve_config(config, env, overrides)
+        environ = os.environ if env is None else env
+        self._env = environ
+        self._transport_wrapper = transport_wrapper
+        self._options = dict(provider_options or {})
+        unknown = set(self._options) - {"default", *self.config.providers}
+        if unknown:
+            raise ConfigError(
+                f"provider_options names {sorted(unknown)}: not 'default' or a profile in "
+                "[providers]"
+            )
+        self.provider: Provider = backend or self._build(self.config.provider, "default")
+        # Profiles ([providers.NAME]) for sensitivity routing and fallbacks. Building one does
+        # no IO (SDK clients are created on first use), so all are built up front.
+        self.profiles: dict[str, Provider] = {
+            name: self._build(section, name) for name, section in self.config.providers.items()
+        }
+        self._check_profile_names()
+        chain = [load_middleware(m) if isinstance(m, str) else m for m in middleware]
+        chain.extend(load_middleware(path) for path in self.config.middleware)
+        builtin = _builtin_middleware(
+            self.config, {name: p.endpoint for name, p in self.profiles.items()}
+        )
+        chain.extend(builtin)
+        self.chain = Chain(chain)
+        self.policy = next((m for m in builtin if isinstance(m, PolicyMiddleware)), None)
+
+    def all_providers(self) -> list[Provider]:
+        return [self.provider, *self.profiles.values()]
+
+    def _build(self, section: ProviderConfig, name: str) -> Provider:
+        """A provider whose HTTP goes through its own egress guard (the user's wrapper inside
+        it, so the guard sees every request first): one allowlist per profile."""
+        wrapper = self._transport_wrapper
+        if self.config.policy.egress_guard:
+            from .policy.egress import EgressPolicy, guard_wrapper
+
+            egress = EgressPolicy.from_config(
+                section, self.config.policy, terms=self.config.redaction.terms
+            )
+            wrapper = guard_wrapper(egress, then=wrapper)
+        options = self._options.get(name, {})
+        return build_provider(section, env=self._env, transport_wrapper=wrapper, **options)
+
+    def _check_profile_names(self) -> None:
+        policy = self.config.policy
+        route = policy.route_sensitive_to
+        named = [("policy.route_sensitive_to", route)] if route not in (None, "refuse") else []
+        named += [("policy.fallbacks", name) for name in policy.fallbacks]
+        for field, name in named:
+            if name not in self.profiles:
+                raise ConfigError(
+                    f"{field}: names provider profile {name!r}, which is not defined in "
+                    f"[providers] (defined: {sorted(self.profiles) or 'none'})",
+                    field=field,
+                )
+
+    # -- choosing the provider: route, then fallbacks ------------------------------------------
+
+    def attempts(
+        self, request: R, ctx: CallContext
+    ) -> Generator[tuple[Provider, R], BaseException, None]:
+        """Yield (provider, request) to try; the caller throws each failure back in.
+
+        Sans-IO (httpx's auth-flow pattern): the same flow drives sync and async calls. A
+        retryable failure moves to the next fallback profile that satisfies the policy for
+        this call's data; any other failure (or none left) is reported and re-raised.
+        """
+        route = ctx.state.get(ROUTE)
+        provider = self.profiles[route] if route else self.provider
+        if route:
+            request = self._for_profile(route, request)
+        tried: set[str] = set()
+        while True:
+            try:
+                yield provider, request
+                return
+            except GeneratorExit:
+                raise
+            except _RETRYABLE as exc:
+                step = self._fallback(request, ctx, tried)
+                if step is None:
+                    self.failed(exc, ctx)
+                    raise
+                provider, request = step
+            except BaseException as exc:
+                self.failed(exc, ctx)
+                raise
+
+    def _fallback(self, request: R, ctx: CallContext, tried: set[str]) -> tuple[Provider, R] | None:
+        if self.policy is None:
+            return None
+        for name in self.config.policy.fallbacks:
+            if name in tried or name == ctx.state.get(ROUTE):
+                continue
+            tried.add(name)
+            provider = self.profiles[name]
+            if not self.policy.allows(provider.endpoint, ctx):
+                continue
+            ctx.endpoint = self.policy.engine.classify(provider.endpoint)
+            ctx.state[ROUTE] = name
+            shaped = self._for_profile(name, request)
+            if isinstance(shaped, ChatRequest):
+                shaped = self.policy.shape(shaped, ctx.endpoint, ctx)
+            return provider, shaped
+        return None
+
+    def _for_profile(self, name: str, request: R) -> R:
+        section = self.config.providers[name]
+        model = section.embedding_model if isinstance(request, EmbeddingRequest) else section.model
+        if model and model != request.model:
+            return request.model_copy(update={"model": model})
+        return request
+
+    def run(self, request: R, ctx: CallContext, call: Callable[[Provider, R], T]) -> T:
+        flow = self.attempts(request, ctx)
+        provider, req = next(flow)
+        while True:
+            try:
+                return call(provider, req)
+            except BaseException as exc:
+                provider, req = flow.throw(exc)
+
+    async def arun(
+        self, request: R, ctx: CallContext, call: Callable[[Provider, R], Awaitable[T]]
+    ) -> T:
+        flow = self.attempts(request, ctx)
+        provider, req = next(flow)
+        while True:
+            try:
+                return await call(provider, req)
+            except BaseException as exc:
+                provider, req = flow.throw(exc)
+
+    # -- building requests ---------------------------------------------------------------------
+
+    def chat_request(
+        self,
+        messages: MessagesLike,
+        model: str | None,
+        *,
+        stream: bool,
+        temperature: float | None,
+        max_tokens: int | None,
+        top_p: float | None,
+        stop: str | Sequence[str] | None,
+        seed: int | None,
+        user: str | None,
+        tools: Sequence[ToolLike] | None,
+        tool_choice: str | None,
+        response_format: type[BaseModel] | None,
+        extra: Mapping[str, Any] | None,
+    ) -> ChatRequest:
+        return ChatRequest(
+            messages=_messages(messages),
+            model=self._model(model),
+            temperature=temperature,
+            max_tokens=max_tokens,
+            top_p=top_p,
+            stop=[stop] if isinstance(stop, str) else (list(stop) if stop else None),
+            seed=seed,
+            user=user,
+            tools=[_tool(t) for t in tools] if tools else None,
+            tool_choice=tool_choice,
+            response_format=response_format,
+            stream=stream,
+            extra=dict(extra) if extra else {},
+        )
+
+    def _model(self, model: str | None) -> str:
+        chosen = model or self.config.provider.model
+        if not chosen:
+            raise ConfigError(
+                "no model: pass model=... or set provider.model", field="provider.model"
+            )
+        return chosen
+
+    def embedding_request(
+        self,
+        texts: str | Sequence[str],
+        model: str | None,
+        dimensions: int | None,
+        extra: Mapping[str, Any] | None,
+    ) -> EmbeddingRequest:
+        chosen = model or self.config.provider.embedding_model
+        if not chosen:
+            raise ConfigError(
+                "no embedding model: pass model=... or set provider.embedding_model",
+                field="provider.embedding_model",
+            )
+        return EmbeddingRequest(
+            input=[texts] if isinstance(texts, str) else list(texts),
+            model=chosen,
+            dimensions=dimensions,
+            extra=dict(extra) if extra else {},
+        )
+
+    def context(self, operation: str, messages: object = None) -> CallContext:
+        ctx = CallContext(endpoint=self.provider.endpoint, operation=operation)
+        if isinstance(messages, Conversation):
+            ctx.state["session"] = messages.state
+        return ctx
+
+    # -- running the chain ---------------------------------------------------------------------
+
+    def before(self, request: ChatRequest, ctx: CallContext) -> ChatRequest:
+        try:
+            return self.chain.request(request, ctx)
+        except BaseException as exc:
+            self.chain.error(exc, ctx)
+            raise
+
+    def after(self, response: ChatResponse, request: ChatRequest, ctx: CallContext) -> ChatResponse:
+        try:
+            response.endpoint = ctx.endpoint  # as policy classified it, possibly routed
+            response = self.chain.response(response, ctx)
+            if request.response_format is not None:
+                response.parsed = parse_structured(response, request.response_format)
+            return response
+        except BaseException as exc:
+            self.chain.error(exc, ctx)
+            raise
+
+    def failed(self, exc: BaseException, ctx: CallContext) -> None:
+        self.chain.error(exc, ctx)
+
+    def before_embed(self, request: EmbeddingRequest, ctx: CallContext) -> EmbeddingRequest:
+        try:
+            return self.chain.embedding_request(request, ctx)
+        except BaseException as exc:
+            self.chain.error(exc, ctx)
+            raise
+
+    def after_embed(self, response: EmbeddingResponse, ctx: CallContext) -> EmbeddingResponse:
+        try:
+            response.endpoint = ctx.endpoint
+            return self.chain.embedding_response(response, ctx)
+        except BaseException as exc:
+            self.chain.error(exc, ctx)
+            raise
+
+
+def _builtin_middleware(config: Config, profiles: Mapping[str, Endpoint]) -> list[Middleware]:
+    """privllm's own middleware, innermost last: redaction, then policy, then audit."""
+    chain: list[Middleware] = []
+    if config.redaction.enabled:
+        from privllm.redaction.middleware import RedactionMiddleware
+
+        chain.append(RedactionMiddleware.from_config(config.redaction))
+    chain.append(PolicyMiddleware(config.policy, profiles))
+    if config.audit.enabled:
+        # Imported here: the audit log needs cryptography and SQLite, and opening it (file
+        # IO) happens when a client is built, never at `import privllm`.
+        from privllm.audit.middleware import AuditMiddleware
+
+        # Innermost: it records the request exactly as sent and the answer as received,
+        # both still in placeholder form.
+        chain.append(AuditMiddleware.from_config(config.audit))
+    return chain
+
+
+def _chat(provider: Provider, request: ChatRequest) -> ChatResponse:
+    return provider.chat(request)
+
+
+async def _achat(provider: Provider, request: ChatRequest) -> ChatResponse:
+    return await provider.achat(request)
+
+
+def _stream(provider: Provider, request: ChatRequest) -> ChunkStream:
+    return provider.stream(request)
+
+
+async def _astream(provider: Provider, request: ChatRequest) -> AsyncChunkStream:
+    return await provider.astream(request)
+
+
+def _embed(provider: Provider, request: EmbeddingRequest) -> EmbeddingResponse:
+    return provider.embed(request)
+
+
+async def _aembed(provider: Provider, request: EmbeddingRequest) -> EmbeddingResponse:
+    return await provider.aembed(request)
+
+
+def parse_structured(response: ChatResponse, model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate_json(response.text)
+    except ValidationError as exc:
+        # Field names only: pydantic's own message would quote the (restored) answer.
+        where = ", ".join(
+            ".".join(str(p) for p in e["loc"]) or "(root)" for e in exc.errors(include_input=False)
+        )
+        raise StructuredOutputError(
+            f"answer does not match {model.__name__}: {exc.error_count()} error(s) at {where}",
+            provider=response.provider,
+        ) from None
+
+
+def _messages(messages: MessagesLike) -> list[Message]:
+    if isinstance(messages, str):
+        return [Message(role="user", content=messages)]
+    if isinstance(messages, Conversation):
+        return list(messages.messages)
+    out = []
+    for m in messages:
+        if isinstance(m, Message):
+            out.append(m)
+        else:
+            out.append(_message_from_dict(m))
+    return out
+
+
+def _message_from_dict(data: Mapping[str, Any]) -> Message:
+    calls = data.get("tool_calls")
+    if calls:
+        data = dict(data)
+        data["tool_calls"] = [
+            ToolCall(
+                id=c["id"], name=c["function"]["name"], arguments=c["function"].get("arguments", "")
+            )
+            if "function" in c
+            else ToolCall.model_validate(c)
+            for c in calls
+        ]
+    return Message.model_validate(data)
+
+
+def _tool(tool: ToolLike) -> ToolDefinition:
+    if isinstance(tool, ToolDefinition):
+        return tool
+    if isinstance(tool, type) and issubclass(tool, BaseModel):
+        return ToolDefinition.from_model(tool)
+    spec = tool.get("function", tool) if isinstance(tool, Mapping) else tool
+    return ToolDefinition.model_validate(spec)
