@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from privllm.redaction.boundaries import digit_at, word_at
+from privllm.redaction.boundaries import ascii_twin, digit_at, word_at
 from privllm.redaction.findings import Finding
 
 __all__ = [
@@ -39,6 +39,11 @@ _IIN: tuple[tuple[str, str, frozenset[int]], ...] = (
     ("50", "50", frozenset(range(13, 20))),  # Maestro
     ("56", "69", frozenset(range(13, 20))),  # Maestro, Discover 65, RuPay 60...
 )
+# The same ranges keyed by length, so a candidate tries only the issuers its length fits.
+# Order within a length does not matter: any fitting issuer leads to the same Luhn check.
+_IIN_BY_LENGTH: dict[int, tuple[tuple[str, str], ...]] = {
+    n: tuple((lo, hi) for lo, hi, lengths in _IIN if n in lengths) for n in range(13, 20)
+}
 
 
 def luhn_ok(digits: str) -> bool:
@@ -66,10 +71,12 @@ class CreditCardDetector:
     # A whole run of digits, spaces and dashes in one match: cheaper than a pattern that
     # counts digits, which re-tries at every digit of every short number.
     _RUN = re.compile(r"\d(?<![\d.,\-]\d)[\d -]{11,}")
+    _RUN_ASCII = ascii_twin(_RUN)
     _GROUP = re.compile(r"\d+")
 
     def find(self, text: str) -> Iterator[Finding]:
-        for m in self._RUN.finditer(text):
+        run_pattern = self._RUN_ASCII if text.isascii() else self._RUN
+        for m in run_pattern.finditer(text):
             run = m.group().rstrip(" -")
             digits = len(run) - run.count(" ") - run.count("-")
             if digits < 13:
@@ -84,14 +91,33 @@ class CreditCardDetector:
             # of groups with 13-19 digits is a candidate; the longest valid ones win.
             valid: list[tuple[int, int]] = []
             for i in range(len(groups)):
+                start = groups[i][0]
+                # Checked once per start rather than once per slice: it fails them all.
+                if not self._start_ok(text, start):
+                    continue
                 count = 0
                 for j in range(i, len(groups)):
+                    if j > i:
+                        # Group j-1 is now inside the slice, as in every longer one: when its
+                        # size or the separator after it is wrong, no longer slice is valid.
+                        s, e = groups[j - 1]
+                        if (
+                            not 3 <= e - s <= 6
+                            or groups[j][0] - e != 1
+                            or text[e] != text[groups[i][1]]
+                        ):
+                            break
                     count += groups[j][1] - groups[j][0]
                     if count > 19:
                         break
-                    span = (groups[i][0], groups[j][1])
-                    if count >= 13 and self._valid(text, span, groups[i : j + 1]):
-                        valid.append(span)
+                    end = groups[j][1]
+                    if (
+                        count >= 13
+                        and (j == i or end - groups[j][0] <= 6)
+                        and self._end_ok(text, end)
+                        and self._checks(text, groups[i : j + 1], count)
+                    ):
+                        valid.append((start, end))
             taken: list[tuple[int, int]] = []
             for s, e in sorted(valid, key=lambda v: (v[0] - v[1], v[0])):
                 if all(e <= ts or s >= te for ts, te in taken):
@@ -100,18 +126,24 @@ class CreditCardDetector:
                 yield Finding(s, e, "CREDIT_CARD", text[s:e])
 
     @staticmethod
-    def _valid(text: str, span: tuple[int, int], groups: list[tuple[int, int]]) -> bool:
-        start, end = span
+    def _start_ok(text: str, start: int) -> bool:
         # Not part of a longer number or word, a decimal, or a dotted/dashed code.
-        if word_at(text, start - 1) or text[start - 1 : start] in (".", ",", "-"):
-            return False
-        if word_at(text, end) or (text[end : end + 1] in ".,-" and digit_at(text, end + 1)):
+        return not (word_at(text, start - 1) or text[start - 1 : start] in (".", ",", "-"))
+
+    @staticmethod
+    def _end_ok(text: str, end: int) -> bool:
+        return not (
+            word_at(text, end) or (text[end : end + 1] in ".,-" and digit_at(text, end + 1))
+        )
+
+    @classmethod
+    def _valid(cls, text: str, span: tuple[int, int], groups: list[tuple[int, int]]) -> bool:
+        start, end = span
+        if not (cls._start_ok(text, start) and cls._end_ok(text, end)):
             return False
         digits = "".join(text[s:e] for s, e in groups)
         if not 13 <= len(digits) <= 19:
             return False
-        if not digits.isascii():  # ``\d`` also matches other scripts' digits (fullwidth...)
-            digits = "".join(str(unicodedata.digit(c)) for c in digits)
         if len(groups) > 1:
             if any(groups[k + 1][0] - groups[k][1] != 1 for k in range(len(groups) - 1)):
                 return False  # one separator character between groups
@@ -119,9 +151,19 @@ class CreditCardDetector:
             sizes = [e - s for s, e in groups]
             if len(seps) > 1 or not all(3 <= n <= 6 for n in sizes[:-1]) or sizes[-1] > 6:
                 return False
-        for lo, hi, lengths in _IIN:
-            if len(digits) in lengths and lo <= digits[: len(lo)] <= hi:
-                return luhn_ok(digits)
+        return cls._checks(text, groups, len(digits))
+
+    @staticmethod
+    def _checks(text: str, groups: list[tuple[int, int]], length: int) -> bool:
+        """Issuer and Luhn checks of a slice whose boundaries and grouping are already fine."""
+        ranges = _IIN_BY_LENGTH.get(length)
+        if not ranges:
+            return False
+        digits = "".join(text[s:e] for s, e in groups)
+        if not digits.isascii():  # ``\d`` also matches other scripts' digits (fullwidth...)
+            digits = "".join(str(unicodedata.digit(c)) for c in digits)
+        if any(lo <= digits[: len(lo)] <= hi for lo, hi in ranges):
+            return luhn_ok(digits)
         return False
 
 
@@ -163,10 +205,12 @@ class IBANDetector:
     # Anchored on the check digits: a pattern that starts with a plain ``\d`` lets ``re``
     # skip ahead fast, and the lookbehind placed after it wants two capitals before.
     _CANDIDATE = re.compile(r"\d(?<=[A-Z]{2}\d)\d[ \u00a0A-Z0-9]{10,}")
+    _CANDIDATE_ASCII = ascii_twin(_CANDIDATE)
 
     def find(self, text: str) -> Iterator[Finding]:
         pos = 0
-        while (m := self._CANDIDATE.search(text, pos)) is not None:
+        pattern = self._CANDIDATE_ASCII if text.isascii() else self._CANDIDATE
+        while (m := pattern.search(text, pos)) is not None:
             pos = m.start() + 2  # on failure, an IBAN may still start inside this run
             start = m.start() - 2
             expected = _IBAN_LENGTHS.get(text[max(start, 0) : m.start()])

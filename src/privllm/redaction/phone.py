@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from privllm.errors import ConfigError
-from privllm.redaction.boundaries import digit_at, word_at
+from privllm.redaction.boundaries import ascii_twin, digit_at, word_at
 from privllm.redaction.findings import Finding
 
 __all__ = ["DEFAULT_PHONE_REGIONS", "PhoneDetector"]
@@ -40,6 +40,7 @@ class PhoneDetector:
         r"[+(\d][\d \u00a0().\-/]{5,40}\d(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,6})?",
         re.IGNORECASE,
     )
+    _CANDIDATE_ASCII = ascii_twin(_CANDIDATE)
     _EXTENSION = re.compile(r"[ \t]*(?:x|ext\.?|extension)[ \t]*\d+$", re.IGNORECASE)
     # Shapes other detectors own, or that are plainly not phones: dates, IPs, cards (4-4-4-4,
     # 4-6-5), SSNs (3-2-4), ISBNs, decimals.
@@ -87,7 +88,8 @@ class PhoneDetector:
         self._other_regions = tuple(r for r in self.regions if self._prefix[r] != "0")
 
     def find(self, text: str) -> Iterator[Finding]:
-        for m in self._CANDIDATE.finditer(text):
+        candidates = self._CANDIDATE_ASCII if text.isascii() else self._CANDIDATE
+        for m in candidates.finditer(text):
             start, end = m.span()
             # Part of a bigger token: a code, a timestamp's fraction, a path.
             if word_at(text, start - 1) or text[start - 1 : start] in ("+", "-", ".", ":", "/"):
@@ -98,7 +100,8 @@ class PhoneDetector:
             # Bare runs are the most common candidates (order numbers...): settle them first.
             if cand.isdigit() and not self._CONTEXT.search(text, max(0, start - 32), start):
                 continue
-            number = self._EXTENSION.sub("", cand)
+            # Every extension marker ("x", "ext", "extension") holds an x: skip the sub without.
+            number = self._EXTENSION.sub("", cand) if "x" in cand or "X" in cand else cand
             digit_str = self._NON_DIGITS.sub("", number)
             digits = len(digit_str)
             if digits < 7 or self._NOT_PHONE.fullmatch(number):
