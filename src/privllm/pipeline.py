@@ -102,7 +102,6 @@ class Chain:
         "_closers",
         "_embreq",
         "_embresp",
-        "_end",
         "_error",
         "_req",
         "_resp",
@@ -120,7 +119,6 @@ class Chain:
         self._chunk = [
             m for m in rev if _overrides(m, "on_chunk") or _overrides(m, "on_stream_end")
         ]
-        self._end = self._chunk
         self._error = [m for m in rev if _overrides(m, "on_error")]
         self._closers = [m for m in rev if _overrides(m, "close")]
 

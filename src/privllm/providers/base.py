@@ -111,37 +111,37 @@ def build_provider(
     return provider
 
 
+def _client_options(
+    timeout: float, transport: Any, transport_wrapper: TransportWrapper | None
+) -> dict[str, Any]:
+    import httpx2
+
+    return {
+        "transport": transport_wrapper(transport) if transport_wrapper else transport,
+        "trust_env": False,  # no proxies, netrc or SSL_CERT_FILE from the environment
+        "follow_redirects": False,  # every hop is the guard's to check, never automatic
+        "timeout": httpx2.Timeout(timeout, connect=min(timeout, 10.0)),
+    }
+
+
 def make_http_client(
     timeout: float, transport_wrapper: TransportWrapper | None = None
 ) -> httpx2.Client:
     """The httpx2 client handed to every SDK: no env proxies or netrc, no redirects."""
     import httpx2
 
-    transport: Any = httpx2.HTTPTransport(trust_env=False)
-    if transport_wrapper is not None:
-        transport = transport_wrapper(transport)
-    return httpx2.Client(
-        transport=transport,
-        trust_env=False,
-        follow_redirects=False,
-        timeout=httpx2.Timeout(timeout, connect=min(timeout, 10.0)),
-    )
+    transport = httpx2.HTTPTransport(trust_env=False)
+    return httpx2.Client(**_client_options(timeout, transport, transport_wrapper))
 
 
 def make_async_http_client(
     timeout: float, transport_wrapper: TransportWrapper | None = None
 ) -> httpx2.AsyncClient:
+    """The async twin of :func:`make_http_client`."""
     import httpx2
 
-    transport: Any = httpx2.AsyncHTTPTransport(trust_env=False)
-    if transport_wrapper is not None:
-        transport = transport_wrapper(transport)
-    return httpx2.AsyncClient(
-        transport=transport,
-        trust_env=False,
-        follow_redirects=False,
-        timeout=httpx2.Timeout(timeout, connect=min(timeout, 10.0)),
-    )
+    transport = httpx2.AsyncHTTPTransport(trust_env=False)
+    return httpx2.AsyncClient(**_client_options(timeout, transport, transport_wrapper))
 
 
 def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:

@@ -36,7 +36,6 @@ __all__ = ["FINDINGS", "VAULT", "RedactionMiddleware"]
 
 _TEXT = "redaction.text_restorer"
 _TOOLS = "redaction.tool_restorers"
-_SESSION_VAULT = "redaction.vault"
 
 
 class RedactionMiddleware(Middleware):
@@ -59,9 +58,9 @@ class RedactionMiddleware(Middleware):
         session = ctx.state.get("session")
         vault: Vault
         if session is not None:
-            found = session.get(_SESSION_VAULT)
+            found = session.get(VAULT)
             vault = found if isinstance(found, Vault) else Vault()
-            session[_SESSION_VAULT] = vault
+            session[VAULT] = vault
         else:
             vault = Vault()
         ctx.state[VAULT] = vault
