@@ -26,6 +26,7 @@ class StreamAssembler:
         "_ctx",
         "_parts",
         "_request",
+        "_signatures",
         "finish_reason",
         "response",
         "usage",
@@ -36,6 +37,7 @@ class StreamAssembler:
         self._ctx = ctx
         self._parts: list[str] = []
         self._calls: dict[int, list[str]] = {}  # index -> [id, name, arguments...]
+        self._signatures: dict[int, str] = {}  # index -> signature, for calls that have one
         self.finish_reason: FinishReason | None = None
         self.usage: Usage | None = None
         self.response: ChatResponse | None = None
@@ -51,6 +53,8 @@ class StreamAssembler:
                 slot[1] += delta.name
             if delta.arguments:
                 slot.append(delta.arguments)
+            if delta.signature:
+                self._signatures[delta.index] = delta.signature  # whole, never in pieces
         if chunk.finish_reason is not None:
             self.finish_reason = chunk.finish_reason
         if chunk.usage is not None:
@@ -58,8 +62,13 @@ class StreamAssembler:
 
     def finish(self) -> ChatResponse:
         calls = [
-            ToolCall(id=slot[0], name=slot[1], arguments="".join(slot[2:]))
-            for _, slot in sorted(self._calls.items())
+            ToolCall(
+                id=slot[0],
+                name=slot[1],
+                arguments="".join(slot[2:]),
+                signature=self._signatures.get(index),
+            )
+            for index, slot in sorted(self._calls.items())
         ]
         self.response = ChatResponse(
             text="".join(self._parts),

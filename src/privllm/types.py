@@ -64,11 +64,18 @@ class TextPart(_Model):
 
 
 class ToolCall(_Model):
-    """A function call the model asked for. ``arguments`` is the JSON text as sent."""
+    """A function call the model asked for. ``arguments`` is the JSON text as sent.
+
+    ``signature`` is provider-opaque context that must go back with the call when the
+    conversation continues (Gemini's ``thoughtSignature``, as base64 text). Keep it as
+    received; providers that have no such thing ignore it.
+    """
 
     id: str
     name: str
     arguments: str = "{}"
+    #: Opaque and often kilobytes long: left out of ``repr``.
+    signature: str | None = Field(default=None, repr=False)
 
     def args(self) -> Any:
         """The arguments parsed from JSON."""
@@ -76,12 +83,16 @@ class ToolCall(_Model):
 
 
 class ToolCallDelta(_Model):
-    """A piece of a streamed tool call; ``index`` ties pieces of one call together."""
+    """A piece of a streamed tool call; ``index`` ties pieces of one call together.
+
+    ``signature`` (see :class:`ToolCall`) arrives whole, on one piece, never split.
+    """
 
     index: int
     id: str | None = None
     name: str | None = None
     arguments: str = ""
+    signature: str | None = Field(default=None, repr=False)
 
 
 class ToolDefinition(_Model):

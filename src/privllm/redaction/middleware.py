@@ -25,7 +25,6 @@ from privllm.types import (
     EmbeddingRequest,
     Message,
     TextPart,
-    ToolCall,
     ToolCallDelta,
 )
 
@@ -149,12 +148,9 @@ class RedactionMiddleware(Middleware):
         if text != response.text:
             update["text"] = text
         if response.tool_calls:
+            # A copy, not a new ToolCall: provider fields (Gemini's thought signature) stay.
             update["tool_calls"] = [
-                ToolCall(
-                    id=c.id,
-                    name=c.name,
-                    arguments=vault.restore(c.arguments, json_escape=True),
-                )
+                c.model_copy(update={"arguments": vault.restore(c.arguments, json_escape=True)})
                 for c in response.tool_calls
             ]
         return response.model_copy(update=update) if update else response

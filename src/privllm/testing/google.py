@@ -10,6 +10,12 @@ Methods: ``generateContent``, ``streamGenerateContent?alt=sse`` (``data:`` event
 ``[DONE]``), ``embedContent``, ``batchEmbedContents`` and (Vertex) ``predict``. Errors use
 Google's body ``{"error": {"code", "message", "status", "details"}}``.
 
+Thought signatures: a scripted call's ``signature`` goes out as ``thoughtSignature`` on its
+``functionCall`` part (``Reply.text_signature`` on the last text part);
+``server.replayed_calls()`` reads back the calls a request replayed, signatures included;
+``Reply(require_signatures=True)`` refuses, as Gemini 3 does, a replayed call of the current
+turn that lost its signature.
+
 Vertex tuning, as google-genai's ``client.tunings`` calls it: ``POST .../tuningJobs``
 (create), ``GET .../tuningJobs/{id}`` (get), ``GET .../tuningJobs`` (list) and
 ``POST .../tuningJobs/{id}:cancel``, under ``/v1/projects/{p}/locations/{l}/``; and
@@ -32,7 +38,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from .replies import Reply, count_tokens, fake_embedding
+from .replies import Reply, ScriptedToolCall, count_tokens, fake_embedding
 from .server import RecordedRequest, WireResponse, WireServer, json_response, sse_response
 
 __all__ = ["GeminiServer"]
@@ -231,6 +237,10 @@ class GeminiServer(WireServer):
             return self._error(reply)
         payload = request.json()
         contents = payload.get("contents", [])
+        if reply.require_signatures:
+            missing = _unsigned_call(contents)
+            if missing is not None:
+                return self._error(Reply.error(400, missing))
         prompt_tokens = count_tokens(
             [_parts_text(c) for c in contents] + [_parts_text(payload.get("systemInstruction"))]
         )
@@ -250,10 +260,7 @@ class GeminiServer(WireServer):
             return json_response(200, blocked, delay=reply.delay)
         text = reply.answer(_last_user_text(contents))
         finish = _FINISH.get(reply.finish_reason or "stop", (reply.finish_reason or "").upper())
-        calls = [
-            {"functionCall": {"name": c.name, "args": json.loads(c.arguments or "{}")}}
-            for c in reply.tool_calls
-        ]
+        calls = [_call_part(c) for c in reply.tool_calls]
         completion_tokens = count_tokens([text])
         usage = {
             "promptTokenCount": prompt_tokens,
@@ -264,6 +271,11 @@ class GeminiServer(WireServer):
             events = self._events(reply, text, calls, finish, usage, model, response_id)
             return sse_response(events, reply)
         parts: list[dict[str, Any]] = ([{"text": text}] if text else []) + calls
+        if reply.text_signature:
+            if text:
+                parts[0]["thoughtSignature"] = reply.text_signature
+            else:
+                parts.append({"text": "", "thoughtSignature": reply.text_signature})
         body = {
             "candidates": [_candidate(parts, finish)],
             "usageMetadata": usage,
@@ -283,8 +295,11 @@ class GeminiServer(WireServer):
         response_id: str,
     ) -> Iterator[bytes]:
         # Like Gemini: every event is a whole partial response; the last one carries the
-        # final piece, finishReason and the full usage. Function calls arrive whole.
+        # final piece, finishReason and the full usage. Function calls arrive whole, their
+        # signatures on them; a text answer's signature comes on an empty text part.
         pieces: list[list[dict[str, Any]]] = [[{"text": p}] for p in reply.pieces(text)]
+        if reply.text_signature:
+            pieces.append([{"text": "", "thoughtSignature": reply.text_signature}])
         pieces.extend([call] for call in calls)
         if not pieces:
             pieces = [[{"text": ""}]]
@@ -305,6 +320,25 @@ class GeminiServer(WireServer):
                 "responseId": response_id,
             }
             yield _event(event)
+
+    def replayed_calls(
+        self, request: RecordedRequest | None = None
+    ) -> list[tuple[str, str | None]]:
+        """``(name, thoughtSignature)`` of every function call a ``generateContent`` request
+        sent back in its model turns, in order (the signature ``None`` where absent).
+        ``request`` defaults to the last one received.
+
+        The signature is the text on the wire: google-genai sends URL-safe base64, so compare
+        decoded bytes (``base64.urlsafe_b64decode``) with what the server sent out.
+        """
+        payload = (request or self.last).json()
+        return [
+            (part["functionCall"].get("name"), part.get("thoughtSignature"))
+            for content in payload.get("contents", [])
+            if content.get("role") == "model"
+            for part in content.get("parts", [])
+            if "functionCall" in part
+        ]
 
     # -- Vertex tuning -------------------------------------------------------------------------
 
@@ -427,6 +461,41 @@ def _candidate(parts: list[dict[str, Any]], finish: str | None) -> dict[str, Any
         candidate["finishReason"] = finish
         candidate["safetyRatings"] = _SAFETY_RATINGS
     return candidate
+
+
+def _call_part(call: ScriptedToolCall) -> dict[str, Any]:
+    part: dict[str, Any] = {
+        "functionCall": {"name": call.name, "args": json.loads(call.arguments or "{}")}
+    }
+    if call.signature:
+        part["thoughtSignature"] = call.signature
+    return part
+
+
+def _unsigned_call(contents: list[dict[str, Any]]) -> str | None:
+    """Gemini 3's check: in the current turn (everything after the last user content that
+    is not only function responses), each model step's first function call must carry its
+    signature. The error message is Gemini's."""
+    start = 0
+    for i in range(len(contents) - 1, -1, -1):
+        content = contents[i]
+        parts = content.get("parts", [])
+        if content.get("role", "user") == "user" and any(
+            "functionResponse" not in p for p in parts
+        ):
+            start = i + 1
+            break
+    for i in range(start, len(contents)):
+        if contents[i].get("role") != "model":
+            continue
+        calls = [p for p in contents[i].get("parts", []) if "functionCall" in p]
+        if calls and not calls[0].get("thoughtSignature"):
+            name = calls[0]["functionCall"].get("name", "")
+            return (
+                f"Function call `{name}` in the `{i}.` content block is missing a "
+                "`thought_signature`."
+            )
+    return None
 
 
 def _dimensions(request: dict[str, Any]) -> int:

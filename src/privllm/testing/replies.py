@@ -19,9 +19,13 @@ __all__ = ["Reply", "ScriptedToolCall", "fake_embedding", "split_text"]
 
 @dataclass(frozen=True)
 class ScriptedToolCall:
+    """A function call to answer with. ``signature`` (base64 text) is sent where the
+    protocol has a place for it: Gemini's ``thoughtSignature`` on the call's part."""
+
     name: str
     arguments: str  # JSON text
     id: str = "call_1"
+    signature: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,11 @@ class Reply:
     ``chunk_delay`` between streamed chunks; ``drop_after`` drops the connection after that
     many streamed chunks; ``chunks`` cuts the text into that many streamed pieces (default:
     one piece per word).
+
+    Gemini only: ``text_signature`` is a ``thoughtSignature`` (base64) on the answer's last
+    text part, streamed as Gemini does on a final empty text part; ``require_signatures``
+    answers 400, as Gemini 3 does, if the request replays a function call of the current
+    turn without its signature (see :meth:`GeminiServer.replayed_calls`).
     """
 
     content: str | None = None
@@ -47,6 +56,8 @@ class Reply:
     drop_after: int | None = None
     chunks: int | None = None
     blocked: bool = False  # the provider's safety system withheld the answer
+    text_signature: str | None = None
+    require_signatures: bool = False
 
     @classmethod
     def echo(cls, **kw: Any) -> Reply:
@@ -60,10 +71,22 @@ class Reply:
 
     @classmethod
     def tool_call(
-        cls, name: str, arguments: Mapping[str, Any] | str, *, call_id: str = "call_1", **kw: Any
+        cls,
+        name: str,
+        arguments: Mapping[str, Any] | str,
+        *,
+        call_id: str = "call_1",
+        signature: str | None = None,
+        **kw: Any,
     ) -> Reply:
+        """Answer with one function call; ``signature`` is Gemini's ``thoughtSignature``.
+
+        >>> Reply.tool_call("f", {}, signature="c2ln").tool_calls[0].signature
+        'c2ln'
+        """
         args = arguments if isinstance(arguments, str) else json.dumps(arguments)
-        return cls(content="", tool_calls=(ScriptedToolCall(name, args, call_id),), **kw)
+        call = ScriptedToolCall(name, args, call_id, signature)
+        return cls(content="", tool_calls=(call,), **kw)
 
     @classmethod
     def error(

@@ -1,7 +1,18 @@
-"""privllm's neutral types to google-genai's and back: requests, responses, stream chunks."""
+"""privllm's neutral types to google-genai's and back: requests, responses, stream chunks.
+
+Thought signatures: Gemini puts an opaque ``thoughtSignature`` on function-call parts (on the
+first of parallel calls) and Gemini 3 refuses a follow-up request that replays the call
+without it. privllm carries it on :attr:`ToolCall.signature <privllm.types.ToolCall>` as
+base64 text and sends it back on the same function-call part. A signature on a text or
+thought part (Gemini may sign a plain answer's last part, or send it streamed on an empty
+text part) has no place in a neutral message and is dropped: Gemini validates signatures on
+function calls only, and replays plain text unsigned without complaint.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -150,7 +161,10 @@ def _contents(messages: Sequence[Message], provider: str) -> list[gt.Content]:
                 names[call.id] = call.name
                 # Ids are not sent back: they may be privllm's own or another provider's.
                 parts.append(
-                    gt.Part(function_call=gt.FunctionCall(name=call.name, args=_args(call)))
+                    gt.Part(
+                        function_call=gt.FunctionCall(name=call.name, args=_args(call)),
+                        thought_signature=_signature_bytes(call, provider),
+                    )
                 )
         if parts:  # Google refuses a turn with no parts
             role = "model" if m.role == "assistant" else "user"
@@ -172,6 +186,24 @@ def _args(call: ToolCall) -> dict[str, Any]:
     except json.JSONDecodeError:
         return {"arguments": call.arguments}
     return value if isinstance(value, dict) else {"arguments": value}
+
+
+def _signature_bytes(call: ToolCall, provider: str) -> bytes | None:
+    if not call.signature:
+        return None
+    text = call.signature + "=" * (-len(call.signature) % 4)  # padding is optional
+    try:
+        # Either base64 alphabet: Google's JSON uses the standard one, the SDK sends URL-safe.
+        return base64.b64decode(text, altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequestError(
+            f"tool call {call.name!r}: signature is not base64 (send it back as received)",
+            provider=provider,
+        ) from None
+
+
+def _signature_text(value: bytes | None) -> str | None:
+    return base64.b64encode(value).decode("ascii") if value else None
 
 
 def _tool_result(text: str) -> dict[str, Any]:
@@ -201,7 +233,12 @@ def to_response(
         id=result.response_id,
         text=text,
         tool_calls=[
-            ToolCall(id=d.id or f"call_{d.index}", name=d.name or "", arguments=d.arguments)
+            ToolCall(
+                id=d.id or f"call_{d.index}",
+                name=d.name or "",
+                arguments=d.arguments,
+                signature=d.signature,
+            )
             for d in calls
         ],
         finish_reason=finish,
@@ -249,7 +286,10 @@ def _finish(reason: Any, has_calls: bool) -> FinishReason | None:
 
 
 def _parts(candidate: Any, first_index: int) -> tuple[str, list[ToolCallDelta]]:
-    """Answer text (thoughts left out) and function calls, indexed from ``first_index``."""
+    """Answer text (thoughts left out) and function calls, indexed from ``first_index``.
+
+    Signatures are kept on function calls only (see the module docstring).
+    """
     content = candidate.content if candidate is not None else None
     texts: list[str] = []
     calls: list[ToolCallDelta] = []
@@ -265,6 +305,7 @@ def _parts(candidate: Any, first_index: int) -> tuple[str, list[ToolCallDelta]]:
                     id=call.id or f"call_{index}",
                     name=call.name or "",
                     arguments=json.dumps(call.args or {}),
+                    signature=_signature_text(part.thought_signature),
                 )
             )
     return "".join(texts), calls
