@@ -118,3 +118,16 @@ def test_restorer_holds_only_a_possible_placeholder_prefix():
     assert restorer.feed("] today") == "ann@example.com today"
     assert restorer.feed(" Em") == " "
     assert restorer.feed("ma") == "Emma"
+
+
+def test_a_placeholder_with_a_huge_number_is_left_alone_not_a_crash():
+    # A model may answer anything; int() of a 5000-digit run raises ValueError in Python.
+    vault = Vault()
+    vault.placeholder("EMAIL", "ann@example.com")
+    answer = "see EMAIL_" + "1" * 5000 + " and [EMAIL_1]"
+    assert vault.restore(answer) == "see EMAIL_" + "1" * 5000 + " and ann@example.com"
+    restorer = StreamRestorer(vault)
+    streamed = "".join(restorer.feed(answer[i : i + 7]) for i in range(0, len(answer), 7))
+    # Past nine digits the run cannot be a placeholder, so it is not held back either.
+    assert len(streamed) > 5000
+    assert streamed + restorer.flush() == vault.restore(answer)

@@ -111,7 +111,9 @@ class Vault:
             while j < n and "0" <= text[j] <= "9":
                 j += 1
             nxt = i + 1
-            if j > i + 1 and (j == n or not _is_word(text[j])):
+            # At most 9 digits: no vault issues a billion placeholders, and int() of a very
+            # long digit run (a model's output is untrusted) would raise ValueError.
+            if i + 1 < j <= i + 10 and (j == n or not _is_word(text[j])):
                 for kind in kinds:
                     s = i - len(kind)
                     if s < 0 or text[s:i].upper() != kind or (s and _is_word(text[s - 1])):
@@ -144,7 +146,8 @@ class Vault:
             prefix = kind + "_"
             if prefix.startswith(upper):
                 return True
-            if upper.startswith(prefix) and upper[len(prefix) :].isdigit():
+            number = upper[len(prefix) :]
+            if upper.startswith(prefix) and number.isdigit() and len(number) <= 9:
                 return True
         return False
 
