@@ -227,6 +227,14 @@ def test_ssn_found(text: str, ssn: str) -> None:
     assert values(USSSNDetector(), text) == [ssn]
 
 
+@pytest.mark.parametrize("text_case", [str, str.upper, str.title])
+def test_every_ssn_cue_counts_whatever_order_the_cues_come_in(text_case) -> None:
+    # A later "SSN" cue once hid an earlier "social security number" one.
+    text = text_case("Her social security number 536 22 1847 was filed; his SSN: 123 45 6789.")
+    assert values(USSSNDetector(), text) == ["536 22 1847", "123 45 6789"]
+    assert values(USSSNDetector(), "SSN\u00a0né " + text) == ["536 22 1847", "123 45 6789"]
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -372,3 +380,24 @@ def test_findings_survive_surrounding_prose(text: str) -> None:
         before = {(f.start, f.type) for f in detector.find(text)}
         after = {(f.start - 10, f.type) for f in detector.find("Hello all " + text)}
         assert before == after
+
+
+# -- ASCII fast paths --------------------------------------------------------------------
+_NUMBERISH = st.text(alphabet="0123456789 +-()./\tAZDEGBxXextension,", max_size=60)
+
+
+@pytest.mark.parametrize(
+    ("unicode", "ascii"),
+    [
+        (PhoneDetector._CANDIDATE, PhoneDetector._CANDIDATE_ASCII),
+        (CreditCardDetector._RUN, CreditCardDetector._RUN_ASCII),
+        (IBANDetector._CANDIDATE, IBANDetector._CANDIDATE_ASCII),
+    ],
+    ids=["phone", "card", "iban"],
+)
+@settings(max_examples=400, deadline=None)
+@given(text=_NUMBERISH)
+def test_ascii_twin_patterns_match_exactly_what_the_unicode_ones_match(unicode, ascii, text):
+    # Detectors switch to the twin when text.isascii(); a twin that matched differently
+    # would silently change what is redacted.
+    assert [m.span() for m in ascii.finditer(text)] == [m.span() for m in unicode.finditer(text)]

@@ -82,6 +82,16 @@ def test_aws_secret_key_needs_context() -> None:
     assert values(SecretKeyDetector(), f"the hash is {secret}") == []  # no AWS cue
 
 
+@pytest.mark.parametrize("glue", ["-", "_"])
+def test_a_piece_of_a_base64url_token_is_not_an_aws_secret(glue: str) -> None:
+    # Gemini thought signatures travel as URL-safe base64: a 40-character stretch between
+    # "-" or "_" is part of that token, even in a text that talks about AWS secrets.
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    token = f"Q2hhdC{glue}{secret}"  # the last 40 characters of the token
+    assert values(SecretKeyDetector(), f'AWS secret rotation, signature "{token}"') == []
+    assert values(SecretKeyDetector(), f"AWS secret: {secret}") == [secret]
+
+
 def _b64(obj: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
 

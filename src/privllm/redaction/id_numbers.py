@@ -39,22 +39,38 @@ _IIN: tuple[tuple[str, str, frozenset[int]], ...] = (
     ("50", "50", frozenset(range(13, 20))),  # Maestro
     ("56", "69", frozenset(range(13, 20))),  # Maestro, Discover 65, RuPay 60...
 )
-# The same ranges keyed by length, so a candidate tries only the issuers its length fits.
-# Order within a length does not matter: any fitting issuer leads to the same Luhn check.
-_IIN_BY_LENGTH: dict[int, tuple[tuple[str, str], ...]] = {
-    n: tuple((lo, hi) for lo, hi, lengths in _IIN if n in lengths) for n in range(13, 20)
-}
+
+
+def _issuer_tables() -> dict[int, bytes]:
+    """Per card length, a flag for each first four digits ``0000``-``9999``: is there an
+    issuer with that prefix and length? One lookup instead of a walk over the ranges."""
+    tables: dict[int, bytes] = {}
+    for n in range(13, 20):
+        flags = bytearray(10_000)
+        for lo, hi, lengths in _IIN:
+            if n in lengths:
+                first, last = int(lo.ljust(4, "0")), int(hi.ljust(4, "9"))
+                flags[first : last + 1] = b"\x01" * (last + 1 - first)
+        tables[n] = bytes(flags)
+    return tables
+
+
+_ISSUERS = _issuer_tables()
+
+
+# First digits an issuer range can start with (none starts with 0, 7, 8 or 9).
+_ISSUER_LEADS = frozenset(lo[0] for lo, _, _ in _IIN)
 
 
 def luhn_ok(digits: str) -> bool:
-    """The Luhn checksum used by payment cards. ``luhn_ok("4111111111111111") -> True``."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+    """The Luhn checksum of ASCII digits, as cards use. ``luhn_ok("4111111111111111") -> True``."""
+    # Every second digit from the right doubled (digit sum of the double, via a table), then
+    # the digit sum of it all from the ASCII bytes: C loops, no per-digit Python arithmetic.
+    odd, even = digits[-1::-2], digits[-2::-2].translate(_DOUBLED)
+    return (sum((odd + even).encode("ascii")) - 48 * len(digits)) % 10 == 0
+
+
+_DOUBLED = str.maketrans("0123456789", "0246813579")
 
 
 class CreditCardDetector:
@@ -78,52 +94,64 @@ class CreditCardDetector:
         run_pattern = self._RUN_ASCII if text.isascii() else self._RUN
         for m in run_pattern.finditer(text):
             run = m.group().rstrip(" -")
+            start = m.start()
+            end = start + len(run)
+            if run.isdigit():  # the common case: one unbroken number
+                if 13 <= len(run) <= 19 and self._bounded(text, start, end) and _is_card(run):
+                    yield Finding(start, end, "CREDIT_CARD", run)
+                continue
             digits = len(run) - run.count(" ") - run.count("-")
             if digits < 13:
                 continue
-            if digits == len(run):  # the common case: one unbroken number
-                span = (m.start(), m.start() + digits)
-                if digits <= 19 and self._valid(text, span, [span]):
-                    yield Finding(span[0], span[1], "CREDIT_CARD", run)
+            # The whole run is the longest slice: when it is a card, no other slice can win.
+            if digits <= 19 and self._bounded(text, start, end) and _is_grouped_card(run):
+                yield Finding(start, end, "CREDIT_CARD", run)
                 continue
-            groups = [(g.start(), g.end()) for g in self._GROUP.finditer(text, *m.span())]
-            # A run can hold a card and its neighbours ("exp 12 4111 1111 ..."): every slice
-            # of groups with 13-19 digits is a candidate; the longest valid ones win.
-            valid: list[tuple[int, int]] = []
-            for i in range(len(groups)):
-                start = groups[i][0]
-                # Checked once per start rather than once per slice: it fails them all.
-                if not self._start_ok(text, start):
-                    continue
-                count = 0
-                for j in range(i, len(groups)):
-                    if j > i:
-                        # Group j-1 is now inside the slice, as in every longer one: when its
-                        # size or the separator after it is wrong, no longer slice is valid.
-                        s, e = groups[j - 1]
-                        if (
-                            not 3 <= e - s <= 6
-                            or groups[j][0] - e != 1
-                            or text[e] != text[groups[i][1]]
-                        ):
-                            break
-                    count += groups[j][1] - groups[j][0]
-                    if count > 19:
-                        break
-                    end = groups[j][1]
+            yield from self._slices(text, start, end)
+
+    def _slices(self, text: str, start: int, end: int) -> Iterator[Finding]:
+        """Cards inside a run that is not one card: "exp 12 4111 1111 1111 1111"."""
+        groups = [(g.start(), g.end()) for g in self._GROUP.finditer(text, start, end)]
+        # Every slice of groups with 13-19 digits is a candidate; the longest valid ones win.
+        valid: list[tuple[int, int]] = []
+        for i in range(len(groups)):
+            start = groups[i][0]
+            # Checked once per start rather than once per slice: it fails them all.
+            if text[start] not in _ISSUER_LEADS or not self._start_ok(text, start):
+                continue
+            count = 0
+            for j in range(i, len(groups)):
+                if j > i:
+                    # Group j-1 is now inside the slice, as in every longer one: when its
+                    # size or the separator after it is wrong, no longer slice is valid.
+                    s, e = groups[j - 1]
                     if (
-                        count >= 13
-                        and (j == i or end - groups[j][0] <= 6)
-                        and self._end_ok(text, end)
-                        and self._checks(text, groups[i : j + 1], count)
+                        not 3 <= e - s <= 6
+                        or groups[j][0] - e != 1
+                        or text[e] != text[groups[i][1]]
                     ):
-                        valid.append((start, end))
-            taken: list[tuple[int, int]] = []
-            for s, e in sorted(valid, key=lambda v: (v[0] - v[1], v[0])):
-                if all(e <= ts or s >= te for ts, te in taken):
-                    taken.append((s, e))
-            for s, e in sorted(taken):
-                yield Finding(s, e, "CREDIT_CARD", text[s:e])
+                        break
+                count += groups[j][1] - groups[j][0]
+                if count > 19:
+                    break
+                end = groups[j][1]
+                if (
+                    count >= 13
+                    and (j == i or end - groups[j][0] <= 6)
+                    and self._end_ok(text, end)
+                    and self._checks(text, groups[i : j + 1], count)
+                ):
+                    valid.append((start, end))
+        taken: list[tuple[int, int]] = []
+        for s, e in sorted(valid, key=lambda v: (v[0] - v[1], v[0])):
+            if all(e <= ts or s >= te for ts, te in taken):
+                taken.append((s, e))
+        for s, e in sorted(taken):
+            yield Finding(s, e, "CREDIT_CARD", text[s:e])
+
+    @classmethod
+    def _bounded(cls, text: str, start: int, end: int) -> bool:
+        return cls._start_ok(text, start) and cls._end_ok(text, end)
 
     @staticmethod
     def _start_ok(text: str, start: int) -> bool:
@@ -136,35 +164,42 @@ class CreditCardDetector:
             word_at(text, end) or (text[end : end + 1] in ".,-" and digit_at(text, end + 1))
         )
 
-    @classmethod
-    def _valid(cls, text: str, span: tuple[int, int], groups: list[tuple[int, int]]) -> bool:
-        start, end = span
-        if not (cls._start_ok(text, start) and cls._end_ok(text, end)):
-            return False
-        digits = "".join(text[s:e] for s, e in groups)
-        if not 13 <= len(digits) <= 19:
-            return False
-        if len(groups) > 1:
-            if any(groups[k + 1][0] - groups[k][1] != 1 for k in range(len(groups) - 1)):
-                return False  # one separator character between groups
-            seps = {text[e] for _, e in groups[:-1]}
-            sizes = [e - s for s, e in groups]
-            if len(seps) > 1 or not all(3 <= n <= 6 for n in sizes[:-1]) or sizes[-1] > 6:
-                return False
-        return cls._checks(text, groups, len(digits))
-
     @staticmethod
     def _checks(text: str, groups: list[tuple[int, int]], length: int) -> bool:
         """Issuer and Luhn checks of a slice whose boundaries and grouping are already fine."""
-        ranges = _IIN_BY_LENGTH.get(length)
-        if not ranges:
+        issuers = _ISSUERS.get(length)
+        if issuers is None:
             return False
-        digits = "".join(text[s:e] for s, e in groups)
-        if not digits.isascii():  # ``\d`` also matches other scripts' digits (fullwidth...)
-            digits = "".join(str(unicodedata.digit(c)) for c in digits)
-        if any(lo <= digits[: len(lo)] <= hi for lo, hi in ranges):
-            return luhn_ok(digits)
+        # The issuer test needs four digits: most slices fail it before the rest is joined.
+        s, e = groups[0]
+        lead = text[s : s + 4] if e - s >= 4 else text[s:e] + text[groups[1][0]]
+        if lead.isascii() and not issuers[int(lead)]:
+            return False
+        return _is_card("".join(text[s:e] for s, e in groups))
+
+
+def _is_grouped_card(run: str) -> bool:
+    """``run`` (digits and separators, starting and ending with a digit) is one card written
+    in groups: one kind of separator, single, groups of 3-6 digits (the last 1-6)."""
+    sep = "-" if "-" in run else " "
+    if sep == "-" and " " in run:
         return False
+    parts = run.split(sep)
+    sizes = [len(part) for part in parts]
+    head = sizes[:-1]
+    if min(head) < 3 or max(head) > 6 or sizes[-1] > 6:
+        return False
+    return _is_card("".join(parts))
+
+
+def _is_card(digits: str) -> bool:
+    """Issuer range for this length, then Luhn; ``digits`` may be in any script."""
+    issuers = _ISSUERS.get(len(digits))
+    if issuers is None:
+        return False
+    if not digits.isascii():  # ``\d`` also matches other scripts' digits (fullwidth...)
+        digits = "".join(str(unicodedata.digit(c)) for c in digits)
+    return bool(issuers[int(digits[:4])]) and luhn_ok(digits)
 
 
 # IBAN length per country (SWIFT IBAN registry).
@@ -188,8 +223,14 @@ def iban_ok(iban: str) -> bool:
         return False
     if not iban[2:4].isdigit():
         return False
-    rotated = iban[4:] + iban[:4]
-    return int("".join(str(int(c, 36)) for c in rotated)) % 97 == 1
+    return int((iban[4:] + iban[:4]).translate(_IBAN_LETTERS)) % 97 == 1
+
+
+# Letters as numbers for mod-97 (A=10 ... Z=35); lower case too, as ``int(c, 36)`` reads it.
+_IBAN_LETTERS = {
+    ord(c): str(10 + i % 26)
+    for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+}
 
 
 class IBANDetector:
@@ -263,22 +304,26 @@ class USSSNDetector:
         r"[\s:#=]*(?:(?:is|was|of|no\.?)[\s:#=]*)?(\d{3})([ -]?)(\d{2})\2(\d{4})(?!\d)",
         re.IGNORECASE,
     )
-    _HINTS = ("SS", "ssn", "Ssn", "ss#", "ecurity", "ECURITY")
+    _HINTS: tuple[str, ...] = ("SS", "ssn", "Ssn", "ss#", "ecurity", "ECURITY")
+    # On ASCII text, one lower-cased copy needs fewer literals (lower() keeps positions).
+    _ASCII_HINTS: tuple[str, ...] = ("ssn", "ss#", "ss no", "security")
 
-    def _contexts(self, text: str) -> Iterator[int]:
-        """Ends of "SSN"-like cues, found from literals: a case-insensitive pattern over the
-        whole text costs more than every other check here together (and an alternation of the
-        literals is no faster, as ``re`` cannot skip ahead on it)."""
-        last = 0
-        for hint in self._HINTS:
-            i = text.find(hint)
+    def _contexts(self, text: str) -> list[int]:
+        """Ends of "SSN"-like cues, in order, found from literals: a case-insensitive pattern
+        over the whole text costs more than every other check here together (and an
+        alternation of the literals is no faster, as ``re`` cannot skip ahead on it)."""
+        if text.isascii():
+            hints, haystack = self._ASCII_HINTS, text.lower()
+        else:
+            hints, haystack = self._HINTS, text
+        ends: set[int] = set()
+        for hint in hints:
+            i = haystack.find(hint)
             while i >= 0:
                 # The cue may begin before the hint ("Social Security"), so match a window.
-                for c in self._CONTEXT.finditer(text, max(0, i - 8), i + 40):
-                    if c.end() > last:
-                        last = c.end()
-                        yield c.end()
-                i = text.find(hint, i + len(hint))
+                ends.update(c.end() for c in self._CONTEXT.finditer(text, max(0, i - 8), i + 40))
+                i = haystack.find(hint, i + len(hint))
+        return sorted(ends)
 
     def find(self, text: str) -> Iterator[Finding]:
         seen: set[int] = set()

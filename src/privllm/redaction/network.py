@@ -96,11 +96,8 @@ class IPAddressDetector:
                 continue
             if self._VERSION_WORDS.search(text, max(0, start - 16), start):
                 continue
-            try:
-                ipaddress.IPv4Address(text[start:end])
-            except ValueError:
-                continue
-            yield Finding(start, end, "IP_ADDRESS", text[start:end], 0.9)
+            if _ipv4_ok(text[start:end]):
+                yield Finding(start, end, "IP_ADDRESS", text[start:end], 0.9)
 
     def _v6(self, text: str) -> Iterator[Finding]:
         resume = 0
@@ -126,6 +123,17 @@ class IPAddressDetector:
             except ValueError:
                 continue
             yield Finding(start, end, "IP_ADDRESS", value, 0.9)
+
+
+def _ipv4_ok(quad: str) -> bool:
+    """What ``ipaddress.IPv4Address`` accepts of a dotted quad of 1-3 digit parts: ASCII
+    digits, each part 0-255 without a leading zero. Checked here: the module costs ~2 us."""
+    if not quad.isascii():
+        return False
+    for part in quad.split("."):
+        if (len(part) > 1 and part[0] == "0") or int(part) > 255:
+            return False
+    return True
 
 
 class URLCredentialsDetector:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from privllm.errors import ConfigError
-from privllm.redaction.boundaries import ascii_twin, digit_at, word_at
+from privllm.redaction.boundaries import digit_at, word_at
 from privllm.redaction.findings import Finding
 
 __all__ = ["DEFAULT_PHONE_REGIONS", "PhoneDetector"]
@@ -37,10 +37,13 @@ class PhoneDetector:
     # Greedy over the whole run, so a run glued to a word ("DE89 3704 ...") is consumed
     # and refused at once rather than re-tried from each of its digits.
     _CANDIDATE = re.compile(
-        r"[+(\d][\d \u00a0().\-/]{5,40}\d(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,6})?",
-        re.IGNORECASE,
+        r"[+(\d][\d \u00a0().\-/]{5,40}\d(?:[ \t]*(?i:x|ext\.?|extension)[ \t]*\d{1,6})?"
     )
-    _CANDIDATE_ASCII = ascii_twin(_CANDIDATE)
+    # The same on ASCII text, written out: a class mixing ``\d`` and a non-ASCII character
+    # is tested far slower than a plain ``[0-9 ...]`` table (the scan takes ~40% less).
+    _CANDIDATE_ASCII = re.compile(
+        r"[+(0-9][0-9 ().\-/]{5,40}[0-9](?:[ \t]*(?i:x|ext\.?|extension)[ \t]*[0-9]{1,6})?"
+    )
     _EXTENSION = re.compile(r"[ \t]*(?:x|ext\.?|extension)[ \t]*\d+$", re.IGNORECASE)
     # Shapes other detectors own, or that are plainly not phones: dates, IPs, cards (4-4-4-4,
     # 4-6-5), SSNs (3-2-4), ISBNs, decimals.
@@ -101,10 +104,14 @@ class PhoneDetector:
             if cand.isdigit() and not self._CONTEXT.search(text, max(0, start - 32), start):
                 continue
             # Every extension marker ("x", "ext", "extension") holds an x: skip the sub without.
-            number = self._EXTENSION.sub("", cand) if "x" in cand or "X" in cand else cand
+            extension = "x" in cand or "X" in cand
+            number = self._EXTENSION.sub("", cand) if extension else cand
+            # Shapes first: cards and IPs are common candidates, and need no digit string.
+            if self._NOT_PHONE.fullmatch(number):
+                continue
             digit_str = self._NON_DIGITS.sub("", number)
             digits = len(digit_str)
-            if digits < 7 or self._NOT_PHONE.fullmatch(number):
+            if digits < 7:
                 continue
             before = text[max(0, start - 2) : start].strip()
             if self._MONEY.match(text, end) or before in self._CURRENCY_SIGNS:
@@ -116,7 +123,9 @@ class PhoneDetector:
                 group = self._zero_regions if digit_str[0] == "0" else self._other_regions
                 regions = tuple(r for r in group if self._fits(r, digit_str))
             score = 0.9 if international else 0.8
-            if digits <= 17 and self._valid(cand, regions):
+            if (cand[0] == "+" and not extension and self._valid_plus(digit_str)) or (
+                digits <= 17 and self._valid(cand, regions)
+            ):
                 yield Finding(start, end, "PHONE", cand, score)
             elif digits >= 14 or "+" in cand[1:]:
                 # Two numbers in a row ("030 1234567 / 0171 2345678"), or one and a stray
@@ -130,6 +139,28 @@ class PhoneDetector:
         if len(digits) in lengths:
             return True
         return bool(prefix) and digits.startswith(prefix) and len(digits) - len(prefix) in lengths
+
+    def _valid_plus(self, digit_str: str) -> bool:
+        """A fast yes for ``+CC NUMBER`` (the common written form): the number built from
+        the digits directly is valid in the country code's main region. ``False`` means
+        "not known", and ``_valid`` then parses the candidate (trunk prefixes, Italian
+        leading zeros, regions sharing a code) as before: ~4 us here against ~17 us there.
+        """
+        if digit_str[0] == "0" or len(digit_str) > 17:
+            return False
+        for size in (1, 2, 3):
+            regions = self._pn.COUNTRY_CODE_TO_REGION_CODE.get(int(digit_str[:size]))
+            if regions:
+                break
+        else:
+            return False
+        national = digit_str[size:]
+        if not national or national[0] == "0" or regions[0] == "001":
+            return False
+        number = self._pn.PhoneNumber(
+            country_code=int(digit_str[:size]), national_number=int(national)
+        )
+        return bool(self._pn.is_valid_number_for_region(number, regions[0]))
 
     def _valid(self, cand: str, regions: tuple[str, ...]) -> bool:
         for region in regions:

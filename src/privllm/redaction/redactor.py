@@ -88,15 +88,15 @@ class Redactor:
     def redact(self, text: str, vault: Vault) -> Redacted:
         """Replace findings per their action. ``blocked`` lists spans whose action is block."""
         findings = self.find(text) if text else []
-        result = Redacted(text)
         if not findings:
-            return result
+            return Redacted(text)
+        # Allowed values are counted too: policy routes on what a request contains.
+        result = Redacted(text, Counter(f.type for f in findings))
+        actions, default = self._actions, self.default_action
         out: list[str] = []
         pos = 0
         for f in findings:
-            act = self.action(f.type)
-            # Allowed values are counted too: policy routes on what a request contains.
-            result.counts[f.type] += 1
+            act = actions.get(f.type, default)
             if act == "allow":
                 continue
             if act == "block":

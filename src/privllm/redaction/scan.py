@@ -11,8 +11,10 @@ the text go out half-redacted. Error messages name the detector class, never the
 from __future__ import annotations
 
 import bisect
+import operator
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import pairwise
 
 from privllm.errors import ConfigError, RedactionError
 from privllm.redaction.detectors import (
@@ -47,6 +49,9 @@ def _rank(f: Finding) -> tuple[int, float, int, str]:
     return (-(f.end - f.start), -f.score, f.start, f.type)
 
 
+_span = operator.attrgetter("start", "end")
+
+
 def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
     """Keep non-overlapping findings, sorted by start.
 
@@ -57,9 +62,13 @@ def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
     >>> resolve_overlaps([b, a]) == [a]
     True
     """
+    ordered = sorted(findings, key=_span)
+    # The common case: nothing overlaps (nor repeats), so the order by start is the answer.
+    if all(a.end <= b.start for a, b in pairwise(ordered)):
+        return ordered
     starts: list[int] = []  # accepted spans, sorted by start; they never overlap, so ends
     kept: list[Finding] = []  # are sorted too and one bisect finds the only possible clash
-    for f in sorted(set(findings), key=_rank):
+    for f in sorted(set(ordered), key=_rank):
         i = bisect.bisect_right(starts, f.start)
         if i and kept[i - 1].end > f.start:
             continue
@@ -82,10 +91,11 @@ def scan(
     >>> [f.type for f in scan("root@db.example.com at 10.0.0.1", detectors, timeout=1.0)]
     ['EMAIL', 'IP_ADDRESS']
     """
-    deadline = None if timeout is None else time.perf_counter() + timeout
+    clock = time.perf_counter
+    deadline = None if timeout is None else clock() + timeout
     found: list[Finding] = []
+    size = len(text)
     for detector in detectors:
-        name = type(detector).__name__
         mark = len(found)
         try:
             # A running regex cannot be interrupted, so the budget is checked between
@@ -93,16 +103,20 @@ def scan(
             # call still fails instead of returning late with a partial result.
             for f in detector.find(text):
                 found.append(f)
-                if deadline is not None and time.perf_counter() > deadline:
+                if deadline is not None and clock() > deadline:
                     break
         except Exception as exc:
             # Only the class names: the exception's own message may quote the text.
+            name = type(detector).__name__
             raise RedactionError(f"detector {name} failed ({type(exc).__name__})") from exc
-        for f in found[mark:]:
+        for i in range(mark, len(found)):
+            f = found[i]
             # A wrong span would redact the wrong characters and send the real ones.
-            if not (0 <= f.start < f.end <= len(text)) or text[f.start : f.end] != f.value:
+            if not (0 <= f.start < f.end <= size) or text[f.start : f.end] != f.value:
+                name = type(detector).__name__
                 raise RedactionError(f"detector {name} reported a span that is not in the text")
-        if deadline is not None and time.perf_counter() > deadline:
+        if deadline is not None and clock() > deadline:
+            name = type(detector).__name__
             raise RedactionError(f"redaction scan exceeded its {timeout:g} s budget at {name}")
     return resolve_overlaps(found)
 
