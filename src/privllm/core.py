@@ -98,7 +98,7 @@ class _Core:
         chain = [load_middleware(m) if isinstance(m, str) else m for m in middleware]
         chain.extend(load_middleware(path) for path in self.config.middleware)
         builtin = _builtin_middleware(
-            self.config, {name: p.endpoint for name, p in self.profiles.items()}
+            self.config, {name: p.endpoint for name, p in self.profiles.items()}, self._env
         )
         chain.extend(builtin)
         self.chain = Chain(chain)
@@ -319,8 +319,14 @@ class _Core:
             raise
 
 
-def _builtin_middleware(config: Config, profiles: Mapping[str, Endpoint]) -> list[Middleware]:
-    """privllm's own middleware, innermost last: redaction, then policy, then audit."""
+def _builtin_middleware(
+    config: Config, profiles: Mapping[str, Endpoint], environ: Mapping[str, str]
+) -> list[Middleware]:
+    """privllm's own middleware, innermost last: redaction, then policy, then audit.
+
+    ``environ`` is the client's environment (``Client(env=...)``): the audit key variable and
+    the default log folder are read from it, like provider API keys.
+    """
     chain: list[Middleware] = []
     if config.redaction.enabled:
         from privllm.redaction.middleware import RedactionMiddleware
@@ -334,7 +340,7 @@ def _builtin_middleware(config: Config, profiles: Mapping[str, Endpoint]) -> lis
 
         # Innermost: it records the request exactly as sent and the answer as received,
         # both still in placeholder form.
-        chain.append(AuditMiddleware.from_config(config.audit))
+        chain.append(AuditMiddleware.from_config(config.audit, environ))
     return chain
 
 

@@ -32,7 +32,7 @@ def log(tmp_path, openai_server, key_text):
     """A log with four calls: two ok, one provider error, one blocked (full mode)."""
     path = tmp_path / "audit.db"
     with Client(
-        env={},
+        env={"PRIVLLM_AUDIT_KEY": key_text},
         provider={**openai_server.provider_config(), "max_retries": 0},
         redaction={"terms": {"PERSON": [NAME]}, "actions": {"CREDIT_CARD": "block"}},
         audit={"path": path, "content": "full"},

@@ -283,11 +283,11 @@ def test_a_closed_client_refuses_before_sending(openai_server, log, key):
 
 def test_default_location_key_file_and_two_clients(openai_server, caplog, monkeypatch, tmp_path):
     data = tmp_path / "data"
-    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    env = {"XDG_DATA_HOME": str(data)}
     provider = openai_server.provider_config()
     with caplog.at_level(logging.WARNING, logger="privllm.audit"):
-        first = Client(env={}, provider=provider)
-        second = Client(env={}, provider=provider)  # same log, same process
+        first = Client(env=env, provider=provider)
+        second = Client(env=env, provider=provider)  # same log, same process
     key_file = data / "privllm" / "audit.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     created = [r for r in caplog.records if "created the audit log key" in r.getMessage()]
@@ -302,20 +302,27 @@ def test_default_location_key_file_and_two_clients(openai_server, caplog, monkey
         assert store.verify().records == 2
 
 
-def test_an_existing_log_without_its_key_is_an_error(openai_server, monkeypatch, tmp_path):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    Client(env={}, provider=openai_server.provider_config()).close()
+def test_an_existing_log_without_its_key_is_an_error(openai_server, tmp_path):
+    env = {"XDG_DATA_HOME": str(tmp_path)}
+    Client(env=env, provider=openai_server.provider_config()).close()
     (tmp_path / "privllm" / "audit.key").unlink()
     with pytest.raises(ConfigError, match="exists but no key was found"):
-        Client(env={}, provider=openai_server.provider_config())
+        Client(env=env, provider=openai_server.provider_config())
     assert not (tmp_path / "privllm" / "audit.key").exists()  # no useless new key either
 
 
 def test_key_sources_env_file_and_callable(openai_server, monkeypatch, log, key, tmp_path):
     provider = openai_server.provider_config()
     text = generate_key()
+    env = {"PRIVLLM_AUDIT_KEY": text}
+    with Client(env=env, provider=provider, audit={"path": log}) as client:
+        assert audit_of(client).store.key_id == MasterKey.from_base64(text).key_id
+    # A client given its own environment reads the key variable there, as it reads API
+    # keys: the process environment's key (another tenant's, say) is not used.
     monkeypatch.setenv("PRIVLLM_AUDIT_KEY", text)
-    with Client(env={}, provider=provider, audit={"path": log}) as client:
+    with pytest.raises(ConfigError, match="exists but no key was found"):
+        Client(env={}, provider=provider, audit={"path": log})
+    with Client(provider=provider, audit={"path": log}) as client:  # env=None: os.environ
         assert audit_of(client).store.key_id == MasterKey.from_base64(text).key_id
     monkeypatch.delenv("PRIVLLM_AUDIT_KEY")
 
