@@ -402,7 +402,10 @@ def _message_from_dict(data: Mapping[str, Any]) -> Message:
         data = dict(data)
         data["tool_calls"] = [
             ToolCall(
-                id=c["id"], name=c["function"]["name"], arguments=c["function"].get("arguments", "")
+                id=c["id"],
+                name=c["function"]["name"],
+                arguments=c["function"].get("arguments", ""),
+                signature=c.get("signature"),  # Gemini's, if the caller kept it alongside
             )
             if "function" in c
             else ToolCall.model_validate(c)

@@ -295,3 +295,30 @@ def test_other_providers_do_not_send_the_signature(runner_factory, openai_server
         {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
     ]
     assert SIG.encode() not in openai_server.received()
+
+
+def test_signature_survives_an_openai_style_tool_call_dict(run, gemini_server):
+    # Apps that store history in OpenAI's shape keep the signature next to "function".
+    gemini_server.reply(
+        Reply.tool_call("get_weather", {"city": "Paris"}, signature=SIG),
+        Reply.text("Sunny", require_signatures=True),
+    )
+    (call,) = run.chat("Weather in Paris?", tools=TOOLS).tool_calls
+    history = [
+        {"role": "user", "content": "Weather in Paris?"},
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                    "signature": call.signature,
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": call.id, "content": "{}"},
+    ]
+    assert run.chat(history).text == "Sunny"
+    ((_, sig),) = gemini_server.replayed_calls()
+    assert wire_bytes(sig) == SIG_BYTES
