@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from pydantic import BaseModel
 
-from privllm import Message
+from privllm import Message, StructuredOutputError
 from privllm.testing import Reply
 
 
@@ -18,6 +19,8 @@ def test_plain_chat(run, target):
     assert response.usage.total_tokens == 5
     assert response.provider == target.provider_name
     assert response.endpoint.provider == target.provider_name
+    # as policy classified the host: every target listens on loopback
+    assert response.endpoint.kind == "self_hosted"
 
     assert len(target.server.requests) == 1
     sent = target.server.last
@@ -71,6 +74,16 @@ def test_structured_output(run, target):
     assert set(schema["properties"]) == {"number", "total"}
     assert schema["properties"]["total"]["type"] == "number"
     assert sorted(schema["required"]) == ["number", "total"]
+
+
+def test_structured_output_mismatch_names_fields_not_content(run, target):
+    target.server.reply(Reply.text('{"number": "SECRET-VALUE-9"}'))
+    with pytest.raises(StructuredOutputError) as info:
+        run.chat("extract", response_format=Invoice)
+    assert "total" in str(info.value)
+    assert "SECRET-VALUE-9" not in str(info.value)
+    assert info.value.__cause__ is None  # pydantic's error, as a cause, would quote the answer
+    assert info.value.provider == target.provider_name
 
 
 def test_endpoint_is_known_before_any_request(runner_factory, target):
