@@ -186,3 +186,85 @@ def test_redaction_can_be_turned_off(runner_factory, openai_server):
     run = runner_factory(provider=openai_server.provider_config(), redaction={"enabled": False})
     run.chat(f"mail {EMAIL}")
     assert EMAIL.encode() in openai_server.received()
+
+
+# -- values that need a cue: found once, redacted everywhere -------------------------------
+SSN = "536 22 1847"  # spaced: a detector finds it only after "SSN"
+SECRET = "Zq8#kLm2Vx9w"  # found only as the value of "password="
+CUED = f"My SSN is {SSN}, and password={SECRET}"
+
+
+def assert_cued_clean(server):
+    raw = server.received()
+    for value in (SSN, SECRET, SSN.replace(" ", "")):
+        assert value.encode() not in raw, f"{value!r} reached the provider"
+
+
+def test_restored_answer_replayed_in_a_conversation_stays_redacted(openai_server):
+    # Turn 1 goes out as placeholders; the answer comes back with the real values, and the
+    # app keeps it in the history. Turn 2 must not send those values in clear: the answer
+    # repeats them without the cue a detector needs.
+    openai_server.reply(Reply.text("Noted: I will file [US_SSN_1] and log in with [SECRET_1]."))
+    conv = Conversation().user(CUED)
+    with Client(env={}, **config(openai_server)) as client:
+        answer = client.chat(conv)
+        assert answer.text == f"Noted: I will file {SSN} and log in with {SECRET}."
+        conv.add(answer).user("Thanks, go ahead.")
+        client.chat(conv)
+    assert_cued_clean(openai_server)
+    replayed = openai_server.last.json()["messages"][1]["content"]
+    assert replayed == "Noted: I will file [US_SSN_1] and log in with [SECRET_1]."
+
+
+def test_a_value_is_redacted_in_every_message_whatever_the_order(runner_factory, openai_server):
+    # Plain message lists, no Conversation: the assistant turn that repeats the values comes
+    # before the user turn that has the cues, and a tool call carries them as JSON.
+    run = runner_factory(**config(openai_server))
+    call = {"id": "call_1", "name": "login", "arguments": json.dumps({"pw": SECRET, "ssn": SSN})}
+    run.chat(
+        [
+            Message.assistant(f"Earlier you gave {SSN} and {SECRET}."),
+            Message.assistant(tool_calls=[call]),
+            Message.tool("call_1", json.dumps({"ok": True, "for": SSN})),
+            Message.user(CUED),
+        ]
+    )
+    assert_cued_clean(openai_server)
+    sent = openai_server.last.json()["messages"]
+    assert sent[0]["content"] == "Earlier you gave [US_SSN_1] and [SECRET_1]."
+    assert json.loads(sent[1]["tool_calls"][0]["function"]["arguments"]) == {
+        "pw": "[SECRET_1]",
+        "ssn": "[US_SSN_1]",
+    }
+    assert json.loads(sent[2]["content"]) == {"ok": True, "for": "[US_SSN_1]"}
+
+
+def test_embedding_inputs_share_what_one_of_them_reveals(runner_factory, openai_server):
+    run = runner_factory(**config(openai_server))
+    run.embed([f"case file {SSN}", CUED])
+    assert_cued_clean(openai_server)
+    assert openai_server.last.json()["input"][0] == "case file [US_SSN_1]"
+
+
+@pytest.mark.parametrize("target", ["openai_server", "gemini_server"])
+def test_tool_results_are_scanned_decoded_keys_and_numbers_too(runner_factory, request, target):
+    # json.dumps escapes non-ASCII by default: "Jos\u00e9 M\u00fcller" is still the name,
+    # and Gemini's mapping decodes tool results into JSON objects.
+    server = request.getfixturevalue(target)
+    name = "José Müller"
+    run = runner_factory(provider=server.provider_config(), redaction={"terms": {"PERSON": [name]}})
+    result = json.dumps({"customer": name, EMAIL: "admin", "card": 4111111111111111})
+    call = {"id": "call_1", "name": "lookup", "arguments": json.dumps({EMAIL: name})}
+    run.chat(
+        [
+            Message.user("Look the customer up"),
+            Message.assistant(tool_calls=[call]),
+            Message.tool("call_1", result),
+        ],
+        tools=[{"name": "lookup"}],
+    )
+    raw = server.received()
+    for leak in (name, json.dumps(name)[1:-1], EMAIL, "4111111111111111", "M\\u00fcller"):
+        assert leak.encode() not in raw, f"{leak!r} reached the provider"
+    assert b"[PERSON_1]" in raw
+    assert b"[CREDIT_CARD_1]" in raw

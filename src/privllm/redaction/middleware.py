@@ -70,29 +70,46 @@ class RedactionMiddleware(Middleware):
         vault.reserve_from(m.text for m in request.messages)
         counts: Counter[str] = Counter()
         messages: list[Message] = []
-        changed = False
+        learnt: list[int] = []  # how many values the vault held after each message
         for i, message in enumerate(request.messages):
-            new = self._message(message, i, vault, counts)
-            changed = changed or new is not message
-            messages.append(new)
+            messages.append(self._message(message, i, vault, counts))
+            learnt.append(len(vault))
+        # A value learnt from a later message (the user's "SSN 536 22 1847" after an
+        # assistant turn that repeats the number without the cue) is redacted in the earlier
+        # ones too: a second, detector-free pass over those.
+        for i, seen in enumerate(learnt):
+            if seen < len(vault):
+                messages[i] = self._message(messages[i], i, vault, counts, detect=False)
         ctx.state[FINDINGS] = counts
-        if not changed:
+        if all(new is old for new, old in zip(messages, request.messages, strict=True)):
             return request
         return request.model_copy(update={"messages": messages})
 
-    def _message(self, message: Message, index: int, vault: Vault, counts: Counter[str]) -> Message:
+    def _message(
+        self,
+        message: Message,
+        index: int,
+        vault: Vault,
+        counts: Counter[str],
+        *,
+        detect: bool = True,
+    ) -> Message:
         where = f"message {index} ({message.role})"
         update: dict[str, object] = {}
         content = message.content
         if isinstance(content, str):
-            r = self.redactor.redact(content, vault)
+            # A tool result is usually JSON: scanned decoded ("Jos\u00e9" is José), keys too.
+            if message.role == "tool":
+                r = self.redactor.redact_json(content, vault, detect=detect)
+            else:
+                r = self.redactor.redact(content, vault, detect=detect)
             self._account(r.counts, r.blocked, where, counts)
             if r.text != content:
                 update["content"] = r.text
         elif content:
             parts = []
             for j, part in enumerate(content):
-                r = self.redactor.redact(part.text, vault)
+                r = self.redactor.redact(part.text, vault, detect=detect)
                 self._account(r.counts, r.blocked, f"{where} part {j}", counts)
                 parts.append(part if r.text == part.text else TextPart(text=r.text))
             if any(p is not q for p, q in zip(parts, content, strict=True)):
@@ -100,7 +117,7 @@ class RedactionMiddleware(Middleware):
         if message.tool_calls:
             calls = []
             for call in message.tool_calls:
-                r = self.redactor.redact_json(call.arguments, vault)
+                r = self.redactor.redact_json(call.arguments, vault, detect=detect)
                 self._account(r.counts, r.blocked, f"{where} tool call {call.name}", counts)
                 calls.append(
                     call
@@ -123,19 +140,28 @@ class RedactionMiddleware(Middleware):
         vault = self._vault(ctx)
         vault.reserve_from(request.input)
         counts: Counter[str] = Counter()
-        texts = []
+        texts: list[str] = []
+        learnt: list[int] = []
         for i, text in enumerate(request.input):
-            r = self.redactor.redact(text, vault)
-            denied = sorted(k for k in r.counts if self.redactor.action(k) != "allow")
-            if self.embeddings == "block" and denied:
-                kinds = ", ".join(denied)
-                r.blocked.append((kinds, 0, len(text)))
-            self._account(r.counts, r.blocked, f"input {i}", counts)
-            texts.append(r.text)
+            texts.append(self._input(text, i, vault, counts, detect=True))
+            learnt.append(len(vault))
+        for i, seen in enumerate(learnt):  # values learnt from later inputs, as in chat
+            if seen < len(vault):
+                texts[i] = self._input(texts[i], i, vault, counts, detect=False)
         ctx.state[FINDINGS] = counts
         if texts == request.input:
             return request
         return request.model_copy(update={"input": texts})
+
+    def _input(
+        self, text: str, index: int, vault: Vault, counts: Counter[str], *, detect: bool
+    ) -> str:
+        r = self.redactor.redact(text, vault, detect=detect)
+        denied = sorted(k for k in r.counts if self.redactor.action(k) != "allow")
+        if self.embeddings == "block" and denied:
+            r.blocked.append((", ".join(denied), 0, len(text)))
+        self._account(r.counts, r.blocked, f"input {index}", counts)
+        return r.text
 
     # -- answers -------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from privllm.errors import ConfigError, RedactionBlocked
 from privllm.redaction.findings import Detector, Finding
-from privllm.redaction.scan import default_detectors, scan
+from privllm.redaction.scan import default_detectors, resolve_overlaps, scan
 from privllm.redaction.vault import Vault
 
 if TYPE_CHECKING:
@@ -85,9 +85,18 @@ class Redactor:
     def find(self, text: str) -> list[Finding]:
         return scan(text, self.detectors, timeout=self.timeout)
 
-    def redact(self, text: str, vault: Vault) -> Redacted:
-        """Replace findings per their action. ``blocked`` lists spans whose action is block."""
-        findings = self.find(text) if text else []
+    def redact(self, text: str, vault: Vault, *, detect: bool = True) -> Redacted:
+        """Replace findings per their action. ``blocked`` lists spans whose action is block.
+
+        Values the vault already holds are replaced wherever they occur, even where no
+        detector would find them (the cue a detector needs may be in another message).
+        ``detect=False`` does only that: a second pass over texts redacted before the vault
+        learnt a value.
+        """
+        findings = self.find(text) if text and detect else []
+        known = vault.known(text) if len(vault) else []
+        if known:
+            findings = resolve_overlaps([*findings, *known]) if findings else known
         if not findings:
             return Redacted(text)
         # Allowed values are counted too: policy routes on what a request contains.
@@ -111,27 +120,40 @@ class Redactor:
         result.text = "".join(out)
         return result
 
-    def redact_json(self, text: str, vault: Vault) -> Redacted:
-        """Redact the string leaves of a JSON document (tool arguments), keeping it valid."""
+    def redact_json(self, text: str, vault: Vault, *, detect: bool = True) -> Redacted:
+        """Redact the strings of a JSON document (tool arguments, tool results), keys
+        included, keeping it valid; text that is not JSON is redacted as text.
+
+        Strings are scanned decoded: ``"Jos\\u00e9"`` is seen as ``José``.
+        """
         try:
             data = json.loads(text)
         except ValueError:
-            return self.redact(text, vault)
+            return self.redact(text, vault, detect=detect)
         total = Redacted(text)
         changed = False
 
-        def walk(node: Any) -> Any:
+        def leaf(node: str) -> str:
             nonlocal changed
+            r = self.redact(node, vault, detect=detect)
+            total.counts.update(r.counts)
+            total.blocked.extend(r.blocked)
+            changed = changed or r.text != node
+            return r.text
+
+        def walk(node: Any) -> Any:
             if isinstance(node, str):
-                r = self.redact(node, vault)
-                total.counts.update(r.counts)
-                total.blocked.extend(r.blocked)
-                changed = changed or r.text != node
-                return r.text
+                return leaf(node)
+            if isinstance(node, (int, float)) and not isinstance(node, bool):
+                # {"card": 4111111111111111}: a number is scanned as its digits, and becomes
+                # a placeholder string when it holds a value.
+                digits = json.dumps(node)
+                redacted = leaf(digits)
+                return node if redacted == digits else redacted
             if isinstance(node, list):
                 return [walk(v) for v in node]
             if isinstance(node, dict):
-                return {k: walk(v) for k, v in node.items()}
+                return {walk(k): walk(v) for k, v in node.items()}
             return node
 
         new = walk(data)

@@ -17,6 +17,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from typing import Any
+
+from privllm.redaction.findings import Finding
 
 __all__ = ["TOKEN", "Vault"]
 
@@ -32,7 +35,7 @@ class Vault:
     reserved and never issued, so a literal look-alike is never "restored" into a value.
     """
 
-    __slots__ = ("_by_token", "_by_value", "_counters", "_kinds", "_reserved")
+    __slots__ = ("_by_token", "_by_value", "_counters", "_kinds", "_known", "_reserved")
 
     def __init__(self) -> None:
         self._by_value: dict[tuple[str, str], str] = {}
@@ -40,6 +43,7 @@ class Vault:
         self._counters: dict[str, int] = {}
         self._reserved: set[tuple[str, int]] = set()
         self._kinds: list[str] | None = None
+        self._known: tuple[int, Any] | None = None  # (values covered, automaton) for known()
 
     def __repr__(self) -> str:
         return f"Vault({len(self._by_value)} values)"
@@ -75,6 +79,51 @@ class Vault:
         self._by_value[key] = token
         self._by_token[(kind, n)] = value
         return token
+
+    def known(self, text: str) -> list[Finding]:
+        """Where ``text`` holds, as a whole token, a value this vault already stands in for.
+
+        A value found once (``SSN 536 22 1847``, with the cue a detector needs) is redacted
+        wherever it occurs again, cue or not: in a later message, or in an earlier answer the
+        caller replays with the real values restored. Exact characters; leftmost, then
+        longest, wins.
+        """
+        if not self._by_value or not text:
+            return []
+        candidates: list[tuple[int, int, str]] = []  # (start, -end, kind)
+        if len(self._by_value) <= _FIND_LIMIT:
+            for kind, value in self._by_value:
+                i = text.find(value)
+                while i >= 0:
+                    candidates.append((i, -(i + len(value)), kind))
+                    i = text.find(value, i + 1)
+        else:
+            for last, (length, kind) in self._automaton().iter(text):
+                candidates.append((last - length + 1, -(last + 1), kind))
+        if not candidates:
+            return []
+        candidates.sort()
+        found: list[Finding] = []
+        taken_to = 0
+        for start, neg_end, kind in candidates:
+            end = -neg_end
+            if start < taken_to or not _whole(text, start, end):
+                continue
+            found.append(Finding(start, end, kind, text[start:end]))
+            taken_to = end
+        return found
+
+    def _automaton(self) -> Any:
+        """An Aho-Corasick automaton over the values, rebuilt only when values were added."""
+        if self._known is None or self._known[0] != len(self._by_value):
+            import ahocorasick
+
+            automaton = ahocorasick.Automaton()
+            for kind, value in self._by_value:
+                automaton.add_word(value, (len(value), kind))
+            automaton.make_automaton()
+            self._known = (len(self._by_value), automaton)
+        return self._known[1]
 
     def mapping(self) -> dict[str, str]:
         """Placeholder -> real value. Secret: for the encrypted audit map only."""
@@ -154,3 +203,14 @@ class Vault:
 
 def _is_word(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
+
+
+def _whole(text: str, start: int, end: int) -> bool:
+    """``text[start:end]`` is not glued to a word character on a side where it has one."""
+    if start > 0 and _is_word(text[start]) and _is_word(text[start - 1]):
+        return False
+    return not (end < len(text) and _is_word(text[end - 1]) and _is_word(text[end]))
+
+
+# Up to this many values, one str.find per value beats building an automaton.
+_FIND_LIMIT = 24
