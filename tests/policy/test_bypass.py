@@ -460,3 +460,15 @@ async def test_control_without_the_guard_the_bypasses_arrive(harness, server):
         "api.openai.com",
     ]
     assert CARD.encode() in server.received()
+
+
+async def test_a_redacted_secret_assignment_passes_the_guard(harness, server):
+    # Redaction turns "password: Zq8#..." into "password: [SECRET_1]"; the guard, reading
+    # the final body with the same detectors, must see a placeholder, not a secret.
+    h = harness()
+    prompt = "db password: Zq8#kLm2Vx9w, token: 'Xk9mQ2vLp7Rt', api_key = \"T4nB8qW2zL9x\""
+    answer = await h.run(lambda: h.client.chat(prompt))
+    assert answer.text == prompt  # the echo, restored
+    sent = server.last.json()["messages"][0]["content"]
+    assert sent == "db password: [SECRET_1], token: '[SECRET_2]', api_key = \"[SECRET_3]\""
+    assert server.last.headers["host"] == "api.openai.com"

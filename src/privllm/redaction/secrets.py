@@ -257,9 +257,12 @@ class SecretAssignmentDetector:
         r"|private[_-]?key|token|credentials?)(?:[_.-]?(?:key|value|prod|dev|staging|test|live|\d+))*",
         re.IGNORECASE,
     )
-    # Variable references, templates, masks, literals and ENV_VAR_NAMES are not secrets.
+    # Variable references, templates, masks, literals and ENV_VAR_NAMES are not secrets;
+    # nor are privllm's own placeholders and masks ("[SECRET_1]", "[SECRET]"), which the
+    # egress guard reads in bodies redaction already rewrote.
     _REFERENCE = re.compile(
         r"\$\{.*|\$\(.*|[$%](?:[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*)%?|%\(\w+\)s|<.*>|\{\{.*\}\}"
+        r"|\[[A-Z][A-Z0-9_]*\]"
         r"|\*+|\.{3,}|[xX]+|(?i:none|null|nil|true|false|undefined)"
         r"|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Za-z_][\w.]*\(.*\)"
     )
