@@ -12,6 +12,9 @@ service); privllm itself never downloads a model and never imports spaCy.
 
 from __future__ import annotations
 
+import bisect
+import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
@@ -34,6 +37,67 @@ def _fold(text: str) -> str:
 
 def _is_word(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
+
+
+# What a term list sees as the same name: any run of whitespace (a line break, a double or
+# non-breaking space from a paste) is one space, and accents are composed (NFC), since
+# macOS input and PDF copies often decompose "é" into "e" + U+0301.
+_IRREGULAR_SPACE = re.compile(r"\s{2,}|[^\S ]")
+_DECOMPOSED = re.compile(r".[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
+def _normal(term: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", term).split())
+
+
+class _View:
+    """``text`` with irregular spaces and decomposed accents rewritten, and the way back to
+    offsets in ``text``. Most texts need no rewrite; then ``pieces`` is empty."""
+
+    __slots__ = ("_ends", "_pieces", "text")
+
+    def __init__(self, text: str) -> None:
+        spots = [(m.start(), m.end(), " ") for m in _IRREGULAR_SPACE.finditer(text)]
+        if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+            spots += [
+                (m.start(), m.end(), unicodedata.normalize("NFC", m.group()))
+                for m in _DECOMPOSED.finditer(text)
+            ]
+            spots.sort()
+        # (start in the view, end in the view, start in text, end in text), in order.
+        self._pieces: list[tuple[int, int, int, int]] = []
+        if not spots:
+            self.text = text
+            self._ends: list[int] = []
+            return
+        out: list[str] = []
+        last = shift = 0
+        for start, end, new in spots:
+            if start < last:  # a whitespace run inside a decomposed cluster: keep the first
+                continue
+            out += (text[last:start], new)
+            view_start = start + shift
+            self._pieces.append((view_start, view_start + len(new), start, end))
+            shift += len(new) - (end - start)
+            last = end
+        out.append(text[last:])
+        self.text = "".join(out)
+        self._ends = [p[1] for p in self._pieces]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The span of ``text`` that ``[start, end)`` of the view stands for."""
+        if not self._pieces:
+            return start, end
+        return self._at(start, first=True), self._at(end - 1, first=False)
+
+    def _at(self, i: int, *, first: bool) -> int:
+        k = bisect.bisect_right(self._ends, i)  # pieces before k end at or before i
+        if k < len(self._pieces) and self._pieces[k][0] <= i:  # inside a rewritten piece
+            return self._pieces[k][2] if first else self._pieces[k][3]
+        if k == 0:
+            return i if first else i + 1
+        _, view_end, _, text_end = self._pieces[k - 1]
+        return text_end + (i - view_end) + (0 if first else 1)
 
 
 class TermListDetector:
@@ -59,7 +123,7 @@ class TermListDetector:
         import ahocorasick
 
         self._automaton: Any = ahocorasick.Automaton()
-        folded = {_fold(t.strip()) for t in terms}
+        folded = {_fold(_normal(t)) for t in terms}
         folded.discard("")
         for term in folded:
             # The value records which edges need a word boundary.
@@ -74,13 +138,15 @@ class TermListDetector:
     def find(self, text: str) -> Iterator[Finding]:
         if not self._count:
             return
-        n = len(text)
+        view = _View(text)
+        seen = view.text
+        n = len(seen)
         candidates: list[tuple[int, int]] = []
-        for last, (length, word_start, word_end) in self._automaton.iter(_fold(text)):
+        for last, (length, word_start, word_end) in self._automaton.iter(_fold(seen)):
             start, end = last - length + 1, last + 1
-            if word_start and start > 0 and _is_word(text[start - 1]):
+            if word_start and start > 0 and _is_word(seen[start - 1]):
                 continue
-            if word_end and end < n and _is_word(text[end]):
+            if word_end and end < n and _is_word(seen[end]):
                 continue
             candidates.append((start, -end))
         candidates.sort()
@@ -88,7 +154,8 @@ class TermListDetector:
         for start, neg_end in candidates:
             if start >= taken_to:
                 taken_to = -neg_end
-                yield Finding(start, taken_to, self.type, text[start:taken_to])
+                s, e = view.span(start, taken_to)
+                yield Finding(s, e, self.type, text[s:e])
 
 
 class NERModel(Protocol):
