@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from .errors import ConfigError
-from .finetune.jobs import FinetuneSettings
+from .finetune.settings import FinetuneSettings
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["dataset", "formats", "lines", "parallel", "report", "surrogates", "valuemap"]
+MODULES = ["dataset", "formats", "lines", "parallel", "report", "slots", "surrogates", "valuemap"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from privllm.errors import ConfigError, PrivllmError
-from privllm.finetune.jobs import JobStatus, neutral_state
+from privllm.finetune.status import JobStatus, neutral_state
 
 if TYPE_CHECKING:
     from privllm.config import Config, ProviderConfig

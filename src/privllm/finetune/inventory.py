@@ -17,6 +17,9 @@ Two stores, each for what it is good at:
 Only metadata is kept, never content: ids, sizes, hashes, times, base model names and
 finding counts per type. Neither the local file name nor its path is recorded.
 
+This module runs the table; ``inventory_rows`` holds the items and their row form,
+``inventory_evidence`` the audit records and the check against them.
+
     >>> import tempfile
     >>> from datetime import datetime, timezone
     >>> inv = Inventory(Path(tempfile.mkdtemp()) / "inventory.db")
@@ -34,17 +37,29 @@ import dataclasses
 import os
 import sqlite3
 import threading
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
 
 from privllm.errors import AuditError, ConfigError
+from privllm.finetune.inventory_evidence import (
+    InventoryCheck,
+    check_inventory,
+    item_record,
+    new_call_id,
+    refusal_record,
+)
+from privllm.finetune.inventory_rows import (
+    COLUMNS,
+    InventoryItem,
+    Kind,
+    from_row,
+    timestamp,
+    to_row,
+)
 
 if TYPE_CHECKING:
     from privllm.audit.store import AuditStore
@@ -52,15 +67,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Inventory", "InventoryCheck", "InventoryItem", "Kind", "open_inventory"]
 
-Kind = Literal["file", "job", "model"]
-#: Prefix of the audit call ids of fine-tuning events.
-CALL_PREFIX = "finetune."
-_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width: text order is time order
-_COLUMNS = (
-    "kind", "provider", "endpoint", "remote_id", "created_at", "bytes", "sha256", "parent_id",
-    "base_model", "status", "expires_at", "provider_expires_at", "deleted_at", "delete_note",
-    "audit_call_id", "delete_call_id",
-)  # fmt: skip
 _DDL = """
 CREATE TABLE IF NOT EXISTS finetune_inventory (
     id INTEGER PRIMARY KEY,
@@ -83,72 +89,7 @@ CREATE TABLE IF NOT EXISTS finetune_inventory (
     UNIQUE (provider, endpoint, kind, remote_id)
 )
 """
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM finetune_inventory"  # noqa: S608 - constant
-# The fields the creation record vouches for; status changes as a job runs, so it is not one.
-_EVIDENCE = ("kind", "provider", "endpoint", "remote_id", "created_at", "bytes", "sha256",
-             "parent_id", "base_model", "expires_at", "provider_expires_at")  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class InventoryItem:
-    """One thing of ours at a provider: a training ``file``, a tuning ``job`` or a ``model``.
-
-    ``endpoint`` is the API base URL (no credentials, query or fragment), so two servers on
-    one host stay apart. ``expires_at`` is when privllm's retention says it goes;
-    ``provider_expires_at`` when the provider said it would delete it on its own.
-
-    >>> from datetime import datetime, timezone
-    >>> when = datetime(2026, 1, 2, tzinfo=timezone.utc)
-    >>> InventoryItem("model", "openai", "https://api.openai.com/v1", "ft:x", when).present
-    True
-    """
-
-    kind: Kind
-    provider: str
-    endpoint: str
-    remote_id: str
-    created_at: datetime
-    bytes: int | None = None
-    sha256: str | None = None
-    parent_id: str | None = None
-    base_model: str | None = None
-    status: str | None = None
-    expires_at: datetime | None = None
-    provider_expires_at: datetime | None = None
-    deleted_at: datetime | None = None
-    delete_note: str | None = None
-    audit_call_id: str | None = None
-    delete_call_id: str | None = None
-
-    @property
-    def present(self) -> bool:
-        """Not deleted (as far as privllm knows)."""
-        return self.deleted_at is None
-
-    @property
-    def host(self) -> str:
-        return (urlsplit(self.endpoint).hostname or "").lower()
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready: times as ISO 8601 UTC text."""
-        return {k: _ts(v) if isinstance(v, datetime) else v for k, v in _fields(self).items()}
-
-
-@dataclass(frozen=True, slots=True)
-class InventoryCheck:
-    """What :meth:`Inventory.verify` found. Truthy when everything matched.
-
-    ``unverifiable`` rows have no audit record any more (audit retention purged it, or it
-    was removed): the row is shown but nothing vouches for it.
-    """
-
-    ok: bool
-    rows: int
-    problems: tuple[str, ...] = ()
-    unverifiable: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:
-        return self.ok
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM finetune_inventory"  # noqa: S608 - constant
 
 
 class Inventory:
@@ -220,14 +161,14 @@ class Inventory:
     ) -> InventoryItem:
         """Add ``item`` and chain its creation record; an item already listed is returned as
         it is (recording the same tuned model twice changes nothing)."""
-        call_id = _call_id(item.kind if item.kind != "file" else "upload")
+        call_id = new_call_id(item.kind if item.kind != "file" else "upload")
         item = dataclasses.replace(item, audit_call_id=call_id if self.audit else None)
         with self._write("record") as conn:
             # OR IGNORE: two processes polling one job both see its model; one row wins.
             added = conn.execute(
-                f"INSERT OR IGNORE INTO finetune_inventory ({', '.join(_COLUMNS)}) "  # noqa: S608 - constant
-                f"VALUES ({', '.join('?' * len(_COLUMNS))})",
-                _row(item),
+                f"INSERT OR IGNORE INTO finetune_inventory ({', '.join(COLUMNS)}) "  # noqa: S608 - constant
+                f"VALUES ({', '.join('?' * len(COLUMNS))})",
+                to_row(item),
             ).rowcount
         if not added:
             existing = self.find(item.kind, item.remote_id, endpoint=item.endpoint)
@@ -249,23 +190,14 @@ class Inventory:
         """Chain a ``blocked`` record: an upload or job refused before any byte was sent."""
         if self.audit is None:
             return
-        from privllm.audit.record import AuditRecord
-
-        host = (urlsplit(endpoint).hostname or "").lower()
-        payload = {"operation": operation, "provider": provider, "endpoint": endpoint}
         self.audit.append(
-            AuditRecord(
-                call_id=_call_id(operation),
-                time=self.now(),
+            refusal_record(
+                when=self.now(),
+                operation=operation,
                 provider=provider,
-                model="-",
-                endpoint_host=host,
-                decision="block",
+                endpoint=endpoint,
                 rule=rule,
-                status="blocked",
-                findings=dict(findings or {}),
-                payload=payload,
-                content_mode="redacted",
+                findings=findings,
             )
         )
 
@@ -284,7 +216,7 @@ class Inventory:
     def mark_deleted(self, item: InventoryItem, note: str) -> InventoryItem:
         """Record that ``item`` was deleted at the provider (now), in the table and the chain."""
         when = self.now()
-        call_id = _call_id("delete")
+        call_id = new_call_id("delete")
         done = dataclasses.replace(
             item, deleted_at=when, delete_note=note, delete_call_id=call_id if self.audit else None
         )
@@ -292,8 +224,8 @@ class Inventory:
             conn.execute(
                 "UPDATE finetune_inventory SET deleted_at = ?, delete_note = ?, delete_call_id = ?"
                 " WHERE provider = ? AND endpoint = ? AND kind = ? AND remote_id = ?",
-                (_ts(when), note, done.delete_call_id, item.provider, item.endpoint, item.kind,
-                 item.remote_id),
+                (timestamp(when), note, done.delete_call_id, item.provider, item.endpoint,
+                 item.kind, item.remote_id),
             )  # fmt: skip
         payload = {
             "operation": "delete",
@@ -301,7 +233,7 @@ class Inventory:
             "provider": item.provider,
             "endpoint": item.endpoint,
             "remote_id": item.remote_id,
-            "deleted_at": _ts(when),
+            "deleted_at": timestamp(when),
             "note": note,
         }
         self._chain(call_id, done, "ok", None, None, payload)
@@ -318,25 +250,8 @@ class Inventory:
     ) -> None:
         if self.audit is None:
             return
-        from privllm.audit.record import AuditRecord
-        from privllm.policy.endpoints import host_kind
-
-        # content_mode "redacted" keeps the payload even in a log set to "metadata": the
-        # payload *is* metadata (ids, sizes, hashes), and it is the evidence verify reads.
         self.audit.append(
-            AuditRecord(
-                call_id=call_id,
-                time=self.now(),
-                provider=item.provider,
-                model=item.base_model or "-",
-                endpoint_host=item.host,
-                endpoint_kind=host_kind(item.host),
-                status=status,
-                latency_ms=latency_ms,
-                findings=dict(findings or {}),
-                payload={"operation": call_id.split(".")[1], **payload},
-                content_mode="redacted",
-            )
+            item_record(call_id, item, self.now(), status, latency_ms, findings, payload)
         )
 
     # -- reading -------------------------------------------------------------------------------
@@ -353,7 +268,7 @@ class Inventory:
             args.append(kind)
         sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
         with self._read() as conn:
-            return [_item(r) for r in conn.execute(sql, args).fetchall()]
+            return [from_row(r) for r in conn.execute(sql, args).fetchall()]
 
     def find(
         self, kind: Kind, remote_id: str, *, endpoint: str | None = None
@@ -366,7 +281,7 @@ class Inventory:
             args.append(endpoint)
         with self._read() as conn:
             row = conn.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
-        return None if row is None else _item(row)
+        return None if row is None else from_row(row)
 
     def verify(self) -> InventoryCheck:
         """Check the audit chain, then every row against its records and back.
@@ -377,45 +292,7 @@ class Inventory:
         if self.audit is None:
             raise AuditError("this inventory keeps no audit records: nothing to verify against")
         report = self.audit.verify()
-        problems = [] if report.ok else [f"audit log: {report.problem}"]
-        unverifiable: list[str] = []
-        rows = self.items(include_deleted=True)
-        claimed: set[str] = set()
-        for item in rows:
-            label = f"{item.kind} {item.remote_id} at {item.endpoint}"
-            created = self._payload(item.audit_call_id)
-            if item.audit_call_id is None:
-                unverifiable.append(f"{label}: recorded without an audit log")
-            elif created is None:
-                unverifiable.append(f"{label}: its audit record is gone (audit retention?)")
-            else:
-                actual = item.as_dict()
-                changed = sorted(k for k in _EVIDENCE if created.get(k) != actual[k])
-                if changed:
-                    problems.append(f"{label}: {', '.join(changed)} differ from its record")
-            deleted = self._payload(item.delete_call_id)
-            if item.deleted_at is not None and item.delete_call_id is None:
-                problems.append(f"{label}: marked deleted without a deletion record")
-            elif item.delete_call_id is not None and item.deleted_at is None:
-                problems.append(f"{label}: has a deletion record but is listed as present")
-            elif (
-                deleted is not None
-                and item.deleted_at is not None
-                and deleted.get("deleted_at") != _ts(item.deleted_at)
-            ):
-                problems.append(f"{label}: deletion time differs from its record")
-            claimed.update(c for c in (item.audit_call_id, item.delete_call_id) if c)
-        for record in self.audit.iter_records(decrypt=False):
-            call_id = record.call_id
-            if call_id.startswith(CALL_PREFIX) and record.status == "ok" and call_id not in claimed:
-                problems.append(f"audit record {call_id}: no inventory row claims it")
-        return InventoryCheck(not problems, len(rows), tuple(problems), tuple(unverifiable))
-
-    def _payload(self, call_id: str | None) -> dict[str, Any] | None:
-        if call_id is None or self.audit is None:
-            return None
-        record = self.audit.get(call_id)
-        return None if record is None else dict(record.payload or {})
+        return check_inventory(report, self.items(include_deleted=True), self.audit)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -507,37 +384,6 @@ class _Owning(Inventory):
         finally:
             if self.audit is not None:
                 self.audit.close()
-
-
-# -- rows ------------------------------------------------------------------------------------
-
-
-def _call_id(operation: str) -> str:
-    return f"{CALL_PREFIX}{operation}.{uuid.uuid4().hex}"
-
-
-def _fields(item: InventoryItem) -> dict[str, Any]:
-    return {name: getattr(item, name) for name in _COLUMNS}
-
-
-def _row(item: InventoryItem) -> tuple[Any, ...]:
-    return tuple(_ts(v) if isinstance(v, datetime) else v for v in _fields(item).values())
-
-
-def _item(row: tuple[Any, ...]) -> InventoryItem:
-    values = dict(zip(_COLUMNS, row, strict=True))
-    for name in ("created_at", "expires_at", "provider_expires_at", "deleted_at"):
-        if values[name] is not None:
-            values[name] = _parse(values[name])
-    return InventoryItem(**values)
-
-
-def _ts(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime(_TIME)
-
-
-def _parse(text: str) -> datetime:
-    return datetime.strptime(text, _TIME).replace(tzinfo=timezone.utc)
 
 
 def _why(exc: BaseException) -> str:

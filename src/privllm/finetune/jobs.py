@@ -26,8 +26,10 @@ Cloud Storage, which privllm does not write to: copy the prepared file there you
     ...         item = jobs.upload("train.prepared.jsonl")
     ...         job = jobs.create_job(item.remote_id, model="gpt-4o-mini")
 
-``config.py`` imports :class:`FinetuneSettings` from here, so this module's top level stays
-light: SDKs, the audit store and the redactor are imported where they are used.
+Beside this module: ``admission`` (the refusals), ``settings`` (``[finetune]``), ``status``
+(job states), ``retention`` (what ``purge`` deletes), ``backends`` (SDK calls), ``inventory``;
+their public names are importable from here too. The top level stays light: SDKs, the
+audit store and the redactor are imported where they are used.
 """
 
 from __future__ import annotations
@@ -36,18 +38,19 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING, Any
 
 from privllm.errors import ConfigError, NotFoundError, PolicyViolation, PrivllmError
+from privllm.finetune.admission import UnpreparedFileError, check_training_endpoint
+from privllm.finetune.retention import PurgeOutcome, plan_purge
+from privllm.finetune.settings import FinetuneSettings
+from privllm.finetune.status import JobState, JobStatus, neutral_state
 
 if TYPE_CHECKING:
-    from privllm.config import Config, PolicyConfig, ProviderConfig
+    from privllm.config import Config, ProviderConfig
     from privllm.finetune.backends import _Backend
     from privllm.finetune.inventory import Inventory, InventoryCheck, InventoryItem
     from privllm.providers.base import TransportWrapper
@@ -64,129 +67,7 @@ __all__ = [
     "neutral_state",
 ]
 
-JobState = Literal["queued", "running", "succeeded", "failed", "cancelled", "unknown"]
-_STATES: dict[str, JobState] = {
-    # OpenAI and Azure
-    "validating_files": "queued", "pending": "queued", "queued": "queued",
-    "running": "running", "paused": "running", "succeeded": "succeeded",
-    "failed": "failed", "cancelled": "cancelled",
-    # Vertex AI (google-genai JobState)
-    "JOB_STATE_QUEUED": "queued", "JOB_STATE_PENDING": "queued",
-    "JOB_STATE_RUNNING": "running", "JOB_STATE_UPDATING": "running",
-    "JOB_STATE_PAUSED": "running", "JOB_STATE_CANCELLING": "running",
-    "JOB_STATE_SUCCEEDED": "succeeded", "JOB_STATE_PARTIALLY_SUCCEEDED": "succeeded",
-    "JOB_STATE_FAILED": "failed", "JOB_STATE_EXPIRED": "failed",
-    "JOB_STATE_CANCELLED": "cancelled",
-}  # fmt: skip
-_DONE: frozenset[JobState] = frozenset({"succeeded", "failed", "cancelled"})
-_TRAINING_KINDS = frozenset({"enterprise_api", "self_hosted"})
-# OpenAI's expires_after bounds for uploaded files.
-_MIN_EXPIRY, _MAX_EXPIRY = 3600, 30 * 86400
 _CHUNK = 1 << 20
-
-
-class FinetuneSettings(BaseModel):
-    """The ``[finetune]`` config section.
-
-    >>> FinetuneSettings().retention_days, FinetuneSettings(retention_days=7).expiry_seconds()
-    (30, 604800)
-    """
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-    #: Days a training file stays at the provider before ``purge`` deletes it; unset keeps
-    #: files until ``purge --older-than``.
-    retention_days: int | None = Field(default=30, ge=1)
-    #: Ask the provider to delete each file on its own after the retention (OpenAI only:
-    #: 1 hour to 30 days; a longer retention is capped at 30 days there).
-    provider_expiry: bool = True
-    #: Days a tuned model is kept before ``purge --models`` deletes it; unset keeps models
-    #: until ``purge --models --older-than``.
-    model_retention_days: int | None = Field(default=None, ge=1)
-    #: ``purge`` deletes expired tuned models too, without ``--models``.
-    delete_models: bool = False
-    #: The SQLite file of the inventory table; unset means the audit log's file.
-    inventory_path: Path | None = None
-
-    def expiry_seconds(self) -> int | None:
-        """The ``expires_after`` to request from the provider, or None."""
-        if not self.provider_expiry or self.retention_days is None:
-            return None
-        return max(_MIN_EXPIRY, min(self.retention_days * 86400, _MAX_EXPIRY))
-
-    @classmethod
-    def from_config(cls, config: object) -> FinetuneSettings:
-        """``config.finetune`` once ``Config`` has that section, else the defaults."""
-        found = getattr(config, "finetune", None)
-        return found if isinstance(found, cls) else cls()
-
-
-class UnpreparedFileError(PolicyViolation):
-    """The file still holds values the configured detectors find. Counts per type only."""
-
-    def __init__(self, message: str, *, findings: Mapping[str, int]) -> None:
-        super().__init__(message, rule="finetune.unredacted")
-        self.findings = dict(findings)
-
-
-@dataclass(frozen=True, slots=True)
-class JobStatus:
-    """A tuning job as the provider reported it; ``state`` is privllm's neutral name."""
-
-    provider: str
-    job_id: str
-    state: JobState
-    provider_status: str
-    base_model: str | None = None
-    training_file: str | None = None
-    fine_tuned_model: str | None = None
-    created_at: datetime | None = None
-    finished_at: datetime | None = None
-    #: The provider's error text, in the placeholder form the provider saw.
-    error: str | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.state in _DONE
-
-
-@dataclass(frozen=True, slots=True)
-class PurgeOutcome:
-    """What :meth:`FinetuneJobs.purge` did with one item."""
-
-    item: InventoryItem
-    action: Literal["deleted", "gone", "would_delete", "kept", "failed"]
-    note: str = ""
-
-
-def check_training_endpoint(endpoint: Endpoint, policy: PolicyConfig) -> Endpoint:
-    """``endpoint`` as policy classifies it, if training data may go there; else raise
-    :class:`~privllm.errors.PolicyViolation` (every ``[policy]`` rule, then
-    ``finetune.endpoint_kind``).
-
-    >>> from privllm.config import PolicyConfig
-    >>> from privllm.policy.endpoints import classify
-    >>> check_training_endpoint(classify("https://chatgpt.com", provider="openai"),
-    ...                         PolicyConfig())  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-      ...
-    privllm.errors.PolicyViolation: refused by policy rule deny_consumer_endpoints: ...
-    """
-    from privllm.policy.rules import PolicyEngine
-
-    engine = PolicyEngine(policy)
-    endpoint = engine.classify(endpoint)
-    refused = engine.refusal(engine.check_endpoint(endpoint))
-    if refused is not None:
-        engine.raise_for(refused)
-    if endpoint.kind not in _TRAINING_KINDS:
-        raise PolicyViolation(
-            f"refused by policy rule finetune.endpoint_kind: training data goes only to "
-            f"enterprise API or self-hosted endpoints; {endpoint.host} is {endpoint.kind}",
-            rule="finetune.endpoint_kind",
-            host=endpoint.host,
-        )
-    return endpoint
 
 
 class FinetuneJobs:
@@ -435,7 +316,7 @@ class FinetuneJobs:
         deletion is recorded; a file the provider no longer has is marked ``gone``.
         """
         with_models = self.settings.delete_models if models is None else models
-        outcomes = _plan(
+        outcomes = plan_purge(
             self.inventory_store.items(), self._clock(), older_than, self.settings, with_models
         )
         if dry_run:
@@ -508,40 +389,6 @@ class FinetuneJobs:
         return self.settings.expiry_seconds() if self.section.name == "openai" else None
 
 
-def _plan(
-    items: list[InventoryItem],
-    now: datetime,
-    older_than: timedelta | None,
-    settings: FinetuneSettings,
-    models: bool,
-) -> list[PurgeOutcome]:
-    """What purge would do with each present file and model (sans-IO)."""
-    busy = {
-        i.parent_id
-        for i in items
-        if i.kind == "job" and i.parent_id and neutral_state(i.status or "") not in _DONE
-    }
-    model_age = older_than
-    if model_age is None and settings.model_retention_days is not None:
-        model_age = timedelta(days=settings.model_retention_days)
-    out: list[PurgeOutcome] = []
-    for item in items:
-        if item.kind == "job" or (item.kind == "model" and not models):
-            continue
-        if older_than is not None or item.kind == "model":
-            age = older_than if item.kind == "file" else model_age
-            due = age is not None and item.created_at <= now - age
-        else:
-            due = item.expires_at is not None and item.expires_at <= now
-        if not due:
-            continue
-        if item.kind == "file" and item.remote_id in busy:
-            out.append(PurgeOutcome(item, "kept", "a job that has not finished trains on it"))
-        else:
-            out.append(PurgeOutcome(item, "would_delete"))
-    return out
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -558,12 +405,3 @@ def _clean(url: str) -> str:
     port = f":{parsed.port}" if parsed.port else ""
     host = parsed.host if ":" not in parsed.host else f"[{parsed.host}]"
     return f"{parsed.scheme}://{host}{port}{parsed.path}".rstrip("/")
-
-
-def neutral_state(status: str) -> JobState:
-    """privllm's name for a provider's job status (``"unknown"`` for one it does not know).
-
-    >>> neutral_state("validating_files"), neutral_state("JOB_STATE_SUCCEEDED")
-    ('queued', 'succeeded')
-    """
-    return _STATES.get(status, "unknown")
