@@ -37,7 +37,8 @@ from privllm.errors import ConfigError, ContentFilteredError, PrivllmError
 from privllm.types import ChatRequest, EmbeddingRequest, Endpoint
 
 from .base import TransportWrapper, make_async_http_client, make_http_client
-from .openai import OpenAIProvider, _error_message, without_env_headers
+from .openai import OpenAIProvider, without_env_headers
+from .openai.errors import error_message
 
 if TYPE_CHECKING:
     from privllm.config import AzureSettings, ProviderConfig
@@ -278,7 +279,7 @@ class AzureProvider(OpenAIProvider):
     def map_error(self, exc: BaseException, *, streaming: bool = False) -> PrivllmError:
         """OpenAI's mapping, plus Azure's 400 ``content_filter`` as ContentFilteredError."""
         if isinstance(exc, openai.APIStatusError) and exc.code == _FILTER_CODE:
-            message = self._scrub(_error_message(exc.body) or "content filtered")
+            message = self._scrub(error_message(exc.body) or "content filtered")
             return ContentFilteredError(
                 _short(message),
                 provider=self.name,

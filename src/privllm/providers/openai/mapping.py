@@ -1,0 +1,189 @@
+"""privllm's neutral types to the ``openai`` SDK's chat and embedding calls, and back.
+
+Pure: no client, no IO. Stream chunks are converted in ``streams``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from privllm.errors import ContentFilteredError
+from privllm.types import (
+    ChatRequest,
+    ChatResponse,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    Endpoint,
+    FinishReason,
+    ToolCall,
+    Usage,
+)
+
+__all__ = [
+    "chat_params",
+    "embed_params",
+    "finish_reason",
+    "to_embeddings",
+    "to_response",
+    "to_usage",
+]
+
+_FINISH: dict[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "content_filter": "content_filter",
+}
+
+
+def chat_params(
+    request: ChatRequest, *, model: str, endpoint: Endpoint, stream: bool = False
+) -> dict[str, Any]:
+    """Keyword arguments for ``chat.completions.create`` from a neutral request; ``model``
+    is the name to send (the provider's ``model_name``)."""
+    params: dict[str, Any] = {
+        "model": model,
+        "messages": [_message(m) for m in request.messages],
+    }
+    if request.temperature is not None:
+        params["temperature"] = request.temperature
+    if request.max_tokens is not None:
+        # OpenAI's own API wants the newer name; compatible servers know the older one.
+        key = "max_completion_tokens" if endpoint.kind == "enterprise_api" else "max_tokens"
+        params[key] = request.max_tokens
+    if request.top_p is not None:
+        params["top_p"] = request.top_p
+    if request.stop:
+        params["stop"] = request.stop
+    if request.seed is not None:
+        params["seed"] = request.seed
+    if request.user is not None:
+        params["user"] = request.user
+    if request.store is not None:
+        params["store"] = request.store
+    if request.tools:
+        params["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    "name": t.name,
+                    **({"description": t.description} if t.description else {}),
+                    "parameters": t.parameters,
+                },
+            }
+            for t in request.tools
+        ]
+    if request.tool_choice is not None:
+        choice = request.tool_choice
+        params["tool_choice"] = (
+            choice
+            if choice in ("auto", "none", "required")
+            else {"type": "function", "function": {"name": choice}}
+        )
+    if request.response_format is not None:
+        from openai.lib._parsing._completions import type_to_response_format_param
+
+        params["response_format"] = type_to_response_format_param(request.response_format)
+    if stream:
+        params["stream"] = True
+        params["stream_options"] = {"include_usage": True}
+    if request.extra:
+        params["extra_body"] = dict(request.extra)
+    return params
+
+
+def embed_params(request: EmbeddingRequest, *, model: str) -> dict[str, Any]:
+    """Keyword arguments for ``embeddings.create`` from a neutral request."""
+    params: dict[str, Any] = {"model": model, "input": request.input}
+    if request.dimensions is not None:
+        params["dimensions"] = request.dimensions
+    if request.extra:
+        params["extra_body"] = dict(request.extra)
+    return params
+
+
+def to_response(
+    completion: Any, request: ChatRequest, *, provider: str, endpoint: Endpoint
+) -> ChatResponse:
+    """A neutral response from a chat completion; raise when the filter withheld it all."""
+    choice = completion.choices[0] if completion.choices else None
+    message = choice.message if choice is not None else None
+    text = (message.content or message.refusal or "") if message is not None else ""
+    calls = (
+        [
+            ToolCall(id=tc.id, name=tc.function.name, arguments=tc.function.arguments or "")
+            for tc in (message.tool_calls or [])
+            if getattr(tc, "function", None) is not None
+        ]
+        if message is not None
+        else []
+    )
+    finish = finish_reason(choice.finish_reason if choice is not None else None)
+    if finish == "content_filter" and not (text or calls):
+        raise ContentFilteredError(
+            f"answer withheld by {provider}'s content filter",
+            provider=provider,
+            request_id=getattr(completion, "_request_id", None),
+        )
+    return ChatResponse(
+        id=completion.id,
+        text=text,
+        tool_calls=calls,
+        finish_reason=finish,
+        usage=to_usage(completion.usage),
+        provider=provider,
+        model=completion.model or request.model,
+        endpoint=endpoint,
+    )
+
+
+def to_embeddings(
+    result: Any, request: EmbeddingRequest, *, provider: str, endpoint: Endpoint
+) -> EmbeddingResponse:
+    """A neutral embedding response, vectors in input order."""
+    data = sorted(result.data, key=lambda d: d.index)
+    return EmbeddingResponse(
+        vectors=[list(d.embedding) for d in data],
+        model=result.model or request.model,
+        provider=provider,
+        endpoint=endpoint,
+        usage=to_usage(result.usage),
+    )
+
+
+def _message(m: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": m.role}
+    content = m.content
+    if isinstance(content, list):
+        out["content"] = [{"type": "text", "text": p.text} for p in content]
+    else:
+        out["content"] = content
+    if m.name:
+        out["name"] = m.name
+    if m.tool_calls:
+        out["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in m.tool_calls
+        ]
+    if m.tool_call_id:
+        out["tool_call_id"] = m.tool_call_id
+    return out
+
+
+def finish_reason(reason: str | None) -> FinishReason | None:
+    """privllm's name for an OpenAI ``finish_reason`` (``"other"`` for one it does not know)."""
+    if reason is None:
+        return None
+    return _FINISH.get(reason, "other")
+
+
+def to_usage(usage: Any) -> Usage | None:
+    """Token counts from an SDK usage object, or None."""
+    if usage is None:
+        return None
+    return Usage(
+        prompt_tokens=usage.prompt_tokens or 0,
+        completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+        total_tokens=usage.total_tokens or 0,
+    )

@@ -1,0 +1,222 @@
+"""``OpenAIProvider``: the ``openai`` SDK clients privllm builds, and the calls through them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import openai
+
+from privllm.errors import PrivllmError
+from privllm.policy.endpoints import provider_base_url, provider_endpoint
+from privllm.providers.base import TransportWrapper, make_async_http_client, make_http_client
+from privllm.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse
+
+from . import mapping
+from .errors import scrub, to_privllm_error
+from .streams import AsyncStream, SyncStream
+
+if TYPE_CHECKING:
+    from privllm.config import ProviderConfig
+
+__all__ = ["OpenAIProvider", "without_env_headers"]
+
+
+class OpenAIProvider:
+    """Chat, streaming and embeddings through the ``openai`` SDK."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        config: ProviderConfig,
+        *,
+        env: Mapping[str, str],
+        transport_wrapper: TransportWrapper | None = None,
+    ) -> None:
+        from privllm.config import resolve_secret
+
+        settings = config.openai
+        self._config = config
+        self._transport_wrapper = transport_wrapper
+        # One source of truth for where this goes: the same function the egress guard and
+        # policy use, so the three never disagree about the host.
+        base_url = provider_base_url(config)
+        self.endpoint = provider_endpoint(config)
+        key = resolve_secret(settings.api_key, settings.api_key_env, env)
+        if key is None and self.endpoint.kind == "self_hosted":
+            key = "no-key"  # local servers usually take none; the SDK insists on a value
+        self._api_key = key
+        self._client_args: dict[str, Any] = {
+            "api_key": key or "",
+            "base_url": base_url,
+            "organization": settings.organization,
+            "project": settings.project,
+            "timeout": config.timeout,
+            "max_retries": config.max_retries,
+        }
+        self._sync: openai.OpenAI | None = None
+        self._async: openai.AsyncOpenAI | None = None
+
+    # -- SDK clients, built on first use ------------------------------------------------------
+
+    def _check_key(self) -> None:
+        if not self._api_key:
+            from privllm.errors import ConfigError
+
+            env_name = self._config.openai.api_key_env
+            raise ConfigError(
+                f"provider.openai.api_key: no API key (set it, or set env {env_name})"
+                if env_name
+                else "provider.openai.api_key: no API key",
+                field="provider.openai.api_key",
+            )
+
+    def _new_sync(self) -> openai.OpenAI:
+        http = make_http_client(self._config.timeout, self._transport_wrapper)
+        client = openai.OpenAI(http_client=http, **self._client_args)
+        return without_env_headers(
+            client, self._config.openai.organization, self._config.openai.project
+        )
+
+    def _new_async(self) -> openai.AsyncOpenAI:
+        http = make_async_http_client(self._config.timeout, self._transport_wrapper)
+        client = openai.AsyncOpenAI(http_client=http, **self._client_args)
+        return without_env_headers(
+            client, self._config.openai.organization, self._config.openai.project
+        )
+
+    @property
+    def sdk(self) -> openai.OpenAI:
+        """The underlying sync SDK client (built on first use)."""
+        if self._sync is None:
+            self._check_key()
+            self._sync = self._new_sync()
+        return self._sync
+
+    @property
+    def async_sdk(self) -> openai.AsyncOpenAI:
+        if self._async is None:
+            self._check_key()
+            self._async = self._new_async()
+        return self._async
+
+    def close(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
+
+    async def aclose(self) -> None:
+        if self._async is not None:
+            await self._async.close()
+            self._async = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(endpoint={self.endpoint.base_url!r})"
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    def chat(self, request: ChatRequest) -> ChatResponse:
+        try:
+            completion = self.sdk.chat.completions.create(**self.chat_params(request))
+        except PrivllmError:
+            raise  # already ours (EgressBlocked from the guard): no self-cause
+        except Exception as exc:
+            raise self.map_error(exc) from exc
+        return self.to_response(completion, request)
+
+    async def achat(self, request: ChatRequest) -> ChatResponse:
+        try:
+            completion = await self.async_sdk.chat.completions.create(**self.chat_params(request))
+        except PrivllmError:
+            raise  # already ours (EgressBlocked from the guard): no self-cause
+        except Exception as exc:
+            raise self.map_error(exc) from exc
+        return self.to_response(completion, request)
+
+    def stream(self, request: ChatRequest) -> SyncStream:
+        try:
+            sdk_stream = self.sdk.chat.completions.create(**self.chat_params(request, stream=True))
+        except PrivllmError:
+            raise  # already ours (EgressBlocked from the guard): no self-cause
+        except Exception as exc:
+            raise self.map_error(exc) from exc
+        return SyncStream(self, sdk_stream)
+
+    async def astream(self, request: ChatRequest) -> AsyncStream:
+        params = self.chat_params(request, stream=True)
+        try:
+            sdk_stream = await self.async_sdk.chat.completions.create(**params)
+        except PrivllmError:
+            raise  # already ours (EgressBlocked from the guard): no self-cause
+        except Exception as exc:
+            raise self.map_error(exc) from exc
+        return AsyncStream(self, sdk_stream)
+
+    def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
+        try:
+            result = self.sdk.embeddings.create(**self.embed_params(request))
+        except PrivllmError:
+            raise  # already ours (EgressBlocked from the guard): no self-cause
+        except Exception as exc:
+            raise self.map_error(exc) from exc
+        return self.to_embeddings(result, request)
+
+    async def aembed(self, request: EmbeddingRequest) -> EmbeddingResponse:
+        try:
+            result = await self.async_sdk.embeddings.create(**self.embed_params(request))
+        except PrivllmError:
+            raise  # already ours (EgressBlocked from the guard): no self-cause
+        except Exception as exc:
+            raise self.map_error(exc) from exc
+        return self.to_embeddings(result, request)
+
+    # -- mapping (pure) ------------------------------------------------------------------------
+
+    def chat_params(self, request: ChatRequest, *, stream: bool = False) -> dict[str, Any]:
+        """Keyword arguments for ``chat.completions.create`` from a neutral request."""
+        model = self.model_name(request.model)
+        return mapping.chat_params(request, model=model, endpoint=self.endpoint, stream=stream)
+
+    def model_name(self, model: str) -> str:
+        return model
+
+    def embed_params(self, request: EmbeddingRequest) -> dict[str, Any]:
+        """Keyword arguments for ``embeddings.create`` from a neutral request."""
+        return mapping.embed_params(request, model=self.model_name(request.model))
+
+    def to_response(self, completion: Any, request: ChatRequest) -> ChatResponse:
+        """A neutral response from a chat completion."""
+        return mapping.to_response(completion, request, provider=self.name, endpoint=self.endpoint)
+
+    def to_embeddings(self, result: Any, request: EmbeddingRequest) -> EmbeddingResponse:
+        """A neutral embedding response from ``embeddings.create``'s result."""
+        return mapping.to_embeddings(result, request, provider=self.name, endpoint=self.endpoint)
+
+    def map_error(self, exc: BaseException, *, streaming: bool = False) -> PrivllmError:
+        """An SDK or transport exception as a privllm error, with keys scrubbed."""
+        return to_privllm_error(exc, provider=self.name, api_key=self._api_key, streaming=streaming)
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, self._api_key)
+
+
+_Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
+
+
+def without_env_headers(
+    client: _Client, organization: str | None = None, project: str | None = None
+) -> _Client:
+    """Drop what the SDK read from the environment on its own.
+
+    ``OPENAI_CUSTOM_HEADERS`` becomes default headers (it can even carry an Authorization
+    header that replaces the configured key), and ``OPENAI_ORG_ID``/``OPENAI_PROJECT_ID`` fill
+    in when ``None`` is passed. privllm's headers come from config only. These are SDK
+    internals (checked on openai 3.54); tests assert the outcome on the wire, so a change in
+    the SDK fails loudly.
+    """
+    client._custom_headers = {}
+    client._ambient_authorizations = frozenset()
+    client.organization = organization
+    client.project = project
+    return client
