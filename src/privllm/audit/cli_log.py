@@ -1,0 +1,171 @@
+"""What every ``privllm audit`` command shares: where the log and its key are
+(``--config``/``--path``/``--key-file``), errors as exit statuses, durations and tables."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from privllm.config import AuditConfig, load_config
+from privllm.errors import ConfigError, PrivllmError
+
+if TYPE_CHECKING:
+    from privllm.audit.crypto import MasterKey
+    from privllm.audit.store import AuditStore
+
+__all__ = [
+    "LogLocation",
+    "as_duration",
+    "counts",
+    "log_command",
+    "parse_duration",
+    "print_table",
+    "since_option",
+]
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"90s"``, ``"15m"``, ``"2h"``, ``"30d"``, ``"1w"`` -> a timedelta.
+
+    >>> parse_duration("2h")
+    datetime.timedelta(seconds=7200)
+    """
+    m = _DURATION.match(text)
+    if m is None:
+        raise ValueError(f"{text!r} is not a duration like 90s, 15m, 2h, 30d or 1w")
+    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def as_duration(ctx: click.Context, param: click.Parameter, value: str | None) -> timedelta | None:
+    """A click callback: the option's duration text as a timedelta."""
+    try:
+        return None if value is None else parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """A duration back from now (``2h``) or a moment (``2025-03-01``, ISO; naive means UTC)."""
+    if value is None:
+        return None
+    try:
+        return datetime.now(timezone.utc) - parse_duration(value)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is neither a duration (2h, 30d) nor an ISO date (2025-03-01)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class LogLocation:
+    """Where the log and its key are, from config and the --config/--path/--key-file options."""
+
+    config_path: str | None
+    path: str | None
+    key_file: str | None
+
+    def config(self) -> AuditConfig:
+        explicit = self.config_path
+        if not explicit and not os.environ.get("PRIVLLM_CONFIG") and Path("privllm.toml").is_file():
+            explicit = "privllm.toml"  # the rule of every privllm command
+        section = load_config(explicit).audit
+        update: dict[str, Path] = {}
+        if self.path:
+            update["path"] = Path(self.path)
+        if self.key_file:
+            update["key_file"] = Path(self.key_file)
+        return section.model_copy(update=update)
+
+    def key(self, config: AuditConfig) -> tuple[MasterKey, Path | None]:
+        """The log's key, and the key file it came from (None: from the environment)."""
+        from privllm.audit.crypto import MasterKey
+        from privllm.audit.keys import key_source, resolve_key
+
+        if self.key_file:  # an explicit --key-file wins over the environment
+            return MasterKey.from_file(self.key_file), Path(self.key_file)
+        return resolve_key(config, create=False), key_source(config)
+
+    @contextmanager
+    def open(self) -> Iterator[AuditStore]:
+        from privllm.audit.keys import audit_paths
+        from privllm.audit.store import AuditStore
+
+        config = self.config()
+        db, _ = audit_paths(config)
+        if not db.is_file():
+            raise ConfigError(
+                f"no audit log at {db} (set audit.path in the config, or pass --path)",
+                field="audit.path",
+            )
+        with AuditStore(db, self.key(config)[0], content_mode=config.content) as store:
+            yield store
+
+
+def log_command(name: str) -> Callable[[Callable[..., None]], click.Command]:
+    """An ``audit`` subcommand (for ``audit_group.add_command``) taking --config/--path/
+    --key-file as ``log``; privllm errors become one ``error: ...`` line and exit status 1
+    (2 for configuration)."""
+
+    def decorate(fn: Callable[..., None]) -> click.Command:
+        @functools.wraps(fn)
+        def run(config_path: str | None, path: str | None, key_file: str | None, **kw: Any) -> None:
+            try:
+                fn(log=LogLocation(config_path, path, key_file), **kw)
+            except PrivllmError as exc:
+                click.echo(f"error: {exc}", err=True)
+                sys.exit(2 if isinstance(exc, ConfigError) else 1)
+
+        for option in (
+            click.option("--key-file", type=click.Path(dir_okay=False),
+                         help="Key file (default: $PRIVLLM_AUDIT_KEY, else audit.key_file)."),
+            click.option("--path", type=click.Path(dir_okay=False),
+                         help="The audit log (default: audit.path)."),
+            click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                         help="Config file (default: $PRIVLLM_CONFIG, else ./privllm.toml)."),
+        ):  # fmt: skip
+            run = option(run)
+        return click.command(name)(run)
+
+    return decorate
+
+
+since_option = click.option(
+    "--since", callback=_since, help="Calls since a duration ago (2h, 30d) or an ISO date."
+)
+
+
+def counts(findings: dict[str, int]) -> str:
+    """Finding counts as ``"EMAIL 2, PERSON 1"`` (``-`` for none)."""
+    return ", ".join(f"{k} {v}" for k, v in sorted(findings.items())) or "-"
+
+
+def print_table(title: str, columns: Iterable[str], rows: Iterable[list[str]]) -> None:
+    """Print a rich table; cells are shown as text, never as markup."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row))  # model names may hold [brackets]
+    Console().print(table)
