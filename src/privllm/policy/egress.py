@@ -27,8 +27,9 @@ and the host, never a value from the body:
 ==========================  ==================================================================
 
 This module holds :class:`EgressPolicy` and the destination rules; the body rules live in
-:mod:`~privllm.policy.egress_body`, the transports in :mod:`~privllm.policy.transport`, and
-all are importable from here.
+:mod:`~privllm.policy.egress_body`, what a provider section allows in
+:mod:`~privllm.policy.egress_config`, the transports in :mod:`~privllm.policy.transport`,
+and all are importable from here.
 
 >>> import httpx2
 >>> policy = EgressPolicy.allow("https://api.openai.com/v1")
@@ -49,7 +50,7 @@ import httpx2
 
 from privllm.errors import ConfigError, EgressBlocked
 from privllm.policy.egress_body import check_body, detector_scanner, detectors_for
-from privllm.policy.egress_config import admitted, google_mtls_twin, valid_host
+from privllm.policy.egress_config import guard_scope
 from privllm.policy.egress_rules import RULES, blocked, safe_text
 from privllm.policy.endpoints import (
     IDENTITY_TOKEN_PATHS,
@@ -58,7 +59,6 @@ from privllm.policy.endpoints import (
     ip_literal,
     is_private_host,
     normalize_host,
-    provider_endpoint,
 )
 from privllm.policy.origin import DEFAULT_PORTS, Origin
 from privllm.policy.transport import AsyncGuardedTransport, GuardedTransport, guard_wrapper
@@ -209,45 +209,7 @@ class EgressPolicy:
         >>> [str(o) for o in guard.origins], sorted(guard.block_types)[:2]
         (['https://eu.api.openai.com:443'], ['CREDIT_CARD', 'IBAN'])
         """
-        self_hosted = frozenset(policy.self_hosted_hosts)
-        endpoint = provider_endpoint(provider, self_hosted)
-        origins: set[Origin] = set()
-        if admitted(endpoint, policy):
-            try:
-                origin = Origin.of(endpoint.base_url)
-            except ValueError as exc:
-                raise ConfigError(f"egress: provider base URL: {exc}") from None
-            declared = {normalize_host(h.strip()) for h in self_hosted if valid_host(h)}
-            if origin.scheme == "https" or is_private_host(origin.host) or origin.host in declared:
-                origins.add(origin)
-                twin = google_mtls_twin(origin.host)
-                if twin is not None:
-                    origins.add(Origin("https", twin, origin.port))
-        identity: set[str] = set()
-        if provider.name == "azure" and provider.azure.auth == "entra_id":
-            identity.add("login.microsoftonline.com")
-        if provider.name == "google" and provider.google.mode == "vertex":
-            identity.update(
-                {"oauth2.googleapis.com", "sts.googleapis.com", "iamcredentials.googleapis.com"}
-            )
-            # On Google Cloud, ADC gets tokens from the metadata server (name or address).
-            identity.update(METADATA_TOKEN_PATHS)
-        # A self-hosted endpoint is where sensitive data is routed on purpose (it stays with
-        # you), so the body rule applies to every other kind, as allowed_regions does.
-        block = frozenset(policy.egress_block_types)
-        if endpoint.kind == "self_hosted":
-            block = frozenset()
-        scanner = None
-        if block:
-            scanner = detector_scanner(detectors_for(block, terms))
-        return cls(
-            origins=frozenset(origins),
-            identity_hosts=frozenset(identity),
-            self_hosted_hosts=frozenset(h for h in self_hosted if valid_host(h)),
-            require_no_store=policy.require_no_store,
-            block_types=block,
-            scanner=scanner,
-        )
+        return cls(**guard_scope(provider, policy, terms))
 
     # -- checking (sans-IO) --------------------------------------------------------------------
 

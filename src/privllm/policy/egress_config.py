@@ -2,15 +2,84 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, TypedDict
 
-from privllm.policy.endpoints import normalize_host
+from privllm.errors import ConfigError
+from privllm.policy.egress_body import detector_scanner, detectors_for
+from privllm.policy.endpoints import (
+    METADATA_TOKEN_PATHS,
+    is_private_host,
+    normalize_host,
+    provider_endpoint,
+)
+from privllm.policy.origin import Origin
 
 if TYPE_CHECKING:
-    from privllm.config import PolicyConfig
+    from privllm.config import PolicyConfig, ProviderConfig
+    from privllm.redaction.findings import Finding
     from privllm.types import Endpoint
 
-__all__ = ["admitted", "google_mtls_twin", "valid_host"]
+__all__ = ["GuardScope", "admitted", "google_mtls_twin", "guard_scope", "valid_host"]
+
+
+class GuardScope(TypedDict):
+    """The arguments of :class:`~privllm.policy.egress.EgressPolicy` for one provider."""
+
+    origins: frozenset[Origin]
+    identity_hosts: frozenset[str]
+    self_hosted_hosts: frozenset[str]
+    require_no_store: bool
+    block_types: frozenset[str]
+    scanner: Callable[[str], Iterable[Finding]] | None
+
+
+def guard_scope(
+    provider: ProviderConfig,
+    policy: PolicyConfig,
+    terms: Mapping[str, Iterable[str]] | None = None,
+) -> GuardScope:
+    """What :meth:`EgressPolicy.from_config <privllm.policy.egress.EgressPolicy.from_config>`
+    allows for one provider section (see there)."""
+    self_hosted = frozenset(policy.self_hosted_hosts)
+    endpoint = provider_endpoint(provider, self_hosted)
+    origins: set[Origin] = set()
+    if admitted(endpoint, policy):
+        try:
+            origin = Origin.of(endpoint.base_url)
+        except ValueError as exc:
+            raise ConfigError(f"egress: provider base URL: {exc}") from None
+        declared = {normalize_host(h.strip()) for h in self_hosted if valid_host(h)}
+        if origin.scheme == "https" or is_private_host(origin.host) or origin.host in declared:
+            origins.add(origin)
+            twin = google_mtls_twin(origin.host)
+            if twin is not None:
+                origins.add(Origin("https", twin, origin.port))
+    identity: set[str] = set()
+    if provider.name == "azure" and provider.azure.auth == "entra_id":
+        identity.add("login.microsoftonline.com")
+    if provider.name == "google" and provider.google.mode == "vertex":
+        identity.update(
+            {"oauth2.googleapis.com", "sts.googleapis.com", "iamcredentials.googleapis.com"}
+        )
+        # On Google Cloud, ADC gets tokens from the metadata server (name or address).
+        identity.update(METADATA_TOKEN_PATHS)
+    # A self-hosted endpoint is where sensitive data is routed on purpose (it stays with
+    # you), so the body rule applies to every other kind, as allowed_regions does.
+    block = frozenset(policy.egress_block_types)
+    if endpoint.kind == "self_hosted":
+        block = frozenset()
+    scanner = None
+    if block:
+        scanner = detector_scanner(detectors_for(block, terms))
+    return GuardScope(
+        origins=frozenset(origins),
+        identity_hosts=frozenset(identity),
+        self_hosted_hosts=frozenset(h for h in self_hosted if valid_host(h)),
+        require_no_store=policy.require_no_store,
+        block_types=block,
+        scanner=scanner,
+    )
 
 
 def admitted(endpoint: Endpoint, policy: PolicyConfig) -> bool:

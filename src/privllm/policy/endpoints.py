@@ -1,10 +1,11 @@
 """Classify destinations: what kind of place a host is, and what it may do with the data.
 
-Built-in knowledge lives in the tables below (data, not code): consumer chat products, the
-enterprise API hosts of OpenAI, Azure, Google and Anthropic, the Gemini Developer API (whose
-terms depend on the declared tier) and the identity hosts that serve tokens. Everything is
-decided from the host name privllm will connect to, normalised the way httpx2 does it
-(``URL.raw_host``: lower case, IDNA/punycode) without one trailing dot. No IO happens here.
+Built-in knowledge lives in tables (data, not code, in ``host_tables``; re-exported here):
+consumer chat products, the enterprise API hosts of OpenAI, Azure, Google and Anthropic, the
+Gemini Developer API (whose terms depend on the declared tier) and the identity hosts that
+serve tokens. Everything is decided from the host name privllm will connect to, normalised
+the way httpx2 does it (``URL.raw_host``: lower case, IDNA/punycode) without one trailing
+dot. No IO happens here.
 
 >>> classify("https://eu.api.openai.com/v1", provider="openai").data_zone
 'eu'
@@ -16,11 +17,22 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
 
 from privllm.errors import ConfigError
+from privllm.policy.host_tables import (
+    AZURE_API_SUFFIXES,
+    AZURE_RESOURCE_LABEL,
+    CONSUMER_DOMAINS,
+    CONSUMER_HOSTS,
+    ENTERPRISE_HOSTS,
+    GEMINI_API_HOSTS,
+    IDENTITY_TOKEN_PATHS,
+    METADATA_TOKEN_PATHS,
+    VERTEX_REGIONAL_HOST,
+    HostFacts,
+)
 from privllm.types import Endpoint, EndpointKind
 
 if TYPE_CHECKING:
@@ -45,101 +57,6 @@ __all__ = [
     "provider_endpoint",
 ]
 
-# -- tables ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class HostFacts:
-    """What privllm knows about a host from its name alone."""
-
-    vendor: str
-    kind: EndpointKind
-    region: str | None = None
-    data_zone: str | None = None
-    trains_on_data: bool = False
-    stores_data: bool = False
-
-
-#: Consumer chat products, exact names. Their terms allow keeping (and often training on)
-#: what users type; an API key does not change that.
-CONSUMER_HOSTS: Mapping[str, str] = {
-    "chatgpt.com": "openai",
-    "chat.openai.com": "openai",
-    "labs.openai.com": "openai",
-    "sora.com": "openai",
-    "gemini.google.com": "google",
-    "bard.google.com": "google",
-    "aistudio.google.com": "google",
-    "notebooklm.google.com": "google",
-    "copilot.microsoft.com": "microsoft",
-    "copilot.cloud.microsoft": "microsoft",
-    "m365.cloud.microsoft": "microsoft",
-    "claude.ai": "anthropic",
-    "chat.mistral.ai": "mistral",
-    "chat.deepseek.com": "deepseek",
-    "grok.com": "xai",
-    "meta.ai": "meta",
-    "perplexity.ai": "perplexity",
-    "poe.com": "quora",
-    "character.ai": "character",
-    "huggingface.co": "huggingface",  # HuggingChat; the inference API lives elsewhere
-}
-#: Domains that serve only consumer products: every subdomain is consumer too
-#: (``www.chatgpt.com``, ``ab.claude.ai``).
-CONSUMER_DOMAINS: frozenset[str] = frozenset(
-    {"chatgpt.com", "claude.ai", "sora.com", "grok.com", "meta.ai", "perplexity.ai", "poe.com"}
-)
-
-#: Enterprise API hosts with fixed names, and what the name says about processing location.
-#: ``global`` means the provider gives no processing-location guarantee.
-ENTERPRISE_HOSTS: Mapping[str, HostFacts] = {
-    "api.openai.com": HostFacts("openai", "enterprise_api", region="global"),
-    "us.api.openai.com": HostFacts("openai", "enterprise_api", region="us", data_zone="us"),
-    "eu.api.openai.com": HostFacts("openai", "enterprise_api", region="eu", data_zone="eu"),
-    "ae.api.openai.com": HostFacts("openai", "enterprise_api", region="ae", data_zone="ae"),
-    "api.anthropic.com": HostFacts("anthropic", "enterprise_api"),
-    "aiplatform.googleapis.com": HostFacts("google", "enterprise_api", region="global"),
-    "aiplatform.mtls.googleapis.com": HostFacts("google", "enterprise_api", region="global"),
-    "aiplatform.us.rep.googleapis.com": HostFacts(
-        "google", "enterprise_api", region="us", data_zone="us"
-    ),
-    "aiplatform.eu.rep.googleapis.com": HostFacts(
-        "google", "enterprise_api", region="eu", data_zone="eu"
-    ),
-}
-#: Azure resource hosts, ``{resource}.<suffix>`` with exactly one label before the suffix.
-#: The deployment type (and so the processing geography) is not in the name: declare it.
-AZURE_API_SUFFIXES: tuple[str, ...] = (
-    ".openai.azure.com",
-    ".cognitiveservices.azure.com",
-    ".services.ai.azure.com",
-)
-#: The Gemini Developer API: an API, but on the free tier content may improve Google's
-#: products (and be read by humans). Paid status belongs to the billing account, not the host.
-GEMINI_API_HOSTS: frozenset[str] = frozenset(
-    {"generativelanguage.googleapis.com", "generativelanguage.mtls.googleapis.com"}
-)
-#: Identity hosts and the token endpoints (full-match path patterns) a client may POST to.
-#: They are never model endpoints; the egress guard allows only these token requests.
-IDENTITY_TOKEN_PATHS: Mapping[str, tuple[str, ...]] = {
-    "login.microsoftonline.com": (r"/[A-Za-z0-9._-]+/oauth2/(?:v2\.0/)?token",),
-    "oauth2.googleapis.com": (r"/token",),
-    "sts.googleapis.com": (r"/v1/token",),
-    # Impersonated service-account credentials (google-auth's impersonated_credentials).
-    "iamcredentials.googleapis.com": (r"/v1/projects/-/serviceAccounts/[^/]+:generateAccessToken",),
-}
-
-#: The GCE / Cloud Run / GKE metadata server, where google-auth gets Vertex tokens on Google
-#: Cloud: plain http on port 80 by design, GET of a service account's token only.
-METADATA_TOKEN_PATHS: Mapping[str, str] = {
-    "metadata.google.internal": r"/computeMetadata/v1/instance/service-accounts/[^/]+/token",
-    "169.254.169.254": r"/computeMetadata/v1/instance/service-accounts/[^/]+/token",
-}
-
-# ``{location}-aiplatform.googleapis.com``: Google Cloud location names are like
-# us-central1, europe-west4, northamerica-northeast1.
-_VERTEX_REGIONAL = re.compile(r"([a-z]+-[a-z]+[0-9]+)-aiplatform(?:\.mtls)?\.googleapis\.com")
-_AZURE_RESOURCE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62})")
 _LABEL = re.compile(r"[a-z0-9_-]{1,63}")
 _NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal")
@@ -273,11 +190,11 @@ def host_facts(host: str) -> HostFacts | None:
     if host in GEMINI_API_HOSTS:
         # The tier is not in the name; the caller applies it (see ``classify``).
         return HostFacts("google", "enterprise_api", region="global")
-    match = _VERTEX_REGIONAL.fullmatch(host)
+    match = VERTEX_REGIONAL_HOST.fullmatch(host)
     if match is not None:
         return HostFacts("google", "enterprise_api", region=match.group(1))
     for suffix in AZURE_API_SUFFIXES:
-        if host.endswith(suffix) and _AZURE_RESOURCE.fullmatch(host[: -len(suffix)]):
+        if host.endswith(suffix) and AZURE_RESOURCE_LABEL.fullmatch(host[: -len(suffix)]):
             return HostFacts("microsoft", "enterprise_api")
     return None
 
