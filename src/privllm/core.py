@@ -149,7 +149,7 @@ class _Core:
         provider = self.profiles[route] if route else self.provider
         if route:
             request = self._for_profile(route, request)
-        tried: set[str] = set()
+        tried: set[str] = {route} if route else set()
         while True:
             try:
                 yield provider, request
@@ -170,14 +170,15 @@ class _Core:
         if self.policy is None:
             return None
         for name in self.config.policy.fallbacks:
-            if name in tried or name == ctx.state.get(ROUTE):
+            if name in tried:
                 continue
             tried.add(name)
             provider = self.profiles[name]
+            # ROUTE stays what policy chose for the data (if anything): a fallback is not a
+            # sensitivity route, and must not narrow the fallbacks after it.
             if not self.policy.allows(provider.endpoint, ctx):
                 continue
             ctx.endpoint = self.policy.engine.classify(provider.endpoint)
-            ctx.state[ROUTE] = name
             shaped = self._for_profile(name, request)
             if isinstance(shaped, ChatRequest):
                 shaped = self.policy.shape(shaped, ctx.endpoint, ctx)

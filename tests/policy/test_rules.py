@@ -286,3 +286,25 @@ def test_fallback_keeps_sensitive_data_in_house(runner_factory, openai_server, b
         openai_server.reply(Reply.error(500, "primary down"))
         assert run.chat("plain question").text == "plain question"
         assert len(cloud.requests) == 1
+
+
+def test_a_self_hosted_fallback_does_not_narrow_the_next_ones(
+    runner_factory, openai_server, backup_server
+):
+    # Not sensitive: primary down, the self-hosted "local" down too, then the cloud profile.
+    # Using "local" once made later fallbacks look like a sensitive-data route.
+    with OpenAIServer() as cloud:
+        run = runner_factory(
+            provider={**openai_server.provider_config(), "max_retries": 0},
+            providers={
+                "local": {**backup_server.provider_config(), "max_retries": 0},
+                "cloud": openai_at("https://eu.api.openai.com/v1"),
+            },
+            policy={"fallbacks": ["local", "cloud"]},
+            transport_wrapper=reroute({"eu.api.openai.com": cloud.port}),
+        )
+        openai_server.reply(Reply.error(503, "primary down"))
+        backup_server.reply(Reply.error(503, "local box down"))
+        assert run.chat("plain question").text == "plain question"
+        assert len(backup_server.requests) == 1
+        assert len(cloud.requests) == 1
