@@ -133,6 +133,26 @@ def test_link_local_metadata_and_public_ips_are_not_private():
     assert classify("http://169.254.169.254/", provider="openai").kind == "unknown"
 
 
+@pytest.mark.parametrize(
+    "host",
+    [
+        "2001:0:53aa:64c:1::1",  # Teredo: Python < 3.12.4 calls it private
+        "2001:db8::1",  # documentation range
+        "100.64.1.2",  # carrier-grade NAT: someone else's network
+        "192.0.2.10",  # TEST-NET-1
+        "198.18.0.1",  # benchmarking range
+    ],
+)
+def test_special_ranges_reached_over_other_networks_are_not_self_hosted(host):
+    assert not is_private_host(host)
+    url = f"http://[{host}]:8000/v1" if ":" in host else f"http://{host}:8000/v1"
+    assert classify(url, provider="openai").kind == "unknown"
+
+
+def test_unique_local_ipv6_is_self_hosted():
+    assert classify("http://[fd12:3456::7]:8000/v1", provider="openai").kind == "self_hosted"
+
+
 def test_declared_region_fills_in_and_must_not_contradict_the_host():
     azure = classify("https://acme.openai.azure.com", provider="azure", region="swedencentral")
     assert azure.region == "swedencentral"

@@ -149,6 +149,8 @@ def is_private_host(host: str) -> bool:
 
     >>> is_private_host("127.0.0.1"), is_private_host("10.1.2.3"), is_private_host("8.8.8.8")
     (True, True, False)
+    >>> is_private_host("fd12::1"), is_private_host("2001:0:53aa:64c:1::1")  # ULA, Teredo
+    (True, False)
     """
     try:
         host = normalize_host(host)
@@ -161,7 +163,18 @@ def is_private_host(host: str) -> bool:
         return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return ip.is_loopback or (ip.is_private and not ip.is_link_local)
+    # An explicit list, not ``ip.is_private``: before Python 3.12.4 that also held Teredo
+    # (2001::/23, reached over the internet through relays) and other special ranges.
+    return any(ip in net for net in _PRIVATE_NETS[ip.version])
+
+
+_PRIVATE_NETS: dict[int, tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]] = {
+    4: tuple(
+        ipaddress.IPv4Network(n)
+        for n in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+    ),
+    6: (ipaddress.IPv6Network("::1/128"), ipaddress.IPv6Network("fc00::/7")),  # loopback, ULA
+}
 
 
 # -- classification ----------------------------------------------------------------------------
