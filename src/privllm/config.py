@@ -246,7 +246,8 @@ class Config(_Section):
     audit: AuditConfig = Field(default_factory=AuditConfig)
     #: Retention of training files and tuned models at providers (``privllm finetune``).
     finetune: FinetuneSettings = Field(default_factory=FinetuneSettings)
-    #: Extra middleware by import path (``"myapp.mw:Tagger"``), run after the built-in ones.
+    #: Extra middleware by import path (``"myapp.mw:Tagger"``). It runs before the built-in
+    #: ones (redaction, policy, audit), so it sees raw values: never log what it receives.
     middleware: list[str] = Field(default_factory=list)
 
 

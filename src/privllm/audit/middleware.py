@@ -10,10 +10,9 @@ Every call produces one record, whatever its outcome:
   ``rule`` names the rule. Refused before this middleware ran, the record has no request:
   an unredacted request is never recorded.
 - ``error``: anything else: provider errors (their text is in placeholder form), a stream
-  that broke (with the partial answer), a cancelled task.
-
-A stream the caller abandons before its end is the one gap: the client does not report it
-to middleware yet, so it gets no record.
+  that broke (with the partial answer).
+- ``cancelled``: the caller gave up: a stream left before its end (closed, or garbage
+  collected) or a cancelled task; the provider may have answered anyway.
 
 The hooks only build a small record (a few microseconds) and queue it; an
 :class:`~privllm.audit.writer.AuditWriter` thread encrypts and writes. If the record cannot
