@@ -178,6 +178,12 @@ class RedactionConfig(_Section):
     timeout: float = Field(default=2.0, gt=0)
     #: Embedding inputs: redact them (placeholders change vectors slightly) or refuse.
     embeddings: Literal["redact", "block"] = "redact"
+    #: Types whose placeholders stay placeholders in the tool-call arguments of answers:
+    #: a prompt-injected document could otherwise have the model put your key in a call to
+    #: its server. Empty the list to get real values there too.
+    keep_placeholders_in_tool_calls: list[str] = Field(
+        default_factory=lambda: ["SECRET", "URL_CREDENTIALS"]
+    )
 
 
 class AuditConfig(_Section):

@@ -40,13 +40,24 @@ _TOOLS = "redaction.tool_restorers"
 class RedactionMiddleware(Middleware):
     """Redact requests and embedding inputs; restore answers. Fail closed on detector errors."""
 
-    def __init__(self, redactor: Redactor, *, embeddings: str = "redact") -> None:
+    def __init__(
+        self,
+        redactor: Redactor,
+        *,
+        embeddings: str = "redact",
+        keep_in_tool_calls: Iterable[str] = ("SECRET", "URL_CREDENTIALS"),
+    ) -> None:
         self.redactor = redactor
         self.embeddings = embeddings
+        self.keep_in_tool_calls = frozenset(keep_in_tool_calls)
 
     @classmethod
     def from_config(cls, config: RedactionConfig) -> RedactionMiddleware:
-        return cls(Redactor.from_config(config), embeddings=config.embeddings)
+        return cls(
+            Redactor.from_config(config),
+            embeddings=config.embeddings,
+            keep_in_tool_calls=config.keep_placeholders_in_tool_calls,
+        )
 
     def __repr__(self) -> str:
         return f"RedactionMiddleware({len(self.redactor.detectors)} detectors)"
@@ -176,10 +187,13 @@ class RedactionMiddleware(Middleware):
         if response.tool_calls:
             # A copy, not a new ToolCall: provider fields (Gemini's thought signature) stay.
             update["tool_calls"] = [
-                c.model_copy(update={"arguments": vault.restore(c.arguments, json_escape=True)})
+                c.model_copy(update={"arguments": self._restore_arguments(c.arguments, vault)})
                 for c in response.tool_calls
             ]
         return response.model_copy(update=update) if update else response
+
+    def _restore_arguments(self, arguments: str, vault: Vault) -> str:
+        return vault.restore(arguments, json_escape=True, keep=self.keep_in_tool_calls)
 
     def on_chunk(self, chunk: ChatChunk, ctx: CallContext) -> Iterable[ChatChunk]:
         vault: Vault | None = ctx.state.get(VAULT)
@@ -206,7 +220,9 @@ class RedactionMiddleware(Middleware):
         restorers: dict[int, StreamRestorer] = ctx.state.setdefault(_TOOLS, {})
         restorer = restorers.get(delta.index)
         if restorer is None:
-            restorer = restorers[delta.index] = StreamRestorer(vault, json_escape=True)
+            restorer = restorers[delta.index] = StreamRestorer(
+                vault, json_escape=True, keep=self.keep_in_tool_calls
+            )
         args = restorer.feed(delta.arguments)
         return delta if args == delta.arguments else delta.model_copy(update={"arguments": args})
 

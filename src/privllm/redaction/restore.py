@@ -25,11 +25,14 @@ _TAIL = re.compile(r"(\[?)(\w*)\Z")
 class StreamRestorer:
     """Feed text deltas, get restored text; ``flush()`` at the end releases the rest."""
 
-    __slots__ = ("_json", "_pending", "_vault")
+    __slots__ = ("_json", "_keep", "_pending", "_vault")
 
-    def __init__(self, vault: Vault, *, json_escape: bool = False) -> None:
+    def __init__(
+        self, vault: Vault, *, json_escape: bool = False, keep: frozenset[str] = frozenset()
+    ) -> None:
         self._vault = vault
         self._json = json_escape
+        self._keep = keep  # types left as placeholders (see Vault.restore)
         self._pending = ""
 
     def feed(self, delta: str) -> str:
@@ -38,11 +41,13 @@ class StreamRestorer:
             return ""
         cut = self._safe_cut(text)
         self._pending = text[cut:]
-        return self._vault.restore(text[:cut], json_escape=self._json) if cut else ""
+        if not cut:
+            return ""
+        return self._vault.restore(text[:cut], json_escape=self._json, keep=self._keep)
 
     def flush(self) -> str:
         text, self._pending = self._pending, ""
-        return self._vault.restore(text, json_escape=self._json) if text else ""
+        return self._vault.restore(text, json_escape=self._json, keep=self._keep) if text else ""
 
     def _safe_cut(self, text: str) -> int:
         """Where to cut so that no placeholder the vault could restore spans the cut."""

@@ -136,12 +136,15 @@ class Vault:
     def types(self) -> frozenset[str]:
         return frozenset(self._counters)
 
-    def restore(self, text: str, *, json_escape: bool = False) -> str:
+    def restore(
+        self, text: str, *, json_escape: bool = False, keep: frozenset[str] = frozenset()
+    ) -> str:
         """Put real values back for every placeholder this vault issued.
 
         Tolerant of what models do to placeholders (dropped brackets, changed case); text
         that only looks like a placeholder but was not issued here is left alone.
         ``json_escape`` escapes values for insertion inside a JSON string (tool arguments).
+        Placeholders of the types in ``keep`` stay as they are.
         """
         if not self._by_token:
             return text
@@ -168,7 +171,7 @@ class Vault:
                     if s < 0 or text[s:i].upper() != kind or (s and _is_word(text[s - 1])):
                         continue
                     value = lookup.get((kind, int(text[i + 1 : j])))
-                    if value is not None:
+                    if value is not None and kind not in keep:
                         start = s - 1 if s and text[s - 1] == "[" else s
                         end = j + 1 if j < n and text[j] == "]" else j
                         out.append(text[last:start])
