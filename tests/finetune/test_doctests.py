@@ -7,7 +7,22 @@ import importlib
 
 import pytest
 
-MODULES = ["dataset", "formats", "lines", "parallel", "report", "slots", "surrogates", "valuemap"]
+MODULES = [
+    "admission",
+    "dataset",
+    "formats",
+    "inventory",
+    "inventory_rows",
+    "jobs",
+    "lines",
+    "parallel",
+    "report",
+    "settings",
+    "slots",
+    "status",
+    "surrogates",
+    "valuemap",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

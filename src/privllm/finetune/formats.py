@@ -51,7 +51,6 @@ FORMATS: tuple[Format, ...] = ("openai", "gemini")
 Problem = tuple[str, str]
 _KNOWN_ROLES = frozenset({"system", "user", "assistant", "tool", "model", "developer", "function"})
 _OPENAI_TOP = frozenset({"messages", "tools", "parallel_tool_calls"})
-_OPENAI_ROLES = ("system", "user", "assistant", "tool")
 _OPENAI_KEYS: Mapping[str, frozenset[str]] = {
     "system": frozenset({"role", "content", "name"}),
     "user": frozenset({"role", "content", "name"}),
