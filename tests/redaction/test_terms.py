@@ -150,3 +150,11 @@ def test_ner_bad_span_fails_closed_in_scan() -> None:
         list(ner.find("Bob"))
     with pytest.raises(RedactionError, match="NERDetector"):
         scan("Bob", [ner])
+
+
+def test_the_written_out_whitespace_class_is_exactly_isspace_but_the_space() -> None:
+    from privllm.redaction.terms import _ODD_SPACE
+
+    odd = [chr(c) for c in range(0x110000) if chr(c).isspace() and c != 0x20]
+    matched = [chr(c) for c in range(0x110000) if _ODD_SPACE.match(chr(c))]
+    assert matched == odd

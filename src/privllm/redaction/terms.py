@@ -42,12 +42,42 @@ def _is_word(ch: str) -> bool:
 # What a term list sees as the same name: any run of whitespace (a line break, a double or
 # non-breaking space from a paste) is one space, and accents are composed (NFC), since
 # macOS input and PDF copies often decompose "é" into "e" + U+0301.
-_IRREGULAR_SPACE = re.compile(r"\s{2,}|[^\S ]")
+# Every whitespace character but " " (what str.isspace() says; a test checks the list),
+# written out: a class-led pattern without alternation is what ``re`` scans fastest.
+_ODD_SPACE = re.compile(
+    r"[\t\n\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]\s*"
+)
+_SPACES = re.compile(r"\s+")
 _DECOMPOSED = re.compile(r".[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 
 
 def _normal(term: str) -> str:
     return " ".join(unicodedata.normalize("NFC", term).split())
+
+
+def _irregular_spaces(text: str) -> list[tuple[int, int, str]]:
+    """Whitespace runs other than one plain space, each to become one space."""
+    runs: list[tuple[int, int]] = []
+    for m in _ODD_SPACE.finditer(text):
+        start = m.start()
+        while start > 0 and text[start - 1] == " ":  # "word \nword": the space joins the run
+            start -= 1
+        runs.append((start, m.end()))
+    i = text.find("  ")
+    while i >= 0:
+        end = _SPACES.match(text, i).end()  # type: ignore[union-attr]  # "  " matches
+        runs.append((i, end))
+        i = text.find("  ", end)
+    if not runs:
+        return []
+    runs.sort()
+    merged = [runs[0]]
+    for start, end in runs[1:]:
+        if start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return [(start, end, " ") for start, end in merged]
 
 
 class _View:
@@ -57,7 +87,7 @@ class _View:
     __slots__ = ("_ends", "_pieces", "text")
 
     def __init__(self, text: str) -> None:
-        spots = [(m.start(), m.end(), " ") for m in _IRREGULAR_SPACE.finditer(text)]
+        spots = _irregular_spaces(text)
         if not text.isascii() and not unicodedata.is_normalized("NFC", text):
             spots += [
                 (m.start(), m.end(), unicodedata.normalize("NFC", m.group()))
