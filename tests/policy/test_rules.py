@@ -308,3 +308,29 @@ def test_a_self_hosted_fallback_does_not_narrow_the_next_ones(
         assert run.chat("plain question").text == "plain question"
         assert len(backup_server.requests) == 1
         assert len(cloud.requests) == 1
+
+
+def test_a_sensitive_route_falls_back_only_within_its_data_zone(runner_factory, openai_server):
+    # Sensitive data routed to the EU endpoint may fall back to another EU profile, never
+    # to the global one, though both are enterprise endpoints the policy otherwise allows.
+    with OpenAIServer() as eu:
+        run = runner_factory(
+            provider=openai_at(),
+            providers={
+                "eu": openai_at("https://eu.api.openai.com/v1"),
+                "global": openai_at("https://api.openai.com/v1"),
+                "eu_backup": openai_at("https://eu.api.openai.com/v1", organization="org-b"),
+            },
+            policy={
+                "sensitive_types": ["US_SSN"],
+                "route_sensitive_to": "eu",
+                "fallbacks": ["global", "eu_backup"],
+            },
+            transport_wrapper=reroute(
+                {"eu.api.openai.com": eu.port, "api.openai.com": openai_server.port}
+            ),
+        )
+        eu.reply(Reply.error(503, "eu down"))  # the route fails once, then the EU backup answers
+        assert run.chat(f"My SSN is {SSN}").text == f"My SSN is {SSN}"  # sent as a placeholder
+        assert openai_server.requests == []  # the global profile was refused
+        assert len(eu.requests) == 2  # the route, then the EU fallback (same host here)

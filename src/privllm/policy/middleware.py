@@ -67,15 +67,21 @@ class PolicyMiddleware(Middleware):
         decisions = self.engine.check_endpoint(endpoint)
         routed = ctx.state.get(ROUTE)
         if routed is not None:
-            # Routed for sensitivity: a fallback may not be a weaker kind of place.
-            target = self.profiles[routed]
+            # Routed for sensitivity: a fallback may not be a weaker kind of place, nor, for
+            # an enterprise route, one in another data zone or region than the route's.
+            target = self.engine.classify(self.profiles[routed])
+            why = None
             if endpoint.kind != "self_hosted" and endpoint.kind != target.kind:
+                why = f"{endpoint.host} is {endpoint.kind}"
+            elif endpoint.kind != "self_hosted" and _elsewhere(endpoint, target):
+                where = target.data_zone or target.region
+                why = f"{endpoint.host} is outside {where}"
+            if why is not None:
                 decisions.append(
                     Decision(
                         False,
                         "route_sensitive_to",
-                        f"sensitive data was routed to a {target.kind} endpoint; "
-                        f"{endpoint.host} is {endpoint.kind}",
+                        f"sensitive data was routed to a {target.kind} endpoint; {why}",
                         endpoint,
                     )
                 )
@@ -146,3 +152,13 @@ class PolicyMiddleware(Middleware):
     def on_embedding_request(self, request: EmbeddingRequest, ctx: CallContext) -> EmbeddingRequest:
         self.choose(ctx)
         return request
+
+
+def _elsewhere(endpoint: Endpoint, target: Endpoint) -> bool:
+    """Whether ``endpoint`` is (or may be) outside the data zone, else the region, of
+    ``target``; nothing to compare when the target's location is unknown."""
+    if target.data_zone:
+        return endpoint.data_zone != target.data_zone
+    if target.region:
+        return endpoint.region != target.region
+    return False
