@@ -124,5 +124,6 @@ def runner_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., Run
 
 @pytest.fixture
 def run(runner_factory: Callable[..., Runner], openai_server: OpenAIServer) -> Runner:
-    """A Runner on the OpenAI wire server with an empty chain, sync and async."""
+    """A Runner on the OpenAI wire server with the default chain (redaction, policy, audit),
+    sync and async."""
     return runner_factory(provider=openai_server.provider_config())
