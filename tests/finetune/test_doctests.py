@@ -11,6 +11,7 @@ MODULES = [
     "admission",
     "dataset",
     "formats",
+    "gcs",
     "inventory",
     "inventory_rows",
     "jobs",

@@ -222,10 +222,12 @@ def test_egress_guard_still_refuses_a_real_card_with_allow_unredacted(make, tmp_
     assert (refusal.status, refusal.rule) == ("blocked", "egress.body")
 
 
-def test_vertex_has_no_uploads(make, prepared):
+def test_vertex_upload_needs_a_bucket(make, prepared):
+    # Uploads to Cloud Storage are tested in test_vertex_uploads.py.
     with GeminiServer() as server:
-        with pytest.raises(ConfigError, match="gs://"):
+        with pytest.raises(ConfigError, match=r"finetune\.gcs_bucket") as caught:
             make(server.provider_config()).upload(prepared)
+        assert caught.value.field == "finetune.gcs_bucket"
         assert server.requests == []
 
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from privllm.config import PolicyConfig
     from privllm.types import Endpoint
 
-__all__ = ["UnpreparedFileError", "check_training_endpoint"]
+__all__ = ["UnpreparedFileError", "check_storage_endpoint", "check_training_endpoint"]
 
 _TRAINING_KINDS = frozenset({"enterprise_api", "self_hosted"})
 
@@ -56,3 +56,45 @@ def check_training_endpoint(endpoint: Endpoint, policy: PolicyConfig) -> Endpoin
             host=endpoint.host,
         )
     return endpoint
+
+
+def check_storage_endpoint(storage: Endpoint, policy: PolicyConfig, bucket: str) -> Endpoint:
+    """``storage`` (see :func:`privllm.finetune.gcs.storage_endpoint`), if the Vertex training
+    file may go to ``bucket`` there: the ``[policy]`` destination rules, with the bucket's
+    declared ``gcs_location`` as its region, then ``finetune.endpoint_kind``.
+
+    The storage host is classified by :mod:`privllm.finetune.gcs`, not by the policy host
+    tables: it is an enterprise API for training files only, never for chat calls.
+
+    >>> from privllm.config import PolicyConfig
+    >>> from privllm.finetune.gcs import storage_endpoint
+    >>> from privllm.finetune.settings import FinetuneSettings
+    >>> where = storage_endpoint(FinetuneSettings(gcs_location="us"), ())
+    >>> check_storage_endpoint(where, PolicyConfig(allowed_regions=["eu"]),
+    ...                        "acme")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+      ...
+    privllm.errors.PolicyViolation: refused by policy rule allowed_regions: bucket acme is in us;...
+    """
+    from privllm.policy.rules import PolicyEngine
+
+    engine = PolicyEngine(policy)
+    refused = engine.refusal(engine.check_endpoint(storage))
+    if refused is not None and refused.rule == "allowed_regions":
+        where = storage.region or "a location not declared (set finetune.gcs_location)"
+        raise PolicyViolation(
+            f"refused by policy rule allowed_regions: bucket {bucket} is in {where}; "
+            f"policy.allowed_regions is {sorted(r.lower() for r in policy.allowed_regions)}",
+            rule="allowed_regions",
+            host=storage.host,
+        )
+    if refused is not None:
+        engine.raise_for(refused)
+    if storage.kind not in _TRAINING_KINDS:
+        raise PolicyViolation(
+            f"refused by policy rule finetune.endpoint_kind: Cloud Storage training files go "
+            f"to storage.googleapis.com or a self-hosted host; {storage.host} is {storage.kind}",
+            rule="finetune.endpoint_kind",
+            host=storage.host,
+        )
+    return storage

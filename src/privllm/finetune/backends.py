@@ -12,6 +12,8 @@ from privllm.finetune.status import JobStatus, neutral_state
 
 if TYPE_CHECKING:
     from privllm.config import Config, ProviderConfig
+    from privllm.finetune.gcs import CloudStorage
+    from privllm.finetune.settings import FinetuneSettings
     from privllm.providers.base import TransportWrapper
 
 
@@ -20,6 +22,8 @@ class _Uploaded:
     file_id: str
     status: str | None
     expires_at: datetime | None
+    #: Vertex: the object's ``gs://`` URI (kept encrypted, in the audit record only).
+    uri: str | None = None
 
 
 class _Backend:
@@ -27,6 +31,9 @@ class _Backend:
 
     def __init__(self, provider: Any) -> None:
         self.provider = provider
+
+    def close(self) -> None:
+        self.provider.close()
 
     def call(self, fn: Callable[[], Any]) -> Any:
         try:
@@ -130,7 +137,50 @@ class _OpenAIBackend(_Backend):
 
 
 class _VertexBackend(_Backend):
-    """Vertex AI tuning through google-genai's ``client.tunings``."""
+    """Vertex AI tuning through google-genai's ``client.tunings``; training files in Cloud
+    Storage (``finetune.gcs``), one client per bucket."""
+
+    def __init__(
+        self,
+        provider: Any,
+        storage: Callable[[str], CloudStorage],
+        settings: FinetuneSettings,
+    ) -> None:
+        super().__init__(provider)
+        self._open_storage = storage
+        self._settings = settings
+        self._buckets: dict[str, CloudStorage] = {}
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            for client in self._buckets.values():
+                client.close()
+            self._buckets.clear()
+
+    def storage(self, bucket: str) -> CloudStorage:
+        client = self._buckets.get(bucket)
+        if client is None:
+            client = self._buckets[bucket] = self._open_storage(bucket)
+        return client
+
+    def upload(self, name: str, data: bytes, expires: int | None) -> _Uploaded:
+        from privllm.finetune.gcs import object_name
+
+        bucket = self._settings.gcs_bucket
+        if bucket is None:  # FinetuneJobs checks first; this keeps the backend honest
+            raise ConfigError("finetune.gcs_bucket: not set", field="finetune.gcs_bucket")
+        storage = self.storage(bucket)
+        target = object_name(name, self._settings.gcs_prefix)
+        storage.upload(target, data)
+        return _Uploaded(name, "uploaded", None, uri=storage.uri(target))
+
+    def delete_file(self, file_id: str) -> None:
+        from privllm.finetune.gcs import split_uri
+
+        bucket, name = split_uri(file_id)  # FinetuneJobs passes the object's gs:// URI
+        self.storage(bucket).delete(name)
 
     def create_job(
         self, model: str, training: str, validation: str | None, suffix: str | None,
@@ -201,9 +251,12 @@ def _make_backend(
     config: Config,
     env: Mapping[str, str],
     wrapper: TransportWrapper | None,
+    settings: FinetuneSettings,
 ) -> _Backend:
     """The provider built as ``Client`` builds it: its own egress guard around the
-    transport (the caller's wrapper inside), one allowlist per section."""
+    transport (the caller's wrapper inside), one allowlist per section. Vertex gets a
+    Cloud Storage client per bucket, with a guard of its own (``gcs.storage_guard``)."""
+    from privllm.policy.egress import EgressPolicy
     from privllm.providers.base import build_provider
 
     if section.name == "google" and section.google.mode != "vertex":
@@ -211,32 +264,46 @@ def _make_backend(
             'fine-tuning with google needs mode = "vertex" (the Gemini API is not supported)',
             field="provider.google.mode",
         )
+    terms = config.redaction.terms
+    guarded = wrapper
     if config.policy.egress_guard:
-        from privllm.policy.egress import guard_wrapper
+        guard = EgressPolicy.from_config(section, config.policy, terms=terms)
+        guarded = _guarded(guard, wrapper)
+    provider = build_provider(section, env=env, transport_wrapper=guarded)
+    if section.name != "google":
+        return _OpenAIBackend(provider)
 
-        wrapper = guard_wrapper(_upload_guard(section, config), then=wrapper)
-    provider = build_provider(section, env=env, transport_wrapper=wrapper)
-    return _VertexBackend(provider) if section.name == "google" else _OpenAIBackend(provider)
+    def storage(bucket: str) -> CloudStorage:
+        from privllm.finetune.gcs import CloudStorage, storage_endpoint, storage_guard
+
+        endpoint = storage_endpoint(settings, config.policy.self_hosted_hosts)
+        outer = wrapper
+        if config.policy.egress_guard:
+            guard = storage_guard(section, config.policy, terms, endpoint, bucket)
+            outer = _guarded(guard, wrapper)
+        return CloudStorage.open(section, endpoint, bucket, env, outer)
+
+    return _VertexBackend(provider, storage, settings)
 
 
-def _upload_guard(section: ProviderConfig, config: Config) -> Any:
-    """The provider's egress guard, except that surrogates (``prepare --surrogates``) are not
-    findings: they come from test and documentation ranges that belong to no one, exactly
-    as ``scan_file`` treats them. Real card numbers, SSNs, IBANs and keys are still refused."""
+def _guarded(guard: Any, wrapper: TransportWrapper | None) -> TransportWrapper:
+    """``guard`` outside the caller's ``wrapper``, except that surrogates (``prepare
+    --surrogates``) are not findings: they come from test and documentation ranges that
+    belong to no one, exactly as ``scan_file`` treats them. Real card numbers, SSNs, IBANs
+    and keys are still refused."""
     import dataclasses
 
     from privllm.finetune.surrogates import is_surrogate
-    from privllm.policy.egress import EgressPolicy
+    from privllm.policy.egress import guard_wrapper
 
-    guard = EgressPolicy.from_config(section, config.policy, terms=config.redaction.terms)
     scanner = guard.scanner
-    if scanner is None:
-        return guard
+    if scanner is not None:
 
-    def scan(text: str) -> Any:
-        return (f for f in scanner(text) if not is_surrogate(f.type, f.value))
+        def scan(text: str) -> Any:
+            return (f for f in scanner(text) if not is_surrogate(f.type, f.value))
 
-    return dataclasses.replace(guard, scanner=scan)
+        guard = dataclasses.replace(guard, scanner=scan)
+    return guard_wrapper(guard, then=wrapper)
 
 
 def _unix(value: int | None) -> datetime | None:

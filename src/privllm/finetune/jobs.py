@@ -16,8 +16,8 @@ memorise it. So :class:`FinetuneJobs`:
   deletes expired ones at the provider on :meth:`purge`.
 
 OpenAI and Azure OpenAI use the files and fine-tuning APIs; Vertex AI tunes through
-google-genai's ``client.tunings`` from a ``gs://`` URI (Vertex reads training data from
-Cloud Storage, which privllm does not write to: copy the prepared file there yourself).
+google-genai's ``client.tunings`` from a ``gs://`` URI, and ``upload`` writes the file to
+the Cloud Storage bucket ``[finetune] gcs_bucket`` names (``gcs``), with its own guard.
 
     >>> from privllm.testing import OpenAIServer
     >>> with OpenAIServer() as server:                                   # doctest: +SKIP
@@ -27,7 +27,8 @@ Cloud Storage, which privllm does not write to: copy the prepared file there you
     ...         job = jobs.create_job(item.remote_id, model="gpt-4o-mini")
 
 Beside this module: ``admission`` (the refusals), ``settings`` (``[finetune]``), ``status``
-(job states), ``retention`` (what ``purge`` deletes), ``backends`` (SDK calls), ``inventory``;
+(job states), ``retention`` (what ``purge`` deletes), ``backends`` (SDK calls), ``gcs`` and
+``gcs_refs`` (Cloud Storage for Vertex), ``inventory``;
 their public names are importable from here too. The top level stays light: SDKs, the
 audit store and the redactor are imported where they are used.
 """
@@ -125,7 +126,7 @@ class FinetuneJobs:
     def close(self) -> None:
         try:
             for backend in self._backends.values():
-                backend.provider.close()
+                backend.close()
         finally:
             self._backends.clear()
             if self._inventory is not None:
@@ -151,6 +152,11 @@ class FinetuneJobs:
         ``allow_unredacted``) when the configured detectors still find values in the file:
         run ``privllm finetune prepare`` first. The provider gets the bytes checked, under a
         neutral name (``privllm-<sha256>.jsonl``): a local file name can say too much.
+
+        On Vertex AI the file goes to ``settings.gcs_bucket`` (in ``gcs_prefix``), which
+        policy must admit too (``gcs_location`` for ``allowed_regions``); the entry's
+        ``remote_id`` is the object name, which ``create_job`` takes. The same content
+        already uploaded there returns its entry: nothing is sent again.
         """
         from privllm.finetune.dataset import scan_file
         from privllm.finetune.inventory import InventoryItem
@@ -159,12 +165,11 @@ class FinetuneJobs:
         source = Path(path)
         inventory = self.inventory_store
         endpoint = self._admit(self.section, "upload")
-        if self.section.name == "google":
-            raise ConfigError(
-                "Vertex AI tunes from Cloud Storage: copy the prepared file to your bucket, "
-                "then create_job('gs://BUCKET/FILE.jsonl', ...)",
-                field="provider.name",
-            )
+        vertex = self.section.name == "google"
+        if vertex:
+            from privllm.finetune.gcs_refs import admit_bucket
+
+            admit_bucket(inventory, self.section, self.config.policy, self.settings)
         before = _sha256(source)
         # One process: forking here would copy a process that runs the audit writer thread.
         scan = scan_file(source, Redactor.from_config(self.config.redaction))
@@ -189,9 +194,16 @@ class FinetuneJobs:
                 rule="finetune.changed",
             )
         backend = self._backend(self.section)
+        name = f"privllm-{digest[:16]}.jsonl"
+        if vertex:
+            from privllm.finetune.gcs_refs import uploaded_before
+
+            again = uploaded_before(inventory, name, _clean(endpoint.base_url), self.settings)
+            if again is not None:
+                return again
         started = time.perf_counter()
         try:
-            uploaded = backend.upload(f"privllm-{digest[:16]}.jsonl", data, self._expiry())
+            uploaded = backend.upload(name, data, self._expiry())
         except PolicyViolation as exc:  # the egress guard: nothing left the process
             inventory.refused(
                 operation="upload", provider=self.section.name, endpoint=_clean(endpoint.base_url),
@@ -214,7 +226,9 @@ class FinetuneJobs:
             provider_expires_at=uploaded.expires_at,
         )
         findings = dict(scan.findings) if allow_unredacted else None
-        return inventory.record(item, latency_ms=latency, findings=findings)
+        # A gs:// URI names a bucket and folder: encrypted in the audit record, not the table.
+        extra = {"gcs_uri": uploaded.uri} if uploaded.uri else None
+        return inventory.record(item, latency_ms=latency, findings=findings, extra=extra)
 
     def create_job(
         self,
@@ -225,11 +239,19 @@ class FinetuneJobs:
         suffix: str | None = None,
         epochs: int | None = None,
     ) -> JobStatus:
-        """Start tuning ``model`` on ``training``: a file id (OpenAI, Azure) or a ``gs://``
-        URI (Vertex AI). The job is added to the inventory."""
+        """Start tuning ``model`` on ``training``: a file id (OpenAI, Azure), or on Vertex AI
+        the id ``upload`` returned or a ``gs://`` URI. The job is added to the inventory."""
         from privllm.finetune.inventory import InventoryItem
 
         endpoint = self._admit(self.section, "job")
+        parent: str | None = None if training.startswith("gs://") else training
+        if self.section.name == "google":
+            from privllm.finetune.gcs_refs import training_ref
+
+            where, inventory = _clean(endpoint.base_url), self.inventory_store
+            training, parent = training_ref(inventory, training, where, self.settings)
+            if validation is not None:
+                validation, _ = training_ref(inventory, validation, where, self.settings)
         backend = self._backend(self.section)
         started = time.perf_counter()
         job = backend.create_job(model, training, validation, suffix, epochs)
@@ -240,7 +262,7 @@ class FinetuneJobs:
             endpoint=_clean(endpoint.base_url),
             remote_id=job.job_id,
             created_at=self._clock(),
-            parent_id=None if training.startswith("gs://") else training,
+            parent_id=parent,
             base_model=model,
             status=job.provider_status,
         )
@@ -331,7 +353,11 @@ class FinetuneJobs:
         try:
             self._admit(section, "delete")
             backend = self._backend(section)
-            if item.kind == "file":
+            if item.kind == "file" and item.provider == "google":
+                from privllm.finetune.gcs_refs import file_uri
+
+                backend.delete_file(file_uri(self.inventory_store, item, self.settings))
+            elif item.kind == "file":
                 backend.delete_file(item.remote_id)
             else:
                 backend.delete_model(item.remote_id)
@@ -380,7 +406,7 @@ class FinetuneJobs:
         if backend is None:
             from privllm.finetune.backends import _make_backend
 
-            backend = _make_backend(section, self.config, self._env, self._wrapper)
+            backend = _make_backend(section, self.config, self._env, self._wrapper, self.settings)
             self._backends[key] = backend
         return backend
 

@@ -1,7 +1,8 @@
 """``privllm finetune`` commands for uploads, jobs and retention (see ``finetune.jobs``).
 
 privllm finetune upload FILE [--allow-unredacted]     check, upload, record; print the file id
-privllm finetune create-job TRAINING --model BASE     start a job (file id, or gs:// on Vertex)
+                                                      (Vertex: the object in [finetune] gcs_bucket)
+privllm finetune create-job TRAINING --model BASE     start a job (file id; or gs:// on Vertex)
 privllm finetune status JOB [--wait] [--events]       the job now; a tuned model is recorded
 privllm finetune inventory [--all] [--json] [--verify]   what of ours sits where, since when
 privllm finetune purge [--older-than DAYS] [--models] [--dry-run] [--yes]
@@ -84,7 +85,8 @@ def upload(
     """Upload the prepared training file PATH; print its file id.
 
     Refused, before any byte is sent, if policy refuses the endpoint or the configured
-    detectors still find values in PATH (run `privllm finetune prepare` first).
+    detectors still find values in PATH (run `privllm finetune prepare` first). On Vertex AI
+    the file goes to the Cloud Storage bucket [finetune] gcs_bucket names.
     """
     with _jobs(config_path, profile) as jobs:
         item = jobs.upload(path, allow_unredacted=allow_unredacted)
@@ -100,7 +102,7 @@ def upload(
 @click.command("create-job")
 @click.argument("training")
 @click.option("--model", required=True, help="The base model to tune.")
-@click.option("--validation", help="A validation file id (gs:// URI on Vertex AI).")
+@click.option("--validation", help="A validation file id (or a gs:// URI on Vertex AI).")
 @click.option("--suffix", help="Suffix (OpenAI, Azure) or display name (Vertex) of the model.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Training epochs.")
 @_options
@@ -113,7 +115,8 @@ def create_job(
     config_path: str | None,
     profile: str | None,
 ) -> None:
-    """Start tuning --model on TRAINING (a file id; a gs:// URI on Vertex AI); print the job id."""
+    """Start tuning --model on TRAINING (a file id from upload; or a gs:// URI on Vertex AI);
+    print the job id."""
     with _jobs(config_path, profile) as jobs:
         job = jobs.create_job(
             training, model=model, validation=validation, suffix=suffix, epochs=epochs

@@ -74,6 +74,7 @@ __all__ = [
     "EgressPolicy",
     "GuardedTransport",
     "Origin",
+    "PathRule",
     "guard_wrapper",
 ]
 
@@ -90,6 +91,16 @@ class _Target(NamedTuple):
     identity: bool
 
 
+class PathRule(NamedTuple):
+    """One kind of request an allowed host takes when it is allowed for a purpose only:
+    ``method`` to a path (before any query, percent-encoding kept) that fully matches the
+    regular expression ``path``. A host with rules takes nothing else (``egress.host``)."""
+
+    host: str
+    method: str
+    path: str
+
+
 @dataclass(frozen=True)
 class EgressPolicy:
     """What the guard lets out. Build with :meth:`allow` or :meth:`from_config`.
@@ -98,7 +109,8 @@ class EgressPolicy:
     :data:`~privllm.policy.endpoints.IDENTITY_TOKEN_PATHS` that may receive token requests.
     http origins must be loopback, private or in ``self_hosted_hosts``. ``block_types`` are
     finding types that must never leave; ``scanner`` finds them (default: privllm's
-    detectors for exactly those types, stopping at the first hit).
+    detectors for exactly those types, stopping at the first hit). ``path_rules`` narrow an
+    allowed host to the requests they name (Cloud Storage: one bucket's objects).
 
     >>> policy = EgressPolicy.allow("https://eu.api.openai.com/v1", block_types=["CREDIT_CARD"])
     >>> sorted(str(o) for o in policy.origins)
@@ -111,11 +123,15 @@ class EgressPolicy:
     require_no_store: bool = True
     block_types: frozenset[str] = frozenset()
     scanner: Callable[[str], Iterable[Finding]] | None = field(default=None, repr=False)
+    path_rules: frozenset[PathRule] = frozenset()
     _by_host: Mapping[str, frozenset[Origin]] = field(init=False, repr=False, compare=False)
     _identity: Mapping[str, tuple[re.Pattern[str], ...]] = field(
         init=False, repr=False, compare=False
     )
     _metadata: Mapping[str, re.Pattern[str]] = field(init=False, repr=False, compare=False)
+    _paths: Mapping[str, tuple[tuple[str, re.Pattern[str]], ...]] = field(
+        init=False, repr=False, compare=False
+    )
     _scan: Callable[[str], Iterable[Finding]] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -153,6 +169,12 @@ class EgressPolicy:
         object.__setattr__(self, "_identity", identity)
         object.__setattr__(self, "_metadata", metadata)
         object.__setattr__(self, "_scan", scan)
+        paths: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        for rule in self.path_rules:
+            if rule.host not in by_host:
+                raise ConfigError(f"egress: a path rule for {rule.host}, which is not allowed")
+            paths.setdefault(rule.host, []).append((rule.method, re.compile(rule.path)))
+        object.__setattr__(self, "_paths", {h: tuple(r) for h, r in paths.items()})
 
     # -- building ------------------------------------------------------------------------------
 
@@ -339,6 +361,16 @@ class EgressPolicy:
             )
             raise blocked("egress.host", host, f"{host} ({what}) is not an allowed destination")
         if origin in allowed:
+            rules = self._paths.get(host)
+            if rules is not None:
+                path = url.raw_path.split(b"?", 1)[0].decode("ascii", "replace")
+                if not any(m == method and p.fullmatch(path) for m, p in rules):
+                    raise blocked(
+                        "egress.host",
+                        host,
+                        f"{host} is allowed for some requests only, and not this "
+                        f"{safe_text(method)}",
+                    )
             return _Target(origin, identity=False)
         if not any(o.scheme == scheme for o in allowed):
             raise blocked(

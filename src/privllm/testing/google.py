@@ -23,8 +23,13 @@ Vertex tuning, as google-genai's ``client.tunings`` calls it: ``POST .../tuningJ
 along ``tuning_steps`` per GET and, on success, name a tuned model and its endpoint
 (``server.tuning_jobs``, ``server.tuned_models``).
 
-This module routes, checks auth, answers errors and embeddings; ``google_generate`` and
-``google_tuning`` hold the rest (the bases of :class:`GeminiServer`).
+Cloud Storage, where Vertex tuning reads training files (``privllm finetune upload`` on
+Vertex): the JSON API's media upload, object get and delete, at the paths
+``storage.googleapis.com`` serves (``server.storage_objects``, ``server.storage_deleted``);
+``server.storage_settings(bucket)`` is a ``[finetune]`` section pointing there.
+
+This module routes, checks auth, answers errors and embeddings; ``google_generate``,
+``google_tuning`` and ``gcs`` hold the rest (the bases of :class:`GeminiServer`).
 
 >>> from privllm.testing import GeminiServer, Reply
 >>> with GeminiServer() as server:
@@ -37,6 +42,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+from .gcs import STORAGE_PATH, CloudStorageEndpoints
 from .google_generate import GenerateContentEndpoints, parts_text
 from .google_tuning import TUNING_PATH, VertexTuningEndpoints
 from .replies import Reply, count_tokens, fake_embedding
@@ -63,8 +69,8 @@ _STATUS = {
 }
 
 
-class GeminiServer(GenerateContentEndpoints, VertexTuningEndpoints):
-    """Gemini API and Vertex AI endpoints on one loopback server.
+class GeminiServer(GenerateContentEndpoints, VertexTuningEndpoints, CloudStorageEndpoints):
+    """Gemini API, Vertex AI and Cloud Storage endpoints on one loopback server.
 
     ``api_key`` makes Gemini API paths check ``x-goog-api-key``; ``access_token`` makes
     Vertex paths check ``Authorization: Bearer``. Unset, any non-empty credential is
@@ -116,10 +122,17 @@ class GeminiServer(GenerateContentEndpoints, VertexTuningEndpoints):
             "google": settings,
         }
 
+    def storage_settings(self, bucket: str = "test-bucket", **settings: Any) -> dict[str, Any]:
+        """A ``finetune`` config section whose Vertex uploads land in ``bucket`` here."""
+        return {"gcs_bucket": bucket, "gcs_endpoint": self.url, **settings}
+
     # -- routing -------------------------------------------------------------------------------
 
     def route(self, request: RecordedRequest) -> WireResponse:
         """Check auth, then dispatch on the ``:method`` in the path."""
+        storage = STORAGE_PATH.match(request.path)
+        if storage is not None:
+            return self._check_auth(request, vertex=True) or self.storage(request, storage)
         tuning = TUNING_PATH.match(request.path)
         if tuning is not None:
             return self._check_auth(request, vertex=True) or self.tuning(request, tuning)
