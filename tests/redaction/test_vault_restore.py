@@ -131,3 +131,22 @@ def test_a_placeholder_with_a_huge_number_is_left_alone_not_a_crash():
     # Past nine digits the run cannot be a placeholder, so it is not held back either.
     assert len(streamed) > 5000
     assert streamed + restorer.flush() == vault.restore(answer)
+
+
+def test_known_values_are_found_however_many_the_vault_holds():
+    # Past a few dozen values they move into automatons; every one must still be found,
+    # whole tokens only, the longest where two start together.
+    vault = Vault()
+    emails = [f"user{i}@example.org" for i in range(300)]
+    for email in emails:
+        vault.placeholder("EMAIL", email)
+    vault.placeholder("PERSON", "Ann")
+    vault.placeholder("PERSON", "Ann Lee")
+    text = f"{emails[0]}, {emails[137]}; {emails[299]} Ann Lee, Anna, xuser5@example.org"
+    found = [(f.type, f.value) for f in vault.known(text)]
+    assert found == [
+        ("EMAIL", emails[0]),
+        ("EMAIL", emails[137]),
+        ("EMAIL", emails[299]),
+        ("PERSON", "Ann Lee"),
+    ]

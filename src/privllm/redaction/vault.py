@@ -43,7 +43,7 @@ class Vault:
         self._counters: dict[str, int] = {}
         self._reserved: set[tuple[str, int]] = set()
         self._kinds: list[str] | None = None
-        self._known: tuple[int, Any] | None = None  # (values covered, automaton) for known()
+        self._known = _KnownValues()  # the values again, searchable for known()
 
     def __repr__(self) -> str:
         return f"Vault({len(self._by_value)} values)"
@@ -77,6 +77,7 @@ class Vault:
         self._counters[kind] = n
         token = f"[{kind}_{n}]"
         self._by_value[key] = token
+        self._known.add(kind, value)
         self._by_token[(kind, n)] = value
         return token
 
@@ -90,16 +91,7 @@ class Vault:
         """
         if not self._by_value or not text:
             return []
-        candidates: list[tuple[int, int, str]] = []  # (start, -end, kind)
-        if len(self._by_value) <= _FIND_LIMIT:
-            for kind, value in self._by_value:
-                i = text.find(value)
-                while i >= 0:
-                    candidates.append((i, -(i + len(value)), kind))
-                    i = text.find(value, i + 1)
-        else:
-            for last, (length, kind) in self._automaton().iter(text):
-                candidates.append((last - length + 1, -(last + 1), kind))
+        candidates = self._known.candidates(text)
         if not candidates:
             return []
         candidates.sort()
@@ -112,18 +104,6 @@ class Vault:
             found.append(Finding(start, end, kind, text[start:end]))
             taken_to = end
         return found
-
-    def _automaton(self) -> Any:
-        """An Aho-Corasick automaton over the values, rebuilt only when values were added."""
-        if self._known is None or self._known[0] != len(self._by_value):
-            import ahocorasick
-
-            automaton = ahocorasick.Automaton()
-            for kind, value in self._by_value:
-                automaton.add_word(value, (len(value), kind))
-            automaton.make_automaton()
-            self._known = (len(self._by_value), automaton)
-        return self._known[1]
 
     def mapping(self) -> dict[str, str]:
         """Placeholder -> real value. Secret: for the encrypted audit map only."""
@@ -215,5 +195,54 @@ def _whole(text: str, start: int, end: int) -> bool:
     return not (end < len(text) and _is_word(text[end - 1]) and _is_word(text[end]))
 
 
-# Up to this many values, one str.find per value beats building an automaton.
-_FIND_LIMIT = 24
+class _KnownValues:
+    """The values of a vault, found in a text in one pass per automaton.
+
+    New values wait in a short list searched with ``str.find``; every ``_BATCH`` of them
+    becomes an Aho-Corasick automaton, merged with the last one while that is no larger
+    (sizes double, as in a binary counter). A vault that grows one value at a time, as over
+    a long JSONL file, rebuilds O(n log n) values in all and a text is searched by
+    O(log n) automatons, never n finds.
+    """
+
+    __slots__ = ("_levels", "_recent")
+
+    def __init__(self) -> None:
+        self._levels: list[tuple[Any, list[tuple[str, str]]]] = []  # (automaton, its values)
+        self._recent: list[tuple[str, str]] = []  # (kind, value)
+
+    def add(self, kind: str, value: str) -> None:
+        self._recent.append((kind, value))
+        if len(self._recent) < _BATCH:
+            return
+        items, self._recent = self._recent, []
+        while self._levels and len(self._levels[-1][1]) <= len(items):
+            items = self._levels.pop()[1] + items
+        self._levels.append((_automaton(items), items))
+
+    def candidates(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, -end, kind) of every occurrence, overlapping ones included."""
+        out: list[tuple[int, int, str]] = []
+        for automaton, _ in self._levels:
+            for last, (length, kind) in automaton.iter(text):
+                out.append((last - length + 1, -(last + 1), kind))
+        for kind, value in self._recent:
+            i = text.find(value)
+            while i >= 0:
+                out.append((i, -(i + len(value)), kind))
+                i = text.find(value, i + 1)
+        return out
+
+
+def _automaton(items: list[tuple[str, str]]) -> Any:
+    import ahocorasick  # the C extension is loaded only when a vault holds many values
+
+    automaton = ahocorasick.Automaton()
+    for kind, value in items:
+        automaton.add_word(value, (len(value), kind))
+    automaton.make_automaton()
+    return automaton
+
+
+# Values searched with str.find before they go into an automaton.
+_BATCH = 24
