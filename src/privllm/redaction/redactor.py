@@ -126,12 +126,22 @@ class Redactor:
 
         Strings are scanned decoded: ``"Jos\\u00e9"`` is seen as ``José``.
         """
+        duplicates = False
+
+        def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+            nonlocal duplicates
+            obj = dict(items)
+            duplicates = duplicates or len(obj) != len(items)
+            return obj
+
         try:
-            data = json.loads(text)
-        except ValueError:
+            data = json.loads(text, object_pairs_hook=pairs)
+        except (ValueError, RecursionError):
             return self.redact(text, vault, detect=detect)
         total = Redacted(text)
-        changed = False
+        # A repeated key: parsers keep its last value, and only that one was scanned, so the
+        # text is written again from what was parsed; the earlier values never leave.
+        changed = duplicates
 
         def leaf(node: str) -> str:
             nonlocal changed
