@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from privllm.cli import main
@@ -79,3 +80,96 @@ def test_bad_config_is_a_clear_error(tmp_path):
     assert result.exit_code == 2
     assert "provider.max_retries" in result.output
     assert "Traceback" not in result.output
+
+
+def test_config_show_prints_markup_like_values_as_text(tmp_path, monkeypatch):
+    path = tmp_path / "mk[x].toml"
+    path.write_text('[provider]\nmodel = "my[/model]"\n[provider.azure]\nregion = "[bold]eu"\n')
+    monkeypatch.setenv("COLUMNS", "250")
+    result = CliRunner().invoke(main, ["config", "show", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "my[/model]" in result.output
+    assert "[bold]eu" in result.output
+    assert "mk[x].toml" in result.output.replace("\n", "")
+
+
+def test_config_show_hides_url_passwords_and_terms(tmp_path, monkeypatch):
+    path = tmp_path / "sec.toml"
+    path.write_text(
+        "[provider.openai]\n"
+        'base_url = "https://user:hunter2pass@gpu.internal:8000/v1"\n'
+        "[providers.local.openai]\n"
+        'base_url = "http://tok3nvalue@10.0.0.5:8000/v1"\n'
+        "[redaction.terms]\n"
+        'PERSON = ["Jane Doe", "John Roe", "Ann Lee"]\n'
+        'ORGANIZATION = ["Acme"]\n'
+    )
+    monkeypatch.setenv("COLUMNS", "250")
+    result = CliRunner().invoke(main, ["config", "show", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    for secret in ("hunter2pass", "tok3nvalue", "Jane Doe", "John Roe", "Ann Lee", "Acme"):
+        assert secret not in result.output
+    assert "https://user:***@gpu.internal:8000/v1" in result.output
+    assert "http://***@10.0.0.5:8000/v1" in result.output
+    assert "3 terms" in result.output
+    assert "1 term " in result.output
+
+
+BAD_UTF8 = b"caf\xc3\xa9 ok\nline two \xff\xfe here\n"
+
+
+def test_config_file_not_utf8_is_a_clear_error(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_bytes(b'[provider]\nmodel = "\xff\xfe"\n')
+    result = CliRunner().invoke(main, ["config", "show", "--config", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}: not valid UTF-8 (byte 20)" in result.output.replace("\n", "")
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("jsonl", [False, True])
+def test_redact_input_not_utf8_is_a_clear_error(tmp_path, jsonl):
+    path = tmp_path / "in.txt"
+    path.write_bytes(BAD_UTF8 if not jsonl else b'{"a": "x"}\n{"b": "\xff"}\n')
+    args = ["redact", str(path), *(["--jsonl"] if jsonl else [])]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    offset = 18
+    assert f"error: {path}: not valid UTF-8 (line 2, byte {offset})" in result.output
+
+
+def test_redact_stdin_not_utf8_is_a_clear_error():
+    result = CliRunner().invoke(main, ["redact", "-"], input=BAD_UTF8)
+    assert result.exit_code == 1, result.output
+    assert "error: <stdin>: not valid UTF-8 (line 2, byte 18)" in result.output
+
+
+def test_redact_keeps_line_endings_as_text_mode_did(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_bytes("mail ann@acme.com\r\ncafé\n".encode())
+    result = CliRunner().invoke(main, ["redact", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.output == "mail [EMAIL_1]\ncafé\n"
+
+
+def test_plan_file_not_utf8_is_a_clear_error(tmp_path):
+    path = tmp_path / "prompt.txt"
+    path.write_bytes(BAD_UTF8)
+    result = CliRunner().invoke(main, ["plan", "--file", str(path)])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert f"error: {path}: not valid UTF-8 (byte 18)" in result.output
+
+
+def test_plan_prints_markup_like_text_as_text(tmp_path, monkeypatch):
+    path = tmp_path / "p.toml"
+    path.write_text(
+        '[provider]\nname = "azure"\n[provider.azure]\nendpoint = "https://r.openai.azure.com"\n'
+        'deployment = "d"\napi_key = "k"\nregion = "[/eu]"\n'
+        '[policy]\nallowed_regions = ["[/us]"]\n'
+    )
+    monkeypatch.setenv("COLUMNS", "250")
+    result = CliRunner().invoke(main, ["plan", "--config", str(path), "hi"])
+    assert result.exit_code == 1, result.output
+    assert "region=[/eu]" in result.output

@@ -131,3 +131,140 @@ def test_config_object_in_code():
 )
 def test_mask_secret(secret, shown):
     assert mask_secret(secret) == shown
+
+
+def test_audit_config_object_override_keeps_its_key(tmp_path, openai_server):
+    # `key` is excluded from dumps; an AuditConfig override must still hand it over, or
+    # Client makes a plaintext key file and encrypts the log under that instead.
+    from privllm import Client
+    from privllm.audit.crypto import MasterKey, generate_key
+    from privllm.audit.store import AuditStore
+    from privllm.config import AuditConfig
+
+    key = MasterKey.from_base64(generate_key())
+    log = tmp_path / "audit.db"
+    config = load_config(env={}, audit=AuditConfig(key=key, path=log))
+    assert config.audit.key is key
+    assert config.audit.path == log
+    assert config.sources["audit.key"] == config.sources["audit.path"] == "argument"
+    assert "audit.enabled" not in config.sources  # unset fields do not override
+    provider = {**openai_server.provider_config(), "max_retries": 0}
+    with Client(provider=provider, env={}, audit=AuditConfig(key=key, path=log)) as client:
+        client.chat("hello")
+    assert not (tmp_path / "audit.key").exists()  # no plaintext key file was made
+    AuditStore(log, key).close()  # opens with the user's key
+
+
+def test_nested_model_override_merges_with_lower_layers(toml_file):
+    from privllm.config import AzureSettings, ProviderConfig
+
+    config = load_config(
+        toml_file, env={}, provider=ProviderConfig(azure=AzureSettings(deployment="d2"))
+    )
+    assert config.provider.azure.deployment == "d2"
+    assert config.provider.azure.region == "swedencentral"  # from the file, not reset
+    assert config.provider.model == "gpt-4o-mini"
+    assert config.sources["provider.azure.deployment"] == "argument"
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "field"),
+    [
+        ("PRIVLLM_REDACTION__TERMS", '{"PERSON": ["Alice Smith"]}', "redaction.terms.PERSON"),
+        ("PRIVLLM_PROVIDER", '{"model": "x"}', "provider.model"),
+        ("PRIVLLM_PROVIDER__AZURE", '{"region": "eu", "v1_api": true}', "provider.azure.v1_api"),
+    ],
+)
+def test_env_json_table_is_attributed_to_its_variable(name, raw, field):
+    config = load_config(env={name: raw})
+    assert config.sources[field] == f"env {name}"
+
+
+def test_env_json_table_error_names_the_variable():
+    with pytest.raises(ConfigError, match=r"env PRIVLLM_PROVIDER: provider\.timeout"):
+        load_config(env={"PRIVLLM_PROVIDER": '{"timeout": -1}'})
+
+
+def test_env_json_table_and_variables_below_it_merge():
+    env = {"PRIVLLM_PROVIDER": '{"model": "x"}', "PRIVLLM_PROVIDER__NAME": "azure"}
+    for pairs in (env, dict(reversed(env.items()))):
+        config = load_config(env=pairs)
+        assert (config.provider.model, config.provider.name) == ("x", "azure")
+
+
+def test_env_redaction_actions_keep_type_names_upper_case(tmp_path):
+    from privllm.redaction.redactor import Redactor
+    from privllm.redaction.vault import Vault
+
+    orgs = tmp_path / "orgs.txt"
+    orgs.write_text("Acme\n")
+    config = load_config(
+        env={
+            "PRIVLLM_REDACTION__ACTIONS__EMAIL": "block",
+            "PRIVLLM_REDACTION__TERMS__PERSON": '["Alice Smith"]',
+            "PRIVLLM_REDACTION__TERMS_FILES__ORGANIZATION": str(orgs),
+        }
+    )
+    assert config.redaction.actions == {"EMAIL": "block"}
+    assert config.redaction.terms == {"PERSON": ["Alice Smith"]}
+    assert config.redaction.terms_files == {"ORGANIZATION": str(orgs)}
+    assert config.sources["redaction.actions.EMAIL"] == "env PRIVLLM_REDACTION__ACTIONS__EMAIL"
+    redactor = Redactor.from_config(config.redaction)
+    assert redactor.action("EMAIL") == "block"
+    assert redactor.redact("mail ann@acme.com", Vault()).blocked
+
+
+@pytest.mark.parametrize(
+    ("key", "hint"),
+    [("credit_card", "CREDIT_CARD"), ("CREDITCARD", "EMAIL"), ("person", "PERSON")],
+)
+def test_unknown_redaction_action_type_is_named(tmp_path, key, hint):
+    path = tmp_path / "p.toml"
+    path.write_text(f'[redaction.actions]\n{key} = "block"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert info.value.field == f"redaction.actions.{key}"
+    assert info.value.source == str(path)
+    assert f"redaction.actions.{key}" in str(info.value)
+    assert hint in str(info.value)
+
+
+def test_redaction_actions_accept_term_types(tmp_path):
+    config = load_config(
+        env={},
+        redaction={
+            "actions": {"PROJECT": "block", "client": "mask", "CREDIT_CARD": "allow"},
+            "terms": {"PROJECT": ["Falcon"]},
+            "terms_files": {"client": "clients.txt"},
+        },
+    )
+    assert config.redaction.actions["PROJECT"] == "block"
+
+
+def test_redaction_action_type_check_in_code():
+    from privllm.config import RedactionConfig
+
+    with pytest.raises(ValueError, match="CREDIT_CARD"):
+        RedactionConfig(actions={"credit_card": "block"})
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["PRIVLLM_AUDIT_KEY_NEW", "PRIVLLM_PROD_AUDIT_KEY", "PRIVLLM_OPENAI_KEY", "PRIVLLM_X__Y"],
+)
+def test_prefixed_variables_outside_the_config_sections_are_ignored(name):
+    config = load_config(env={name: "c2VjcmV0", "PRIVLLM_PROVIDER__MODEL": "m"})
+    assert config.provider.model == "m"
+    assert not any(name in source for source in config.sources.values())
+
+
+def test_unknown_field_in_a_section_from_env_is_still_an_error():
+    with pytest.raises(ConfigError, match=r"env PRIVLLM_PROVIDER__MODLE: provider\.modle"):
+        load_config(env={"PRIVLLM_PROVIDER__MODLE": "m"})
+
+
+def test_invalid_utf8_toml_names_the_file(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'[provider]\nmodel = "\xff\xfe"\n')
+    with pytest.raises(ConfigError, match=r"latin1\.toml: not valid UTF-8 \(byte 20\)"):
+        load_config(path, env={})

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from urllib.parse import urlsplit
 
 import click
 from pydantic import SecretStr
@@ -69,6 +70,7 @@ def main() -> None:
 def demo(prompt: str | None, provider: str) -> None:
     """Show what the app sent, what the provider received, and what the app got back."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from privllm.demo import DEFAULT_PROMPT, run_demo
@@ -86,9 +88,12 @@ def demo(prompt: str | None, provider: str) -> None:
     )
     for title in ("the app sent", "the provider received", "the app got back"):
         table.add_column(title, ratio=1, overflow="fold")
-    table.add_row(result.app_sent, result.provider_received, result.app_received)
+    # The texts are the user's: printed as text, never as rich markup.
+    table.add_row(
+        escape(result.app_sent), escape(result.provider_received), escape(result.app_received)
+    )
     console.print(table)
-    console.print(f"streamed answer: {result.streamed}")
+    console.print(f"streamed answer: {escape(result.streamed)}")
     console.print(
         f"audit log: {result.audit_records} encrypted record(s) written; detected values in "
         f"the log file: {'[red]FOUND[/red]' if result.audit_log_has_values else 'none'}"
@@ -108,7 +113,7 @@ def chat(prompt: str, config_path: str | None, model: str | None, no_stream: boo
     """Send PROMPT ('-' reads stdin) to the configured provider and print the answer."""
     from privllm.client import Client
 
-    text = sys.stdin.read() if prompt == "-" else prompt
+    text = _read_text(sys.stdin.buffer, "<stdin>") if prompt == "-" else prompt
     try:
         with Client(_load(config_path)) as client:
             if no_stream:
@@ -123,7 +128,7 @@ def chat(prompt: str, config_path: str | None, model: str | None, no_stream: boo
 
 
 @main.command()
-@click.argument("source", default="-", type=click.File("r", encoding="utf-8"))
+@click.argument("source", default="-", type=click.File("rb"))
 @config_option
 @click.option("--jsonl", is_flag=True, help="Input is JSON Lines: redact every string value.")
 @click.option("--report", is_flag=True, help="Print counts per type to stderr.")
@@ -142,7 +147,7 @@ def redact(source: Any, config_path: str | None, jsonl: bool, report: bool) -> N
         redactor = Redactor.from_config(_load(config_path).redaction)
         vault = Vault()
         totals: Counter[str] = Counter()
-        for number, line in enumerate(source, start=1):
+        for number, line in enumerate(_text_lines(source, _stream_name(source)), start=1):
             result = (
                 redactor.redact_json(line.rstrip("\n"), vault)
                 if jsonl
@@ -163,7 +168,7 @@ def redact(source: Any, config_path: str | None, jsonl: bool, report: bool) -> N
 
 @main.command()
 @click.argument("prompt", required=False)
-@click.option("--file", "file_", type=click.File("r", encoding="utf-8"), help="Read the prompt.")
+@click.option("--file", "file_", type=click.File("rb"), help="Read the prompt.")
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def plan(prompt: str | None, file_: Any, config_path: str | None, as_json: bool) -> None:
@@ -171,15 +176,17 @@ def plan(prompt: str | None, file_: Any, config_path: str | None, as_json: bool)
     import json as jsonlib
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from privllm.plan import plan_call
 
-    text = (
-        file_.read()
-        if file_ is not None
-        else (sys.stdin.read() if prompt in (None, "-") else prompt)
-    )
+    if file_ is not None:
+        text = _read_text(file_, _stream_name(file_))
+    elif prompt in (None, "-"):
+        text = _read_text(sys.stdin.buffer, "<stdin>")
+    else:
+        text = prompt
     try:
         result = plan_call(_load(config_path), text or "", env=dict(os.environ))
     except PrivllmError as exc:
@@ -206,22 +213,26 @@ def plan(prompt: str | None, file_: Any, config_path: str | None, as_json: bool)
     for column in ("type", "position", "action"):
         findings.add_column(column)
     for f in result.findings:
-        findings.add_row(f["type"], f"{f['start']}-{f['end']}", f["action"])
+        findings.add_row(escape(f["type"]), f"{f['start']}-{f['end']}", f["action"])
     console.print(findings if result.findings else "findings: none")
     ep = result.endpoint
     console.print(
-        f"endpoint: {ep.provider} {ep.host} kind={ep.kind} region={ep.region or '-'} "
-        f"data_zone={ep.data_zone or '-'} trains_on_data={ep.trains_on_data}"
-        + (f" (routed to profile {result.route})" if result.route else "")
+        escape(
+            f"endpoint: {ep.provider} {ep.host} kind={ep.kind} region={ep.region or '-'} "
+            f"data_zone={ep.data_zone or '-'} trains_on_data={ep.trains_on_data}"
+            + (f" (routed to profile {result.route})" if result.route else "")
+        )
     )
     rules = Table(title="rules checked")
     for column in ("rule", "outcome", "reason"):
         rules.add_column(column, overflow="fold")
     for d in result.decisions:
-        rules.add_row(d.rule, "allowed" if d.allowed else "[red]refused[/red]", d.reason)
+        rules.add_row(
+            escape(d.rule), "allowed" if d.allowed else "[red]refused[/red]", escape(d.reason)
+        )
     console.print(rules)
     if result.refused:
-        console.print(f"[red]refused:[/red] {result.refused}")
+        console.print(f"[red]refused:[/red] {escape(result.refused)}")
         sys.exit(1)
     console.print("payload that would be sent:")
     console.print_json(jsonlib.dumps(result.payload))
@@ -260,6 +271,7 @@ def config_group() -> None:
 def config_show(config_path: str | None) -> None:
     """Print the effective config, secrets masked, and where each value came from."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     try:
@@ -272,11 +284,12 @@ def config_show(config_path: str | None) -> None:
     table.add_column("value", overflow="fold")
     table.add_column("source", overflow="fold")
     for key, value in _flatten(config.model_dump()):
-        shown = _show(value)
+        shown = _show(key, value)
         if key.endswith("api_key_env") and value:
             # Say whether the named variable is set, masked, so a missing key is obvious.
             shown += f" ({mask_secret(os.environ.get(value))})"
-        table.add_row(key, shown, config.sources.get(key, "default"))
+        # Values, keys and paths are the user's: print them as text, never as rich markup.
+        table.add_row(escape(key), escape(shown), escape(config.sources.get(key, "default")))
     Console().print(table)
 
 
@@ -289,12 +302,81 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, A
             yield path, value
 
 
-def _show(value: Any) -> str:
+def _show(key: str, value: Any) -> str:
     if isinstance(value, SecretStr):
         return mask_secret(value.get_secret_value())
     if value is None:
         return "-"
+    if key.startswith("redaction.terms.") and isinstance(value, list):
+        # The terms are the very names redaction hides: show how many, not which.
+        return f"{len(value)} term{'' if len(value) == 1 else 's'}"
+    if isinstance(value, str) and "@" in value and "://" in value:
+        return _mask_userinfo(value)
     return str(value)
+
+
+def _mask_userinfo(url: str) -> str:
+    """``https://user:***@host``; a lone user name is masked too (it is often a token)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if "@" not in parts.netloc:
+        return url
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    user, sep, _ = userinfo.partition(":")
+    masked = f"{user}:***" if sep else "***"
+    return parts._replace(netloc=f"{masked}@{host}").geturl()
+
+
+def _stream_name(stream: IO[bytes]) -> str:
+    name = getattr(stream, "name", None)
+    return name if isinstance(name, str) and name not in ("", "-") else "<stdin>"
+
+
+def _not_utf8(where: str, exc: UnicodeDecodeError, offset: int, line: int | None) -> None:
+    # The bytes are not echoed: the input may be anything, secrets included.
+    at = f"line {line}, byte {offset + exc.start}" if line else f"byte {offset + exc.start}"
+    click.echo(f"error: {where}: not valid UTF-8 ({at})", err=True)
+    sys.exit(1)
+
+
+def _universal_newlines(text: str) -> str:
+    # What text mode did before input was read as bytes: \r\n and \r become \n.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _read_text(stream: IO[bytes], where: str) -> str:
+    """All of ``stream`` as UTF-8; invalid input exits 1 naming ``where`` and the byte."""
+    data = stream.read()
+    try:
+        return _universal_newlines(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        _not_utf8(where, exc, 0, None)
+        raise  # pragma: no cover - _not_utf8 exits
+
+
+def _text_lines(stream: Iterable[bytes], where: str) -> Iterator[str]:
+    """Lines of ``stream`` as UTF-8 text, read line by line (input may be large).
+
+    A bad byte exits 1 naming ``where``, the line and the byte offset in the input.
+    """
+    offset = number = 0
+    for raw in stream:
+        try:
+            text = _universal_newlines(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            before = _universal_newlines(raw[: exc.start].decode("utf-8"))
+            _not_utf8(where, exc, offset, number + 1 + before.count("\n"))
+            raise  # pragma: no cover - _not_utf8 exits
+        offset += len(raw)
+        *complete, rest = text.split("\n")
+        for line in complete:
+            number += 1
+            yield line + "\n"
+        if rest:
+            number += 1
+            yield rest
 
 
 main.add_command(audit_group)

@@ -18,7 +18,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError
 from .finetune.settings import FinetuneSettings
@@ -45,9 +53,9 @@ __all__ = [
 ]
 
 ENV_PREFIX = "PRIVLLM_"
-# Env vars with the prefix that are not config fields: the config path itself, and secrets
-# read directly by the component that needs them.
-_RESERVED_ENV = {"PRIVLLM_CONFIG", "PRIVLLM_AUDIT_KEY"}
+# Below these, env var segments are type names (EMAIL, PERSON), which are upper-case; every
+# other segment is a field or profile name, which are lower-case.
+_TYPE_TABLES = {("redaction", "actions"), ("redaction", "terms"), ("redaction", "terms_files")}
 
 
 class _Section(BaseModel):
@@ -185,6 +193,39 @@ class RedactionConfig(_Section):
         default_factory=lambda: ["SECRET", "URL_CREDENTIALS"]
     )
 
+    @model_validator(mode="after")
+    def _actions_name_known_types(self) -> RedactionConfig:
+        # A misspelt type (credit_card, CREDITCARD) would silently fall back to the default
+        # action: fail closed instead.
+        if not self.actions:
+            return self
+        # Only when actions are set: the scan module loads the detectors.
+        from privllm.redaction.scan import BUILTIN_TYPES, NAME_TYPES
+
+        known = BUILTIN_TYPES | NAME_TYPES | set(self.terms) | set(self.terms_files)
+        for kind in self.actions:
+            if kind in known:
+                continue
+            hint = (
+                f"types are upper-case: {kind.upper()}"
+                if kind.upper() in known
+                else "known types: " + ", ".join(sorted(known))
+            )
+            raise _FieldError(
+                ("actions", kind),
+                f"{kind!r} is not a redaction type ({hint}; a type of your own needs an "
+                "entry in redaction.terms or redaction.terms_files)",
+            )
+        return self
+
+
+class _FieldError(ValueError):
+    """A model validator's error about one field below the model: ``loc`` is its path."""
+
+    def __init__(self, loc: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
 
 class AuditConfig(_Section):
     """The local audit log: one encrypted record per call (see docs/audit.md).
@@ -290,7 +331,8 @@ def load_config(
     for label, data in layers:
         _deep_merge(merged, data)
         for leaf in _leaves(data):
-            sources[leaf] = f"env {env_names[leaf]}" if label == "env" else label
+            # A JSON table in one variable sets several leaves: each is that variable's.
+            sources[leaf] = f"env {_env_name(leaf, env_names)}" if label == "env" else label
     try:
         config = LoadedConfig.model_validate(merged)
     except ValidationError as exc:
@@ -342,6 +384,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: config file not found", source=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}", source=str(path)) from None
+    except UnicodeDecodeError as exc:
+        # TOML is UTF-8 only; the bytes are not echoed (they may be anything).
+        raise ConfigError(
+            f"{path}: not valid UTF-8 (byte {exc.start}); save the file as UTF-8",
+            source=str(path),
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}", source=str(path)) from None
 
@@ -349,11 +397,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _env_layer(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     layer: dict[str, Any] = {}
     names: dict[str, str] = {}
-    for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or name in _RESERVED_ENV:
-            continue
-        keys = [k.lower() for k in name[len(ENV_PREFIX) :].split("__") if k]
-        if not keys:
+    for name, raw in sorted(environ.items()):
+        keys = _env_keys(name)
+        if keys is None:
             continue
         node = layer
         for key in keys[:-1]:
@@ -363,9 +409,39 @@ def _env_layer(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, st
                     f"env {name}: conflicts with another PRIVLLM_ variable", source=name
                 )
             node = child
-        node[keys[-1]] = _env_value(raw)
+        value = _env_value(raw)
+        if isinstance(value, dict) and isinstance(node.get(keys[-1]), dict):
+            # PRIVLLM_PROVIDER='{...}' beside PRIVLLM_PROVIDER__NAME: the longer name wins.
+            _deep_merge(value, node[keys[-1]])
+        node[keys[-1]] = value
         names[".".join(keys)] = name
     return layer, names
+
+
+def _env_keys(name: str) -> list[str] | None:
+    """The config path ``name`` sets, or ``None`` when it is not a config variable.
+
+    Only names whose first segment is a top-level field count, so PRIVLLM_CONFIG and secrets
+    such as PRIVLLM_AUDIT_KEY or PRIVLLM_AUDIT_KEY_NEW are left to whoever reads them.
+    """
+    if not name.startswith(ENV_PREFIX):
+        return None
+    keys = [k for k in name[len(ENV_PREFIX) :].split("__") if k]
+    if not keys or keys[0].lower() not in Config.model_fields:
+        return None
+    out: list[str] = []
+    for key in keys:
+        table = tuple(out[-2:]) in _TYPE_TABLES
+        out.append(key.upper() if table else key.lower())
+    return out
+
+
+def _env_name(leaf: str, names: Mapping[str, str]) -> str:
+    # The variable that set ``leaf``: its own, else the one holding the JSON table above it.
+    path = leaf
+    while path not in names and "." in path:
+        path = path.rsplit(".", 1)[0]
+    return names[path]
 
 
 def _env_value(raw: str) -> Any:
@@ -379,10 +455,15 @@ def _env_value(raw: str) -> Any:
     return raw
 
 
+def _set_fields(model: BaseModel) -> dict[str, Any]:
+    # Not model_dump: it drops fields marked exclude=True, such as the audit key.
+    return {name: getattr(model, name) for name in model.model_fields_set}
+
+
 def _deep_merge(into: dict[str, Any], new: Mapping[str, Any]) -> None:
     for key, value in new.items():
         if isinstance(value, BaseModel):
-            value = value.model_dump(exclude_unset=True)
+            value = _set_fields(value)
         if isinstance(value, Mapping) and isinstance(into.get(key), dict):
             _deep_merge(into[key], value)
         elif isinstance(value, Mapping):
@@ -396,7 +477,7 @@ def _leaves(data: Mapping[str, Any], prefix: str = "") -> list[str]:
     out: list[str] = []
     for key, value in data.items():
         if isinstance(value, BaseModel):
-            value = value.model_dump(exclude_unset=True)
+            value = _set_fields(value)
         path = f"{prefix}{key}"
         if isinstance(value, Mapping) and value:
             out.extend(_leaves(value, path + "."))
@@ -409,7 +490,11 @@ def _config_error(exc: ValidationError, sources: Mapping[str, str]) -> ConfigErr
     problems = []
     first_field = first_source = None
     for err in exc.errors(include_input=False, include_url=False):
-        field = ".".join(str(p) for p in err["loc"])
+        loc = err["loc"]
+        cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, _FieldError):
+            loc = (*loc, *cause.loc)
+        field = ".".join(str(p) for p in loc)
         source = sources.get(field) or _nearest_source(field, sources) or "default"
         first_field = first_field or field
         first_source = first_source or source
