@@ -138,3 +138,42 @@ def test_scan_exits_1_on_findings_and_0_on_a_prepared_file(workdir, key_file):
     result = run("scan", "out.jsonl")
     assert result.exit_code == 0, result.output
     assert "out.jsonl: no findings" in result.stdout
+
+
+@pytest.mark.parametrize("fresh", [True, False], ids=["new-output", "existing-map-forced"])
+def test_a_map_on_the_output_path_is_refused_before_any_work(workdir, key_file, fresh):
+    key = ("--key-file", str(key_file))
+    if fresh:  # the reviewer's case: the map would be sealed, then overwritten by the data
+        target = "same.jsonl"
+    else:  # an existing map given as OUTPUT too, with --force: it would be destroyed
+        assert run("prepare", "train.jsonl", "-o", "out.jsonl", *key).exit_code == 0
+        target = "out.jsonl.map"
+    before = {p.name: p.read_bytes() for p in workdir.iterdir() if p.is_file()}
+    result = run("prepare", "train.jsonl", "-o", target, "--map", target, "--force", *key)
+    assert result.exit_code == 2
+    assert "--map must not be OUTPUT" in result.output
+    assert {p.name: p.read_bytes() for p in workdir.iterdir() if p.is_file()} == before
+
+
+def test_a_map_on_the_source_path_is_refused(workdir, key_file):
+    before = (workdir / "train.jsonl").read_bytes()
+    result = run("prepare", "train.jsonl", "-o", "out.jsonl", "--map", "train.jsonl",
+                 "--key-file", str(key_file))  # fmt: skip
+    assert result.exit_code == 2
+    assert "--map must not be SOURCE" in result.output
+    assert (workdir / "train.jsonl").read_bytes() == before
+    assert not (workdir / "out.jsonl").exists()
+
+
+@pytest.mark.parametrize("which", ["-o", "--map"])
+def test_a_missing_folder_is_an_error_line_not_a_traceback(workdir, key_file, which):
+    before = sorted(p.name for p in workdir.iterdir())
+    paths = {"-o": "out.jsonl", "--map": "out.jsonl.map"}
+    paths[which] = "nodir/" + paths[which]
+    result = run("prepare", "train.jsonl", "-o", paths["-o"], "--map", paths["--map"],
+                 "--key-file", str(key_file))  # fmt: skip
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"error: cannot write {paths[which]}: nodir is not a directory" in result.stderr
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in workdir.iterdir()) == before

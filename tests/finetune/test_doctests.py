@@ -18,9 +18,11 @@ MODULES = [
     "lines",
     "parallel",
     "report",
+    "retention",
     "settings",
     "slots",
     "status",
+    "strictjson",
     "surrogates",
     "valuemap",
 ]

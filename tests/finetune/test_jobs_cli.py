@@ -143,3 +143,51 @@ def test_config_errors_exit_2(run):
     result = run("inventory", "--profile", "missing")
     assert result.exit_code == 2
     assert "missing" in result.stderr
+
+
+def test_purge_older_than_the_calendar_finds_nothing_and_huge_values_are_refused(
+    run, server, tmp_path
+):
+    prepared = write_jsonl(tmp_path / "train.jsonl", [chat("Hello", "Hi.")])
+    assert run("upload", str(prepared)).exit_code == 0
+    # 800,000 days ago is before year 1: the cut-off is the earliest date, nothing is older.
+    result = run("purge", "--older-than", "800000", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "0 item(s) due (dry run)" in result.stdout
+    result = run("purge", "--older-than", "99999999999", "--dry-run")
+    assert result.exit_code == 2
+    assert "--older-than" in result.output
+    assert "Traceback" not in result.output
+    assert not [r for r in server.requests if r.method == "DELETE"]
+
+
+def test_reading_commands_create_no_key_and_no_log_before_the_first_upload(tmp_path, server):
+    folder = tmp_path / "state"  # where audit.db and audit.key would appear
+    config = tmp_path / "privllm.toml"
+    config.write_text(
+        f"""
+[provider]
+name = "openai"
+[provider.openai]
+base_url = "{server.url}"
+api_key = "sk-test-local-0000"
+[audit]
+path = "{folder / "audit.db"}"
+create_key = true
+"""
+    )
+    runner = CliRunner(env={"PRIVLLM_AUDIT_KEY": None, "PRIVLLM_CONFIG": str(config)})
+
+    def invoke(*args: str):
+        result = runner.invoke(finetune, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result
+
+    assert "nothing recorded" in invoke("inventory").stdout
+    assert invoke("inventory", "--json").stdout == ""
+    assert "verify: ok (0 rows)" in invoke("inventory", "--verify").stderr
+    assert "0 item(s) due (dry run)" in invoke("purge", "--dry-run").stdout
+    assert "0 item(s) due" in invoke("purge", "--yes").stdout
+    assert not folder.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["privllm.toml"]
+    assert server.requests == []

@@ -25,6 +25,7 @@ from finetune.samples import (
     write_jsonl,
 )
 from privllm.config import RedactionConfig
+from privllm.errors import ConfigError
 from privllm.finetune.dataset import DatasetError, prepare_file, scan_file
 from privllm.finetune.valuemap import ValueMap
 from privllm.redaction.detectors import iban_ok, luhn_ok
@@ -303,3 +304,21 @@ def test_keys_of_data_are_shown_by_position_in_problems(tmp_path):
         "line 1: contents[1].parts[0].functionCall.args.<key 0>: holds a value of type "
         "CREDIT_CARD at characters 0-19 (action 'block' in redaction.actions)"
     ]
+
+
+@pytest.mark.parametrize("where", ["missing-folder", "output-is-a-folder"])
+def test_an_output_that_cannot_be_written_is_a_config_error_leaving_nothing(
+    tmp_path, redactor, where
+):
+    src = write_jsonl(tmp_path / "in.jsonl", sample_records())
+    if where == "missing-folder":
+        dst = tmp_path / "nodir" / "out.jsonl"
+    else:  # the rename at the end fails
+        dst = tmp_path / "out.jsonl"
+        dst.mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(ConfigError) as info:
+        prepare_file(src, dst, redactor, ValueMap())
+    assert str(info.value).startswith(f"cannot write {dst}: ")
+    assert isinstance(info.value.__cause__, OSError)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -21,10 +21,14 @@ _TRAINING_KINDS = frozenset({"enterprise_api", "self_hosted"})
 
 
 class UnpreparedFileError(PolicyViolation):
-    """The file still holds values the configured detectors find. Counts per type only."""
+    """The file still holds values the configured detectors find (rule
+    ``finetune.unredacted``), or lines that cannot be checked (``finetune.unchecked``: a
+    repeated key, runaway nesting). Counts per type only."""
 
-    def __init__(self, message: str, *, findings: Mapping[str, int]) -> None:
-        super().__init__(message, rule="finetune.unredacted")
+    def __init__(
+        self, message: str, *, findings: Mapping[str, int], rule: str = "finetune.unredacted"
+    ) -> None:
+        super().__init__(message, rule=rule)
         self.findings = dict(findings)
 
 

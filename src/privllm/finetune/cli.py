@@ -159,8 +159,19 @@ def prepare(
         raise click.UsageError(f"{output} exists; pass --force to overwrite it")
     if map_path is None and output is not None and not dry_run:
         map_path = output.with_name(output.name + ".map")
+    if map_path is not None:
+        # The map is sealed before the output is renamed into place: one path for both
+        # would leave the data where the only map was.
+        if map_path.resolve() == source.resolve():
+            raise click.UsageError("--map must not be SOURCE")
+        if output is not None and map_path.resolve() == output.resolve():
+            raise click.UsageError("--map must not be OUTPUT")
     console = _console()
     try:
+        if not dry_run:
+            for path in (output, map_path):
+                if path is not None and not path.parent.is_dir():
+                    raise ConfigError(f"cannot write {path}: {path.parent} is not a directory")
         config = _config(config_path)
         redactor = Redactor.from_config(config.redaction)
         # The key is checked before the work, not after ten minutes of it. A dry run needs
@@ -188,7 +199,10 @@ def prepare(
                     vmap.save(map_path, ring)
                 except OSError as exc:
                     raise ConfigError(f"cannot write {map_path}: {exc.strerror}") from exc
-                os.replace(staged, output)
+                try:
+                    os.replace(staged, output)
+                except OSError as exc:
+                    raise ConfigError(f"cannot write {output}: {exc.strerror}") from exc
         finally:
             if staged is not None:
                 staged.unlink(missing_ok=True)
@@ -223,7 +237,10 @@ def _open_map(path: Path | None, ring: KeyRing | None, surrogates: bool) -> Valu
     mode: Mode = "surrogate" if surrogates else "placeholder"
     if path is None or not path.exists() or ring is None:
         return ValueMap(mode)
-    vmap = ValueMap.load(path, ring)
+    try:
+        vmap = ValueMap.load(path, ring)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
     if vmap.mode != mode:
         flag = "without --surrogates" if vmap.mode == "placeholder" else "with --surrogates"
         raise ConfigError(f"{path} was made {flag}; run the same way, or give a new --map")
@@ -237,7 +254,8 @@ def _open_map(path: Path | None, ring: KeyRing | None, surrogates: bool) -> Valu
               help="Progress bar on stderr (default: when stderr is a terminal).")  # fmt: skip
 @_config_option
 def scan(path: Path, workers: int | None, progress: bool | None, config_path: str | None) -> None:
-    """Count findings still in PATH; exit 1 if there are any (placeholders do not count)."""
+    """Count findings still in PATH; exit 1 if there are any (placeholders do not count),
+    or if a line has a repeated key or is nested too deeply."""
     from rich.table import Table
 
     from privllm.finetune.dataset import scan_file
@@ -250,6 +268,10 @@ def scan(path: Path, workers: int | None, progress: bool | None, config_path: st
     except PrivllmError as exc:
         _fail(exc)
         return
+    for issue in result.issues:
+        click.echo(f"{issue}; the provider may read what was not scanned", err=True)
+    if result.more_issues:
+        click.echo(f"... and {result.more_issues} more", err=True)
     console = _console()
     table = Table(title=f"{path}: {result.lines} lines")
     for column in ("type", "findings", "action"):
@@ -257,7 +279,12 @@ def scan(path: Path, workers: int | None, progress: bool | None, config_path: st
     for kind in sorted(result.findings | result.allowed):
         count = result.findings[kind] or result.allowed[kind]
         table.add_row(kind, str(count), redactor.action(kind))
-    console.print(table if result.findings or result.allowed else f"{path}: no findings")
+    if result.findings or result.allowed:
+        console.print(table)
+    elif result.issues:
+        console.print(f"{path}: no findings, {result.problems} line(s) that cannot be checked")
+    else:
+        console.print(f"{path}: no findings")
     sys.exit(0 if result.clean else 1)
 
 

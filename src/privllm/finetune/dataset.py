@@ -32,10 +32,12 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from privllm.errors import ConfigError
 from privllm.finetune.formats import Format, detect_format
 from privllm.finetune.lines import (
     Checked,
@@ -49,6 +51,7 @@ from privllm.finetune.lines import (
 )
 from privllm.finetune.parallel import can_fork, ordered
 from privllm.finetune.report import DatasetError, Example, FileScan, Issue, PrepareReport
+from privllm.finetune.strictjson import loads
 from privllm.finetune.surrogates import is_surrogate
 from privllm.finetune.valuemap import ValueMap
 from privllm.redaction.findings import Finding
@@ -89,8 +92,9 @@ def prepare_file(
     later. ``workers`` > 1 runs the detectors in that many forked processes; the output is
     byte for byte the same. The output appears whole or not at all (a temporary file,
     renamed at the end). Raises ``DatasetError`` listing the problems when a line is
-    invalid or holds a value whose action is ``block``, and ``RedactionError`` when a
-    detector fails (fail closed).
+    invalid or holds a value whose action is ``block``, ``ConfigError`` naming the path
+    when ``source`` cannot be read or ``output`` written (a missing folder, no permission),
+    and ``RedactionError`` when a detector fails (fail closed).
     """
     started = time.perf_counter()
     src, dst = Path(source), None if output is None else Path(output)
@@ -99,13 +103,14 @@ def prepare_file(
     tmp = None if dst is None else dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
     out: IO[bytes] | None = None
     try:
-        with src.open("rb") as fh:
+        with _reading(src) as fh:
+            # Opened first: a missing or read-only folder fails now, not after the first pass.
+            out = None if tmp is None else _opened(tmp, dst)
             fmt, decided_by, report.lookalikes = _first_pass(fh, redactor, value_map)
             if format != "auto":
                 fmt, decided_by = format, "the format argument"
             report.format = fmt
             fh.seek(0)
-            out = None if tmp is None else tmp.open("wb")
             state = (Finder(redactor), fmt, decided_by)
             next_tick = _PROGRESS_EVERY
             for number, raw, checked in ordered(examine_chunk, state, fh, workers=workers):
@@ -113,7 +118,10 @@ def prepare_file(
                 report.bytes_read += len(raw)
                 data = _line(apply, number, raw, checked, fmt)
                 if out is not None and data is not None and not report.issues:
-                    out.write(data + b"\n")
+                    try:
+                        out.write(data + b"\n")
+                    except OSError as exc:  # a full disk, a removed folder
+                        raise _cannot("write", dst, exc) from exc
                     report.bytes_written += len(data) + 1
                 if progress is not None and report.bytes_read >= next_tick:
                     next_tick = report.bytes_read + _PROGRESS_EVERY
@@ -125,8 +133,11 @@ def prepare_file(
         if report.issues:
             raise DatasetError(report)
         if out is not None and tmp is not None and dst is not None:
-            out.close()
-            os.replace(tmp, dst)
+            try:
+                out.close()
+                os.replace(tmp, dst)
+            except OSError as exc:
+                raise _cannot("write", dst, exc) from exc
     finally:
         if out is not None:
             out.close()
@@ -134,6 +145,27 @@ def prepare_file(
             tmp.unlink(missing_ok=True)
         report.seconds = time.perf_counter() - started
     return report
+
+
+def _cannot(verb: str, path: Path | None, exc: OSError) -> ConfigError:
+    return ConfigError(f"cannot {verb} {path}: {exc.strerror or type(exc).__name__}")
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[IO[bytes]]:
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise _cannot("read", path, exc) from exc
+    with fh:
+        yield fh
+
+
+def _opened(tmp: Path, dst: Path | None) -> IO[bytes]:
+    try:
+        return tmp.open("wb")
+    except OSError as exc:
+        raise _cannot("write", dst, exc) from exc
 
 
 def _line(
@@ -163,7 +195,9 @@ def scan_file(
     """Findings still in ``path``, per type: the check before uploading a training file.
 
     Each JSON line's string values and keys are scanned; a line that is not JSON is scanned
-    as text. Placeholders (``[EMAIL_1]``), masks and surrogates are not findings.
+    as text. Placeholders (``[EMAIL_1]``), masks and surrogates are not findings. A line
+    with a repeated key, or nested too deeply, is scanned as text and listed in ``issues``
+    (such a file is not ``clean``): another parser may read a value the scan did not.
 
     >>> import tempfile
     >>> p = Path(tempfile.mkdtemp()) / "f.jsonl"
@@ -174,9 +208,13 @@ def scan_file(
     result = FileScan()
     done, next_tick = 0, _PROGRESS_EVERY
     with Path(path).open("rb") as fh:
-        for number, raw, found in ordered(scan_chunk, Finder(redactor), fh, workers=workers):
+        for number, raw, (found, problem) in ordered(
+            scan_chunk, Finder(redactor), fh, workers=workers
+        ):
             result.lines = number
             done += len(raw)
+            if problem is not None:
+                result.add_issue(Issue(number, "", problem))
             for f in found:
                 allowed = redactor.action(f.type) == "allow"
                 (result.allowed if allowed else result.findings)[f.type] += 1
@@ -208,8 +246,8 @@ def _first_pass(fh: IO[bytes], redactor: Redactor, vmap: ValueMap) -> tuple[Form
             continue
         text = raw.decode("utf-8", errors="replace")
         try:
-            strings: Iterable[str] = list(strings_of(json.loads(text)))
-        except ValueError:
+            strings: Iterable[str] = list(strings_of(loads(text)))
+        except ValueError:  # not JSON, or not JSON privllm accepts: the line is refused later
             strings = (text,)
         for s in strings:
             if "_" in s:

@@ -37,11 +37,11 @@ The strings a valid line holds, and how each is redacted, are named in ``slots``
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from privllm.finetune.slots import PART_KINDS, Slot, key_path, slots
+from privllm.finetune.strictjson import DEEP, BadJSON, loads, too_deep
 
 __all__ = ["FORMATS", "Format", "Slot", "check_line", "detect_format", "key_path", "slots"]
 
@@ -104,6 +104,9 @@ def check_line(record: object, fmt: Format) -> list[Problem]:
     out: list[Problem] = []
     if not isinstance(record, dict):
         out.append(("", "must be a JSON object"))
+    elif too_deep(record):
+        # Checked first: redacting walks the line recursively.
+        out.append(("", DEEP))
     elif fmt == "openai":
         _check_openai(record, out)
     else:
@@ -217,11 +220,17 @@ def _check_tool_calls(calls: object, where: str, ids: set[str], out: list[Proble
             out.append((f"{at}.function.arguments", "must be a string holding a JSON object"))
             continue
         try:
-            parsed = json.loads(args)
-        except ValueError:
-            parsed = None
+            parsed = loads(args)
+        except BadJSON as exc:
+            if exc.reason.startswith("not valid JSON"):
+                out.append((f"{at}.function.arguments", "is not a JSON object"))
+            else:
+                out.append((f"{at}.function.arguments", exc.reason))
+            continue
         if not isinstance(parsed, dict):
             out.append((f"{at}.function.arguments", "is not a JSON object"))
+        elif too_deep(parsed):
+            out.append((f"{at}.function.arguments", DEEP))
 
 
 def _check_tools(tools: object, out: list[Problem]) -> None:

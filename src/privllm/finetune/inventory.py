@@ -65,7 +65,14 @@ if TYPE_CHECKING:
     from privllm.audit.store import AuditStore
     from privllm.config import Config
 
-__all__ = ["Inventory", "InventoryCheck", "InventoryItem", "Kind", "open_inventory"]
+__all__ = [
+    "Inventory",
+    "InventoryCheck",
+    "InventoryItem",
+    "Kind",
+    "inventory_exists",
+    "open_inventory",
+]
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS finetune_inventory (
@@ -329,18 +336,61 @@ class Inventory:
                 raise
 
 
+def inventory_exists(
+    config: Config, inventory_path: Path | None, *, env: Mapping[str, str] | None = None
+) -> bool:
+    """Whether the inventory ``config`` names has been created (by a first upload or job).
+
+    Reads only: no key is looked up, no file or table is created. Commands that only read
+    (``inventory``, ``purge --dry-run``) check this first, and have nothing to show if not.
+    """
+    path = _inventory_file(config, inventory_path, env)
+    try:
+        if path.stat().st_size == 0:
+            return False
+    except OSError:  # no file, or no access to it: there is nothing to read either way
+        return False
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+            return conn.execute(query, ("finetune_inventory",)).fetchone() is not None
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return True  # let opening it report what is wrong
+
+
+def _inventory_file(
+    config: Config, inventory_path: Path | None, env: Mapping[str, str] | None
+) -> Path:
+    if inventory_path is not None:
+        return Path(inventory_path).expanduser()
+    if not config.audit.enabled:
+        raise ConfigError(
+            "fine-tuning needs a record of what is uploaded: enable [audit], or set "
+            "finetune.inventory_path",
+            field="finetune.inventory_path",
+        )
+    from privllm.audit.keys import audit_paths
+
+    return audit_paths(config.audit, env)[0]
+
+
 def open_inventory(
     config: Config,
     inventory_path: Path | None,
     *,
     env: Mapping[str, str] | None = None,
     clock: Callable[[], datetime] | None = None,
+    create_key: bool | None = None,
 ) -> Inventory:
     """The inventory ``config`` names: the table in the audit log's file (or
     ``inventory_path``), with events chained into the audit log when it is enabled.
 
     With the audit log disabled, ``inventory_path`` is required: what sits at a provider
-    must be written down somewhere before anything is uploaded.
+    must be written down somewhere before anything is uploaded. ``create_key`` overrides
+    ``audit.create_key`` (``False`` when only reading).
     """
     store = None
     if config.audit.enabled:
@@ -348,7 +398,7 @@ def open_inventory(
         from privllm.audit.store import AuditStore
 
         db, _ = audit_paths(config.audit, env)
-        key = resolve_key(config.audit, env)
+        key = resolve_key(config.audit, env, create=create_key)
         try:
             db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:

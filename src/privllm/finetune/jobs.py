@@ -123,6 +123,19 @@ class FinetuneJobs:
             )
         return self._inventory
 
+    def _recorded(self) -> Inventory | None:
+        """The inventory, if anything was ever recorded; ``None`` (and nothing created: no
+        key, no log) before the first upload. For operations that only read."""
+        if self._inventory is None:
+            from privllm.finetune.inventory import inventory_exists, open_inventory
+
+            if not inventory_exists(self.config, self.settings.inventory_path):
+                return None
+            self._inventory = open_inventory(
+                self.config, self.settings.inventory_path, clock=self._clock, create_key=False
+            )
+        return self._inventory
+
     def close(self) -> None:
         try:
             for backend in self._backends.values():
@@ -173,6 +186,19 @@ class FinetuneJobs:
         before = _sha256(source)
         # One process: forking here would copy a process that runs the audit writer thread.
         scan = scan_file(source, Redactor.from_config(self.config.redaction))
+        if scan.issues:
+            # Not even --allow-unredacted: what was scanned may not be what the provider reads.
+            counts = dict(sorted(scan.findings.items()))
+            inventory.refused(
+                operation="upload", provider=self.section.name, endpoint=_clean(endpoint.base_url),
+                rule="finetune.unchecked", findings=counts,
+            )  # fmt: skip
+            raise UnpreparedFileError(
+                f"{source}: {scan.problems} line(s) cannot be checked ({scan.issues[0]}); "
+                "run `privllm finetune prepare` first",
+                findings=counts,
+                rule="finetune.unchecked",
+            )
         if scan.findings and not allow_unredacted:
             counts = dict(sorted(scan.findings.items()))
             inventory.refused(
@@ -316,12 +342,20 @@ class FinetuneJobs:
     # -- inventory and purge -------------------------------------------------------------------
 
     def inventory(self, *, include_deleted: bool = False) -> list[InventoryItem]:
-        """Everything of ours at a provider (and, with ``include_deleted``, what was)."""
-        return self.inventory_store.items(include_deleted=include_deleted)
+        """Everything of ours at a provider (and, with ``include_deleted``, what was).
+
+        Empty, and nothing created (no key, no log), before anything was recorded.
+        """
+        recorded = self._recorded()
+        return [] if recorded is None else recorded.items(include_deleted=include_deleted)
 
     def verify(self) -> InventoryCheck:
-        """Check the inventory against its audit records (see :meth:`Inventory.verify`)."""
-        return self.inventory_store.verify()
+        """Check the inventory against its audit records (see :meth:`Inventory.verify`);
+        nothing recorded yet is an empty, passing check."""
+        from privllm.finetune.inventory import InventoryCheck
+
+        recorded = self._recorded()
+        return InventoryCheck(ok=True, rows=0) if recorded is None else recorded.verify()
 
     def purge(
         self,
@@ -338,8 +372,11 @@ class FinetuneJobs:
         deletion is recorded; a file the provider no longer has is marked ``gone``.
         """
         with_models = self.settings.delete_models if models is None else models
+        recorded = self._recorded()
+        if recorded is None:  # nothing was ever uploaded: nothing to delete, nothing created
+            return []
         outcomes = plan_purge(
-            self.inventory_store.items(), self._clock(), older_than, self.settings, with_models
+            recorded.items(), self._clock(), older_than, self.settings, with_models
         )
         if dry_run:
             return outcomes

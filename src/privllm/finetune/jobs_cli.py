@@ -234,7 +234,8 @@ def _day(when: Any) -> str:
 
 
 @click.command("purge")
-@click.option("--older-than", "older_than", type=click.IntRange(min=0), metavar="DAYS",
+@click.option("--older-than", "older_than", metavar="DAYS",
+              type=click.IntRange(min=0, max=timedelta.max.days),
               help="Delete what was created DAYS ago or more, whatever its expiry.")  # fmt: skip
 @click.option("--models/--no-models", default=None,
               help="Delete expired tuned models too (default: delete_models).")  # fmt: skip

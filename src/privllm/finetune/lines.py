@@ -22,11 +22,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from privllm.finetune.formats import Format, check_line, detect_format, key_path, slots
+from privllm.finetune.strictjson import DEEP, DUPLICATE, BadJSON, loads
 from privllm.finetune.surrogates import is_surrogate
 from privllm.redaction.findings import Finding
 from privllm.redaction.redactor import Redactor
 
-__all__ = ["Checked", "Finder", "Visit", "examine", "examine_chunk", "parse", "scan_chunk"]
+__all__ = [
+    "Checked",
+    "Finder",
+    "Visit",
+    "examine",
+    "examine_chunk",
+    "parse",
+    "scan_chunk",
+    "strings_of",
+]
 
 _NAMES = {"openai": "OpenAI", "gemini": "Gemini"}
 _MEMO_CHARS = 4_000_000  # ~4 MB of strings, whatever the file size
@@ -89,15 +99,9 @@ def parse(number: int, raw: bytes) -> tuple[Any, list[Problem]]:
     if not text.strip():
         return None, [("", "empty line")]
     try:
-        return json.loads(text, parse_constant=_no_constants), []
-    except json.JSONDecodeError as exc:
-        return None, [("", f"not valid JSON ({exc.msg} at column {exc.colno})")]
-    except ValueError:
-        return None, [("", "not valid JSON (NaN and Infinity are not JSON)")]
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(name)
+        return loads(text), []
+    except BadJSON as exc:
+        return None, [("", exc.reason)]
 
 
 def examine(
@@ -135,33 +139,54 @@ def examine_chunk(
     return out
 
 
-def scan_chunk(
-    state: Finder, first: int, lines: list[bytes], in_process: bool
-) -> list[list[Finding]]:
-    """Findings in each line's JSON strings and keys (or its text, if it is not JSON),
-    surrogates left out: the worker's task for ``scan_file``."""
-    out = []
+#: One line's scan: findings (surrogates left out), and why the line cannot be trusted to
+#: read the same to the provider (a repeated key, runaway nesting), if it cannot.
+Scanned = tuple[list[Finding], str | None]
+
+
+def scan_chunk(state: Finder, first: int, lines: list[bytes], in_process: bool) -> list[Scanned]:
+    """Findings in each line's JSON strings and keys (or its text, if it is not JSON): the
+    worker's task for ``scan_file``.
+
+    A line with a repeated key or nested too deeply is scanned as text (every value in it
+    is seen) and its problem reported: a parser keeping another of the repeated values
+    would read what no scan looked at.
+    """
+    out: list[Scanned] = []
     for raw in lines:
         text = raw.decode("utf-8", errors="replace")
+        problem = None
         try:
-            strings: Iterator[str] = strings_of(json.loads(text))
-        except ValueError:
+            strings: Iterator[str] = strings_of(loads(text))
+        except BadJSON as exc:
             strings = iter((text,))
-        out.append([f for s in strings for f in state(s) if not is_surrogate(f.type, f.value)])
+            if exc.reason in (DUPLICATE, DEEP):
+                problem = exc.reason
+        found = [f for s in strings for f in state(s) if not is_surrogate(f.type, f.value)]
+        out.append((found, problem))
     return out
 
 
 def strings_of(node: Any) -> Iterator[str]:
-    """Every string value and key in a JSON value."""
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for k, v in node.items():
-            yield k
-            yield from strings_of(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from strings_of(v)
+    """Every string value and key in a JSON value, in document order (no recursion).
+
+    >>> list(strings_of({"a": ["b", {"c": "d"}], "e": 1}))
+    ['a', 'b', 'c', 'd', 'e']
+    """
+    stack: list[Iterator[Any]] = [iter((node,))]
+    while stack:
+        item = next(stack[-1], _END)
+        if item is _END:
+            stack.pop()
+        elif isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.append(iter([x for pair in item.items() for x in pair]))
+        elif isinstance(item, list):
+            stack.append(iter(item))
+
+
+_END = object()
 
 
 class Visit:

@@ -77,15 +77,33 @@ class PrepareReport:
 @dataclass
 class FileScan:
     """Findings still in a file: ``findings`` would go out as they are; ``allowed`` are of
-    types whose action is ``allow``. Placeholders, masks and surrogates are not findings."""
+    types whose action is ``allow``. Placeholders, masks and surrogates are not findings.
+
+    ``issues`` are lines a provider might read differently from the scan (a repeated key,
+    runaway nesting): the first ``max_issues``, then only counted in ``more_issues``. A file
+    with any is not ``clean``.
+    """
 
     findings: Counter[str] = field(default_factory=Counter)
     allowed: Counter[str] = field(default_factory=Counter)
     lines: int = 0
+    issues: list[Issue] = field(default_factory=list)
+    more_issues: int = 0
+    max_issues: int = 100
 
     @property
     def clean(self) -> bool:
-        return not self.findings
+        return not self.findings and not self.issues
+
+    @property
+    def problems(self) -> int:
+        return len(self.issues) + self.more_issues
+
+    def add_issue(self, issue: Issue) -> None:
+        if len(self.issues) < self.max_issues:
+            self.issues.append(issue)
+        else:
+            self.more_issues += 1
 
 
 class DatasetError(PrivllmError):

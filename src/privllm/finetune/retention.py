@@ -50,7 +50,7 @@ def plan_purge(
             continue
         if older_than is not None or item.kind == "model":
             age = older_than if item.kind == "file" else model_age
-            due = age is not None and item.created_at <= now - age
+            due = age is not None and item.created_at <= _cutoff(now, age)
         else:
             due = item.expires_at is not None and item.expires_at <= now
         if not due:
@@ -60,3 +60,16 @@ def plan_purge(
         else:
             out.append(PurgeOutcome(item, "would_delete"))
     return out
+
+
+def _cutoff(now: datetime, age: timedelta) -> datetime:
+    """``now - age``, or the earliest datetime when that is before year 1.
+
+    >>> from datetime import timezone
+    >>> _cutoff(datetime(2025, 1, 1, tzinfo=timezone.utc), timedelta(days=800_000)).year
+    1
+    """
+    try:
+        return now - age
+    except OverflowError:  # before year 1: nothing was created that long ago
+        return datetime.min.replace(tzinfo=now.tzinfo)
