@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import shutil
 import sqlite3
 import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -14,7 +21,7 @@ from privllm import Client
 from privllm.audit import AuditRecord, AuditStore, MasterKey, generate_key
 from privllm.audit.cli import parse_duration
 from privllm.cli import main
-from privllm.errors import RedactionBlocked
+from privllm.errors import AuditError, RedactionBlocked
 from privllm.testing import Reply
 
 NAME = "Jane Doe"
@@ -90,6 +97,89 @@ def test_verify_ok_then_names_the_tampered_record(log):
     assert "does not match its MAC" in result.stderr
 
 
+def test_verify_reports_a_deleted_head_and_writes_nothing(log):
+    with sqlite3.connect(log) as conn:
+        conn.execute("DELETE FROM log_head")
+    conn.close()  # the last connection: the WAL is folded into the file and removed
+    before = log.read_bytes()
+    result = audit("verify", "--path", str(log))
+    assert result.exit_code == 1
+    assert "FAILED: " in result.stderr
+    assert "signed head (table log_head, row 1) is missing" in result.stderr
+    assert "inserted" not in result.stderr  # not a misleading record-level finding
+    shown = audit("show", "--path", str(log))
+    assert shown.exit_code == 1
+    assert "signed head (table log_head, row 1) is missing" in shown.stderr
+    assert log.read_bytes() == before
+    wal = log.with_name(log.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0  # nothing waiting to be written either
+
+
+NOBODY = 65534
+
+
+@pytest.fixture
+def read_only_log(log) -> Iterator[Path]:
+    """A copy of the log, 0400 in a 0500 folder: its reader can write neither.
+
+    Root ignores file modes, so under root the copy belongs to ``nobody`` and the commands
+    run as that user (see ``as_log_owner``); hence a folder outside pytest's 0700 tmp tree.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="privllm-ro-"))
+    copy = folder / "audit.db"
+    shutil.copyfile(log, copy)
+    if os.geteuid() == 0:
+        os.chown(copy, NOBODY, -1)
+        os.chown(folder, NOBODY, -1)
+    copy.chmod(0o400)
+    folder.chmod(0o500)
+    yield copy
+    folder.chmod(0o700)
+    shutil.rmtree(folder)
+
+
+@contextmanager
+def as_log_owner() -> Iterator[None]:
+    if os.geteuid() != 0:
+        yield
+        return
+    os.seteuid(NOBODY)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+
+
+READS = (("verify",), ("show", "--json"), ("export",), ("stats", "--json"))
+
+
+def test_a_read_only_log_in_a_read_only_folder_can_be_read_and_verified(log, read_only_log):
+    # First on the writable original: the answers to expect, and every module the commands
+    # import lazily is loaded while the interpreter's files are still readable.
+    expected = [audit(*cmd, "--path", str(log)).stdout for cmd in READS]
+    before = read_only_log.read_bytes()
+    with as_log_owner():
+        with pytest.raises(PermissionError):  # the setup is what it claims to be
+            (read_only_log.parent / "probe").touch()
+        results = [audit(*cmd, "--path", str(read_only_log)) for cmd in READS]
+    assert [r.exit_code for r in results] == [0, 0, 0, 0], [r.output for r in results]
+    assert [r.stdout for r in results] == expected
+    assert "ok: 4 record(s) verify" in results[0].stdout
+    assert read_only_log.read_bytes() == before
+    assert [p.name for p in read_only_log.parent.iterdir()] == ["audit.db"]
+
+
+def test_reading_a_log_never_writes_to_it(log, key_text):
+    with AuditStore(log, MasterKey.from_base64(key_text), read_only=True) as store:
+        assert store.verify()
+        with pytest.raises(AuditError, match="open read-only: cannot append"):
+            store.append(AuditRecord(call_id="new", provider="openai", model="m"))
+        with pytest.raises(AuditError, match="open read-only: cannot purge"):
+            store.purge(timedelta(0))
+    with AuditStore(log, MasterKey.from_base64(key_text)) as store:
+        assert [r.call_id for r in store.iter_records(decrypt=False)][-1] != "new"
+
+
 def test_wrong_key_is_a_clear_error(log, key_text):
     wrong = generate_key()
     result = audit("show", "--path", str(log), env={"PRIVLLM_AUDIT_KEY": wrong})
@@ -148,12 +238,79 @@ def test_export_names_a_record_whose_payload_was_altered(log):
     assert "InvalidTag" not in result.output
 
 
+def flip_payload(log, seq: int) -> None:
+    """Alter one byte of record ``seq``'s ciphertext, as a tamperer would."""
+    with sqlite3.connect(log) as conn:
+        (blob,) = conn.execute("SELECT payload FROM records WHERE seq = ?", (seq,)).fetchone()
+        conn.execute(
+            "UPDATE records SET payload = ? WHERE seq = ?", (blob[:-1] + bytes([blob[-1] ^ 1]), seq)
+        )
+    conn.close()
+
+
+@pytest.mark.parametrize("progress_from", [1, 1000], ids=["progress-bar", "plain"])
+def test_a_failed_export_keeps_the_earlier_file_and_leaves_no_partial_one(
+    log, tmp_path, monkeypatch, progress_from
+):
+    monkeypatch.setattr("privllm.audit.cli._PROGRESS_FROM", progress_from)
+    out_dir = tmp_path / "exports"
+    out_dir.mkdir()
+    good = out_dir / "good.jsonl"
+    assert audit("export", "--path", str(log), "-o", str(good)).exit_code == 0
+    before = good.read_bytes()
+    assert len(lines(before.decode())) == 4
+
+    flip_payload(log, 3)  # records 1 and 2 still decrypt: a partial export would hold them
+    again = audit("export", "--path", str(log), "-o", str(good), "--force")
+    assert again.exit_code == 1
+    assert "record 3 (call" in again.stderr
+    assert good.read_bytes() == before  # the earlier export is untouched
+    fresh = audit("export", "--path", str(log), "-o", str(out_dir / "new.jsonl"))
+    assert fresh.exit_code == 1
+    assert [p.name for p in out_dir.iterdir()] == ["good.jsonl"]  # no partial, no temp file
+
+
+def test_export_force_replaces_the_file_with_a_private_one(log, tmp_path):
+    out = tmp_path / "calls.jsonl"
+    out.write_text("old\n")
+    out.chmod(0o644)
+    assert audit("export", "--path", str(log), "-o", str(out), "--force").exit_code == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert len(lines(out.read_text())) == 4
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("audit.db")) == [
+        "calls.jsonl"
+    ]
+
+
 def test_stats_per_provider_and_day(log):
     (row,) = lines(audit("stats", "--path", str(log), "--json").stdout)
     assert (row["provider"], row["calls"], row["errors"], row["blocked"]) == ("openai", 4, 1, 1)
     assert row["findings"] == {"PERSON": 1}
     assert row["total_tokens"] > 0
     assert "audit log usage" in audit("stats", "--path", str(log)).stdout
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("findings", "{bad"),
+        ("findings", "[1,2]"),
+        ("findings", '{"EMAIL": "two"}'),
+        ("time", "garbage"),
+        ("time", "2025-13-45T00:00:00.000000Z"),
+    ],
+)
+def test_stats_names_a_record_with_invalid_metadata(log, column, value):
+    with sqlite3.connect(log) as conn:
+        conn.execute(f"UPDATE records SET {column} = ? WHERE seq = 3", (value,))  # noqa: S608
+        (call,) = conn.execute("SELECT call_id FROM records WHERE seq = 3").fetchone()
+    conn.close()
+    for args in (("stats",), ("stats", "--json")):
+        result = audit(*args, "--path", str(log))
+        assert result.exit_code == 1
+        assert result.stderr == f"error: record 3 (call {call}) has invalid metadata: run verify\n"
+    shown = audit("show", "--path", str(log))  # which says the same
+    assert f"record 3 (call {call}) has invalid metadata" in shown.stderr
 
 
 def test_keygen_prints_or_writes_a_key(tmp_path):
@@ -219,9 +376,27 @@ def test_purge_removes_days_past_the_age(log, key_text):
     assert "not a duration" in bad.output
 
 
+def test_durations_too_long_are_usage_errors_and_old_cut_offs_keep_everything(log):
+    for args in (("purge", "--older-than"), ("show", "--since")):
+        for text in ("99999999999d", "9" * 400 + "w"):
+            result = audit(*args, text, "--path", str(log))
+            assert result.exit_code == 2, result.output
+            assert f"'{text}' is too long a duration" in result.stderr
+    # Valid, but reaching back before year 1: nothing is that old, every call is that recent.
+    purged = audit("purge", "--older-than", "800000d", "--path", str(log))
+    assert purged.exit_code == 0, purged.output
+    assert "purged 0 record(s)" in purged.stdout
+    for since in ("800000d", "0001-01-01T00:00+05:00", "0999-01-01"):
+        shown = audit("show", "--since", since, "--path", str(log), "--json")
+        assert shown.exit_code == 0, shown.output
+        assert len(lines(shown.stdout)) == 4
+
+
 def test_parse_duration():
     assert parse_duration("90s").total_seconds() == 90
     assert parse_duration("2H").total_seconds() == 7200
     assert parse_duration("1w").days == 7
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration("30 days")
+    with pytest.raises(ValueError, match="too long a duration"):
+        parse_duration("1000000000d")

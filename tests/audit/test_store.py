@@ -296,6 +296,29 @@ def test_purge_everything_then_append(tmp_path):
         assert store.get("new").seq == 6
 
 
+@pytest.mark.parametrize(
+    "age",
+    [
+        timedelta(days=600_000),  # back to the year 382: "382-..." sorted after "2025-..."
+        timedelta(days=800_000),  # back before year 1: an OverflowError
+        timedelta.max,
+    ],
+    ids=["year-382", "before-year-1", "max"],
+)
+def test_purging_by_an_age_older_than_the_log_keeps_everything(tmp_path, age):
+    path = tmp_path / "a.db"
+    with AuditStore(path, key(), clock=Clock(T0)) as store:
+        store.append_many([record(f"c{i}") for i in range(3)])
+        report = store.purge(age)
+        assert (report.records, report.periods) == (0, ())
+        assert [r.call_id for r in store.iter_records()] == ["c0", "c1", "c2"]
+    db = raw(path)
+    try:
+        assert db.execute("SELECT period FROM data_keys").fetchall() == [("2025-03-01",)]
+    finally:
+        db.close()
+
+
 def test_periods_never_go_backwards(tmp_path):
     # A clock that steps back (NTP, another host) must not split a period in two.
     clock = Clock(T0 + timedelta(days=1))
@@ -378,13 +401,29 @@ def test_key_from_environment(tmp_path, monkeypatch):
         assert store.get("a") is not None
 
 
-def test_not_an_audit_log(tmp_path):
+def test_another_apps_database_is_refused_untouched(tmp_path):
     path = tmp_path / "other.db"
     db = raw(path)
     db.execute("CREATE TABLE t (x)")
+    db.execute("INSERT INTO t VALUES ('theirs')")
     db.close()
-    with pytest.raises(AuditError, match="not an audit log"):
-        AuditStore(path, key())
+    before = path.read_bytes()
+    assert before[18:20] == b"\x01\x01"  # a rollback-journal database, not WAL
+    with pytest.raises(AuditError, match=r"other\.db is an SQLite file but not a privllm audit"):
+        AuditStore(path, key())  # as a client would open it
+    assert path.read_bytes() == before  # not even switched to WAL mode
+    with pytest.raises(AuditError, match=r"other\.db is an SQLite file but not a privllm audit"):
+        AuditStore(path, key(), read_only=True)  # as `privllm audit show` would
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["other.db"]
+
+
+def test_an_empty_file_is_not_a_log_to_read(tmp_path):
+    path = tmp_path / "empty.db"
+    path.touch()
+    with pytest.raises(AuditError, match="not a privllm audit log \\(it is empty\\)"):
+        AuditStore(path, key(), read_only=True)
+    assert path.read_bytes() == b""
 
 
 def test_garbage_file_is_reported_as_corrupt(tmp_path):

@@ -210,6 +210,16 @@ def test_no_write_builds_on_a_forged_head(log):
     assert not log.verify().ok
 
 
+@pytest.mark.parametrize("options", [{}, {"read_only": True}], ids=["writer", "reader"])
+def test_a_deleted_head_is_reported_and_never_re_created(log, options):
+    sql(log, "DELETE FROM log_head")
+    with pytest.raises(TamperedLogError, match=r"signed head \(table log_head, row 1\) is missing"):
+        AuditStore(log.path, log._master, **options)
+    # Opening wrote no new head over the evidence (the old code signed a fresh one).
+    assert sql(log, "SELECT COUNT(*) FROM log_head") == [(0,)]
+    assert sql(log, "SELECT COUNT(*) FROM records") == [(N,)]
+
+
 def test_verify_or_raise_names_the_record(log):
     sql(log, "UPDATE records SET model = 'other' WHERE seq = ?", BAD)
     with pytest.raises(TamperedLogError, match=f"record {BAD} \\(call c{BAD}\\)") as info:

@@ -19,13 +19,14 @@ what they all share.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-import sqlite3
 import sys
+import tempfile
 from collections import deque
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -40,14 +41,14 @@ from privllm.audit.cli_log import (
     print_table,
     since_option,
 )
-from privllm.errors import ConfigError
+from privllm.errors import ConfigError, TamperedLogError
 
 if TYPE_CHECKING:
     from privllm.audit.record import AuditRecord
-    from privllm.audit.store import AuditStore
 
 __all__ = ["audit_group", "parse_duration"]
 
+_NO_HARD_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV)
 _PROGRESS_FROM = 1000  # records; smaller exports end before a bar would be readable
 
 
@@ -101,8 +102,12 @@ def show(
 @log_command("verify")
 def verify(log: LogLocation) -> None:
     """Check every record against the hash chain and the signed head; exit 1 if any fails."""
-    with log.open() as store:
-        report = store.verify()
+    try:
+        with log.open() as store:
+            report = store.verify()
+    except TamperedLogError as exc:  # e.g. the signed head was deleted: nothing to check
+        click.echo(f"FAILED: {exc}", err=True)
+        sys.exit(1)
     if report.ok:
         span = f" (records {report.first_seq}..{report.last_seq})" if report.records else ""
         click.echo(f"ok: {report.records} record(s) verify{span}")
@@ -128,7 +133,7 @@ def export(
     protect it like the key.
     """
     with log.open() as store:
-        total = _count(store, since)
+        total = store.count(since=since)  # for the progress bar
         records = store.iter_records(since=since, decrypt=True)
         if output is None:
             count = _export(records, sys.stdout, total)
@@ -136,20 +141,6 @@ def export(
             with _private_file(Path(output), force, "pass --force to overwrite it") as fh:
                 count = _export(records, fh, total)
     click.echo(f"exported {count} record(s)" + (f" to {output}" if output else ""), err=True)
-
-
-def _count(store: AuditStore, since: datetime | None) -> int:
-    # One COUNT on a read-only connection gives the bar its total without a second pass.
-    from privllm.audit.rows import filters
-
-    where, args = filters(since, None, None)
-    uri = f"{store.path.resolve().as_uri()}?mode=ro"
-    try:
-        with closing(sqlite3.connect(uri, uri=True)) as conn:
-            query = f"SELECT COUNT(*) FROM records WHERE 1 = 1{where}"  # noqa: S608 - constant
-            return int(conn.execute(query, args).fetchone()[0])
-    except sqlite3.Error:
-        return 0  # only the progress bar needs it
 
 
 def _export(records: Iterator[AuditRecord], out: TextIO, total: int) -> int:
@@ -173,16 +164,48 @@ def _export(records: Iterator[AuditRecord], out: TextIO, total: int) -> int:
 
 @contextmanager
 def _private_file(path: Path, force: bool, hint: str) -> Iterator[TextIO]:
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
+    """A new 0600 file in ``path``'s folder that becomes ``path`` only if the block succeeds.
+
+    A failed export (a record that does not decrypt, Ctrl-C) removes its partial, decrypted
+    output and leaves an earlier file at ``path`` as it was, even with ``force``.
+    """
+    if not force and os.path.lexists(path):
+        raise ConfigError(f"{path} exists; {hint}", source=str(path))
     try:
-        fd = os.open(path, flags, 0o600)
-        os.chmod(path, 0o600)  # a file overwritten with --force keeps its old mode otherwise
+        # mkstemp creates the file 0600 with O_EXCL, in the same folder so the rename is atomic.
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}", source=str(path)) from exc
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        _move_into_place(tmp, path, force, hint)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _move_into_place(tmp: Path, path: Path, force: bool, hint: str) -> None:
+    try:
+        if force:
+            os.replace(tmp, path)
+            return
+        # link() refuses an existing target, so a file made meanwhile is not overwritten.
+        try:
+            os.link(tmp, path)
+        except OSError as exc:
+            if exc.errno not in _NO_HARD_LINKS or os.path.lexists(path):
+                raise
+            os.replace(tmp, path)  # a file system without hard links: checked just above
+            return
     except FileExistsError:
         raise ConfigError(f"{path} exists; {hint}", source=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror}", source=str(path)) from exc
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        yield fh
+    tmp.unlink()
 
 
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")

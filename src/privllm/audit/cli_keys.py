@@ -82,7 +82,7 @@ def rotate_key(log: LogLocation, new_key_file: str | None, new_key_env: str | No
                 "rotation? check which key opens the log, then remove it)"
             ) from exc
     try:
-        with log.open() as store:
+        with log.open(write=True) as store:
             old_id = store.key_id
             store.rotate_key(new_key)
     except BaseException:
@@ -108,7 +108,7 @@ def rotate_key(log: LogLocation, new_key_file: str | None, new_key_env: str | No
 @log_command("purge")
 def purge(log: LogLocation, older_than: timedelta) -> None:
     """Delete (crypto-shred) every UTC day of records older than the given age."""
-    with log.open() as store:
+    with log.open(write=True) as store:
         report = store.purge(older_than)
     days = ", ".join(report.periods) or "none"
     click.echo(f"purged {report.records} record(s); day keys destroyed: {days}")
@@ -121,7 +121,7 @@ def erase(log: LogLocation, call_id: str) -> None:
 
     The record, its metadata and placeholder-form content stay, and the log still verifies.
     """
-    with log.open() as store:
+    with log.open(write=True) as store:
         record = store.get(call_id, decrypt=False)
         erased = record is not None and store.erase(call_id)
     if record is None:

@@ -46,7 +46,10 @@ def parse_duration(text: str) -> timedelta:
     m = _DURATION.match(text)
     if m is None:
         raise ValueError(f"{text!r} is not a duration like 90s, 15m, 2h, 30d or 1w")
-    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2).lower()])
+    try:
+        return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2).lower()])
+    except OverflowError:
+        raise ValueError(f"{text!r} is too long a duration (at most 999999999d)") from None
 
 
 def as_duration(ctx: click.Context, param: click.Parameter, value: str | None) -> timedelta | None:
@@ -61,17 +64,29 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> dat
     """A duration back from now (``2h``) or a moment (``2025-03-01``, ISO; naive means UTC)."""
     if value is None:
         return None
-    try:
-        return datetime.now(timezone.utc) - parse_duration(value)
-    except ValueError:
-        pass
+    if _DURATION.match(value):
+        try:
+            ago = parse_duration(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+        try:
+            return datetime.now(timezone.utc) - ago
+        except OverflowError:
+            return None  # back before year 1: every call
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(
             f"{value!r} is neither a duration (2h, 30d) nor an ISO date (2025-03-01)"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    try:
+        return (
+            moment.astimezone(timezone.utc)
+            if moment.tzinfo
+            else moment.replace(tzinfo=timezone.utc)
+        )
+    except OverflowError:  # e.g. 0001-01-01T00:00+05:00, before year 1 in UTC
+        return None
 
 
 @dataclass(frozen=True)
@@ -104,7 +119,8 @@ class LogLocation:
         return resolve_key(config, create=False), key_source(config)
 
     @contextmanager
-    def open(self) -> Iterator[AuditStore]:
+    def open(self, *, write: bool = False) -> Iterator[AuditStore]:
+        """The log, read-only unless ``write``: reading never changes it (nor needs to)."""
         from privllm.audit.keys import audit_paths
         from privllm.audit.store import AuditStore
 
@@ -115,7 +131,8 @@ class LogLocation:
                 f"no audit log at {db} (set audit.path in the config, or pass --path)",
                 field="audit.path",
             )
-        with AuditStore(db, self.key(config)[0], content_mode=config.content) as store:
+        key = self.key(config)[0]
+        with AuditStore(db, key, content_mode=config.content, read_only=not write) as store:
             yield store
 
 

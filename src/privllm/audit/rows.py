@@ -13,6 +13,7 @@ record, position, period or log no longer decrypts:
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
@@ -32,10 +33,20 @@ __all__ = [
     "filters",
     "stats",
     "to_record",
+    "utc_text",
 ]
 
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is time order
 _PERIOD, _PAYLOAD, _MAP = 16, 17, 18
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def utc_text(when: datetime) -> str:
+    """``when`` as stored: UTC, fixed width, so text order is time order.
+
+    The year is padded by hand: ``%Y`` gives ``"999"``, not ``"0999"``, on glibc.
+    """
+    u = when.astimezone(timezone.utc)
+    return f"{u.year:04d}-{u:%m-%dT%H:%M:%S.%f}Z"
 
 
 def chain_label(log_id: bytes) -> bytes:
@@ -69,7 +80,7 @@ class Prepared:
         self.call_id = r.call_id
         self.meta = (
             r.call_id,
-            r.time.strftime(_TIME_FORMAT),
+            utc_text(r.time),
             r.provider,
             r.model,
             r.endpoint_host,
@@ -165,8 +176,7 @@ def filters(
     if since is not None:
         if since.tzinfo is None:
             raise ValueError("since must be timezone-aware")
-        text = since.astimezone(timezone.utc).strftime(_TIME_FORMAT)
-        where, args = where + " AND time >= ?", (*args, text)
+        where, args = where + " AND time >= ?", (*args, utc_text(since))
     if provider is not None:
         where, args = where + " AND provider = ?", (*args, provider)
     if status is not None:
@@ -175,33 +185,65 @@ def filters(
 
 
 def stats(conn: sqlite3.Connection) -> list[StatsRow]:
-    """Per (UTC day of the call, provider): calls, errors, blocked, tokens, findings."""
+    """Per (UTC day of the call, provider): calls, errors, blocked, tokens, findings.
+
+    Raises ``AuditError`` naming the first record whose time or findings cannot be read.
+    """
     findings: dict[tuple[str, str], dict[str, int]] = {}
-    for day, provider, text in conn.execute(
-        "SELECT substr(time, 1, 10), provider, findings FROM records WHERE findings != '{}'"
+    for seq, call_id, day, provider, text in conn.execute(
+        "SELECT seq, call_id, substr(time, 1, 10), provider, findings FROM records"
+        " WHERE findings != '{}' ORDER BY seq"
     ):
         counts = findings.setdefault((day, provider), {})
-        for kind, n in json.loads(text).items():
-            counts[kind] = counts.get(kind, 0) + int(n)
-    return [
-        StatsRow(
-            day=date.fromisoformat(day),
-            provider=provider,
-            calls=calls,
-            errors=errors,
-            blocked=blocked,
-            prompt_tokens=pt,
-            completion_tokens=ct,
-            total_tokens=tt,
-            findings=dict(sorted(findings.get((day, provider), {}).items())),
+        try:
+            for kind, n in _finding_counts(text).items():
+                counts[kind] = counts.get(kind, 0) + n
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep JSON
+            raise _invalid(seq, call_id) from exc
+    out = []
+    for day, provider, calls, errors, blocked, pt, ct, tt in conn.execute(
+        "SELECT substr(time, 1, 10), provider, COUNT(*), SUM(status = 'error'),"
+        " SUM(status = 'blocked'), COALESCE(SUM(prompt_tokens), 0),"
+        " COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(total_tokens), 0)"
+        " FROM records GROUP BY 1, 2 ORDER BY 1, 2"
+    ).fetchall():
+        try:
+            when = date.fromisoformat(day) if _DAY.fullmatch(str(day)) else None
+        except ValueError:
+            when = None
+        if when is None:
+            seq, call_id = conn.execute(
+                "SELECT seq, call_id FROM records WHERE substr(time, 1, 10) IS ?"
+                " AND provider IS ? ORDER BY seq LIMIT 1",
+                (day, provider),
+            ).fetchone()
+            raise _invalid(seq, call_id)
+        out.append(
+            StatsRow(
+                day=when,
+                provider=provider,
+                calls=calls,
+                errors=errors,
+                blocked=blocked,
+                prompt_tokens=pt,
+                completion_tokens=ct,
+                total_tokens=tt,
+                findings=dict(sorted(findings.get((day, provider), {}).items())),
+            )
         )
-        for day, provider, calls, errors, blocked, pt, ct, tt in conn.execute(
-            "SELECT substr(time, 1, 10), provider, COUNT(*), SUM(status = 'error'),"
-            " SUM(status = 'blocked'), COALESCE(SUM(prompt_tokens), 0),"
-            " COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(total_tokens), 0)"
-            " FROM records GROUP BY 1, 2 ORDER BY 1, 2"
-        )
-    ]
+    return out
+
+
+def _finding_counts(text: object) -> dict[str, int]:
+    # The column as written: a JSON object of type -> count. Anything else was edited.
+    value = json.loads(text) if isinstance(text, str) else None
+    if not isinstance(value, dict) or not all(type(n) is int and n >= 0 for n in value.values()):
+        raise ValueError("findings is not an object of counts")
+    return value
+
+
+def _invalid(seq: object, call_id: object) -> AuditError:
+    return AuditError(f"record {seq} (call {call_id}) has invalid metadata: run verify")
 
 
 def check_data_keys(

@@ -23,7 +23,7 @@ from pathlib import Path
 from privllm.audit.chain import CHAIN_COLUMNS, Head, genesis
 from privllm.audit.crypto import KeyRing, MacKey
 from privllm.audit.rows import chain_label
-from privllm.errors import AuditError, WrongKeyError
+from privllm.errors import AuditError, TamperedLogError, WrongKeyError
 
 __all__ = [
     "FORMAT",
@@ -39,6 +39,7 @@ __all__ = [
 FORMAT = 1
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
+_EFFECTIVE_IDS = os.access in os.supports_effective_ids  # file access uses them, not real ids
 # STRICT tables (SQLite >= 3.37) refuse a value of the wrong type instead of converting it.
 _STRICT = " STRICT" if sqlite3.sqlite_version_info >= (3, 37) else ""
 
@@ -120,8 +121,17 @@ def sqlite_errors(path: Path, action: str) -> Iterator[None]:
         raise AuditError(f"audit log {path}: {action} failed: {text}") from exc
 
 
-def connect(path: Path, *, durable: bool, busy_timeout: float) -> sqlite3.Connection:
-    """A connection with the log's settings. Creates the file 0600 if it does not exist."""
+def connect(
+    path: Path, *, durable: bool, busy_timeout: float, read_only: bool = False
+) -> sqlite3.Connection:
+    """A connection with the log's settings.
+
+    Read-write creates the file 0600 if it does not exist, and switches it to WAL mode only
+    once it is known to be empty or a privllm log. ``read_only`` never creates or changes
+    anything (see :func:`_connect_read_only`).
+    """
+    if read_only:
+        return _connect_read_only(path, busy_timeout)
     try:
         # O_CREAT without O_TRUNC: harmless when another process created it first.
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
@@ -134,6 +144,10 @@ def connect(path: Path, *, durable: bool, busy_timeout: float) -> sqlite3.Connec
             path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
         )
         try:
+            # Another application's database must be refused before anything changes it,
+            # its journal mode included.
+            if _not_a_log(_tables(conn)):
+                raise AuditError(f"{path} is an SQLite file but not a privllm audit log")
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise AuditError(f"audit log {path}: cannot switch to WAL mode (got {mode})")
@@ -147,31 +161,79 @@ def connect(path: Path, *, durable: bool, busy_timeout: float) -> sqlite3.Connec
     return conn
 
 
-def open_log(conn: sqlite3.Connection, path: Path, ring: KeyRing) -> tuple[bytes, MacKey]:
-    """The log id and chain key of the log on ``conn``, creating the log if the file is new.
+def _connect_read_only(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    """A connection that cannot write to the log, for reading and verifying.
 
-    Raises ``WrongKeyError`` (both key ids) if ``ring`` did not write the log.
+    SQLite's ``mode=ro`` still needs the WAL's ``-shm`` index: it creates it (and an empty
+    ``-wal``) when the folder is writable, and shares an existing one otherwise. A log in a
+    read-only folder with no ``-wal`` file has no writer (a writer would have made one) and
+    all of it is in the main file, so it is read as ``immutable``. A ``-wal`` without a
+    usable ``-shm`` in a read-only folder cannot be read correctly and stays an error.
+    """
+    try:
+        os.close(os.open(path, os.O_RDONLY))
+    except OSError as exc:
+        raise AuditError(f"audit log {path}: cannot open: {exc.strerror}") from exc
+    uri = path.resolve().as_uri()  # percent-encodes ? and # in the name
+    with sqlite_errors(path, "open read-only"):
+        try:
+            return _probed(f"{uri}?mode=ro", busy_timeout)
+        except sqlite3.OperationalError:
+            if os.access(path.parent, os.W_OK, effective_ids=_EFFECTIVE_IDS):
+                raise
+            if os.path.lexists(path.with_name(path.name + "-wal")):
+                raise AuditError(
+                    f"audit log {path}: cannot read it read-only: its folder is read-only and "
+                    "its -wal file has no -shm index to share (open it once with write access)"
+                ) from None
+        return _probed(f"{uri}?mode=ro&immutable=1", busy_timeout)
+
+
+def _probed(uri: str, busy_timeout: float) -> sqlite3.Connection:
+    # SQLite opens lazily: the first read is what fails on a WAL log it cannot share.
+    conn = sqlite3.connect(
+        uri, uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def open_log(
+    conn: sqlite3.Connection, path: Path, ring: KeyRing, *, create: bool = True
+) -> tuple[bytes, MacKey]:
+    """The log id and chain key of the log on ``conn``; with ``create``, make a new file a log.
+
+    Raises ``WrongKeyError`` (both key ids) if ``ring`` did not write the log, and
+    ``TamperedLogError`` if its head row was deleted: a new head would replace the
+    evidence, so none is ever written over an existing log.
     """
     with sqlite_errors(path, "open"):
-        row = _read_head_row(conn)
+        row = _read_head_row(conn, path)
+        if row is None and not create:
+            empty = not _tables(conn)
+            raise AuditError(
+                f"{path} is not a privllm audit log (it is empty)"
+                if empty
+                else f"{path} is an SQLite file but not a privllm audit log"
+            )
         if row is None:
             # Several processes may open a new file at once: create under the write lock
             # and re-read, so exactly one of them makes the log id and chain key.
             conn.execute("BEGIN IMMEDIATE")
             try:
-                tables = {
-                    r[0]
-                    for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-                }
-                if tables and "log_head" not in tables:
-                    raise AuditError(f"{path} is an SQLite file but not an audit log")
-                for stmt in _DDL.split(";"):
-                    if stmt.strip():
-                        conn.execute(stmt)
-                row = _read_head_row(conn)
-                if row is None:
+                tables = _tables(conn)
+                if _not_a_log(tables):
+                    raise AuditError(f"{path} is an SQLite file but not a privllm audit log")
+                if "log_head" not in tables:
+                    for stmt in _DDL.split(";"):
+                        if stmt.strip():
+                            conn.execute(stmt)
                     _init_head(conn, ring)
-                    row = _read_head_row(conn)
+                row = _read_head_row(conn, path)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -220,13 +282,26 @@ def _init_head(conn: sqlite3.Connection, ring: KeyRing) -> None:
     )
 
 
-def _read_head_row(conn: sqlite3.Connection) -> tuple[int, bytes, str, bytes] | None:
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log_head'"
-    ).fetchone()
-    if exists is None:
-        return None  # a new file
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _not_a_log(tables: set[str]) -> bool:
+    # A new log is an empty file; every log has log_head (made with the other tables).
+    return bool(tables) and "log_head" not in tables
+
+
+def _read_head_row(conn: sqlite3.Connection, path: Path) -> tuple[int, bytes, str, bytes] | None:
+    """The head's fixed fields; None for a file that is not a log yet."""
+    if "log_head" not in _tables(conn):
+        return None
     row = conn.execute(
         "SELECT format, log_id, key_id, chain_key FROM log_head WHERE id = 1"
     ).fetchone()
-    return None if row is None else (row[0], row[1], row[2], row[3])
+    if row is None:
+        # The table and its row are made in one transaction: only a deletion parts them.
+        raise TamperedLogError(
+            f"audit log {path}: the signed head (table log_head, row 1) is missing: it was "
+            "deleted, so no record can be checked against it"
+        )
+    return row[0], row[1], row[2], row[3]

@@ -52,6 +52,7 @@ __all__ = ["AuditStore", "period_of"]
 _HEAD_COLS = "anchor_seq, anchor_mac, last_seq, last_mac, head_mac"
 _SELECT_HEAD = f"SELECT {_HEAD_COLS} FROM log_head WHERE id = 1"  # noqa: S608 - constant
 _PAGE = 500
+_BEFORE_ALL = "0001-01-01"  # no period sorts before it
 
 
 def _utc_now() -> datetime:
@@ -60,7 +61,7 @@ def _utc_now() -> datetime:
 
 def period_of(when: datetime) -> str:
     """The data-key period (UTC day, ``YYYY-MM-DD``) of a moment."""
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%d")
+    return rows.utc_text(when)[:10]  # zero-padded: periods are compared as text
 
 
 class AuditStore:
@@ -71,6 +72,11 @@ class AuditStore:
     WAL at every commit (``synchronous=FULL``); the default survives a killed process but
     not a power cut. ``clock`` (returning an aware datetime) picks day periods and purge
     cut-offs; tests inject one. A wrong key raises ``WrongKeyError`` here, naming both ids.
+
+    ``read_only=True`` opens an existing log for reading and verifying only: nothing is
+    created or written (the file and its folder may be read-only), and every write method
+    raises ``AuditError``. A log whose signed head was deleted raises ``TamperedLogError``
+    here, in either mode: the head is never re-created over existing evidence.
     """
 
     def __init__(
@@ -82,12 +88,14 @@ class AuditStore:
         durable: bool = False,
         clock: Callable[[], datetime] | None = None,
         busy_timeout: float = 30.0,
+        read_only: bool = False,
     ) -> None:
         if content_mode not in get_args(ContentMode):
             raise ValueError(f"content_mode must be one of {get_args(ContentMode)}")
         self.path = Path(path)
         self.content_mode: ContentMode = content_mode
         self.durable = durable
+        self.read_only = read_only
         self._clock = clock or _utc_now
         self._busy_timeout = busy_timeout
         self._master = key if key is not None else MasterKey.from_env()
@@ -95,10 +103,12 @@ class AuditStore:
         self._lock = threading.RLock()
         self._data_keys: dict[str, DataKey] = {}
         self._conn: sqlite3.Connection | None = connect(
-            self.path, durable=durable, busy_timeout=busy_timeout
+            self.path, durable=durable, busy_timeout=busy_timeout, read_only=read_only
         )
         try:
-            self._log_id, self._mac = open_log(self._conn, self.path, self._ring)
+            self._log_id, self._mac = open_log(
+                self._conn, self.path, self._ring, create=not read_only
+            )
         except BaseException:
             self.close()
             raise
@@ -194,7 +204,10 @@ class AuditStore:
         """
         if older_than < timedelta(0):
             raise ValueError("older_than must not be negative")
-        cut = period_of(self._clock() - older_than)
+        try:
+            cut = period_of(self._clock() - older_than)
+        except OverflowError:
+            cut = _BEFORE_ALL  # an age reaching back past year 1 expires nothing
         with self._write("purge") as conn:
             head, _ = self._head_for_write(conn)
             (first_kept,) = conn.execute(
@@ -278,6 +291,8 @@ class AuditStore:
         # another writer, in this process or another.
         with self._lock, sqlite_errors(self.path, action):
             conn = self._db()
+            if self.read_only:
+                raise AuditError(f"audit log {self.path} is open read-only: cannot {action}")
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -355,6 +370,15 @@ class AuditStore:
                 return
             after = found[-1][0]
 
+    def count(
+        self, since: datetime | None = None, provider: str | None = None, status: str | None = None
+    ) -> int:
+        """How many records :meth:`iter_records` with the same filters would give."""
+        where, args = rows.filters(since, provider, status)
+        query = f"SELECT COUNT(*) FROM records WHERE 1 = 1{where}"  # noqa: S608 - constant
+        with self._lock, sqlite_errors(self.path, "count"):
+            return int(self._db().execute(query, args).fetchone()[0])
+
     def stats(self) -> list[StatsRow]:
         """Calls, errors, tokens and finding counts per (UTC day of the call, provider)."""
         with self._lock, sqlite_errors(self.path, "stats"):
@@ -401,7 +425,9 @@ class AuditStore:
         """
         with self._lock:
             self._db()  # a closed store raises, as for every other operation
-        conn = connect(self.path, durable=False, busy_timeout=self._busy_timeout)
+        conn = connect(
+            self.path, durable=False, busy_timeout=self._busy_timeout, read_only=self.read_only
+        )
         try:
             with sqlite_errors(self.path, "verify"):
                 conn.execute("BEGIN")  # one snapshot for head and rows
