@@ -196,3 +196,14 @@ def test_server_checks_auth_and_buckets(server):
         assert missing.status_code == 404
         assert "bucket does not exist" in missing.json()["error"]["message"]
         assert http.post("/upload/storage/v1/b/bk/o", params={"name": "x"}).status_code == 400
+
+
+@pytest.mark.parametrize("field", ["retention_days", "model_retention_days"])
+def test_a_retention_past_any_calendar_is_a_config_error_naming_the_field(field):
+    # 10**9 days overflowed datetime arithmetic at upload and purge time.
+    from privllm.config import load_config
+    from privllm.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=f"finetune.{field}"):
+        load_config(finetune={field: 10**9})
+    assert getattr(load_config(finetune={field: 36600}).finetune, field) == 36600

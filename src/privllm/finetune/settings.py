@@ -17,6 +17,8 @@ __all__ = ["FinetuneSettings"]
 
 # OpenAI's expires_after bounds for uploaded files.
 _MIN_EXPIRY, _MAX_EXPIRY = 3600, 30 * 86400
+# Retention longer than this is not a clock anyone keeps (and date arithmetic overflows).
+_MAX_DAYS = 100 * 366
 # Cloud Storage bucket names: 3-63 characters (up to 222 with dots), lower-case letters,
 # digits, "-", "_" and ".", starting and ending with a letter or digit.
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
@@ -33,13 +35,13 @@ class FinetuneSettings(BaseModel):
 
     #: Days a training file stays at the provider before ``purge`` deletes it; unset keeps
     #: files until ``purge --older-than``.
-    retention_days: int | None = Field(default=30, ge=1)
+    retention_days: int | None = Field(default=30, ge=1, le=_MAX_DAYS)
     #: Ask the provider to delete each file on its own after the retention (OpenAI only:
     #: 1 hour to 30 days; a longer retention is capped at 30 days there).
     provider_expiry: bool = True
     #: Days a tuned model is kept before ``purge --models`` deletes it; unset keeps models
     #: until ``purge --models --older-than``.
-    model_retention_days: int | None = Field(default=None, ge=1)
+    model_retention_days: int | None = Field(default=None, ge=1, le=_MAX_DAYS)
     #: ``purge`` deletes expired tuned models too, without ``--models``.
     delete_models: bool = False
     #: The SQLite file of the inventory table; unset means the audit log's file.
