@@ -6,10 +6,15 @@ this file checks only the details of the OpenAI body, sync and async.
 
 from __future__ import annotations
 
+import json as _json
+
+import pytest
 from pydantic import BaseModel
 
 from privllm import Message, ToolDefinition
-from privllm.testing import Reply
+from privllm.errors import ContentFilteredError
+from privllm.testing import OpenAIServer, Reply
+from privllm.testing.server import RecordedRequest, WireResponse
 
 
 def test_models_options_and_passthroughs_in_the_body(run, openai_server):
@@ -85,3 +90,67 @@ def test_structured_output_asks_for_a_strict_json_schema(run, openai_server):
     assert fmt["json_schema"]["name"] == "Invoice"
     assert fmt["json_schema"]["strict"] is True
     assert fmt["json_schema"]["schema"]["additionalProperties"] is False
+
+
+# -- stream shapes other OpenAI-compatible servers send ------------------------------------
+class ScriptedStream(OpenAIServer):
+    """Streams exactly the chunks a test gives (``events``), as a server might shape them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[dict] = []
+
+    def route(self, request: RecordedRequest) -> WireResponse:
+        body = b"".join(b"data: " + _json.dumps(e).encode() + b"\n\n" for e in self.events)
+        headers = {"Content-Type": "text/event-stream"}
+        return WireResponse(200, headers, body + b"data: [DONE]\n\n")
+
+
+def _chunk(delta: dict | None = None, finish: str | None = None, **extra) -> dict:
+    choice = {"index": 0, "delta": delta or {}, "finish_reason": finish}
+    return {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+            "choices": [choice], **extra}  # fmt: skip
+
+
+USAGE = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+
+
+@pytest.fixture
+def scripted():
+    with ScriptedStream() as server:
+        yield server
+
+
+@pytest.fixture
+def srun(runner_factory, scripted):
+    return runner_factory(provider={**scripted.provider_config(), "max_retries": 0})
+
+
+def test_usage_on_the_finish_chunk_is_kept(srun, scripted):
+    # vLLM, llama.cpp and Mistral put usage on the finish chunk, with no usage-only chunk.
+    scripted.events = [_chunk({"content": "Hi"}), _chunk({}, "stop", usage=USAGE)]
+    _, response = srun.stream("hi")
+    assert response.text == "Hi"
+    assert response.usage is not None
+    assert response.usage.total_tokens == 5
+
+
+def test_a_streamed_refusal_reads_like_the_whole_one(srun, scripted):
+    scripted.events = [_chunk({"refusal": "I can't help with that."}), _chunk({}, "stop")]
+    _, response = srun.stream("hi")
+    assert response.text == "I can't help with that."
+
+
+def test_a_withheld_stream_without_a_usage_chunk_still_raises(srun, scripted):
+    scripted.events = [_chunk({}, "content_filter")]
+    with pytest.raises(ContentFilteredError):
+        srun.stream("hi")
+
+
+def test_an_empty_answer_replays_as_empty_text_not_null(run, openai_server):
+    # A reasoning model that spends its budget answers nothing; OpenAI refuses an assistant
+    # turn whose content is null unless it has tool calls.
+    openai_server.reply(Reply.text("", finish_reason="length"))
+    empty = run.chat("x")
+    run.chat([Message.user("x"), empty.message, Message.user("y")])
+    assert openai_server.last.json()["messages"][1] == {"role": "assistant", "content": ""}

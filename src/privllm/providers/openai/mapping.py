@@ -157,6 +157,10 @@ def _message(m: Any) -> dict[str, Any]:
     content = m.content
     if isinstance(content, list):
         out["content"] = [{"type": "text", "text": p.text} for p in content]
+    elif content is None and m.role == "assistant" and not m.tool_calls:
+        # An empty answer (a reasoning model that spent its budget) replayed: OpenAI wants
+        # content unless there are tool calls.
+        out["content"] = ""
     else:
         out["content"] = content
     if m.name:

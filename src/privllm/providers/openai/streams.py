@@ -38,6 +38,7 @@ class SyncStream:
         except Exception as exc:
             raise self._provider.map_error(exc, streaming=True) from exc
         if self._pending is not None:
+            _check_filtered(self._pending, delivered, self._provider)
             yield self._pending
             self._pending = None
 
@@ -67,6 +68,7 @@ class AsyncStream:
         except Exception as exc:
             raise self._provider.map_error(exc, streaming=True) from exc
         if self._pending is not None:
+            _check_filtered(self._pending, delivered, self._provider)
             yield self._pending
             self._pending = None
 
@@ -117,9 +119,12 @@ def _convert_chunk(raw: Any, holder: SyncStream | AsyncStream) -> Iterator[ChatC
         else []
     )
     chunk = ChatChunk(
-        text=(delta.content or "") if delta is not None else "",
+        # A refusal streams in its own field; the whole answer reads it as the text too.
+        text=(delta.content or getattr(delta, "refusal", None) or "") if delta is not None else "",
         tool_calls=calls,
         finish_reason=finish_reason(choice.finish_reason),
+        # Some servers (vLLM, llama.cpp, Mistral) put usage on the finish chunk itself.
+        usage=to_usage(raw.usage) if getattr(raw, "usage", None) else None,
     )
     if chunk.finish_reason is not None:
         if holder._pending is not None:
