@@ -403,3 +403,20 @@ def test_building_a_google_client_loads_no_openai_or_azure_sdk():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "google.genai"
+
+
+def test_a_stream_that_fails_at_its_start_falls_back_like_a_chat(runner_factory, gemini_server):
+    # google-genai sends a streamed request only at the first read; a 503 there must still
+    # reach the fallback logic, as a chat's does.
+    with GeminiServer() as backup:
+        run = runner_factory(
+            provider={**gemini_server.provider_config(), "max_retries": 0},
+            providers={"backup": {**backup.provider_config(), "max_retries": 0}},
+            policy={"fallbacks": ["backup"]},
+        )
+        gemini_server.reply(Reply.error(503, "down"))
+        pieces, response = run.stream("stream me")
+        assert response.text == "stream me"
+        assert "".join(p.text for p in pieces) == "stream me"
+        assert len(backup.requests) == 1
+        assert len(gemini_server.requests) == 1

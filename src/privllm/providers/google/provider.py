@@ -210,7 +210,7 @@ class GoogleProvider:
         sdk_stream = self.sdk.models.generate_content_stream(
             model=request.model, contents=contents, config=config
         )
-        return SyncStream(self, sdk_stream)
+        return SyncStream(self, sdk_stream).open()
 
     async def astream(self, request: ChatRequest) -> AsyncStream:
         contents, config = self.chat_params(request)
@@ -222,7 +222,7 @@ class GoogleProvider:
             raise
         except Exception as exc:
             raise self.map_error(exc) from exc
-        return AsyncStream(self, sdk_stream)
+        return await AsyncStream(self, sdk_stream).open()
 
     def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         if not request.input:

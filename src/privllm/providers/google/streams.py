@@ -25,16 +25,20 @@ _OPENED: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
 )
 
 
+_END = object()  # the stream ended before its first chunk
+
+
 class SyncStream:
     """Neutral chunks from a google-genai stream; ``close()`` releases the connection."""
 
-    __slots__ = ("_mapper", "_opened", "_provider", "_sdk_stream")
+    __slots__ = ("_first", "_mapper", "_opened", "_provider", "_sdk_stream")
 
     def __init__(self, provider: GoogleProvider, sdk_stream: Iterator[Any]) -> None:
         self._provider = provider
         self._sdk_stream = sdk_stream
         self._mapper = ChunkMapper(provider.name)
         self._opened: list[Any] = []
+        self._first: Any = None
 
     def _next(self) -> Any:
         token = _OPENED.set(self._opened)
@@ -43,9 +47,27 @@ class SyncStream:
         finally:
             _OPENED.reset(token)
 
-    def __iter__(self) -> Iterator[ChatChunk]:
+    def open(self) -> SyncStream:
+        """Send the request now and read the first chunk. google-genai sends it only at the
+        first read, and an error there (429, 5xx) must reach the caller while fallbacks can
+        still be tried, as it does for every other provider."""
         try:
-            while True:
+            self._first = self._next()
+        except StopIteration:
+            self._first = _END
+        except BaseException as exc:
+            self.close()
+            if isinstance(exc, PrivllmError) or not isinstance(exc, Exception):
+                raise
+            raise self._provider.map_error(exc) from exc
+        return self
+
+    def __iter__(self) -> Iterator[ChatChunk]:
+        first, self._first = self._first, None
+        try:
+            if first is not None and first is not _END:
+                yield from self._mapper.feed(first)
+            while first is not _END:
                 try:
                     raw = self._next()
                 except StopIteration:
@@ -71,13 +93,14 @@ class SyncStream:
 class AsyncStream:
     """The async twin of :class:`SyncStream`."""
 
-    __slots__ = ("_mapper", "_opened", "_provider", "_sdk_stream")
+    __slots__ = ("_first", "_mapper", "_opened", "_provider", "_sdk_stream")
 
     def __init__(self, provider: GoogleProvider, sdk_stream: AsyncIterator[Any]) -> None:
         self._provider = provider
         self._sdk_stream = sdk_stream
         self._mapper = ChunkMapper(provider.name)
         self._opened: list[Any] = []
+        self._first: Any = None
 
     async def _next(self) -> Any:
         token = _OPENED.set(self._opened)
@@ -86,9 +109,26 @@ class AsyncStream:
         finally:
             _OPENED.reset(token)
 
-    async def __aiter__(self) -> AsyncIterator[ChatChunk]:
+    async def open(self) -> AsyncStream:
+        """The async twin of :meth:`SyncStream.open`."""
         try:
-            while True:
+            self._first = await self._next()
+        except StopAsyncIteration:
+            self._first = _END
+        except BaseException as exc:
+            await self.aclose()
+            if isinstance(exc, PrivllmError) or not isinstance(exc, Exception):
+                raise
+            raise self._provider.map_error(exc) from exc
+        return self
+
+    async def __aiter__(self) -> AsyncIterator[ChatChunk]:
+        first, self._first = self._first, None
+        try:
+            if first is not None and first is not _END:
+                for chunk in self._mapper.feed(first):
+                    yield chunk
+            while first is not _END:
                 try:
                     raw = await self._next()
                 except StopAsyncIteration:
