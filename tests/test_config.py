@@ -268,3 +268,13 @@ def test_invalid_utf8_toml_names_the_file(tmp_path):
     path.write_bytes(b'[provider]\nmodel = "\xff\xfe"\n')
     with pytest.raises(ConfigError, match=r"latin1\.toml: not valid UTF-8 \(byte 20\)"):
         load_config(path, env={})
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import privllm.config
+
+    result = doctest.testmod(privllm.config)
+    assert result.attempted > 0
+    assert result.failed == 0
