@@ -25,8 +25,11 @@ class Conversation:
     __slots__ = ("messages", "state")
 
     def __init__(self, messages: Iterable[Message | Mapping[str, Any]] = ()) -> None:
+        from privllm.core import message_from_dict
+
+        # Dicts are read as client.chat reads them (OpenAI's tool_calls shape included).
         self.messages: list[Message] = [
-            m if isinstance(m, Message) else Message.model_validate(m) for m in messages
+            m if isinstance(m, Message) else message_from_dict(m) for m in messages
         ]
         # Holds secrets (the placeholder map): never printed, never serialised by privllm.
         self.state: dict[str, Any] = {}

@@ -393,11 +393,12 @@ def _messages(messages: MessagesLike) -> list[Message]:
         if isinstance(m, Message):
             out.append(m)
         else:
-            out.append(_message_from_dict(m))
+            out.append(message_from_dict(m))
     return out
 
 
-def _message_from_dict(data: Mapping[str, Any]) -> Message:
+def message_from_dict(data: Mapping[str, Any]) -> Message:
+    """A message from a dict in privllm's shape or OpenAI's (``tool_calls[].function``)."""
     calls = data.get("tool_calls")
     if calls:
         data = dict(data)

@@ -101,6 +101,8 @@ class ToolDefinition(_Model):
     name: str
     description: str | None = None
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    #: OpenAI's strict mode (arguments always match the schema); other providers ignore it.
+    strict: bool | None = None
 
     @classmethod
     def from_model(cls, model: type[BaseModel], description: str | None = None) -> ToolDefinition:

@@ -154,3 +154,37 @@ def test_an_empty_answer_replays_as_empty_text_not_null(run, openai_server):
     empty = run.chat("x")
     run.chat([Message.user("x"), empty.message, Message.user("y")])
     assert openai_server.last.json()["messages"][1] == {"role": "assistant", "content": ""}
+
+
+def test_openai_tool_definitions_and_history_dicts_are_taken_as_written(run, openai_server):
+    # Copied from OpenAI's docs: a "strict" tool, and history kept in OpenAI's message shape.
+    from privllm import Conversation
+
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+            "strict": True,
+        },
+    }
+    history = Conversation(
+        [
+            {"role": "user", "content": "Weather in Paris?"},
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                    }
+                ],
+            },
+            {"role": "tool", "tool_call_id": "call_1", "content": '{"sky": "clear"}'},
+        ]
+    )
+    run.chat(history, tools=[tool])
+    body = openai_server.last.json()
+    assert body["tools"][0]["function"]["strict"] is True
+    assert body["messages"][1]["tool_calls"][0]["function"]["name"] == "get_weather"

@@ -70,6 +70,7 @@ def chat_params(
                     "name": t.name,
                     **({"description": t.description} if t.description else {}),
                     "parameters": t.parameters,
+                    **({"strict": t.strict} if t.strict is not None else {}),
                 },
             }
             for t in request.tools
