@@ -305,3 +305,15 @@ def test_a_repeated_json_key_cannot_smuggle_a_value_past_the_scan(runner_factory
     sent = openai_server.last.json()["messages"]
     assert json.loads(sent[0]["tool_calls"][0]["function"]["arguments"]) == {"note": "hi"}
     assert json.loads(sent[1]["content"]) == {"to": "nobody"}
+
+
+def test_a_value_taught_by_a_tool_call_is_redacted_in_the_same_messages_text(
+    runner_factory, openai_server
+):
+    # One assistant turn: its text repeats the password, its tool call holds it after
+    # "password" (the cue). The text comes first, the call teaches the value.
+    run = runner_factory(**config(openai_server))
+    call = {"id": "call_1", "name": "login", "arguments": json.dumps({"password": SECRET})}
+    run.chat([Message.assistant(f"Logging in with {SECRET} now.", tool_calls=[call])])
+    assert_cued_clean(openai_server)
+    assert openai_server.last.json()["messages"][0]["content"] == "Logging in with [SECRET_1] now."

@@ -81,13 +81,16 @@ class RedactionMiddleware(Middleware):
         vault.reserve_from(m.text for m in request.messages)
         counts: Counter[str] = Counter()
         messages: list[Message] = []
-        learnt: list[int] = []  # how many values the vault held after each message
+        # How many values the vault held when each message was done; for a message of
+        # several texts (parts, tool calls), when it began, as a later text may teach one.
+        learnt: list[int] = []
         for i, message in enumerate(request.messages):
+            before = len(vault)
             messages.append(self._message(message, i, vault, counts))
-            learnt.append(len(vault))
-        # A value learnt from a later message (the user's "SSN 536 22 1847" after an
-        # assistant turn that repeats the number without the cue) is redacted in the earlier
-        # ones too: a second, detector-free pass over those.
+            learnt.append(before if _texts(message) > 1 else len(vault))
+        # A value learnt from a later text (the user's "SSN 536 22 1847" after an assistant
+        # turn that repeats the number without the cue) is redacted in the earlier ones too:
+        # a second, detector-free pass over those.
         for i, seen in enumerate(learnt):
             if seen < len(vault):
                 messages[i] = self._message(messages[i], i, vault, counts, detect=False)
@@ -242,3 +245,10 @@ class RedactionMiddleware(Middleware):
         if text or calls:
             return (ChatChunk(text=text, tool_calls=calls),)
         return ()
+
+
+def _texts(message: Message) -> int:
+    """How many separately scanned texts ``message`` holds."""
+    content = message.content
+    parts = 1 if isinstance(content, str) else len(content or ())
+    return parts + len(message.tool_calls or ())

@@ -143,13 +143,21 @@ class Redactor:
         # text is written again from what was parsed; the earlier values never leave.
         changed = duplicates
 
-        def leaf(node: str) -> str:
+        def leaf(node: str, key: str = "") -> str:
             nonlocal changed
-            r = self.redact(node, vault, detect=detect)
+            # Under its key, as "password: Zq8#...": detectors that need the key's cue (a
+            # password, a token) see it; the key itself is redacted on its own.
+            prefix = f"{key}: " if key else ""
+            r = self.redact(prefix + node, vault, detect=detect)
+            if prefix and not r.text.startswith(prefix):
+                r = self.redact(node, vault, detect=detect)  # a finding in the key: apart
+                prefix = ""
             total.counts.update(r.counts)
-            total.blocked.extend(r.blocked)
-            changed = changed or r.text != node
-            return r.text
+            shift = len(prefix)
+            total.blocked.extend((k, max(0, a - shift), max(0, b - shift)) for k, a, b in r.blocked)
+            text = r.text[shift:]
+            changed = changed or text != node
+            return text
 
         def walk(node: Any) -> Any:
             if isinstance(node, str):
@@ -163,7 +171,9 @@ class Redactor:
             if isinstance(node, list):
                 return [walk(v) for v in node]
             if isinstance(node, dict):
-                return {walk(k): walk(v) for k, v in node.items()}
+                return {
+                    walk(k): leaf(v, k) if isinstance(v, str) else walk(v) for k, v in node.items()
+                }
             return node
 
         new = walk(data)
