@@ -150,3 +150,29 @@ def test_known_values_are_found_however_many_the_vault_holds():
         ("EMAIL", emails[299]),
         ("PERSON", "Ann Lee"),
     ]
+
+
+def test_known_finds_every_occurrence_from_offset_zero_to_the_end():
+    # Values at the very start, repeated, adjacent and at the very end: each one, and past
+    # a batch of 24 (the automaton), the same.
+    for extra in (0, 40):
+        vault = Vault()
+        for i in range(extra):
+            vault.placeholder("EMAIL", f"u{i}@example.org")
+        vault.placeholder("US_SSN", "536 22 1847")
+        text = "536 22 1847,536 22 1847 and 536 22 1847"
+        spans = [(f.start, f.end) for f in vault.known(text)]
+        assert spans == [(0, 11), (12, 23), (28, 39)]
+
+
+def test_a_restored_value_is_known_wherever_it_occurs_glued_or_not():
+    vault = Vault()
+    vault.placeholder("CREDIT_CARD", "4111 1111 1111 1111")
+    vault.placeholder("PERSON", "Li")
+    restored = vault.restore("[CREDIT_CARD_1]9 and [PERSON_1]s")
+    assert restored == "4111 1111 1111 11119 and Lis"
+    found = [(f.type, f.start, f.end) for f in Vault(vault.restored).known(restored)]
+    # The card is found glued; a value under three characters only as a whole word.
+    assert found == [("CREDIT_CARD", 0, 19)]
+    assert [f.value for f in Vault(vault.restored).known("Li wrote")] == []
+    assert [f.value for f in vault.known("Li wrote")] == ["Li"]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from privllm.pipeline import CallContext, Middleware
 from privllm.redaction.redactor import Redactor, blocked_error
 from privllm.redaction.restore import StreamRestorer
+from privllm.redaction.restored import RestoredValues
 from privllm.redaction.state import FINDINGS, VAULT
 from privllm.redaction.vault import Vault
 from privllm.types import (
@@ -50,6 +51,9 @@ class RedactionMiddleware(Middleware):
         self.redactor = redactor
         self.embeddings = embeddings
         self.keep_in_tool_calls = frozenset(keep_in_tool_calls)
+        # Every value this client put back into an answer, whichever call's vault did it: a
+        # history list replayed into a new call (a fresh vault) must not send them in clear.
+        self.restored = RestoredValues()
 
     @classmethod
     def from_config(cls, config: RedactionConfig) -> RedactionMiddleware:
@@ -69,10 +73,10 @@ class RedactionMiddleware(Middleware):
         vault: Vault
         if session is not None:
             found = session.get(VAULT)
-            vault = found if isinstance(found, Vault) else Vault()
+            vault = found if isinstance(found, Vault) else Vault(self.restored)
             session[VAULT] = vault
         else:
-            vault = Vault()
+            vault = Vault(self.restored)
         ctx.state[VAULT] = vault
         return vault
 

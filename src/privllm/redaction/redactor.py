@@ -94,7 +94,7 @@ class Redactor:
         learnt a value.
         """
         findings = self.find(text) if text and detect else []
-        known = vault.known(text) if len(vault) else []
+        known = vault.known(text) if len(vault) or len(vault.restored) else []
         if known:
             findings = resolve_overlaps([*findings, *known]) if findings else known
         if not findings:

@@ -20,8 +20,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from privllm.redaction.findings import Finding
+from privllm.redaction.restored import RestoredValues
 
-__all__ = ["TOKEN", "Vault"]
+__all__ = ["TOKEN", "KnownValues", "Vault"]
 
 #: A placeholder as a model may write it back: brackets optional, any case.
 #: ``\b`` on both sides of the bare token keeps ``EMAIL_12`` from matching ``EMAIL_1``.
@@ -33,17 +34,30 @@ class Vault:
 
     Numbers that already appear in the user's own text (``[EMAIL_1]`` typed by a user) are
     reserved and never issued, so a literal look-alike is never "restored" into a value.
+
+    ``restored`` is where the values this vault puts back into answers are remembered (a
+    client shares one among all its vaults); they are re-redacted in any later text, glued to
+    other characters or not (see :mod:`privllm.redaction.restored`).
     """
 
-    __slots__ = ("_by_token", "_by_value", "_counters", "_kinds", "_known", "_reserved")
+    __slots__ = (
+        "_by_token",
+        "_by_value",
+        "_counters",
+        "_kinds",
+        "_known",
+        "_reserved",
+        "restored",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, restored: RestoredValues | None = None) -> None:
+        self.restored = restored if restored is not None else RestoredValues()
         self._by_value: dict[tuple[str, str], str] = {}
         self._by_token: dict[tuple[str, int], str] = {}  # (TYPE, n) -> value
         self._counters: dict[str, int] = {}
         self._reserved: set[tuple[str, int]] = set()
         self._kinds: list[str] | None = None
-        self._known = _KnownValues()  # the values again, searchable for known()
+        self._known = KnownValues()  # the values again, searchable for known()
 
     def __repr__(self) -> str:
         return f"Vault({len(self._by_value)} values)"
@@ -82,24 +96,27 @@ class Vault:
         return token
 
     def known(self, text: str) -> list[Finding]:
-        """Where ``text`` holds, as a whole token, a value this vault already stands in for.
+        """Where ``text`` holds a value this vault stands in for, or one it restored.
 
         A value found once (``SSN 536 22 1847``, with the cue a detector needs) is redacted
-        wherever it occurs again, cue or not: in a later message, or in an earlier answer the
-        caller replays with the real values restored. Exact characters; leftmost, then
-        longest, wins.
+        wherever it occurs again as a whole token, cue or not: in a later message, or in an
+        earlier answer the caller replays. A value restored into an answer is redacted
+        wherever it occurs, even glued to other characters (``[CREDIT_CARD_1]9`` came back
+        as the card and a 9). Exact characters; leftmost, then longest, wins.
         """
-        if not self._by_value or not text:
+        if not text:
             return []
-        candidates = self._known.candidates(text)
+        # (start, -end, kind, whether it must be a whole token)
+        candidates = [(*c, True) for c in self._known.candidates(text)] if self._by_value else []
+        candidates.extend((*c, False) for c in self.restored.candidates(text))
         if not candidates:
             return []
         candidates.sort()
         found: list[Finding] = []
         taken_to = 0
-        for start, neg_end, kind in candidates:
+        for start, neg_end, kind, whole in candidates:
             end = -neg_end
-            if start < taken_to or not _whole(text, start, end):
+            if start < taken_to or (whole and not _whole(text, start, end)):
                 continue
             found.append(Finding(start, end, kind, text[start:end]))
             taken_to = end
@@ -137,6 +154,7 @@ class Vault:
         lookup = self._by_token
         n = len(text)
         out: list[str] = []
+        restored: list[tuple[str, str]] = []
         last = 0
         while i >= 0:
             j = i + 1
@@ -152,6 +170,7 @@ class Vault:
                         continue
                     value = lookup.get((kind, int(text[i + 1 : j])))
                     if value is not None and kind not in keep:
+                        restored.append((kind, value))
                         start = s - 1 if s and text[s - 1] == "[" else s
                         end = j + 1 if j < n and text[j] == "]" else j
                         out.append(text[last:start])
@@ -163,6 +182,7 @@ class Vault:
             i = text.find("_", nxt)
         if not out:
             return text
+        self.restored.add(restored)
         out.append(text[last:])
         return "".join(out)
 
@@ -195,7 +215,7 @@ def _whole(text: str, start: int, end: int) -> bool:
     return not (end < len(text) and _is_word(text[end - 1]) and _is_word(text[end]))
 
 
-class _KnownValues:
+class KnownValues:
     """The values of a vault, found in a text in one pass per automaton.
 
     New values wait in a short list searched with ``str.find``; every ``_BATCH`` of them
