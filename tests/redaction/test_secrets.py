@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from privllm.redaction.findings import Detector
+from privllm.redaction.scan import default_detectors, scan
 from privllm.redaction.secrets import (
     JWTDetector,
     PrivateKeyDetector,
@@ -231,3 +232,33 @@ def test_every_finding_is_its_span(text: str) -> None:
         for f in detector.find(text):
             assert 0 <= f.start < f.end <= len(text)
             assert text[f.start : f.end] == f.value
+
+
+@pytest.mark.parametrize(
+    ("text", "login"),
+    [
+        (
+            "connect with admin:S3cr3tPassw0rd@db.example.com now",
+            "admin:S3cr3tPassw0rd@db.example.com",
+        ),
+        ("DATABASE=app_user:Zq8#kLm2@10.0.3.7:5432/app", "app_user:Zq8#kLm2@10.0.3.7:5432"),
+        ('dsn: "svc:p@ss:w0rd@db:6543"', "svc:p@ss:w0rd@db:6543"),
+    ],
+)
+def test_a_schemeless_login_is_one_secret_not_an_email(text, login):
+    found = scan(text, default_detectors())
+    assert [(f.type, f.value) for f in found] == [("SECRET", login)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Email:ann@example.com",
+        "mailto:ann@example.com",
+        "Contact:ann@example.com",
+        "git clone git@github.com:org/repo.git",
+        "cc ann@example.com",
+    ],
+)
+def test_labels_and_scp_paths_are_not_logins(text):
+    assert [f.type for f in scan(text, default_detectors()) if f.type == "SECRET"] == []

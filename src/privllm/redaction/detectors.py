@@ -26,13 +26,19 @@ from privllm.redaction.id_numbers import (
     luhn_ok,
     ssn_ok,
 )
-from privllm.redaction.network import EmailDetector, IPAddressDetector, URLCredentialsDetector
+from privllm.redaction.network import (
+    EmailDetector,
+    HostLoginDetector,
+    IPAddressDetector,
+    URLCredentialsDetector,
+)
 from privllm.redaction.phone import DEFAULT_PHONE_REGIONS, PhoneDetector
 
 __all__ = [
     "DEFAULT_PHONE_REGIONS",
     "CreditCardDetector",
     "EmailDetector",
+    "HostLoginDetector",
     "IBANDetector",
     "IPAddressDetector",
     "PhoneDetector",

@@ -82,7 +82,13 @@ class RedactionMiddleware(Middleware):
 
     def on_request(self, request: ChatRequest, ctx: CallContext) -> ChatRequest:
         vault = self._vault(ctx)
-        vault.reserve_from(m.text for m in request.messages)
+        # Look-alikes anywhere the request holds text, tool-call arguments included: a number
+        # already there is never issued, so it can never be "restored" into a real value.
+        vault.reserve_from(
+            text
+            for m in request.messages
+            for text in (m.text, *(c.arguments for c in m.tool_calls or ()))
+        )
         counts: Counter[str] = Counter()
         messages: list[Message] = []
         # How many values the vault held when each message was done; for a message of

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from privllm.redaction.boundaries import digit_at, word_at
 from privllm.redaction.findings import Finding
 
-__all__ = ["EmailDetector", "IPAddressDetector", "URLCredentialsDetector"]
+__all__ = ["EmailDetector", "HostLoginDetector", "IPAddressDetector", "URLCredentialsDetector"]
 
 
 class EmailDetector:
@@ -189,3 +189,83 @@ class URLCredentialsDetector:
                 if eq and len(value) >= 4 and self._PARAM.fullmatch(name):
                     return True
         return False
+
+
+class HostLoginDetector:
+    """SECRET: a scheme-less login ``user:password@host`` (``admin:S3cr3t@db.example.com``).
+
+    Without a scheme it reads like ``password@host``, an e-mail address: reported as an
+    EMAIL, its placeholder would be restored into tool calls (where secrets stay
+    placeholders) and ``user:`` sent as it is. The whole login is one SECRET instead, which
+    outranks the shorter EMAIL. A label before the colon (``Email:ann@example.com``,
+    ``mailto:``) is not a user name.
+
+    >>> [f.value for f in HostLoginDetector().find("use admin:S3cr3tPassw0rd@db.example.com:5432")]
+    ['admin:S3cr3tPassw0rd@db.example.com:5432']
+    >>> list(HostLoginDetector().find("Email:ann@example.com, mailto:bob@example.org"))
+    []
+    """
+
+    types: frozenset[str] = frozenset({"SECRET"})
+    _USER = re.compile(r"[A-Za-z0-9._-]{1,64}")
+    # A dotted name, an IPv4 address, or one label followed by a port (``db:5432``).
+    _HOST = re.compile(
+        r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
+        r"[A-Za-z0-9])?)+(?::\d{1,5})?|[A-Za-z0-9][A-Za-z0-9-]{0,62}:\d{1,5})(?![\w-])"
+    )
+    # Where a login token begins: after a space, a quote, a bracket, "=" or ",".
+    _BEFORE = frozenset("\"'`<([{=,;|")
+    _LABELS = frozenset(
+        {
+            "mailto",
+            "email",
+            "e-mail",
+            "mail",
+            "from",
+            "to",
+            "cc",
+            "bcc",
+            "contact",
+            "reply-to",
+            "sender",
+            "courriel",
+            "re",
+            "fw",
+            "fwd",
+            "an",
+            "von",
+            "de",
+            "a",
+            "kontakt",
+        }
+    )
+
+    def find(self, text: str) -> Iterator[Finding]:
+        if "@" not in text or ":" not in text:
+            return
+        at = text.find("@")
+        while at >= 0:
+            yield from self._at(text, at)
+            at = text.find("@", at + 1)
+
+    def _at(self, text: str, at: int) -> Iterator[Finding]:
+        start = at
+        while start > 0 and at - start < 200:
+            ch = text[start - 1]
+            if ch.isspace() or ch in self._BEFORE:
+                break
+            start -= 1
+        token = text[start:at]
+        user, colon, password = token.partition(":")
+        if (
+            not colon
+            or not password
+            or "/" in password
+            or password.startswith("/")
+            or not self._USER.fullmatch(user)
+            or user.lower() in self._LABELS
+        ):
+            return
+        host = self._HOST.match(text, at + 1)
+        if host is not None:
+            yield Finding(start, host.end(), "SECRET", text[start : host.end()])

@@ -21,6 +21,7 @@ from privllm.redaction.detectors import (
     DEFAULT_PHONE_REGIONS,
     CreditCardDetector,
     EmailDetector,
+    HostLoginDetector,
     IBANDetector,
     IPAddressDetector,
     PhoneDetector,
@@ -163,6 +164,7 @@ def default_detectors(
             JWTDetector(),
             PrivateKeyDetector(),
             SecretAssignmentDetector(),
+            HostLoginDetector(),
         ]
     for kind, words in (terms or {}).items():
         detectors.append(TermListDetector(words, type=kind))
