@@ -4,8 +4,9 @@
 
 Same local server (own process) and harness as benchmarks/overhead.py. Prints per-call
 medians and the ratio privllm / raw openai for: audit off, audit on (``redacted``, the
-default) and ``full``; a 200-chunk stream with audit on; then what the audit hooks cost the
-caller's thread per call (the part that runs on an event loop), and checks the records.
+default), ``full``, and ``require_record`` (each call waits for its commit); a 200-chunk
+stream with audit on; then what the audit hooks cost the caller's thread per call (the part
+that runs on an event loop), and checks the records.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def main() -> None:
     off = client(enabled=False)
     on = client(path=tmp / "redacted.db", key=key)
     full = client(path=tmp / "full.db", key=key, content="full")
+    strict = client(path=tmp / "strict.db", key=key, require_record=True)
     messages = [{"role": "user", "content": PROMPT}]
 
     def raw_chat() -> object:
@@ -75,7 +77,7 @@ def main() -> None:
 
     for _ in range(20):  # warm pools and caches
         raw_chat()
-        for c in (off, on, full):
+        for c in (off, on, full, strict):
             c.chat(PROMPT)
 
     print(f"privllm with audit vs raw openai {openai.__version__} (local server, own process)")
@@ -84,6 +86,7 @@ def main() -> None:
         ("chat, redaction, audit off", raw_chat, lambda: off.chat(PROMPT), args.calls),
         ("chat, redaction, audit redacted", raw_chat, lambda: on.chat(PROMPT), args.calls),
         ("chat, redaction, audit full", raw_chat, lambda: full.chat(PROMPT), args.calls),
+        ("chat, audit require_record", raw_chat, lambda: strict.chat(PROMPT), args.calls),
         ("stream 200 chunks, audit redacted", raw_stream, lambda: stream_with(on),
          args.stream_calls),
     )  # fmt: skip
@@ -113,7 +116,7 @@ def main() -> None:
     print(f"audit hooks on the caller's thread: median {statistics.median(samples) * 1e6:.1f} us, "
           f"p99 {sorted(samples)[int(len(samples) * 0.99)] * 1e6:.1f} us per call")  # fmt: skip
 
-    for c in (off, on, full):
+    for c in (off, on, full, strict):
         c.close()
     raw.close()
     with AuditStore(tmp / "redacted.db", key) as store:

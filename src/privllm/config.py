@@ -247,6 +247,10 @@ class AuditConfig(_Section):
     block_timeout: float | None = Field(default=None, gt=0)
     #: fsync every commit (survives power loss, slower); the default survives a crash.
     durable: bool = False
+    #: A call returns only once its record is committed, so no call succeeds without its
+    #: record, even if the process is killed (kill -9) right after. Costs a commit per call
+    #: on the caller's thread (see docs/performance.md).
+    require_record: bool = False
 
     @field_validator("key")
     @classmethod

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -297,3 +298,48 @@ def test_a_failed_record_puts_the_writer_in_a_failed_state(tmp_path):
         # the good records of the failing batch were still written
         assert {r.call_id for r in store.iter_records()} == {"dup", *(f"ok{i}" for i in range(5))}
         assert store.verify().ok
+
+
+def test_after_a_failure_every_refused_record_is_counted(tmp_path):
+    with AuditStore(tmp_path / "a.db", MasterKey.from_base64(generate_key())) as store:
+        writer = AuditWriter(store)
+        writer.append(record("dup"))
+        writer.flush()
+        writer.check()  # healthy: nothing raised
+        writer.append(record("dup"))
+        with pytest.raises(AuditError, match=r"1 record\(s\) not logged"):
+            writer.flush()
+        with pytest.raises(AuditError, match=r"1 record\(s\) not logged"):
+            writer.check()  # asking costs nothing and loses nothing
+        for lost in (2, 3):
+            with pytest.raises(AuditError, match=rf"{lost} record\(s\) not logged"):
+                writer.append(record(f"later{lost}"))
+        with pytest.raises(AuditError, match=r"3 record\(s\) not logged"):
+            writer.close()
+
+
+def test_waited_appends_return_only_once_committed_and_share_commits(tmp_path):
+    path = tmp_path / "a.db"
+    with AuditStore(path, MasterKey.from_base64(generate_key())) as store:
+        writer = AuditWriter(store, linger=0.0)
+        missing: list[str] = []
+
+        def one(i: int) -> None:
+            writer.append(record(f"w{i}"), wait=True)
+            # Read by another connection the instant append returns: committed.
+            with closing(sqlite3.connect(path)) as db:
+                ids = {row[0] for row in db.execute("SELECT call_id FROM records")}
+            if f"w{i}" not in ids:
+                missing.append(f"w{i}")
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(40)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert missing == []
+        assert count_rows(path) == 40
+        with pytest.raises(AuditError, match=r"1 record\(s\) not logged"):
+            writer.append(record("w0"), wait=True)  # a duplicate: it fails, and says so
+        with pytest.raises(AuditError, match="not logged"):
+            writer.close()

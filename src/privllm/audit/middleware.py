@@ -17,7 +17,13 @@ Every call produces one record, whatever its outcome:
 The hooks only build a small record (a few microseconds) and queue it; an
 :class:`~privllm.audit.writer.AuditWriter` thread encrypts and writes. If the record cannot
 be queued (full queue with ``on_full="fail"``, a failed or closed writer), the call fails
-with ``AuditError``: a call is never left unlogged silently.
+with ``AuditError``: a call is never left unlogged silently. Once the writer has failed
+(disk full), every later call is refused in ``on_request``, before anything is sent.
+
+``require_record=True`` (``audit.require_record``) makes each call wait until its record is
+committed: a call that returns has its record on disk, even if the process is killed the
+next instant. It blocks the calling thread (and an ``AsyncClient``'s event loop) for the
+commit; concurrent threads share commits.
 
 In code, with a key from your KMS (the client builds it from ``[audit]`` config)::
 
@@ -97,17 +103,20 @@ class AuditMiddleware(Middleware):
         block_timeout: float | None = None,
         retention_days: int | None = None,
         close_store: bool = False,
+        require_record: bool = False,
     ) -> None:
         self.store = store
         self.content: ContentMode = store.content_mode
+        self.require_record = require_record
         self._writer = AuditWriter(
             store,
             max_queue=queue_size,
             on_full=on_full,
             block_timeout=block_timeout,
             close_store=close_store,
-            # Durable logs want each record on disk before the next call, not batched.
-            linger=0.0 if store.durable else 0.02,
+            # Durable logs want each record on disk before the next call, not batched; and
+            # a caller waiting for its record must not wait out a linger too.
+            linger=0.0 if store.durable or require_record else 0.02,
         )
         self._closed = False
         self._retention: _Retention | None = None
@@ -142,6 +151,7 @@ class AuditMiddleware(Middleware):
                 block_timeout=config.block_timeout,
                 retention_days=config.retention_days,
                 close_store=True,
+                require_record=config.require_record,
             )
         except BaseException:
             store.close()
@@ -170,16 +180,19 @@ class AuditMiddleware(Middleware):
 
     # -- hooks ---------------------------------------------------------------------------------
 
-    def on_request(self, request: ChatRequest, ctx: CallContext) -> ChatRequest:
+    def _refuse_if_unloggable(self) -> None:
+        # Refuse before anything is sent, rather than send a call that cannot be logged.
         if self._closed:
-            # Refuse before anything is sent, rather than send a call that cannot be logged.
             raise AuditError("the audit log of this client is closed")
+        self._writer.check()
+
+    def on_request(self, request: ChatRequest, ctx: CallContext) -> ChatRequest:
+        self._refuse_if_unloggable()
         ctx.state[_CALL] = _Call(None if self.content == "metadata" else _request_json(request))
         return request
 
     def on_embedding_request(self, request: EmbeddingRequest, ctx: CallContext) -> EmbeddingRequest:
-        if self._closed:
-            raise AuditError("the audit log of this client is closed")
+        self._refuse_if_unloggable()
         ctx.state[_CALL] = _Call(
             None
             if self.content == "metadata"
@@ -319,7 +332,8 @@ class AuditMiddleware(Middleware):
                 findings=dict(findings) if findings else {},
                 payload=payload,
                 placeholder_map=mapping,
-            )
+            ),
+            wait=self.require_record,
         )
 
 

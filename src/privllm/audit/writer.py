@@ -10,12 +10,15 @@ queue is bounded on purpose, and a full queue is an explicit choice, never a sil
 ``on_full="fail"``   ``append`` raises ``AuditError`` at once
 
 A record the thread cannot write (disk full, duplicate call id, key rotated by another
-process) puts the writer in a failed state: the next ``append``, ``flush`` or ``close``
-raises ``AuditError`` with the count of records lost, so a caller can fail closed.
+process) puts the writer in a failed state for good: ``check()``, and every later
+``append``, ``flush`` or ``close``, raises ``AuditError`` with the count of records lost
+(records appended after the failure count too), so a caller can fail closed before it
+does anything that would need a record.
 
-Durability: a record is on disk once ``flush()`` returns. Records still queued when the
-process is killed are lost; for at-most-one-record loss use ``AuditStore.append`` directly
-(with ``durable=True`` to survive power loss as well).
+Durability: a record is on disk once ``flush()`` returns, or once ``append(record,
+wait=True)`` returns: waiting appends from many threads share one transaction (a group
+commit). Records still queued when the process is killed are lost; waited-for ones are not
+(with the store's ``durable=True`` they survive power loss as well).
 
     writer = AuditWriter(store, on_full="fail")
     writer.append(record)      # microseconds
@@ -43,6 +46,17 @@ class _Flush:
 
     def __init__(self) -> None:
         self.done = threading.Event()
+
+
+class _Waited:
+    """A record whose appender waits until its transaction commits (or fails)."""
+
+    __slots__ = ("done", "ok", "record")
+
+    def __init__(self, record: AuditRecord) -> None:
+        self.record = record
+        self.done = threading.Event()
+        self.ok = False
 
 
 _STOP = object()
@@ -87,6 +101,7 @@ class AuditWriter:
         self._closed = False
         self._error: BaseException | None = None
         self._lost = 0
+        self._count_lock = threading.Lock()  # guards _lost and _error
         self._thread = threading.Thread(target=self._run, name="privllm-audit-writer", daemon=True)
         self._thread.start()
         atexit.register(self.close)
@@ -100,27 +115,43 @@ class AuditWriter:
         """Records accepted but not yet written (approximate while the thread runs)."""
         return self._queue.qsize()
 
-    def append(self, record: AuditRecord) -> None:
+    def check(self) -> None:
+        """Raise ``AuditError`` if the writer is closed or has failed: nothing it is given
+        now would be logged. Cheap (two attribute reads), for callers to fail closed early."""
+        if self._closed:
+            raise AuditError("the audit writer is closed")
+        if self._error is not None:
+            raise self._failure()
+
+    def append(self, record: AuditRecord, *, wait: bool = False) -> None:
         """Queue ``record`` for writing. The writer owns it from now on: do not mutate it.
 
+        With ``wait=True``, return only once the record is committed (raise if it was not).
         Raises ``AuditError`` if the writer is closed or failed, or the queue is full
         (``on_full="fail"``, or ``"block"`` after ``block_timeout``).
         """
+        item: AuditRecord | _Waited = _Waited(record) if wait else record
         with self._lock:
             if self._closed:
                 raise AuditError("the audit writer is closed")
             if self._error is not None:
+                with self._count_lock:
+                    self._lost += 1  # nor will this record be logged: keep the count true
                 raise self._failure()
             try:
                 if self.on_full == "fail":
-                    self._queue.put_nowait(record)
+                    self._queue.put_nowait(item)
                 else:
-                    self._queue.put(record, timeout=self._block_timeout)
+                    self._queue.put(item, timeout=self._block_timeout)
             except queue.Full as exc:
                 raise AuditError(
                     f"the audit queue is full ({self.max_queue} records waiting); record "
                     f"{record.call_id} was not logged"
                 ) from exc
+        if isinstance(item, _Waited):
+            item.done.wait()
+            if not item.ok:
+                raise self._failure()
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every record appended before this call is written (or raise)."""
@@ -175,7 +206,7 @@ class AuditWriter:
         while True:
             items = [self._queue.get()]
             deadline = time.monotonic() + self._linger
-            while len(items) < self._batch_size and isinstance(items[-1], AuditRecord):
+            while len(items) < self._batch_size and isinstance(items[-1], (AuditRecord, _Waited)):
                 wait = deadline - time.monotonic()
                 try:
                     items.append(
@@ -183,9 +214,9 @@ class AuditWriter:
                     )
                 except queue.Empty:
                     break
-            batch: list[AuditRecord] = []
+            batch: list[AuditRecord | _Waited] = []
             for item in items:
-                if isinstance(item, AuditRecord):
+                if isinstance(item, (AuditRecord, _Waited)):
                     batch.append(item)
                     continue
                 self._write(batch)  # everything before a marker is written before it
@@ -196,17 +227,26 @@ class AuditWriter:
                     return
             self._write(batch)
 
-    def _write(self, batch: list[AuditRecord]) -> None:
+    def _write(self, batch: list[AuditRecord | _Waited]) -> None:
         if not batch:
             return
         try:
-            self.store.append_many(batch)
+            self.store.append_many([i.record if isinstance(i, _Waited) else i for i in batch])
         except Exception as exc:
             if len(batch) == 1:
-                self._lost += 1
-                if self._error is None:
-                    self._error = exc
+                # Not self._lock: an appender may hold it while it waits for queue room.
+                with self._count_lock:
+                    self._lost += 1
+                    if self._error is None:
+                        self._error = exc
+                if isinstance(batch[0], _Waited):
+                    batch[0].done.set()
                 return
             # One bad record (e.g. a duplicate call id) must not sink the whole batch.
-            for record in batch:
-                self._write([record])
+            for item in batch:
+                self._write([item])
+            return
+        for item in batch:
+            if isinstance(item, _Waited):
+                item.ok = True
+                item.done.set()
