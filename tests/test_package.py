@@ -5,6 +5,8 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 import privllm
 
@@ -41,3 +43,39 @@ def test_building_a_client_loads_only_its_sdk():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "openai"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_wheel_ships_the_typed_marker(tmp_path):
+    # Without py.typed a user's mypy reports import-untyped and sees every privllm object as
+    # Any. Built offline with the installed hatchling, as a release would be.
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    wheel = next(tmp_path.glob("privllm-*.whl"))
+    with zipfile.ZipFile(wheel) as zf:
+        assert "privllm/py.typed" in zf.namelist()
+
+
+def test_a_users_mypy_sees_privllm_types(tmp_path):
+    user = tmp_path / "app.py"
+    user.write_text(
+        "from privllm import Client, Message\n"
+        "reveal_type(Client.chat)\n"
+        "m: int = Message.user('hi')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-incremental", "--strict", str(user)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert "import-untyped" not in out.stdout, out.stdout
+    assert "privllm.types.ChatResponse" in out.stdout
+    # A wrong use is a type error the user's checker catches.
+    assert 'Incompatible types in assignment (expression has type "Message"' in out.stdout
