@@ -56,6 +56,9 @@ def _issuer_tables() -> dict[int, bytes]:
 
 
 _ISSUERS = _issuer_tables()
+# A card written in groups ("4852 6228 9015 8001") says it is a card: any length an issuer
+# range uses at all is taken, so a 15-digit Visa or a 17-digit Mastercard is not missed.
+_ANY_ISSUER = bytes(max(flags) for flags in zip(*_ISSUERS.values(), strict=True))
 
 
 # First digits an issuer range can start with (none starts with 0, 7, 8 or 9).
@@ -74,10 +77,12 @@ _DOUBLED = str.maketrans("0123456789", "0246813579")
 
 
 class CreditCardDetector:
-    """CREDIT_CARD: 13-19 digits, optionally grouped by one kind of separator (space or dash).
+    """CREDIT_CARD: 13-19 digits, optionally grouped by one kind of separator (space, dash or
+    dot), in prose or in a CSV cell (``ORD-7,3727-445120-88751,paid``).
 
-    Valid when the Luhn check passes and the leading digits and length fit a known issuer
-    (Visa, Mastercard, Amex, Discover, Diners, JCB, UnionPay, Maestro, Mir).
+    Valid when the Luhn check passes and the leading digits fit a known issuer (Visa,
+    Mastercard, Amex, Discover, Diners, JCB, UnionPay, Maestro, Mir): for an unbroken run of
+    digits, with a length that issuer uses; written in groups, with any card length.
 
     >>> [f.value for f in CreditCardDetector().find("card 4111 1111 1111 1111, exp 12/29")]
     ['4111 1111 1111 1111']
@@ -86,21 +91,21 @@ class CreditCardDetector:
     types: frozenset[str] = frozenset({"CREDIT_CARD"})
     # A whole run of digits, spaces and dashes in one match: cheaper than a pattern that
     # counts digits, which re-tries at every digit of every short number.
-    _RUN = re.compile(r"\d(?<![\d.,\-]\d)[\d -]{11,}")
+    _RUN = re.compile(r"\d(?<![\d.\-]\d)[\d .-]{11,}")
     _RUN_ASCII = ascii_twin(_RUN)
     _GROUP = re.compile(r"\d+")
 
     def find(self, text: str) -> Iterator[Finding]:
         run_pattern = self._RUN_ASCII if text.isascii() else self._RUN
         for m in run_pattern.finditer(text):
-            run = m.group().rstrip(" -")
+            run = m.group().rstrip(" -.")
             start = m.start()
             end = start + len(run)
             if run.isdigit():  # the common case: one unbroken number
                 if 13 <= len(run) <= 19 and self._bounded(text, start, end) and _is_card(run):
                     yield Finding(start, end, "CREDIT_CARD", run)
                 continue
-            digits = len(run) - run.count(" ") - run.count("-")
+            digits = len(run) - run.count(" ") - run.count("-") - run.count(".")
             if digits < 13:
                 continue
             # The whole run is the longest slice: when it is a card, no other slice can win.
@@ -155,19 +160,20 @@ class CreditCardDetector:
 
     @staticmethod
     def _start_ok(text: str, start: int) -> bool:
-        # Not part of a longer number or word, a decimal, or a dotted/dashed code.
-        return not (word_at(text, start - 1) or text[start - 1 : start] in (".", ",", "-"))
+        # Not part of a longer number or word, a decimal, or a dotted/dashed code. A comma
+        # is a CSV cell's start ("#4161152,4852 6228 9015 8001"): no card follows a decimal
+        # comma, and thousands groups are too short to be one.
+        return not (word_at(text, start - 1) or text[start - 1 : start] in (".", "-"))
 
     @staticmethod
     def _end_ok(text: str, end: int) -> bool:
-        return not (
-            word_at(text, end) or (text[end : end + 1] in ".,-" and digit_at(text, end + 1))
-        )
+        return not (word_at(text, end) or (text[end : end + 1] in ".-" and digit_at(text, end + 1)))
 
     @staticmethod
     def _checks(text: str, groups: list[tuple[int, int]], length: int) -> bool:
         """Issuer and Luhn checks of a slice whose boundaries and grouping are already fine."""
-        issuers = _ISSUERS.get(length)
+        grouped = len(groups) > 1
+        issuers = _ANY_ISSUER if grouped else _ISSUERS.get(length)
         if issuers is None:
             return False
         # The issuer test needs four digits: most slices fail it before the rest is joined.
@@ -175,26 +181,29 @@ class CreditCardDetector:
         lead = text[s : s + 4] if e - s >= 4 else text[s:e] + text[groups[1][0]]
         if lead.isascii() and not issuers[int(lead)]:
             return False
-        return _is_card("".join(text[s:e] for s, e in groups))
+        return _is_card("".join(text[s:e] for s, e in groups), grouped=grouped)
 
 
 def _is_grouped_card(run: str) -> bool:
     """``run`` (digits and separators, starting and ending with a digit) is one card written
     in groups: one kind of separator, single, groups of 3-6 digits (the last 1-6)."""
-    sep = "-" if "-" in run else " "
-    if sep == "-" and " " in run:
+    seps = [c for c in " -." if c in run]
+    if len(seps) != 1:
         return False
+    sep = seps[0]
     parts = run.split(sep)
     sizes = [len(part) for part in parts]
     head = sizes[:-1]
     if min(head) < 3 or max(head) > 6 or sizes[-1] > 6:
         return False
-    return _is_card("".join(parts))
+    return _is_card("".join(parts), grouped=True)
 
 
-def _is_card(digits: str) -> bool:
-    """Issuer range for this length, then Luhn; ``digits`` may be in any script."""
-    issuers = _ISSUERS.get(len(digits))
+def _is_card(digits: str, *, grouped: bool = False) -> bool:
+    """Issuer range (for this length, unless ``grouped``), then Luhn; any script's digits."""
+    if not 13 <= len(digits) <= 19:
+        return False
+    issuers = _ANY_ISSUER if grouped else _ISSUERS.get(len(digits))
     if issuers is None:
         return False
     if not digits.isascii():  # ``\d`` also matches other scripts' digits (fullwidth...)
@@ -226,6 +235,8 @@ def iban_ok(iban: str) -> bool:
     return int((iban[4:] + iban[:4]).translate(_IBAN_LETTERS)) % 97 == 1
 
 
+_IBAN_SEPARATORS = str.maketrans("", "", " \u00a0-")
+
 # Letters as numbers for mod-97 (A=10 ... Z=35); lower case too, as ``int(c, 36)`` reads it.
 _IBAN_LETTERS = {
     ord(c): str(10 + i % 26)
@@ -234,7 +245,8 @@ _IBAN_LETTERS = {
 
 
 class IBANDetector:
-    """IBAN: country code, check digits, BBAN; compact or grouped by single spaces.
+    """IBAN: country code, check digits, BBAN; compact or grouped by single spaces or dashes,
+    in upper or lower case (``de89 3704 ...`` typed on a phone).
 
     Valid when the country is known, the length is that country's, and mod-97 gives 1.
 
@@ -245,7 +257,7 @@ class IBANDetector:
     types: frozenset[str] = frozenset({"IBAN"})
     # Anchored on the check digits: a pattern that starts with a plain ``\d`` lets ``re``
     # skip ahead fast, and the lookbehind placed after it wants two capitals before.
-    _CANDIDATE = re.compile(r"\d(?<=[A-Z]{2}\d)\d[ \u00a0A-Z0-9]{10,}")
+    _CANDIDATE = re.compile(r"\d(?<=[A-Za-z]{2}\d)\d[ \u00a0A-Za-z0-9-]{10,}")
     _CANDIDATE_ASCII = ascii_twin(_CANDIDATE)
 
     def find(self, text: str) -> Iterator[Finding]:
@@ -254,15 +266,15 @@ class IBANDetector:
         while (m := pattern.search(text, pos)) is not None:
             pos = m.start() + 2  # on failure, an IBAN may still start inside this run
             start = m.start() - 2
-            expected = _IBAN_LENGTHS.get(text[max(start, 0) : m.start()])
+            expected = _IBAN_LENGTHS.get(text[max(start, 0) : m.start()].upper())
             if expected is None or start < 0 or word_at(text, start - 1):
                 continue
             # Walk until the country's length is reached; the run may have taken a following
-            # word ("... 0130 00 EUR"), which this cuts off. Single spaces only.
+            # word ("... 0130 00 EUR"), which this cuts off. Single separators only.
             count, end = 2, m.start()
             while end < m.end() and count < expected:
-                if text[end] in " \u00a0":
-                    if text[end - 1] in " \u00a0":
+                if text[end] in " \u00a0-":
+                    if text[end - 1] in " \u00a0-":
                         break
                 else:
                     count += 1
@@ -270,7 +282,7 @@ class IBANDetector:
             if count != expected or word_at(text, end):
                 continue
             value = text[start:end]
-            if iban_ok(value.replace(" ", "").replace("\u00a0", "")):
+            if iban_ok(value.translate(_IBAN_SEPARATORS).upper()):
                 yield Finding(start, end, "IBAN", value)
                 pos = end
 
@@ -298,15 +310,18 @@ class USSSNDetector:
     types: frozenset[str] = frozenset({"US_SSN"})
     _DASHED = re.compile(r"-(\d\d)-(\d{4})")  # literal '-' start: a fast scan
     _CONTEXT = re.compile(
-        r"\b(?:ssn|ss#|ss no\.?|social security(?: (?:number|no\.?|#))?)", re.IGNORECASE
-    )
-    _AFTER_CONTEXT = re.compile(
-        r"[\s:#=]*(?:(?:is|was|of|no\.?)[\s:#=]*)?(\d{3})([ -]?)(\d{2})\2(\d{4})(?!\d)",
+        r"\b(?:ssn|ss#|ss no\.?|s\.s\.n\.?|social security(?: (?:number|no\.?|#))?)",
         re.IGNORECASE,
     )
-    _HINTS: tuple[str, ...] = ("SS", "ssn", "Ssn", "ss#", "ecurity", "ECURITY")
+    _AFTER_CONTEXT = re.compile(
+        # A few words may stand between the cue and the number: "SSN please? 536221847".
+        r"(?:[^\d\n]{0,24}?[\s:#=?.\-])??[\s:#=?.\-]*(?:(?:is|was|of|no\.?)[\s:#=]*)?"
+        r"(\d{3})([ -]?)(\d{2})\2(\d{4})(?!\d)",
+        re.IGNORECASE,
+    )
+    _HINTS: tuple[str, ...] = ("SS", "ssn", "Ssn", "ss#", "s.s.n", "S.S.N", "ecurity", "ECURITY")
     # On ASCII text, one lower-cased copy needs fewer literals (lower() keeps positions).
-    _ASCII_HINTS: tuple[str, ...] = ("ssn", "ss#", "ss no", "security")
+    _ASCII_HINTS: tuple[str, ...] = ("ssn", "ss#", "ss no", "s.s.n", "security")
 
     def _contexts(self, text: str) -> list[int]:
         """Ends of "SSN"-like cues, in order, found from literals: a case-insensitive pattern

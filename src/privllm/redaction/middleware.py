@@ -96,7 +96,7 @@ class RedactionMiddleware(Middleware):
         learnt: list[int] = []
         for i, message in enumerate(request.messages):
             before = len(vault)
-            messages.append(self._message(message, i, vault, counts))
+            messages.append(self._message(message, i, vault, counts, context=_asked(messages)))
             learnt.append(before if _texts(message) > 1 else len(vault))
         # A value learnt from a later text (the user's "SSN 536 22 1847" after an assistant
         # turn that repeats the number without the cue) is redacted in the earlier ones too:
@@ -117,8 +117,12 @@ class RedactionMiddleware(Middleware):
         counts: Counter[str],
         *,
         detect: bool = True,
+        context: str = "",
     ) -> Message:
+        """``message`` redacted; ``context`` is what was asked just before (see _asked)."""
         where = f"message {index} ({message.role})"
+        if message.role != "user":
+            context = ""
         update: dict[str, object] = {}
         content = message.content
         if isinstance(content, str):
@@ -126,14 +130,16 @@ class RedactionMiddleware(Middleware):
             if message.role == "tool":
                 r = self.redactor.redact_json(content, vault, detect=detect)
             else:
-                r = self.redactor.redact(content, vault, detect=detect)
+                r = self.redactor.redact(content, vault, detect=detect, context=context)
             self._account(r.counts, r.blocked, where, counts)
             if r.text != content:
                 update["content"] = r.text
         elif content:
             parts = []
             for j, part in enumerate(content):
-                r = self.redactor.redact(part.text, vault, detect=detect)
+                r = self.redactor.redact(
+                    part.text, vault, detect=detect, context=context if j == 0 else ""
+                )
                 self._account(r.counts, r.blocked, f"{where} part {j}", counts)
                 parts.append(part if r.text == part.text else TextPart(text=r.text))
             if any(p is not q for p, q in zip(parts, content, strict=True)):
@@ -255,6 +261,20 @@ class RedactionMiddleware(Middleware):
         if text or calls:
             return (ChatChunk(text=text, tool_calls=calls),)
         return ()
+
+
+def _asked(done: list[Message]) -> str:
+    """The end of the assistant turn a user message answers, already redacted.
+
+    "What's your SSN?" then "536221847": the cue is in the question, the value in the reply.
+    Only the last line or so counts, and it holds placeholders, never values.
+    """
+    if not done or done[-1].role != "assistant":
+        return ""
+    return done[-1].text[-_ASKED_CHARS:]
+
+
+_ASKED_CHARS = 120
 
 
 def _texts(message: Message) -> int:

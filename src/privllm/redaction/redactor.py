@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -85,15 +86,35 @@ class Redactor:
     def find(self, text: str) -> list[Finding]:
         return scan(text, self.detectors, timeout=self.timeout)
 
-    def redact(self, text: str, vault: Vault, *, detect: bool = True) -> Redacted:
+    def _find_after(self, context: str, text: str) -> list[Finding]:
+        """Findings in ``text`` when it is read right after ``context``."""
+        if not context:
+            return self.find(text)
+        # One space apart, as the detectors' cue windows are single-line.
+        context = " ".join(context.split())
+        shift = len(context) + 1
+        found = []
+        for f in self.find(f"{context} {text}"):
+            if f.end <= shift:
+                continue  # the context's own value: redacted where it belongs
+            # A value that began in the context: its part in this text still goes.
+            start = max(f.start - shift, 0)
+            end = f.end - shift
+            found.append(Finding(start, end, f.type, text[start:end], f.score))
+        return found
+
+    def redact(
+        self, text: str, vault: Vault, *, detect: bool = True, context: str = ""
+    ) -> Redacted:
         """Replace findings per their action. ``blocked`` lists spans whose action is block.
 
         Values the vault already holds are replaced wherever they occur, even where no
         detector would find them (the cue a detector needs may be in another message).
         ``detect=False`` does only that: a second pass over texts redacted before the vault
-        learnt a value.
+        learnt a value. ``context`` is text read just before ``text`` (the question a reply
+        answers: "What's your SSN?"): its cues count, its own values are not redacted here.
         """
-        findings = self.find(text) if text and detect else []
+        findings = self._find_after(context, text) if text and detect else []
         known = vault.known(text) if len(vault) or len(vault.restored) else []
         if known:
             findings = resolve_overlaps([*findings, *known]) if findings else known
@@ -159,27 +180,56 @@ class Redactor:
             changed = changed or text != node
             return text
 
-        def walk(node: Any) -> Any:
+        def walk(node: Any, key: str = "") -> Any:
+            # ``key`` is the cue a value sits under: its own key, its list's, or its parent's
+            # ({"phones": ["4155552671"]}, {"passwords": {"current": "..."}}).
             if isinstance(node, str):
-                return leaf(node)
+                return leaf(node, key)
             if isinstance(node, (int, float)) and not isinstance(node, bool):
-                # {"card": 4111111111111111}: a number is scanned as its digits, and becomes
-                # a placeholder string when it holds a value.
+                # {"ssn": 536221847}: a number is scanned as its digits, under its key, and
+                # becomes a placeholder string when it holds a value.
                 digits = json.dumps(node)
-                redacted = leaf(digits)
+                redacted = leaf(digits, key)
                 return node if redacted == digits else redacted
             if isinstance(node, list):
-                return [walk(v) for v in node]
+                return [walk(v, _singular(key)) for v in node]
             if isinstance(node, dict):
-                return {
-                    walk(k): leaf(v, k) if isinstance(v, str) else walk(v) for k, v in node.items()
-                }
+                return {walk(k): walk(v, _nested(key, k)) for k, v in node.items()}
             return node
 
         new = walk(data)
         if changed:
             total.text = json.dumps(new, ensure_ascii=False)
         return total
+
+
+def _nested(parent: str, key: str) -> str:
+    """The cue a value under ``key`` inside ``parent`` is scanned under: the key itself,
+    unless only the parent names what the value is (``{"passwords": {"current": ...}}``
+    is a password). Plurals are made singular (``phones``), so a detector's cue matches.
+
+    >>> _nested("passwords", "current"), _nested("user", "ssn"), _nested("", "phones")
+    ('password', 'ssn', 'phone')
+    """
+    own = _singular(key)
+    if not parent or _CUE_WORDS.search(own) or not _CUE_WORDS.search(parent):
+        return own
+    return _singular(parent)
+
+
+def _singular(key: str) -> str:
+    if len(key) > 3 and key.endswith("s") and not key.endswith(("ss", "us", "is")):
+        return key[:-1]
+    return key
+
+
+# Words that say what a value is, for _nested: the detectors' cues (a value's own key
+# naming none of them inherits its parent's).
+_CUE_WORDS = re.compile(
+    r"ssn|social|phone|tel|mobile|cell|fax|passw|pwd|pass|secret|token|key|card|iban"
+    r"|account|mail|birth|dob|name|address|street",
+    re.IGNORECASE,
+)
 
 
 def blocked_error(blocked: list[tuple[str, int, int]], where: str) -> RedactionBlocked:

@@ -29,6 +29,7 @@ from privllm.redaction.detectors import (
     USSSNDetector,
 )
 from privllm.redaction.findings import Detector, Finding
+from privllm.redaction.normalize import NormalizedView
 from privllm.redaction.secrets import (
     JWTDetector,
     PrivateKeyDetector,
@@ -85,6 +86,11 @@ def scan(
 ) -> list[Finding]:
     """All findings of ``detectors`` in ``text``, overlaps resolved, sorted by start.
 
+    Detectors see the normalised view of ``text`` (:mod:`~privllm.redaction.normalize`: no-break
+    and thin spaces, en dashes, fullwidth forms and other scripts' digits in their ASCII forms,
+    zero-width characters removed); findings are mapped back, so each one's span and value are
+    those of ``text`` itself.
+
     Raises ``RedactionError`` (fail closed) when a detector raises, reports a span that does
     not hold its value, or the scan takes longer than ``timeout`` seconds.
 
@@ -95,6 +101,8 @@ def scan(
     clock = time.perf_counter
     deadline = None if timeout is None else clock() + timeout
     found: list[Finding] = []
+    view = NormalizedView.of(text)
+    original, text = text, (view.text if view is not None else text)
     size = len(text)
     for detector in detectors:
         mark = len(found)
@@ -119,7 +127,15 @@ def scan(
         if deadline is not None and clock() > deadline:
             name = type(detector).__name__
             raise RedactionError(f"redaction scan exceeded its {timeout:g} s budget at {name}")
+    if view is not None:
+        found = [_original(f, view, original) for f in found]
     return resolve_overlaps(found)
+
+
+def _original(f: Finding, view: NormalizedView, text: str) -> Finding:
+    """``f``, found in ``view``, as the span of ``text`` that holds it."""
+    start, end = view.span(f.start, f.end)
+    return Finding(start, end, f.type, text[start:end], f.score)
 
 
 def default_detectors(
