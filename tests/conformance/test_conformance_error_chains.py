@@ -52,7 +52,9 @@ def _check(err: BaseException, target) -> None:
     assert err.__context__ is None
     assert err.__suppress_context__
     cause = err.__cause__
-    assert cause is not None and cause.__cause__ is None and cause.__context__ is None
+    assert cause is not None
+    assert cause.__cause__ is None
+    assert cause.__context__ is None
     assert str(err.status_code) in str(cause)
     if target.request_ids:
         assert err.request_id in str(cause)
