@@ -182,7 +182,12 @@ class CloudStorage:
         from privllm.providers.google.auth import vertex_credentials
 
         settings = section.google
-        token = resolve_secret(settings.access_token, settings.access_token_env, env)
+        token = resolve_secret(
+            settings.access_token,
+            settings.access_token_env,
+            env,
+            field="provider.google.access_token",
+        )
         http = make_http_client(section.timeout, wrapper)
         try:
             credentials = vertex_credentials(None, token, http)

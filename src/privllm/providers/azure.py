@@ -107,7 +107,11 @@ class AzureProvider(OpenAIProvider):
         self._owns_credential = False  # a credential passed in is the caller's to close
         self._entra = credential is not None or settings.auth == "entra_id"
         self._api_key = (
-            None if self._entra else resolve_secret(settings.api_key, settings.api_key_env, env)
+            None
+            if self._entra
+            else resolve_secret(
+                settings.api_key, settings.api_key_env, env, field="provider.azure.api_key"
+            )
         )
         self._sync: openai.OpenAI | None = None  # AzureOpenAI, or OpenAI on the v1 API
         self._async: openai.AsyncOpenAI | None = None

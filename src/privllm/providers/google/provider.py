@@ -55,10 +55,19 @@ class GoogleProvider:
         self._transport_wrapper = transport_wrapper
         self.endpoint = google_endpoint(settings)
         self._api_key = (
-            None if self._vertex else resolve_secret(settings.api_key, settings.api_key_env, env)
+            None
+            if self._vertex
+            else resolve_secret(
+                settings.api_key, settings.api_key_env, env, field="provider.google.api_key"
+            )
         )
         self._token = (
-            resolve_secret(settings.access_token, settings.access_token_env, env)
+            resolve_secret(
+                settings.access_token,
+                settings.access_token_env,
+                env,
+                field="provider.google.access_token",
+            )
             if self._vertex
             else None
         )

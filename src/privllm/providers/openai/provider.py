@@ -44,7 +44,9 @@ class OpenAIProvider:
         # policy use, so the three never disagree about the host.
         base_url = provider_base_url(config)
         self.endpoint = provider_endpoint(config)
-        key = resolve_secret(settings.api_key, settings.api_key_env, env)
+        key = resolve_secret(
+            settings.api_key, settings.api_key_env, env, field="provider.openai.api_key"
+        )
         if key is None and self.endpoint.kind == "self_hosted":
             key = "no-key"  # local servers usually take none; the SDK insists on a value
         self._api_key = key
