@@ -263,7 +263,7 @@ def _make_backend(
     terms = config.redaction.terms
     guarded = wrapper
     if config.policy.egress_guard:
-        guard = EgressPolicy.from_config(section, config.policy, terms=terms)
+        guard = EgressPolicy.from_config(section, config.policy, terms=terms, env=env)
         guarded = _guarded(guard, wrapper)
     provider = build_provider(section, env=env, transport_wrapper=guarded)
     if section.name != "google":
