@@ -303,8 +303,13 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, A
 
 
 def _show(key: str, value: Any) -> str:
+    from privllm.config_keys import looks_like_env_name
+
     if isinstance(value, SecretStr):
         return mask_secret(value.get_secret_value())
+    if key.endswith("_env") and isinstance(value, str) and not looks_like_env_name(value or "_"):
+        # Validation refuses a key here; a config built without it still never shows one.
+        return mask_secret(value)
     if value is None:
         return "-"
     if key.startswith("redaction.terms.") and isinstance(value, list):

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from .config_keys import EnvName, clean_key
 from .config_load import ENV_PREFIX as ENV_PREFIX
 from .config_load import FieldError, config_error, merge_sources
 from .errors import ConfigError
@@ -49,14 +50,16 @@ __all__ = [
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # hide_input_in_errors: a ValidationError from code building a section directly must not
+    # quote a value either (it may be a key typed into the wrong setting).
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, hide_input_in_errors=True)
 
 
 class OpenAISettings(_Section):
     """OpenAI, or any OpenAI-compatible server (vLLM, Ollama, llama.cpp) via ``base_url``."""
 
     api_key: SecretStr | None = None
-    api_key_env: str | None = "OPENAI_API_KEY"
+    api_key_env: EnvName | None = "OPENAI_API_KEY"
     #: Unset means api.openai.com (or the ``data_residency`` host). Never read from the env.
     base_url: str | None = None
     data_residency: Literal["global", "us", "eu", "ae"] | None = None
@@ -74,7 +77,7 @@ class AzureSettings(_Section):
     v1_api: bool = False
     auth: Literal["api_key", "entra_id"] = "api_key"
     api_key: SecretStr | None = None
-    api_key_env: str | None = "AZURE_OPENAI_API_KEY"
+    api_key_env: EnvName | None = "AZURE_OPENAI_API_KEY"
     token_scope: str = "https://cognitiveservices.azure.com/.default"  # noqa: S105 - a URL
     #: Deployment for embeddings; unset means ``provider.embedding_model`` names it.
     embedding_deployment: str | None = None
@@ -91,7 +94,7 @@ class GoogleSettings(_Section):
     project: str | None = None
     location: str = "global"
     api_key: SecretStr | None = None
-    api_key_env: str | None = "GEMINI_API_KEY"
+    api_key_env: EnvName | None = "GEMINI_API_KEY"
     #: Gemini API only. Free-tier content may be used by Google to improve its products.
     tier: Literal["free", "paid"] = "free"
     #: Override the host (tests, private service connect). Unset means Google's public host.
@@ -99,7 +102,7 @@ class GoogleSettings(_Section):
     #: Vertex only: a fixed OAuth access token (e.g. ``gcloud auth print-access-token``),
     #: used as is and never refreshed. Unset means ADC, or credentials passed in code.
     access_token: SecretStr | None = None
-    access_token_env: str | None = None
+    access_token_env: EnvName | None = None
     #: REST version; unset means ``v1`` (Vertex) or ``v1beta`` (Gemini API).
     api_version: str | None = None
 
@@ -228,7 +231,7 @@ class AuditConfig(_Section):
     #: ``full`` (also the placeholder map, under a per-call key that ``erase`` destroys).
     content: Literal["metadata", "redacted", "full"] = "redacted"
     #: Env var holding the master key (base64 of 32 bytes).
-    key_env: str = "PRIVLLM_AUDIT_KEY"
+    key_env: EnvName = "PRIVLLM_AUDIT_KEY"
     #: Key file (mode 0600); unset means ``audit.key`` next to the log.
     key_file: Path | None = None
     #: Make a key file on first use when no key is configured and the log does not exist.
@@ -326,14 +329,32 @@ def resolve_config(
 
 
 def resolve_secret(
-    value: SecretStr | None, env_name: str | None, env: Mapping[str, str]
+    value: SecretStr | None,
+    env_name: str | None,
+    env: Mapping[str, str],
+    *,
+    field: str | None = None,
 ) -> str | None:
-    """The secret given directly, else the one in env var ``env_name``, else ``None``."""
+    """The secret given directly, else the one in env var ``env_name``, else ``None``.
+
+    ``field`` (``provider.openai.api_key``) names the setting: a key that cannot be sent in
+    an HTTP header raises ``ConfigError`` naming it (or the variable), never the key.
+    Whitespace around the key (a trailing newline) is stripped.
+
+    >>> resolve_secret(None, "KEY", {"KEY": "sk-abc123\\n"})
+    'sk-abc123'
+    """
+    where = field or "api_key"
     if value is not None:
-        return value.get_secret_value()
-    if env_name:
-        return env.get(env_name) or None
-    return None
+        secret = value.get_secret_value()
+    elif env_name:
+        secret = env.get(env_name) or ""
+        where = f"env {env_name}" + (f" ({field}_env)" if field else "")
+    else:
+        return None
+    if not secret:
+        return None
+    return clean_key(secret, where, field)
 
 
 def mask_secret(secret: str | None) -> str:

@@ -115,7 +115,7 @@ class _Core:
             from .policy.egress import EgressPolicy, guard_wrapper
 
             egress = EgressPolicy.from_config(
-                section, self.config.policy, terms=self.config.redaction.terms
+                section, self.config.policy, terms=self.config.redaction.terms, env=self._env
             )
             wrapper = guard_wrapper(egress, then=wrapper)
         options = self._options.get(name, {})

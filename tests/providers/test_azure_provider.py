@@ -95,32 +95,6 @@ async def test_async_credential_serves_the_async_client():
         assert server.last.headers["authorization"] == "Bearer tok-1"
 
 
-def test_entra_id_without_a_credential_uses_default_azure_credential(monkeypatch):
-    import azure.identity
-
-    made = []
-
-    class Default(FakeCredential):
-        def __init__(self):
-            super().__init__()
-            self.closed = False
-            made.append(self)
-
-        def close(self):
-            self.closed = True
-
-    monkeypatch.setattr(azure.identity, "DefaultAzureCredential", Default)
-    with AzureOpenAIServer(tokens={"tok-1"}) as server:
-        config = server.provider_config(auth="entra_id")  # an api_key in config is ignored
-        with Client(provider=config, env={}) as client:
-            assert made == []  # built on first use, not with the client
-            client.chat("x")
-        assert len(made) == 1
-        assert made[0].closed  # privllm made it, privllm closes it
-        assert server.last.headers["authorization"] == "Bearer tok-1"
-        assert "api-key" not in server.last.headers
-
-
 def test_environment_cannot_redirect_traffic(monkeypatch):
     with AzureOpenAIServer(api_key="key-from-config") as server, AzureOpenAIServer() as decoy:
         for name, value in {

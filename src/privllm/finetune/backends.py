@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from privllm.errors import ConfigError, PrivllmError
+from privllm.errors import ConfigError
 from privllm.finetune.status import JobStatus, neutral_state
+from privllm.providers.cause import raise_mapped
 
 if TYPE_CHECKING:
     from privllm.config import Config, ProviderConfig
@@ -36,12 +37,7 @@ class _Backend:
         self.provider.close()
 
     def call(self, fn: Callable[[], Any]) -> Any:
-        try:
-            return fn()
-        except PrivllmError:
-            raise
-        except Exception as exc:
-            raise self.provider.map_error(exc) from exc
+        return raise_mapped(fn, self.provider.map_error)
 
     def upload(self, name: str, data: bytes, expires: int | None) -> _Uploaded:
         raise ConfigError(f"{self.provider.name}: no file uploads")
@@ -267,7 +263,7 @@ def _make_backend(
     terms = config.redaction.terms
     guarded = wrapper
     if config.policy.egress_guard:
-        guard = EgressPolicy.from_config(section, config.policy, terms=terms)
+        guard = EgressPolicy.from_config(section, config.policy, terms=terms, env=env)
         guarded = _guarded(guard, wrapper)
     provider = build_provider(section, env=env, transport_wrapper=guarded)
     if section.name != "google":

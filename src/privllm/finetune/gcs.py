@@ -182,7 +182,12 @@ class CloudStorage:
         from privllm.providers.google.auth import vertex_credentials
 
         settings = section.google
-        token = resolve_secret(settings.access_token, settings.access_token_env, env)
+        token = resolve_secret(
+            settings.access_token,
+            settings.access_token_env,
+            env,
+            field="provider.google.access_token",
+        )
         http = make_http_client(section.timeout, wrapper)
         try:
             credentials = vertex_credentials(None, token, http)
@@ -247,10 +252,12 @@ class CloudStorage:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx2.Response:
+        from privllm.providers.cause import detach
         from privllm.providers.google.auth import HttpxAuthRequest
         from privllm.providers.google.errors import to_privllm_error
 
         sent = dict(headers or {})
+        error: PrivllmError | None = None
         try:
             # Refreshes the token when needed (through the guarded client), then sets the
             # Authorization header: google-auth's own order.
@@ -259,7 +266,9 @@ class CloudStorage:
         except PrivllmError:
             raise
         except Exception as exc:
-            raise to_privllm_error(exc, provider="google", secrets=self._secrets) from exc
+            error = detach(to_privllm_error(exc, provider="google", secrets=self._secrets), exc)
+        if error is not None:
+            raise error  # outside the except block: the SDK exception is not its context
         if response.status_code >= 400:
             raise self._error(response)
         return response

@@ -124,6 +124,9 @@ class EgressPolicy:
     block_types: frozenset[str] = frozenset()
     scanner: Callable[[str], Iterable[Finding]] | None = field(default=None, repr=False)
     path_rules: frozenset[PathRule] = frozenset()
+    #: Managed-identity token URLs (Azure's metadata service, ``IDENTITY_ENDPOINT``): their
+    #: origin takes ``GET`` of exactly that path and nothing else.
+    token_urls: frozenset[str] = frozenset()
     _by_host: Mapping[str, frozenset[Origin]] = field(init=False, repr=False, compare=False)
     _identity: Mapping[str, tuple[re.Pattern[str], ...]] = field(
         init=False, repr=False, compare=False
@@ -133,6 +136,7 @@ class EgressPolicy:
         init=False, repr=False, compare=False
     )
     _scan: Callable[[str], Iterable[Finding]] | None = field(init=False, repr=False, compare=False)
+    _tokens: Mapping[Origin, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         try:
@@ -175,6 +179,13 @@ class EgressPolicy:
                 raise ConfigError(f"egress: a path rule for {rule.host}, which is not allowed")
             paths.setdefault(rule.host, []).append((rule.method, re.compile(rule.path)))
         object.__setattr__(self, "_paths", {h: tuple(r) for h, r in paths.items()})
+        tokens: dict[Origin, str] = {}
+        for url in self.token_urls:
+            try:
+                tokens[Origin.of(url)] = httpx2.URL(url).path
+            except (ValueError, httpx2.InvalidURL):
+                raise ConfigError("egress: a managed-identity token URL does not parse") from None
+        object.__setattr__(self, "_tokens", tokens)
 
     # -- building ------------------------------------------------------------------------------
 
@@ -216,14 +227,16 @@ class EgressPolicy:
         policy: PolicyConfig,
         *,
         terms: Mapping[str, Iterable[str]] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> EgressPolicy:
         """The guard for one provider section: only that provider's own endpoint (plus the
         identity hosts its auth mode uses), and only if ``policy`` admits the endpoint at
         all; otherwise every request is refused at the transport too.
 
-        ``terms`` (type -> terms) lets ``egress_block_types`` include term-list types such
-        as ``PERSON``. Bodies to a self-hosted endpoint are not scanned: that is where
-        sensitive requests are routed on purpose.
+        ``env`` (the client's environment) names Azure's ``IDENTITY_ENDPOINT`` for Entra ID
+        managed identity. ``terms`` (type -> terms) lets ``egress_block_types`` include
+        term-list types such as ``PERSON``. Bodies to a self-hosted endpoint are not scanned:
+        that is where sensitive requests are routed on purpose.
 
         >>> from privllm.config import PolicyConfig, ProviderConfig
         >>> section = ProviderConfig(name="openai", openai={"data_residency": "eu"})
@@ -231,7 +244,7 @@ class EgressPolicy:
         >>> [str(o) for o in guard.origins], sorted(guard.block_types)[:2]
         (['https://eu.api.openai.com:443'], ['CREDIT_CARD', 'IBAN'])
         """
-        return cls(**guard_scope(provider, policy, terms))
+        return cls(**guard_scope(provider, policy, terms, env))
 
     # -- checking (sans-IO) --------------------------------------------------------------------
 
@@ -323,6 +336,15 @@ class EgressPolicy:
             )
         port = url.port or DEFAULT_PORTS[scheme]
         origin = Origin(scheme, host, port)
+        token_only = self._tokens.get(origin)
+        if token_only is not None:
+            if method != "GET" or url.path != token_only:
+                raise blocked(
+                    "egress.identity",
+                    host,
+                    f"{host} is a managed-identity endpoint: only GET of a token",
+                )
+            return _Target(origin, identity=True)
         token_path = self._metadata.get(host)
         if token_path is not None:
             if (

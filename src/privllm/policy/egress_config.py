@@ -32,12 +32,14 @@ class GuardScope(TypedDict):
     require_no_store: bool
     block_types: frozenset[str]
     scanner: Callable[[str], Iterable[Finding]] | None
+    token_urls: frozenset[str]
 
 
 def guard_scope(
     provider: ProviderConfig,
     policy: PolicyConfig,
     terms: Mapping[str, Iterable[str]] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> GuardScope:
     """What :meth:`EgressPolicy.from_config <privllm.policy.egress.EgressPolicy.from_config>`
     allows for one provider section (see there)."""
@@ -56,8 +58,13 @@ def guard_scope(
             if twin is not None:
                 origins.add(Origin("https", twin, origin.port))
     identity: set[str] = set()
+    tokens: frozenset[str] = frozenset()
     if provider.name == "azure" and provider.azure.auth == "entra_id":
+        from privllm.providers.azure_identity import identity_token_urls
+
         identity.add("login.microsoftonline.com")
+        # Managed identity: the metadata service, and a loopback IDENTITY_ENDPOINT.
+        tokens = identity_token_urls(env or {})
     if provider.name == "google" and provider.google.mode == "vertex":
         identity.update(
             {"oauth2.googleapis.com", "sts.googleapis.com", "iamcredentials.googleapis.com"}
@@ -79,6 +86,7 @@ def guard_scope(
         require_no_store=policy.require_no_store,
         block_types=block,
         scanner=scanner,
+        token_urls=tokens,
     )
 
 

@@ -33,10 +33,11 @@ from urllib.parse import urlsplit
 
 import openai
 
-from privllm.errors import ConfigError, ContentFilteredError, PrivllmError
+from privllm.errors import AuthenticationError, ConfigError, ContentFilteredError, PrivllmError
 from privllm.types import ChatRequest, EmbeddingRequest, Endpoint
 
 from .base import TransportWrapper, make_async_http_client, make_http_client
+from .cause import araise_mapped, raise_mapped
 from .openai import OpenAIProvider, without_env_headers
 from .openai.errors import error_message
 
@@ -103,11 +104,16 @@ class AzureProvider(OpenAIProvider):
         self._transport_wrapper = transport_wrapper
         self.endpoint = azure_endpoint(settings)
         self._root = _normalise(settings.endpoint or "")
+        self._env = env
         self._credential = credential
         self._owns_credential = False  # a credential passed in is the caller's to close
         self._entra = credential is not None or settings.auth == "entra_id"
         self._api_key = (
-            None if self._entra else resolve_secret(settings.api_key, settings.api_key_env, env)
+            None
+            if self._entra
+            else resolve_secret(
+                settings.api_key, settings.api_key_env, env, field="provider.azure.api_key"
+            )
         )
         self._sync: openai.OpenAI | None = None  # AzureOpenAI, or OpenAI on the v1 API
         self._async: openai.AsyncOpenAI | None = None
@@ -134,10 +140,13 @@ class AzureProvider(OpenAIProvider):
 
     def _credential_or_default(self) -> Any:
         if self._credential is None:
-            from azure.identity import DefaultAzureCredential
+            from .azure_identity import EnvironmentTokenCredential
 
-            # Its token requests use azure-core's own transport, not privllm's (documented).
-            self._credential = DefaultAzureCredential()
+            # Not DefaultAzureCredential: it reads os.environ whatever env= says, and sends
+            # its token requests around the egress guard. This one reads the client's env
+            # and sends through privllm's client, the guard inside.
+            http = make_http_client(self._config.timeout, self._transport_wrapper)
+            self._credential = EnvironmentTokenCredential(self._env, http)
             self._owns_credential = True
         return self._credential
 
@@ -152,7 +161,12 @@ class AzureProvider(OpenAIProvider):
                     "pass a sync TokenCredential",
                     field="provider.azure.auth",
                 )
-            self._token_provider = get_bearer_token_provider(credential, self._settings.token_scope)
+            fetch = get_bearer_token_provider(credential, self._settings.token_scope)
+
+            def token() -> str:
+                return raise_mapped(fetch, _credential_error)
+
+            self._token_provider = token
         return self._token_provider
 
     def _async_token(self) -> Callable[[], Awaitable[str]]:
@@ -161,7 +175,12 @@ class AzureProvider(OpenAIProvider):
             if inspect.iscoroutinefunction(getattr(credential, "get_token", None)):
                 from azure.identity.aio import get_bearer_token_provider as aio_provider
 
-                self._async_token_provider = aio_provider(credential, self._settings.token_scope)
+                afetch = aio_provider(credential, self._settings.token_scope)
+
+                async def atoken() -> str:
+                    return await araise_mapped(afetch, _credential_error)
+
+                self._async_token_provider = atoken
             else:
                 # A sync credential serves async clients too: cached tokens cost nothing, and
                 # a refresh blocks once an hour at most.
@@ -287,6 +306,18 @@ class AzureProvider(OpenAIProvider):
                 request_id=exc.request_id,
             )
         return super().map_error(exc, streaming=streaming)
+
+
+def _credential_error(exc: BaseException) -> AuthenticationError:
+    # azure-identity's ClientAuthenticationError (CredentialUnavailableError...) and a custom
+    # credential's own exceptions: their text may quote the token endpoint's answer, so only
+    # the type is kept (and the status azure-core saw, if any).
+    status = getattr(exc, "status_code", None)
+    return AuthenticationError(
+        f"Entra ID: the credential gave no token ({type(exc).__name__})",
+        provider="azure",
+        status_code=status if isinstance(status, int) else None,
+    )
 
 
 def _short(message: str) -> str:

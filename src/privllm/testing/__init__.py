@@ -16,13 +16,15 @@ so a test can assert on the exact bytes a provider would have received.
 
 ``AzureOpenAIServer`` (deployment paths, api-version, ``api-key`` or bearer auth) and
 ``GeminiServer`` (Gemini API and Vertex AI paths) take the same replies; each has
-``provider_config()`` so swapping provider in a test is one line.
+``provider_config()`` so swapping provider in a test is one line. ``ManagedIdentityServer``
+stands in for Azure's managed-identity endpoint (``IDENTITY_ENDPOINT``).
 
 For pytest, add ``pytest_plugins = ["privllm.testing.pytest_plugin"]`` to ``conftest.py``
 and use the ``openai_server``, ``azure_server`` and ``gemini_server`` fixtures.
 """
 
 from .azure import AzureOpenAIServer
+from .azure_identity import ManagedIdentityServer
 from .google import GeminiServer
 from .openai import OpenAIServer
 from .replies import Reply, ScriptedToolCall, fake_embedding
@@ -31,6 +33,7 @@ from .server import RecordedRequest, WireServer
 __all__ = [
     "AzureOpenAIServer",
     "GeminiServer",
+    "ManagedIdentityServer",
     "OpenAIServer",
     "RecordedRequest",
     "Reply",

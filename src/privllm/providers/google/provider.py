@@ -12,6 +12,7 @@ from google.genai.client import DebugConfig
 
 from privllm.errors import ConfigError, PrivllmError
 from privllm.providers.base import TransportWrapper, make_async_http_client, make_http_client
+from privllm.providers.cause import araise_mapped, raise_mapped
 from privllm.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse
 
 from . import mapping
@@ -54,10 +55,19 @@ class GoogleProvider:
         self._transport_wrapper = transport_wrapper
         self.endpoint = google_endpoint(settings)
         self._api_key = (
-            None if self._vertex else resolve_secret(settings.api_key, settings.api_key_env, env)
+            None
+            if self._vertex
+            else resolve_secret(
+                settings.api_key, settings.api_key_env, env, field="provider.google.api_key"
+            )
         )
         self._token = (
-            resolve_secret(settings.access_token, settings.access_token_env, env)
+            resolve_secret(
+                settings.access_token,
+                settings.access_token_env,
+                env,
+                field="provider.google.access_token",
+            )
             if self._vertex
             else None
         )
@@ -183,26 +193,22 @@ class GoogleProvider:
 
     def chat(self, request: ChatRequest) -> ChatResponse:
         contents, config = self.chat_params(request)
-        try:
-            result = self.sdk.models.generate_content(
+        result = raise_mapped(
+            lambda: self.sdk.models.generate_content(
                 model=request.model, contents=contents, config=config
-            )
-        except PrivllmError:
-            raise
-        except Exception as exc:
-            raise self.map_error(exc) from exc
+            ),
+            self.map_error,
+        )
         return self.to_response(result, request)
 
     async def achat(self, request: ChatRequest) -> ChatResponse:
         contents, config = self.chat_params(request)
-        try:
-            result = await self.async_sdk.aio.models.generate_content(
+        result = await araise_mapped(
+            lambda: self.async_sdk.aio.models.generate_content(
                 model=request.model, contents=contents, config=config
-            )
-        except PrivllmError:
-            raise
-        except Exception as exc:
-            raise self.map_error(exc) from exc
+            ),
+            self.map_error,
+        )
         return self.to_response(result, request)
 
     def stream(self, request: ChatRequest) -> SyncStream:
@@ -214,42 +220,36 @@ class GoogleProvider:
 
     async def astream(self, request: ChatRequest) -> AsyncStream:
         contents, config = self.chat_params(request)
-        try:
-            sdk_stream = await self.async_sdk.aio.models.generate_content_stream(
+        sdk_stream = await araise_mapped(
+            lambda: self.async_sdk.aio.models.generate_content_stream(
                 model=request.model, contents=contents, config=config
-            )
-        except PrivllmError:
-            raise
-        except Exception as exc:
-            raise self.map_error(exc) from exc
+            ),
+            self.map_error,
+        )
         return await AsyncStream(self, sdk_stream).open()
 
     def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         if not request.input:
             return self.to_embeddings(None, request)
         contents, config = self.embed_params(request)
-        try:
-            result = self.sdk.models.embed_content(
+        result = raise_mapped(
+            lambda: self.sdk.models.embed_content(
                 model=request.model, contents=contents, config=config
-            )
-        except PrivllmError:
-            raise
-        except Exception as exc:
-            raise self.map_error(exc) from exc
+            ),
+            self.map_error,
+        )
         return self.to_embeddings(result, request)
 
     async def aembed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         if not request.input:
             return self.to_embeddings(None, request)
         contents, config = self.embed_params(request)
-        try:
-            result = await self.async_sdk.aio.models.embed_content(
+        result = await araise_mapped(
+            lambda: self.async_sdk.aio.models.embed_content(
                 model=request.model, contents=contents, config=config
-            )
-        except PrivllmError:
-            raise
-        except Exception as exc:
-            raise self.map_error(exc) from exc
+            ),
+            self.map_error,
+        )
         return self.to_embeddings(result, request)
 
     # -- mapping (pure) ------------------------------------------------------------------------

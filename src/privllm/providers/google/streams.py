@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from privllm.errors import PrivllmError
+from privllm.providers.cause import detach
 from privllm.types import ChatChunk
 
 from .mapping import ChunkMapper
@@ -51,6 +52,7 @@ class SyncStream:
         """Send the request now and read the first chunk. google-genai sends it only at the
         first read, and an error there (429, 5xx) must reach the caller while fallbacks can
         still be tried, as it does for every other provider."""
+        error: PrivllmError | None = None
         try:
             self._first = self._next()
         except StopIteration:
@@ -59,11 +61,14 @@ class SyncStream:
             self.close()
             if isinstance(exc, PrivllmError) or not isinstance(exc, Exception):
                 raise
-            raise self._provider.map_error(exc) from exc
+            error = detach(self._provider.map_error(exc), exc)
+        if error is not None:
+            raise error  # outside the except block: the SDK exception is not its context
         return self
 
     def __iter__(self) -> Iterator[ChatChunk]:
         first, self._first = self._first, None
+        error: PrivllmError | None = None
         try:
             if first is not None and first is not _END:
                 yield from self._mapper.feed(first)
@@ -76,7 +81,9 @@ class SyncStream:
         except PrivllmError:
             raise
         except Exception as exc:
-            raise self._provider.map_error(exc, streaming=True) from exc
+            error = detach(self._provider.map_error(exc, streaming=True), exc)
+        if error is not None:
+            raise error  # outside the except block: the SDK exception is not its context
         yield from self._mapper.end()
 
     def close(self) -> None:
@@ -111,6 +118,7 @@ class AsyncStream:
 
     async def open(self) -> AsyncStream:
         """The async twin of :meth:`SyncStream.open`."""
+        error: PrivllmError | None = None
         try:
             self._first = await self._next()
         except StopAsyncIteration:
@@ -119,11 +127,14 @@ class AsyncStream:
             await self.aclose()
             if isinstance(exc, PrivllmError) or not isinstance(exc, Exception):
                 raise
-            raise self._provider.map_error(exc) from exc
+            error = detach(self._provider.map_error(exc), exc)
+        if error is not None:
+            raise error  # outside the except block: the SDK exception is not its context
         return self
 
     async def __aiter__(self) -> AsyncIterator[ChatChunk]:
         first, self._first = self._first, None
+        error: PrivllmError | None = None
         try:
             if first is not None and first is not _END:
                 for chunk in self._mapper.feed(first):
@@ -138,7 +149,9 @@ class AsyncStream:
         except PrivllmError:
             raise
         except Exception as exc:
-            raise self._provider.map_error(exc, streaming=True) from exc
+            error = detach(self._provider.map_error(exc, streaming=True), exc)
+        if error is not None:
+            raise error  # outside the except block: the SDK exception is not its context
         for chunk in self._mapper.end():
             yield chunk
 

@@ -10,6 +10,7 @@ import openai
 from privllm.errors import PrivllmError
 from privllm.policy.endpoints import provider_base_url, provider_endpoint
 from privllm.providers.base import TransportWrapper, make_async_http_client, make_http_client
+from privllm.providers.cause import araise_mapped, raise_mapped
 from privllm.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse
 
 from . import mapping
@@ -43,7 +44,9 @@ class OpenAIProvider:
         # policy use, so the three never disagree about the host.
         base_url = provider_base_url(config)
         self.endpoint = provider_endpoint(config)
-        key = resolve_secret(settings.api_key, settings.api_key_env, env)
+        key = resolve_secret(
+            settings.api_key, settings.api_key_env, env, field="provider.openai.api_key"
+        )
         if key is None and self.endpoint.kind == "self_hosted":
             key = "no-key"  # local servers usually take none; the SDK insists on a value
         self._api_key = key
@@ -117,58 +120,43 @@ class OpenAIProvider:
     # -- calls ---------------------------------------------------------------------------------
 
     def chat(self, request: ChatRequest) -> ChatResponse:
-        try:
-            completion = self.sdk.chat.completions.create(**self.chat_params(request))
-        except PrivllmError:
-            raise  # already ours (EgressBlocked from the guard): no self-cause
-        except Exception as exc:
-            raise self.map_error(exc) from exc
+        params = self.chat_params(request)
+        completion = raise_mapped(
+            lambda: self.sdk.chat.completions.create(**params), self.map_error
+        )
         return self.to_response(completion, request)
 
     async def achat(self, request: ChatRequest) -> ChatResponse:
-        try:
-            completion = await self.async_sdk.chat.completions.create(**self.chat_params(request))
-        except PrivllmError:
-            raise  # already ours (EgressBlocked from the guard): no self-cause
-        except Exception as exc:
-            raise self.map_error(exc) from exc
+        params = self.chat_params(request)
+        completion = await araise_mapped(
+            lambda: self.async_sdk.chat.completions.create(**params), self.map_error
+        )
         return self.to_response(completion, request)
 
     def stream(self, request: ChatRequest) -> SyncStream:
-        try:
-            sdk_stream = self.sdk.chat.completions.create(**self.chat_params(request, stream=True))
-        except PrivllmError:
-            raise  # already ours (EgressBlocked from the guard): no self-cause
-        except Exception as exc:
-            raise self.map_error(exc) from exc
+        params = self.chat_params(request, stream=True)
+        sdk_stream = raise_mapped(
+            lambda: self.sdk.chat.completions.create(**params), self.map_error
+        )
         return SyncStream(self, sdk_stream)
 
     async def astream(self, request: ChatRequest) -> AsyncStream:
         params = self.chat_params(request, stream=True)
-        try:
-            sdk_stream = await self.async_sdk.chat.completions.create(**params)
-        except PrivllmError:
-            raise  # already ours (EgressBlocked from the guard): no self-cause
-        except Exception as exc:
-            raise self.map_error(exc) from exc
+        sdk_stream = await araise_mapped(
+            lambda: self.async_sdk.chat.completions.create(**params), self.map_error
+        )
         return AsyncStream(self, sdk_stream)
 
     def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
-        try:
-            result = self.sdk.embeddings.create(**self.embed_params(request))
-        except PrivllmError:
-            raise  # already ours (EgressBlocked from the guard): no self-cause
-        except Exception as exc:
-            raise self.map_error(exc) from exc
+        params = self.embed_params(request)
+        result = raise_mapped(lambda: self.sdk.embeddings.create(**params), self.map_error)
         return self.to_embeddings(result, request)
 
     async def aembed(self, request: EmbeddingRequest) -> EmbeddingResponse:
-        try:
-            result = await self.async_sdk.embeddings.create(**self.embed_params(request))
-        except PrivllmError:
-            raise  # already ours (EgressBlocked from the guard): no self-cause
-        except Exception as exc:
-            raise self.map_error(exc) from exc
+        params = self.embed_params(request)
+        result = await araise_mapped(
+            lambda: self.async_sdk.embeddings.create(**params), self.map_error
+        )
         return self.to_embeddings(result, request)
 
     # -- mapping (pure) ------------------------------------------------------------------------

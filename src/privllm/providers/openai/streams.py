@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from privllm.errors import ContentFilteredError, PrivllmError
+from privllm.providers.cause import detach
 from privllm.types import ChatChunk, ToolCallDelta
 
 from .mapping import finish_reason, to_usage
@@ -28,6 +29,7 @@ class SyncStream:
 
     def __iter__(self) -> Iterator[ChatChunk]:
         delivered = False
+        error: PrivllmError | None = None
         try:
             for raw in self._sdk_stream:
                 for chunk in _convert_chunk(raw, self):
@@ -36,7 +38,9 @@ class SyncStream:
         except PrivllmError:
             raise  # already ours (EgressBlocked from the guard): no self-cause
         except Exception as exc:
-            raise self._provider.map_error(exc, streaming=True) from exc
+            error = detach(self._provider.map_error(exc, streaming=True), exc)
+        if error is not None:
+            raise error  # outside the except block: the SDK exception is not its context
         if self._pending is not None:
             _check_filtered(self._pending, delivered, self._provider)
             yield self._pending
@@ -58,6 +62,7 @@ class AsyncStream:
 
     async def __aiter__(self) -> AsyncIterator[ChatChunk]:
         delivered = False
+        error: PrivllmError | None = None
         try:
             async for raw in self._sdk_stream:
                 for chunk in _convert_chunk(raw, self):
@@ -66,7 +71,9 @@ class AsyncStream:
         except PrivllmError:
             raise  # already ours (EgressBlocked from the guard): no self-cause
         except Exception as exc:
-            raise self._provider.map_error(exc, streaming=True) from exc
+            error = detach(self._provider.map_error(exc, streaming=True), exc)
+        if error is not None:
+            raise error  # outside the except block: the SDK exception is not its context
         if self._pending is not None:
             _check_filtered(self._pending, delivered, self._provider)
             yield self._pending
