@@ -208,3 +208,29 @@ def test_a_bare_reply_without_a_cue_is_left_alone(openai_server):
     with Client(env={}, provider=openai_server.provider_config()) as client:
         client.chat([Message.assistant("How many items?"), Message.user("536221847")])
     assert openai_server.last.json()["messages"][1]["content"] == "536221847"
+
+
+EXPORT = """Here is the export you asked for:
+customer_id;name;ssn;mobile;iban
+C-1001;Jane Doe;536221847;4155552671;de89370400440532013000
+C-1002;"Roe; Rick";078051121;+1 (415) 555-2671;
+"""
+
+
+def test_a_csv_header_is_the_cue_for_its_column_on_every_line():
+    out = redact(EXPORT)
+    for value in ("536221847", "078051121", "4155552671", "de89370400440532013000"):
+        assert value not in out
+    lines = out.splitlines()
+    assert lines[2] == "C-1001;Jane Doe;[US_SSN_1];[PHONE_1];[IBAN_1]"
+    assert lines[3].startswith('C-1002;"Roe; Rick";[US_SSN_2];')
+
+
+def test_columns_without_a_cue_keep_their_numbers():
+    table = "order_id,qty,total\n536221847,3,4155552671\n078051121,1,12\n"
+    assert redact(table) == table
+
+
+def test_prose_with_commas_is_not_a_table():
+    text = "Hi, my name is Jane\nThanks, 536221847\n"
+    assert redact(text) == text

@@ -9,8 +9,8 @@
 
 from __future__ import annotations
 
+import bisect
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from privllm.errors import ConfigError, RedactionBlocked
+from privllm.redaction.columns import CUE_WORDS, cued_cells
 from privllm.redaction.findings import Detector, Finding
 from privllm.redaction.scan import default_detectors, resolve_overlaps, scan
 from privllm.redaction.vault import Vault
@@ -84,7 +85,38 @@ class Redactor:
         return self._actions.get(kind, self.default_action)
 
     def find(self, text: str) -> list[Finding]:
-        return scan(text, self.detectors, timeout=self.timeout)
+        """Findings in ``text``; the cells of a table column are also read under its header."""
+        found = scan(text, self.detectors, timeout=self.timeout)
+        cells = cued_cells(text)
+        if cells:
+            found = resolve_overlaps([*found, *self._in_cells(text, cells)])
+        return found
+
+    def _in_cells(self, text: str, cells: list[tuple[int, int, str]]) -> list[Finding]:
+        """Each cell read as ``header: cell``, all in one scan, mapped back to ``text``."""
+        parts: list[str] = []
+        starts: list[int] = []  # where each cell's text begins in the joined text
+        pos = 0
+        for s, e, header in cells:
+            label = f"{header}: "
+            parts.append(label)
+            parts.append(text[s:e])
+            parts.append("\n")
+            starts.append(pos + len(label))
+            pos += len(label) + (e - s) + 1
+        out = []
+        for f in scan("".join(parts), self.detectors, timeout=self.timeout):
+            k = bisect.bisect_right(starts, f.start) - 1
+            if k < 0:
+                k = 0
+            cell_start, cell_end, _ = cells[k]
+            lo = max(f.start - starts[k], 0)
+            hi = min(f.end - starts[k], cell_end - cell_start)
+            if hi <= lo:
+                continue  # in the header label only
+            a, b = cell_start + lo, cell_start + hi
+            out.append(Finding(a, b, f.type, text[a:b], f.score))
+        return out
 
     def _find_after(self, context: str, text: str) -> list[Finding]:
         """Findings in ``text`` when it is read right after ``context``."""
@@ -212,7 +244,7 @@ def _nested(parent: str, key: str) -> str:
     ('password', 'ssn', 'phone')
     """
     own = _singular(key)
-    if not parent or _CUE_WORDS.search(own) or not _CUE_WORDS.search(parent):
+    if not parent or CUE_WORDS.search(own) or not CUE_WORDS.search(parent):
         return own
     return _singular(parent)
 
@@ -221,15 +253,6 @@ def _singular(key: str) -> str:
     if len(key) > 3 and key.endswith("s") and not key.endswith(("ss", "us", "is")):
         return key[:-1]
     return key
-
-
-# Words that say what a value is, for _nested: the detectors' cues (a value's own key
-# naming none of them inherits its parent's).
-_CUE_WORDS = re.compile(
-    r"ssn|social|phone|tel|mobile|cell|fax|passw|pwd|pass|secret|token|key|card|iban"
-    r"|account|mail|birth|dob|name|address|street",
-    re.IGNORECASE,
-)
 
 
 def blocked_error(blocked: list[tuple[str, int, int]], where: str) -> RedactionBlocked:
