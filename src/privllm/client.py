@@ -20,12 +20,12 @@ from collections.abc import (
 )
 from typing import Any
 
-from pydantic import BaseModel
-
 from .config import Config
 from .core import (
     MessagesLike,
+    ResponseFormatLike,
     StructuredOutputError,
+    ToolChoiceLike,
     ToolLike,
     _achat,
     _aembed,
@@ -97,16 +97,25 @@ class Client:
         seed: int | None = None,
         user: str | None = None,
         tools: Sequence[ToolLike] | None = None,
-        tool_choice: str | None = None,
-        response_format: type[BaseModel] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: ResponseFormatLike | None = None,
         extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
     ) -> ChatResponse:
-        """Send a chat and return the whole answer (``.text``, ``.tool_calls``, ``.parsed``)."""
+        """Send a chat and return the whole answer (``.text``, ``.tool_calls``, ``.parsed``).
+
+        ``messages`` is a string, a :class:`Conversation`, or a list of :class:`Message` and
+        OpenAI-style dicts. ``max_completion_tokens`` is OpenAI's newer name for
+        ``max_tokens``. An input privllm does not accept raises
+        :class:`~privllm.errors.InvalidRequestError` naming the field, never its value, and
+        nothing is sent.
+        """
         core = self._core
         request = core.chat_request(
             messages, model, stream=False, temperature=temperature, max_tokens=max_tokens,
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
             response_format=response_format, extra=extra,
+            max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
         ctx = core.context("chat", messages)
         sent = core.before(request, ctx)
@@ -125,15 +134,16 @@ class Client:
         seed: int | None = None,
         user: str | None = None,
         tools: Sequence[ToolLike] | None = None,
-        tool_choice: str | None = None,
+        tool_choice: ToolChoiceLike | None = None,
         extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
     ) -> ChatStream:
         """Stream the answer. Iterate for ``ChatChunk``; use ``with`` to close early safely."""
         core = self._core
         request = core.chat_request(
             messages, model, stream=True, temperature=temperature, max_tokens=max_tokens,
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
-            response_format=None, extra=extra,
+            response_format=None, extra=extra, max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
         return ChatStream(core, request, core.context("stream", messages))
 
@@ -209,15 +219,17 @@ class AsyncClient:
         seed: int | None = None,
         user: str | None = None,
         tools: Sequence[ToolLike] | None = None,
-        tool_choice: str | None = None,
-        response_format: type[BaseModel] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: ResponseFormatLike | None = None,
         extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
     ) -> ChatResponse:
         core = self._core
         request = core.chat_request(
             messages, model, stream=False, temperature=temperature, max_tokens=max_tokens,
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
             response_format=response_format, extra=extra,
+            max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
         ctx = core.context("chat", messages)
         sent = core.before(request, ctx)
@@ -236,15 +248,16 @@ class AsyncClient:
         seed: int | None = None,
         user: str | None = None,
         tools: Sequence[ToolLike] | None = None,
-        tool_choice: str | None = None,
+        tool_choice: ToolChoiceLike | None = None,
         extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
     ) -> AsyncChatStream:
         """``async for chunk in client.stream(...)`` or ``async with client.stream(...) as s``."""
         core = self._core
         request = core.chat_request(
             messages, model, stream=True, temperature=temperature, max_tokens=max_tokens,
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
-            response_format=None, extra=extra,
+            response_format=None, extra=extra, max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
         return AsyncChatStream(core, request, core.context("stream", messages))
 

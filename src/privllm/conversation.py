@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from privllm.types import ChatResponse, Message
+from privllm.types import ChatResponse, Message, validate_messages
 
 __all__ = ["Conversation"]
 
@@ -25,18 +25,19 @@ class Conversation:
     __slots__ = ("messages", "state")
 
     def __init__(self, messages: Iterable[Message | Mapping[str, Any]] = ()) -> None:
-        from privllm.core import message_from_dict
-
-        # Dicts are read as client.chat reads them (OpenAI's tool_calls shape included).
-        self.messages: list[Message] = [
-            m if isinstance(m, Message) else message_from_dict(m) for m in messages
-        ]
+        # Dicts are read as client.chat reads them (OpenAI's shapes included); one it cannot
+        # take raises InvalidRequestError naming messages[i] and the field, never the value.
+        self.messages: list[Message] = validate_messages(messages, "conversation")
         # Holds secrets (the placeholder map): never printed, never serialised by privllm.
         self.state: dict[str, Any] = {}
 
-    def add(self, item: Message | ChatResponse) -> Conversation:
-        """Append a message, or an answer (as its assistant message)."""
-        self.messages.append(item.message if isinstance(item, ChatResponse) else item)
+    def add(self, item: Message | ChatResponse | Mapping[str, Any]) -> Conversation:
+        """Append a message, an OpenAI-style message dict, or an answer (as its assistant
+        message)."""
+        if isinstance(item, ChatResponse):
+            self.messages.append(item.message)
+        else:
+            self.messages.extend(validate_messages([item], "message", start=len(self)))
         return self
 
     def user(self, text: str) -> Conversation:

@@ -11,6 +11,7 @@ from collections.abc import (
     Awaitable,
     Callable,
     Generator,
+    Iterable,
     Mapping,
     Sequence,
 )
@@ -22,6 +23,7 @@ from .config import Config, ProviderConfig, resolve_config
 from .conversation import Conversation
 from .errors import (
     ConfigError,
+    InvalidRequestError,
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
@@ -44,14 +46,28 @@ from .types import (
     EmbeddingResponse,
     Endpoint,
     Message,
-    ToolCall,
+    ResponseFormat,
     ToolDefinition,
+    validate_messages,
 )
 
-__all__ = ["MessagesLike", "StructuredOutputError", "ToolLike", "parse_structured"]
+__all__ = [
+    "MessagesLike",
+    "ResponseFormatLike",
+    "StructuredOutputError",
+    "ToolChoiceLike",
+    "ToolLike",
+    "message_from_dict",
+    "parse_structured",
+]
 
 MessagesLike = str | Sequence[Message | Mapping[str, Any]] | Conversation
+#: A ToolDefinition, a pydantic model class, or OpenAI's ``{"type": "function", ...}``.
 ToolLike = ToolDefinition | type[BaseModel] | Mapping[str, Any]
+#: ``"auto"``, ``"none"``, ``"required"``, a tool name or OpenAI's function dict.
+ToolChoiceLike = str | Mapping[str, Any]
+#: A pydantic model class (parsed into ``.parsed``) or OpenAI's dict / :class:`ResponseFormat`.
+ResponseFormatLike = type[BaseModel] | ResponseFormat | Mapping[str, Any]
 
 
 R = TypeVar("R", ChatRequest, EmbeddingRequest)
@@ -227,24 +243,36 @@ class _Core:
         seed: int | None,
         user: str | None,
         tools: Sequence[ToolLike] | None,
-        tool_choice: str | None,
-        response_format: type[BaseModel] | None,
+        tool_choice: ToolChoiceLike | None,
+        response_format: ResponseFormatLike | None,
         extra: Mapping[str, Any] | None,
+        max_completion_tokens: int | None = None,
     ) -> ChatRequest:
+        """The request for a call; an input it cannot take raises InvalidRequestError."""
+        if max_completion_tokens is not None:
+            if max_tokens is not None and max_tokens != max_completion_tokens:
+                raise InvalidRequestError(
+                    "invalid chat request: max_tokens and max_completion_tokens differ: "
+                    "give one (they are the same limit)",
+                    fields=("max_tokens", "max_completion_tokens"),
+                )
+            max_tokens = max_completion_tokens
+        # Built from the arguments as given: ChatRequest reads OpenAI's shapes and names the
+        # field of anything it refuses (messages[2].content[0].type), never its value.
         return ChatRequest(
             messages=_messages(messages),
             model=self._model(model),
             temperature=temperature,
             max_tokens=max_tokens,
             top_p=top_p,
-            stop=[stop] if isinstance(stop, str) else (list(stop) if stop else None),
+            stop=stop or None,
             seed=seed,
             user=user,
-            tools=[_tool(t) for t in tools] if tools else None,
+            tools=tools or None,
             tool_choice=tool_choice,
             response_format=response_format,
             stream=stream,
-            extra=dict(extra) if extra else {},
+            extra=extra or {},
         )
 
     def _model(self, model: str | None) -> str:
@@ -268,12 +296,7 @@ class _Core:
                 "no embedding model: pass model=... or set provider.embedding_model",
                 field="provider.embedding_model",
             )
-        return EmbeddingRequest(
-            input=[texts] if isinstance(texts, str) else list(texts),
-            model=chosen,
-            dimensions=dimensions,
-            extra=dict(extra) if extra else {},
-        )
+        return EmbeddingRequest(input=texts, model=chosen, dimensions=dimensions, extra=extra or {})
 
     def context(self, operation: str, messages: object = None) -> CallContext:
         ctx = CallContext(endpoint=self.provider.endpoint, operation=operation)
@@ -294,7 +317,7 @@ class _Core:
         try:
             response.endpoint = ctx.endpoint  # as policy classified it, possibly routed
             response = self.chain.response(response, ctx)
-            if request.response_format is not None:
+            if isinstance(request.response_format, type):
                 response.parsed = parse_structured(response, request.response_format)
             return response
         except BaseException as exc:
@@ -385,41 +408,24 @@ def parse_structured(response: ChatResponse, model: type[BaseModel]) -> BaseMode
 
 def _messages(messages: MessagesLike) -> list[Message]:
     if isinstance(messages, str):
-        return [Message(role="user", content=messages)]
+        return [Message.user(messages)]
+    if isinstance(messages, Message):
+        return [messages]
     if isinstance(messages, Conversation):
-        return list(messages.messages)
-    out = []
-    for m in messages:
-        if isinstance(m, Message):
-            out.append(m)
-        else:
-            out.append(message_from_dict(m))
-    return out
+        # Re-checked: a dict may have been appended to conv.messages directly.
+        return validate_messages(messages.messages, "chat request")
+    if isinstance(messages, Mapping) or not isinstance(messages, Iterable):
+        raise InvalidRequestError(
+            "invalid chat request: messages: must be a string, a list of messages or a "
+            "Conversation",
+            fields=("messages",),
+        )
+    return validate_messages(messages, "chat request")
 
 
 def message_from_dict(data: Mapping[str, Any]) -> Message:
-    """A message from a dict in privllm's shape or OpenAI's (``tool_calls[].function``)."""
-    calls = data.get("tool_calls")
-    if calls:
-        data = dict(data)
-        data["tool_calls"] = [
-            ToolCall(
-                id=c["id"],
-                name=c["function"]["name"],
-                arguments=c["function"].get("arguments", ""),
-                signature=c.get("signature"),  # Gemini's, if the caller kept it alongside
-            )
-            if "function" in c
-            else ToolCall.model_validate(c)
-            for c in calls
-        ]
+    """A message from a dict in privllm's shape or OpenAI's (``tool_calls[].function``).
+
+    An input privllm does not accept raises :class:`InvalidRequestError` naming the field.
+    """
     return Message.model_validate(data)
-
-
-def _tool(tool: ToolLike) -> ToolDefinition:
-    if isinstance(tool, ToolDefinition):
-        return tool
-    if isinstance(tool, type) and issubclass(tool, BaseModel):
-        return ToolDefinition.from_model(tool)
-    spec = tool.get("function", tool) if isinstance(tool, Mapping) else tool
-    return ToolDefinition.model_validate(spec)

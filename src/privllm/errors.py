@@ -2,6 +2,8 @@
 
     PrivllmError
     ├── ConfigError                 a config file, env var or argument is invalid
+    ├── InvalidRequestError         a call's input (messages, tools, options) is not accepted;
+    │                               also a ValueError. Names fields, never their values
     ├── PolicyViolation             a rule refused the call before any byte was sent
     │   ├── RedactionBlocked        a finding whose action is ``block``
     │   └── EgressBlocked           the HTTP transport guard refused a request
@@ -33,6 +35,7 @@ __all__ = [
     "ConfigError",
     "ContentFilteredError",
     "EgressBlocked",
+    "InvalidRequestError",
     "NotFoundError",
     "PermissionDeniedError",
     "PolicyViolation",
@@ -63,6 +66,30 @@ class ConfigError(PrivllmError):
         self.source = source
         self.field = field
         super().__init__(message)
+
+
+class InvalidRequestError(PrivllmError, ValueError):
+    """An input privllm does not accept: a message without ``role``, an image content part,
+    a wrong type. Raised before anything is sent, instead of pydantic's ``ValidationError``
+    (whose text quotes the input, so a prompt would end up in logs and tracebacks).
+
+    ``fields`` are the paths that failed (``messages[2].content[0].type``); the message names
+    them and what was expected, never the value given.
+
+    >>> err = InvalidRequestError("invalid request: messages[0].role: required",
+    ...                           fields=("messages[0].role",))
+    >>> err.field
+    'messages[0].role'
+    """
+
+    def __init__(self, message: str, *, fields: tuple[str, ...] = ()) -> None:
+        self.fields = fields
+        super().__init__(message)
+
+    @property
+    def field(self) -> str | None:
+        """The first field that failed, if any was named."""
+        return self.fields[0] if self.fields else None
 
 
 class PolicyViolation(PrivllmError):

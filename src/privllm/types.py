@@ -11,9 +11,20 @@ policy) is written once against them.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from privllm.input_errors import InputModel, input_error, refuse
+from privllm.response_format import JsonSchemaFormat, ResponseFormat
 
 __all__ = [
     "ChatChunk",
@@ -24,16 +35,21 @@ __all__ = [
     "Endpoint",
     "EndpointKind",
     "FinishReason",
+    "JsonSchemaFormat",
     "Message",
+    "ResponseFormat",
     "Role",
     "TextPart",
     "ToolCall",
     "ToolCallDelta",
     "ToolDefinition",
     "Usage",
+    "validate_messages",
 ]
 
-Role = Literal["system", "user", "assistant", "tool"]
+#: ``developer`` is OpenAI's newer name for ``system``: sent as is to OpenAI, as ``system``
+#: (or Gemini's system instruction) elsewhere.
+Role = Literal["system", "developer", "user", "assistant", "tool"]
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "other"]
 EndpointKind = Literal["enterprise_api", "consumer", "self_hosted", "unknown"]
 
@@ -56,15 +72,52 @@ class Endpoint(_Model):
     stores_data: bool = False
 
 
-class TextPart(_Model):
-    """A text content part (``{"type": "text", "text": ...}``)."""
+#: OpenAI content part types privllm does not send: it redacts and restores text only.
+_NOT_TEXT = frozenset(
+    {"image_url", "input_image", "image", "input_audio", "audio", "file", "input_file"}
+)
+
+
+class TextPart(InputModel):
+    """A text content part: ``{"type": "text", "text": ...}``, or the Responses API's
+    ``{"type": "input_text", "text": ...}`` (read as ``text``).
+
+    Image, audio and file parts are refused (:class:`~privllm.errors.InvalidRequestError`):
+    privllm cannot redact what it cannot read.
+    """
+
+    _what: ClassVar[str] = "content part"
 
     type: Literal["text"] = "text"
     text: str
 
+    @model_validator(mode="before")
+    @classmethod
+    def _only_the_type(cls, data: Any) -> Any:
+        # A refused part is reported by its type alone, not also by its other fields.
+        kind = data.get("type") if isinstance(data, Mapping) else None
+        if isinstance(kind, str) and kind in _NOT_TEXT:
+            return {"type": kind, "text": ""}
+        return data
 
-class ToolCall(_Model):
+    @field_validator("type", mode="before")
+    @classmethod
+    def _text_only(cls, value: Any) -> Any:
+        if value == "input_text":
+            return "text"
+        if isinstance(value, str) and value in _NOT_TEXT:
+            raise refuse(
+                "image, audio and file parts are not supported: privllm sends text only "
+                "(it cannot redact what it cannot read)"
+            )
+        return value
+
+
+class ToolCall(InputModel):
     """A function call the model asked for. ``arguments`` is the JSON text as sent.
+
+    OpenAI's shape is read too: ``{"id", "type": "function", "function": {"name",
+    "arguments"}}``.
 
     ``signature`` is provider-opaque context that must go back with the call when the
     conversation continues (Gemini's ``thoughtSignature``, as base64 text). Keep it as
@@ -76,6 +129,23 @@ class ToolCall(_Model):
     arguments: str = "{}"
     #: Opaque and often kilobytes long: left out of ``repr``.
     signature: str | None = Field(default=None, repr=False)
+
+    _what: ClassVar[str] = "tool call"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_openai(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or not ("function" in data or "type" in data):
+            return data
+        data = dict(data)
+        if data.pop("type", "function") != "function":
+            raise refuse("only function tool calls are supported (type 'function')")
+        if "function" in data:
+            function = data.pop("function")
+            if not isinstance(function, Mapping):
+                raise refuse("function must be an object with name and arguments")
+            data.update({k: function[k] for k in ("name", "arguments") if k in function})
+        return data
 
     def args(self) -> Any:
         """The arguments parsed from JSON."""
@@ -95,8 +165,14 @@ class ToolCallDelta(_Model):
     signature: str | None = Field(default=None, repr=False)
 
 
-class ToolDefinition(_Model):
-    """A function the model may call. ``parameters`` is a JSON schema object."""
+class ToolDefinition(InputModel):
+    """A function the model may call. ``parameters`` is a JSON schema object.
+
+    Also built from OpenAI's shape (``{"type": "function", "function": {...}}``) and from a
+    pydantic model class (see :meth:`from_model`).
+    """
+
+    _what: ClassVar[str] = "tool"
 
     name: str
     description: str | None = None
@@ -113,18 +189,58 @@ class ToolDefinition(_Model):
         >>> ToolDefinition.from_model(GetWeather).name
         'GetWeather'
         """
-        doc = description or (model.__doc__ or "").strip() or None
-        return cls(name=model.__name__, description=doc, parameters=model.model_json_schema())
+        return cls(**_model_tool(model, description))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_openai(cls, data: Any) -> Any:
+        if isinstance(data, type) and issubclass(data, BaseModel):
+            return _model_tool(data, None)
+        if not isinstance(data, Mapping) or not ("function" in data or "type" in data):
+            return data
+        if data.get("type", "function") != "function":
+            raise refuse("only function tools are supported (type 'function')")
+        if "function" in data:
+            return data["function"]
+        return {k: v for k, v in data.items() if k != "type"}
 
 
-class Message(_Model):
-    """One turn of a conversation."""
+def _model_tool(model: type[BaseModel], description: str | None) -> dict[str, Any]:
+    doc = description or (model.__doc__ or "").strip() or None
+    return {"name": model.__name__, "description": doc, "parameters": model.model_json_schema()}
+
+
+class Message(InputModel):
+    """One turn of a conversation.
+
+    Built from privllm's fields or from an OpenAI message dict: content parts
+    (:class:`TextPart`), ``tool_calls`` in OpenAI's shape, and an answer dumped from the
+    openai SDK (``refusal``, ``annotations``... when empty).
+    """
+
+    _what: ClassVar[str] = "message"
 
     role: Role
     content: str | list[TextPart] | None = None
     name: str | None = None
     tool_calls: list[ToolCall] | None = None
     tool_call_id: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_openai(cls, data: Any) -> Any:
+        if isinstance(data, BaseModel) and not isinstance(data, Message):
+            data = data.model_dump(exclude_none=True)  # e.g. the openai SDK's message object
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        refusal = data.pop("refusal", None)
+        if refusal and data.get("content") is None:
+            data["content"] = refusal  # as privllm reads an answer's refusal
+        for key in _ANSWER_ONLY:
+            if key in data and not data[key]:
+                del data[key]
+        return data
 
     @property
     def text(self) -> str:
@@ -154,16 +270,51 @@ class Message(_Model):
         return cls(role="tool", tool_call_id=tool_call_id, content=content)
 
 
+#: Fields of an OpenAI answer message that carry nothing when empty.
+_ANSWER_ONLY = ("annotations", "audio", "function_call")
+
+
+def validate_messages(
+    items: Iterable[Message | Mapping[str, Any]], what: str = "request", *, start: int = 0
+) -> list[Message]:
+    """Messages from :class:`Message` objects or dicts (OpenAI's shapes included).
+
+    An item it cannot take raises :class:`~privllm.errors.InvalidRequestError` naming
+    ``messages[i]`` (counted from ``start``) and the field, never the value.
+
+    >>> validate_messages([{"role": "developer", "content": "Be brief."}])[0].role
+    'developer'
+    """
+    out: list[Message] = []
+    for i, item in enumerate(items, start):
+        if isinstance(item, Message):
+            out.append(item)
+            continue
+        try:
+            out.append(Message.__pydantic_validator__.validate_python(item))
+            continue
+        except ValidationError as exc:
+            error = input_error(exc, what, root=("messages", i))
+        raise error from None
+    return out
+
+
 class Usage(_Model):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
 
 
-class ChatRequest(_Model):
-    """A chat call as middleware sees it. Options left ``None`` are not sent."""
+class ChatRequest(InputModel):
+    """A chat call as middleware sees it. Options left ``None`` are not sent.
+
+    Built from the caller's arguments, it also reads OpenAI's shapes: message dicts,
+    ``tool_choice={"type": "function", "function": {"name": ...}}``, a ``response_format``
+    dict, ``stop`` as one string.
+    """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    _what: ClassVar[str] = "chat request"
 
     messages: list[Message]
     model: str
@@ -175,13 +326,53 @@ class ChatRequest(_Model):
     user: str | None = None
     tools: list[ToolDefinition] | None = None
     tool_choice: str | None = None  # "auto" | "none" | "required" | a tool name
-    #: A pydantic model class: the provider is asked for JSON matching its schema.
-    response_format: type[BaseModel] | None = None
+    #: A pydantic model class: the provider is asked for JSON matching its schema, and the
+    #: answer is parsed into ``ChatResponse.parsed``. Or OpenAI's dict (:class:`ResponseFormat`).
+    response_format: type[BaseModel] | ResponseFormat | None = None
     #: Ask the provider to keep the completion (OpenAI/Azure). Policy sends ``False``.
     store: bool | None = None
     stream: bool = False
     #: Provider-specific options passed through as given (e.g. ``{"logprobs": True}``).
     extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _one_stop(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("tool_choice", mode="before")
+    @classmethod
+    def _openai_tool_choice(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        function = value.get("function")
+        name = function.get("name") if isinstance(function, Mapping) else None
+        if value.get("type") != "function" or not isinstance(name, str):
+            raise refuse(
+                "must be 'auto', 'none', 'required', a tool name or "
+                "{'type': 'function', 'function': {'name': ...}}"
+            )
+        return name
+
+    @field_validator("response_format", mode="before")
+    @classmethod
+    def _plain_text(cls, value: Any) -> Any:
+        # {"type": "text"} is OpenAI's default: nothing to ask for.
+        if isinstance(value, Mapping) and dict(value) == {"type": "text"}:
+            return None
+        return value
+
+    @field_validator("extra")
+    @classmethod
+    def _one_answer(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # Several answers per call would come back as one (the first): refused, not dropped.
+        for key in ("n", "candidate_count", "candidateCount"):
+            if key in value and value[key] is not None and value[key] != 1:
+                raise refuse(
+                    "n / candidate_count other than 1 is not supported: privllm returns one "
+                    "answer per call (make several calls)"
+                )
+        return value
 
 
 class ChatResponse(_Model):
@@ -214,11 +405,20 @@ class ChatChunk(_Model):
     usage: Usage | None = None
 
 
-class EmbeddingRequest(_Model):
+class EmbeddingRequest(InputModel):
+    """Texts to embed (one string is a list of one)."""
+
+    _what: ClassVar[str] = "embedding request"
+
     input: list[str]
     model: str
     dimensions: int | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("input", mode="before")
+    @classmethod
+    def _one_text(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
 
 class EmbeddingResponse(_Model):

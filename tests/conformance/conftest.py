@@ -83,6 +83,14 @@ class OpenAIWire:
         return dict(fmt["json_schema"]["schema"])
 
     @staticmethod
+    def json_output(body: dict[str, Any]) -> tuple[bool, dict[str, Any] | None]:
+        """(JSON asked for, the schema if one was sent)"""
+        fmt = body.get("response_format")
+        if fmt is None:
+            return False, None
+        return fmt["type"] != "text", (fmt.get("json_schema") or {}).get("schema")
+
+    @staticmethod
     def embed_inputs(body: dict[str, Any]) -> list[str]:
         return list(body["input"])
 
@@ -162,6 +170,12 @@ class GeminiWire:
         gen = body["generationConfig"]
         assert gen["responseMimeType"] == "application/json"
         return dict(gen["responseJsonSchema"])
+
+    @staticmethod
+    def json_output(body: dict[str, Any]) -> tuple[bool, dict[str, Any] | None]:
+        """(JSON asked for, the schema if one was sent)"""
+        gen = body.get("generationConfig", {})
+        return gen.get("responseMimeType") == "application/json", gen.get("responseJsonSchema")
 
     @staticmethod
     def embed_inputs(body: dict[str, Any]) -> list[str]:

@@ -338,10 +338,13 @@ class AuditMiddleware(Middleware):
 
 
 def _request_json(request: ChatRequest) -> dict[str, Any]:
-    # response_format is a class; its name is what a reader of the log needs.
+    # A response_format class is logged by name (what a reader of the log needs); OpenAI's
+    # dict as sent.
     data = request.model_dump(mode="json", exclude_none=True, exclude={"response_format"})
-    if request.response_format is not None:
+    if isinstance(request.response_format, type):
         data["response_format"] = request.response_format.__name__
+    elif request.response_format is not None:
+        data["response_format"] = request.response_format.wire()
     return data
 
 

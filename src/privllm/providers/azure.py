@@ -87,6 +87,9 @@ class AzureProvider(OpenAIProvider):
     """
 
     name = "azure"
+    #: Azure knows ``developer`` only from API version 2024-12-01-preview (privllm's default
+    #: is the GA 2024-10-21): it gets ``system``, the older name every version takes.
+    developer_role = False
 
     def __init__(
         self,

@@ -31,6 +31,7 @@ from privllm.types import (
     Endpoint,
     FinishReason,
     Message,
+    ResponseFormat,
     ToolCall,
     ToolCallDelta,
     Usage,
@@ -66,7 +67,8 @@ def chat_params(
     request: ChatRequest, provider: str
 ) -> tuple[list[gt.Content], gt.GenerateContentConfig]:
     """``contents`` and ``config`` for ``generate_content`` from a neutral request."""
-    system = [m.text for m in request.messages if m.role == "system"]
+    # Gemini has one system instruction and no developer role: both are folded into it.
+    system = [m.text for m in request.messages if m.role in ("system", "developer")]
     fields: dict[str, Any] = {
         # privllm runs no Python tools itself: the caller gets the calls back.
         "automatic_function_calling": gt.AutomaticFunctionCallingConfig(disable=True),
@@ -95,7 +97,13 @@ def chat_params(
         fields["tool_config"] = gt.ToolConfig(
             function_calling_config=_calling_config(request.tool_choice)
         )
-    if request.response_format is not None:
+    if isinstance(request.response_format, ResponseFormat):
+        # OpenAI's dict: json_object is "any JSON"; json_schema adds the schema, if given.
+        fields["response_mime_type"] = "application/json"
+        spec = request.response_format.json_schema
+        if spec is not None and spec.schema_ is not None:
+            fields["response_json_schema"] = spec.schema_
+    elif request.response_format is not None:
         fields["response_mime_type"] = "application/json"
         fields["response_json_schema"] = request.response_format.model_json_schema()
     fields.update(request.extra)
@@ -137,7 +145,7 @@ def _contents(messages: Sequence[Message], provider: str) -> list[gt.Content]:
     names: dict[str, str] = {}  # tool_call_id -> function name, from earlier assistant turns
     contents: list[gt.Content] = []
     for m in messages:
-        if m.role == "system":
+        if m.role in ("system", "developer"):
             continue  # sent as system_instruction
         if m.role == "tool":
             name = names.get(m.tool_call_id or "") or m.name

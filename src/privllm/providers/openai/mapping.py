@@ -15,6 +15,8 @@ from privllm.types import (
     EmbeddingResponse,
     Endpoint,
     FinishReason,
+    Message,
+    ResponseFormat,
     ToolCall,
     Usage,
 )
@@ -38,13 +40,19 @@ _FINISH: dict[str, FinishReason] = {
 
 
 def chat_params(
-    request: ChatRequest, *, model: str, endpoint: Endpoint, stream: bool = False
+    request: ChatRequest,
+    *,
+    model: str,
+    endpoint: Endpoint,
+    stream: bool = False,
+    developer_role: bool = True,
 ) -> dict[str, Any]:
     """Keyword arguments for ``chat.completions.create`` from a neutral request; ``model``
-    is the name to send (the provider's ``model_name``)."""
+    is the name to send (the provider's ``model_name``). Without ``developer_role`` (Azure's
+    GA API versions), a ``developer`` message is sent as ``system``, its older name."""
     params: dict[str, Any] = {
         "model": model,
-        "messages": [_message(m) for m in request.messages],
+        "messages": [_message(m, developer_role) for m in request.messages],
     }
     if request.temperature is not None:
         params["temperature"] = request.temperature
@@ -82,7 +90,9 @@ def chat_params(
             if choice in ("auto", "none", "required")
             else {"type": "function", "function": {"name": choice}}
         )
-    if request.response_format is not None:
+    if isinstance(request.response_format, ResponseFormat):
+        params["response_format"] = request.response_format.wire()
+    elif request.response_format is not None:
         from openai.lib._parsing._completions import type_to_response_format_param
 
         params["response_format"] = type_to_response_format_param(request.response_format)
@@ -153,8 +163,9 @@ def to_embeddings(
     )
 
 
-def _message(m: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"role": m.role}
+def _message(m: Message, developer_role: bool) -> dict[str, Any]:
+    role = "system" if m.role == "developer" and not developer_role else m.role
+    out: dict[str, Any] = {"role": role}
     content = m.content
     if isinstance(content, list):
         out["content"] = [{"type": "text", "text": p.text} for p in content]

@@ -27,6 +27,8 @@ class OpenAIProvider:
     """Chat, streaming and embeddings through the ``openai`` SDK."""
 
     name = "openai"
+    #: OpenAI takes ``developer`` messages as they are.
+    developer_role = True
 
     def __init__(
         self,
@@ -164,7 +166,13 @@ class OpenAIProvider:
     def chat_params(self, request: ChatRequest, *, stream: bool = False) -> dict[str, Any]:
         """Keyword arguments for ``chat.completions.create`` from a neutral request."""
         model = self.model_name(request.model)
-        return mapping.chat_params(request, model=model, endpoint=self.endpoint, stream=stream)
+        return mapping.chat_params(
+            request,
+            model=model,
+            endpoint=self.endpoint,
+            stream=stream,
+            developer_role=self.developer_role,
+        )
 
     def model_name(self, model: str) -> str:
         return model
