@@ -150,6 +150,9 @@ class PolicyConfig(_Section):
     egress_block_types: list[str] = Field(
         default_factory=lambda: ["SECRET", "CREDIT_CARD", "US_SSN", "IBAN"]
     )
+    #: The largest request body the guard reads (before and after gzip/deflate decoding);
+    #: larger ones are refused, as a body it cannot read must not leave unread.
+    egress_max_body_bytes: int = Field(default=256 * 2**20, gt=0)
 
 
 RedactionAction = Literal["placeholder", "mask", "block", "allow"]

@@ -32,6 +32,7 @@ class GuardScope(TypedDict):
     require_no_store: bool
     block_types: frozenset[str]
     scanner: Callable[[str], Iterable[Finding]] | None
+    max_body_bytes: int
 
 
 def guard_scope(
@@ -79,6 +80,7 @@ def guard_scope(
         require_no_store=policy.require_no_store,
         block_types=block,
         scanner=scanner,
+        max_body_bytes=policy.egress_max_body_bytes,
     )
 
 
