@@ -26,6 +26,8 @@ and the host, never a value from the body:
 ``egress.body_unreadable``  a body that is not text in its charset, a broken multipart body
 ``egress.body``             a value of a type that must never leave (card number, key...)
 ``egress.body_scan``        the body scanner failed (fail closed)
+``egress.websocket``        a websocket API of an SDK client privllm built (not a transport
+                            rule: see :mod:`~privllm.providers.websockets`)
 ==========================  ==================================================================
 
 This module holds :class:`EgressPolicy` and the destination rules; the body rules live in

@@ -25,6 +25,7 @@ RULES: Mapping[str, str] = {
     "egress.body_unreadable": "a body the guard cannot read as text (charset, multipart)",
     "egress.body": "a body carrying a value of a type that must never leave",
     "egress.body_scan": "a body scanner failure (fail closed)",
+    "egress.websocket": "a websocket API (Realtime, Live) unless policy.allow_websockets",
 }
 
 

@@ -20,16 +20,21 @@ so a test can assert on the exact bytes a provider would have received.
 
 For pytest, add ``pytest_plugins = ["privllm.testing.pytest_plugin"]`` to ``conftest.py``
 and use the ``openai_server``, ``azure_server`` and ``gemini_server`` fixtures.
+
+``ConnectionRecorder`` is a bare TCP listener for the channels that bypass HTTP (websocket
+APIs): point one at it and assert that nothing connected.
 """
 
 from .azure import AzureOpenAIServer
 from .google import GeminiServer
+from .listener import ConnectionRecorder
 from .openai import OpenAIServer
 from .replies import Reply, ScriptedToolCall, fake_embedding
 from .server import RecordedRequest, WireServer
 
 __all__ = [
     "AzureOpenAIServer",
+    "ConnectionRecorder",
     "GeminiServer",
     "OpenAIServer",
     "RecordedRequest",
