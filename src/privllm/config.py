@@ -153,6 +153,12 @@ class PolicyConfig(_Section):
     egress_block_types: list[str] = Field(
         default_factory=lambda: ["SECRET", "CREDIT_CARD", "US_SSN", "IBAN"]
     )
+    #: The largest request body the guard reads (before and after gzip/deflate decoding);
+    #: larger ones are refused, as a body it cannot read must not leave unread.
+    egress_max_body_bytes: int = Field(default=256 * 2**20, gt=0)
+    #: Websocket APIs (OpenAI Realtime, Gemini Live) bypass the HTTP guard, so the SDK
+    #: clients privllm builds refuse them (``egress.websocket``) unless this is true.
+    allow_websockets: bool = False
 
 
 RedactionAction = Literal["placeholder", "mask", "block", "allow"]

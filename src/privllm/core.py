@@ -134,7 +134,8 @@ class _Core:
                 section, self.config.policy, terms=self.config.redaction.terms, env=self._env
             )
             wrapper = guard_wrapper(egress, then=wrapper)
-        options = self._options.get(name, {})
+        options = {"allow_websockets": self.config.policy.allow_websockets}
+        options.update(self._options.get(name, {}))
         return build_provider(section, env=self._env, transport_wrapper=wrapper, **options)
 
     def _check_profile_names(self) -> None:

@@ -21,9 +21,13 @@ and the host, never a value from the body:
 ``egress.redirect``         a 3xx pointing anywhere the guard would refuse
 ``egress.store``            ``store`` set to a true value, or a Responses call without
                             ``store: false``
-``egress.body_encoding``    a compressed body the guard cannot read
+``egress.body_encoding``    a content coding other than gzip/deflate, or one that fails
+``egress.body_size``        a body over ``max_body_bytes``, before or after decoding
+``egress.body_unreadable``  a body that is not text in its charset, a broken multipart body
 ``egress.body``             a value of a type that must never leave (card number, key...)
 ``egress.body_scan``        the body scanner failed (fail closed)
+``egress.websocket``        a websocket API of an SDK client privllm built (not a transport
+                            rule: see :mod:`~privllm.providers.websockets`)
 ==========================  ==================================================================
 
 This module holds :class:`EgressPolicy` and the destination rules; the body rules live in
@@ -49,7 +53,12 @@ from typing import TYPE_CHECKING, NamedTuple
 import httpx2
 
 from privllm.errors import ConfigError, EgressBlocked
-from privllm.policy.egress_body import check_body, detector_scanner, detectors_for
+from privllm.policy.egress_body import (
+    DEFAULT_MAX_BODY_BYTES,
+    check_body,
+    detector_scanner,
+    detectors_for,
+)
 from privllm.policy.egress_config import guard_scope
 from privllm.policy.egress_rules import RULES, blocked, safe_text
 from privllm.policy.endpoints import (
@@ -111,6 +120,8 @@ class EgressPolicy:
     finding types that must never leave; ``scanner`` finds them (default: privllm's
     detectors for exactly those types, stopping at the first hit). ``path_rules`` narrow an
     allowed host to the requests they name (Cloud Storage: one bucket's objects).
+    ``max_body_bytes`` bounds the bodies the guard reads (and what a compressed one decodes
+    to); a larger body is refused (``egress.body_size``).
 
     >>> policy = EgressPolicy.allow("https://eu.api.openai.com/v1", block_types=["CREDIT_CARD"])
     >>> sorted(str(o) for o in policy.origins)
@@ -127,6 +138,7 @@ class EgressPolicy:
     #: Managed-identity token URLs (Azure's metadata service, ``IDENTITY_ENDPOINT``): their
     #: origin takes ``GET`` of exactly that path and nothing else.
     token_urls: frozenset[str] = frozenset()
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     _by_host: Mapping[str, frozenset[Origin]] = field(init=False, repr=False, compare=False)
     _identity: Mapping[str, tuple[re.Pattern[str], ...]] = field(
         init=False, repr=False, compare=False
@@ -198,6 +210,7 @@ class EgressPolicy:
         require_no_store: bool = True,
         block_types: Iterable[str] = DEFAULT_BLOCK_TYPES,
         scanner: Callable[[str], Iterable[Finding]] | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> EgressPolicy:
         """A policy allowing the origins of ``base_urls`` (paths are ignored), refusing
         ``store`` and bodies with values of ``block_types`` (pass ``()`` to scan nothing).
@@ -218,6 +231,7 @@ class EgressPolicy:
             require_no_store=require_no_store,
             block_types=frozenset(block_types),
             scanner=scanner,
+            max_body_bytes=max_body_bytes,
         )
 
     @classmethod
@@ -430,6 +444,7 @@ class EgressPolicy:
             require_no_store=self.require_no_store,
             scan=self._scan,
             block_types=self.block_types,
+            max_bytes=self.max_body_bytes,
         )
 
 

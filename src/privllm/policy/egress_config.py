@@ -33,6 +33,7 @@ class GuardScope(TypedDict):
     block_types: frozenset[str]
     scanner: Callable[[str], Iterable[Finding]] | None
     token_urls: frozenset[str]
+    max_body_bytes: int
 
 
 def guard_scope(
@@ -87,6 +88,7 @@ def guard_scope(
         block_types=block,
         scanner=scanner,
         token_urls=tokens,
+        max_body_bytes=policy.egress_max_body_bytes,
     )
 
 

@@ -20,9 +20,12 @@ RULES: Mapping[str, str] = {
     "egress.host_header": "a Host header, TLS name or pseudo-header naming another host",
     "egress.redirect": "a redirect to a destination the guard refuses",
     "egress.store": "a body that asks the provider to store the content",
-    "egress.body_encoding": "a compressed request body the guard cannot inspect",
+    "egress.body_encoding": "a content coding other than gzip or deflate, or one that fails",
+    "egress.body_size": "a body over the guard's size bound, before or after decoding",
+    "egress.body_unreadable": "a body the guard cannot read as text (charset, multipart)",
     "egress.body": "a body carrying a value of a type that must never leave",
     "egress.body_scan": "a body scanner failure (fail closed)",
+    "egress.websocket": "a websocket API (Realtime, Live) unless policy.allow_websockets",
 }
 
 

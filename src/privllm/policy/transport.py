@@ -2,17 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx2
 
 from privllm.errors import EgressBlocked
+from privllm.policy.egress_rules import blocked
 
 if TYPE_CHECKING:
     from privllm.policy.egress import EgressPolicy
     from privllm.providers.base import TransportWrapper
 
 __all__ = ["AsyncGuardedTransport", "GuardedTransport", "guard_wrapper"]
+
+
+class _BoundedStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
+    """A streamed request body read at most to ``limit`` bytes: a generator or file of any
+    size is refused (``egress.body_size``) instead of being buffered whole for the scan."""
+
+    def __init__(self, inner: Any, limit: int, host: str) -> None:
+        self.inner = inner
+        self.limit = limit
+        self.host = host
+        self.total = 0
+
+    def _count(self, chunk: bytes) -> bytes:
+        self.total += len(chunk)
+        if self.total > self.limit:
+            raise blocked(
+                "egress.body_size", self.host, f"the streamed body is over {self.limit} bytes"
+            )
+        return chunk
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.inner:
+            yield self._count(chunk)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.inner:
+            yield self._count(chunk)
+
+
+def _bound(request: httpx2.Request, policy: EgressPolicy, host: str) -> None:
+    # A body already in memory is measured by the body rules; only streams need the bound
+    # while they are read. ``read()`` then replaces the stream with the bytes it read.
+    if not isinstance(request.stream, httpx2.ByteStream):
+        request.stream = _BoundedStream(request.stream, policy.max_body_bytes, host)
 
 
 class GuardedTransport(httpx2.BaseTransport):
@@ -35,6 +71,7 @@ class GuardedTransport(httpx2.BaseTransport):
         policy = self.policy
         # Destination first: a refused host never pulls a streaming body.
         target = policy._check_target(request)
+        _bound(request, policy, target.origin.host)
         request.read()
         policy._check_body(request, target)
         url, method = request.url, request.method
@@ -63,6 +100,7 @@ class AsyncGuardedTransport(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         policy = self.policy
         target = policy._check_target(request)
+        _bound(request, policy, target.origin.host)
         await request.aread()
         policy._check_body(request, target)
         url, method = request.url, request.method

@@ -98,6 +98,7 @@ class AzureProvider(OpenAIProvider):
         env: Mapping[str, str],
         transport_wrapper: TransportWrapper | None = None,
         credential: Any = None,
+        allow_websockets: bool = False,
     ) -> None:
         from privllm.config import resolve_secret
 
@@ -105,6 +106,7 @@ class AzureProvider(OpenAIProvider):
         self._config = config
         self._settings = settings
         self._transport_wrapper = transport_wrapper
+        self._allow_websockets = allow_websockets
         self.endpoint = azure_endpoint(settings)
         self._root = _normalise(settings.endpoint or "")
         self._env = env

@@ -21,17 +21,22 @@ stands in for Azure's managed-identity endpoint (``IDENTITY_ENDPOINT``).
 
 For pytest, add ``pytest_plugins = ["privllm.testing.pytest_plugin"]`` to ``conftest.py``
 and use the ``openai_server``, ``azure_server`` and ``gemini_server`` fixtures.
+
+``ConnectionRecorder`` is a bare TCP listener for the channels that bypass HTTP (websocket
+APIs): point one at it and assert that nothing connected.
 """
 
 from .azure import AzureOpenAIServer
 from .azure_identity import ManagedIdentityServer
 from .google import GeminiServer
+from .listener import ConnectionRecorder
 from .openai import OpenAIServer
 from .replies import Reply, ScriptedToolCall, fake_embedding
 from .server import RecordedRequest, WireServer
 
 __all__ = [
     "AzureOpenAIServer",
+    "ConnectionRecorder",
     "GeminiServer",
     "ManagedIdentityServer",
     "OpenAIServer",

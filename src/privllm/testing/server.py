@@ -77,8 +77,11 @@ class _Handler(BaseHTTPRequestHandler):
         return  # tests and the demo must not print the server's access log
 
     def _handle(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length else b""
+        if "chunked" in self.headers.get("transfer-encoding", "").lower():
+            body = self._read_chunked()  # a streamed request body (a generator, a file)
+        else:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
         head = self.requestline.encode("latin-1") + b"\r\n" + bytes(self.headers)
         split = urlsplit(self.path)
         recorded = RecordedRequest(
@@ -96,6 +99,17 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a bug in a test server should be loud, not a hang
             response = WireResponse(500, body=f"test server error: {exc!r}".encode())
         self._send(response)
+
+    def _read_chunked(self) -> bytes:
+        body = b""
+        while True:
+            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailer fields
+                return body
+            body += self.rfile.read(size)
+            self.rfile.readline()  # the CRLF after each chunk
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _handle
 

@@ -13,6 +13,7 @@ from google.genai.client import DebugConfig
 from privllm.errors import ConfigError, PrivllmError
 from privllm.providers.base import TransportWrapper, make_async_http_client, make_http_client
 from privllm.providers.cause import araise_mapped, raise_mapped
+from privllm.providers.websockets import genai_without_websockets
 from privllm.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse
 
 from . import mapping
@@ -45,6 +46,7 @@ class GoogleProvider:
         env: Mapping[str, str],
         transport_wrapper: TransportWrapper | None = None,
         credentials: google.auth.credentials.Credentials | None = None,
+        allow_websockets: bool = False,
     ) -> None:
         from privllm.config import resolve_secret
 
@@ -53,6 +55,7 @@ class GoogleProvider:
         self._settings = settings
         self._vertex = settings.mode == "vertex"
         self._transport_wrapper = transport_wrapper
+        self._allow_websockets = allow_websockets
         self.endpoint = google_endpoint(settings)
         self._api_key = (
             None
@@ -136,7 +139,9 @@ class GoogleProvider:
         for flag in ("_httpx_use_mtls_endpoint", "_async_httpx_use_mtls_endpoint"):
             if hasattr(api, flag):
                 setattr(api, flag, False)
-        return client
+        # Live opens websockets, which bypass the guarded httpx2 clients: refused unless
+        # policy allows them (privllm.providers.websockets).
+        return client if self._allow_websockets else genai_without_websockets(client)
 
     @property
     def sdk(self) -> genai.Client:

@@ -11,6 +11,7 @@ from privllm.errors import PrivllmError
 from privllm.policy.endpoints import provider_base_url, provider_endpoint
 from privllm.providers.base import TransportWrapper, make_async_http_client, make_http_client
 from privllm.providers.cause import araise_mapped, raise_mapped
+from privllm.providers.websockets import openai_without_websockets
 from privllm.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse
 
 from . import mapping
@@ -36,12 +37,14 @@ class OpenAIProvider:
         *,
         env: Mapping[str, str],
         transport_wrapper: TransportWrapper | None = None,
+        allow_websockets: bool = False,
     ) -> None:
         from privllm.config import resolve_secret
 
         settings = config.openai
         self._config = config
         self._transport_wrapper = transport_wrapper
+        self._allow_websockets = allow_websockets
         # One source of truth for where this goes: the same function the egress guard and
         # policy use, so the three never disagree about the host.
         base_url = provider_base_url(config)
@@ -93,18 +96,24 @@ class OpenAIProvider:
 
     @property
     def sdk(self) -> openai.OpenAI:
-        """The underlying sync SDK client (built on first use)."""
+        """The underlying sync SDK client (built on first use). Its websocket APIs
+        (Realtime, ``responses.connect``, Live) raise ``EgressBlocked`` unless the provider
+        was built with ``allow_websockets=True`` (``policy.allow_websockets``)."""
         if self._sync is None:
             self._check_key()
-            self._sync = self._new_sync()
+            self._sync = self._no_websockets(self._new_sync())
         return self._sync
 
     @property
     def async_sdk(self) -> openai.AsyncOpenAI:
         if self._async is None:
             self._check_key()
-            self._async = self._new_async()
+            self._async = self._no_websockets(self._new_async())
         return self._async
+
+    def _no_websockets(self, client: _Client) -> _Client:
+        # websockets bypass the guarded httpx2 client (privllm.providers.websockets).
+        return client if self._allow_websockets else openai_without_websockets(client)
 
     def close(self) -> None:
         if self._sync is not None:
