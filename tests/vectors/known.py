@@ -19,9 +19,10 @@ KEY = bytes.fromhex("202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3
 OLD_KEY_ID = "b7c7866e"
 KEY_ID = "d8100b2e"
 
-AUDIT_LOG = "audit-v1.db"
-VALUE_MAP = "valuemap-v1.map"  # placeholder mode, sealed under OLD_KEY
-SURROGATE_MAP = "valuemap-surrogate-v1.map"  # surrogate mode, sealed under OLD_KEY, rotated to KEY
+AUDIT_LOG_V1 = "audit-v1.db"
+VALUE_MAP_V1 = "valuemap-v1.map"  # placeholder mode, sealed under OLD_KEY
+# surrogate mode, sealed under OLD_KEY, rotated to KEY
+SURROGATE_MAP_V1 = "valuemap-surrogate-v1.map"
 
 
 def utc(text: str) -> datetime:

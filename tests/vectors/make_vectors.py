@@ -10,8 +10,9 @@ with privllm and with an independent decoder written from docs/audit.md.
 **Never overwrite a stored vector.** A vector is evidence of what an earlier release wrote.
 If a change to privllm makes a test here fail, either the change is a bug, or it is a
 deliberate format change: then it needs a migration (or a reader for the old format) that
-still passes the old vector's tests, plus a *new* vector (``audit-v2.db``, ...) written by
-this script, with its own tests. This script refuses to replace an existing file.
+still passes the old vector's tests, plus a *new* vector (``audit-v2.db``, ...): add a
+maker for it to ``VECTORS`` below, run this script, and write its tests. The script writes
+only the vectors that do not exist yet and never replaces a file.
 
 Ciphertexts use random nonces, keys and log ids, so two runs never give the same bytes:
 that is why the files are kept rather than regenerated in the tests.
@@ -45,15 +46,9 @@ class _Clock:
         return self.now
 
 
-def _fresh(path: Path) -> None:
-    if path.exists():
-        raise SystemExit(f"{path} exists: vectors are never overwritten (see the docstring)")
-
-
-def make_audit_log(path: Path) -> None:
+def make_audit_log_v1(path: Path) -> None:
     """The log described in ``known.py``: every status and content mode, a purged day, an
     erased map, a rotated key, and a record written after the rotation."""
-    _fresh(path)
     with sqlite3.connect(path) as conn:
         conn.execute(f"PRAGMA page_size = {_PAGE_SIZE}")
         conn.execute("VACUUM")  # writes the header, so the page size sticks
@@ -80,22 +75,19 @@ def make_audit_log(path: Path) -> None:
             raise SystemExit(f"{path}{suffix} was left behind")
 
 
-def make_value_maps(folder: Path) -> None:
-    """A placeholder-mode map sealed under OLD_KEY, and a surrogate-mode map sealed under
-    OLD_KEY then rotated to KEY (``KeyRing.rotate``)."""
-    old, new = MasterKey(known.OLD_KEY), MasterKey(known.KEY)
-
-    path = folder / known.VALUE_MAP
-    _fresh(path)
+def make_value_map_v1(path: Path) -> None:
+    """A placeholder-mode map sealed under OLD_KEY."""
     vmap = ValueMap("placeholder", salt=known.VALUE_MAP_SALT)
     for kind, n in known.VALUE_MAP_RESERVED:
         vmap.reserve(kind, n)
     for kind, value in known.VALUE_MAP_VALUES:
         vmap.stand_in(kind, value)
-    vmap.save(path, KeyRing(old))
+    vmap.save(path, KeyRing(MasterKey(known.OLD_KEY)))
 
-    path = folder / known.SURROGATE_MAP
-    _fresh(path)
+
+def make_surrogate_map_v1(path: Path) -> None:
+    """A surrogate-mode map sealed under OLD_KEY, then rotated to KEY (``KeyRing.rotate``)."""
+    old, new = MasterKey(known.OLD_KEY), MasterKey(known.KEY)
     smap = ValueMap("surrogate", salt=known.SURROGATE_MAP_SALT)
     for kind, value in known.SURROGATE_MAP_VALUES:
         smap.stand_in(kind, value)
@@ -103,12 +95,24 @@ def make_value_maps(folder: Path) -> None:
     path.write_bytes(KeyRing(new, previous=[old]).rotate(path.read_bytes()))
 
 
+#: Every vector ever made, by file name. A new format adds a line (and a maker); none is
+#: ever removed or changed.
+VECTORS = {
+    known.AUDIT_LOG_V1: make_audit_log_v1,
+    known.VALUE_MAP_V1: make_value_map_v1,
+    known.SURROGATE_MAP_V1: make_surrogate_map_v1,
+}
+
+
 def main(argv: list[str]) -> None:
     folder = Path(argv[1]) if len(argv) > 1 else HERE
-    make_audit_log(folder / known.AUDIT_LOG)
-    make_value_maps(folder)
-    for name in (known.AUDIT_LOG, known.VALUE_MAP, known.SURROGATE_MAP):
-        print(f"{folder / name}: {(folder / name).stat().st_size} bytes")
+    for name, make in VECTORS.items():
+        path = folder / name
+        if path.exists():
+            print(f"{path}: kept (a vector is never overwritten)")
+            continue
+        make(path)
+        print(f"{path}: written, {path.stat().st_size} bytes")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from privllm.errors import WrongKeyError
 from vectors import known
 from vectors.independent import ERASED, read_log, sha256_file
 
-VECTOR = Path(__file__).resolve().parent / known.AUDIT_LOG
+VECTOR = Path(__file__).resolve().parent / known.AUDIT_LOG_V1
 SHA256 = "ec6bee78f25c201f2d7d7ed168e384082371aa70c15a7bb9eb75b8361b71ed70"
 
 # Every field of every record that survived the purge, as it must read back.

@@ -51,8 +51,11 @@ SURROGATE_MAP: dict[str, Any] = {
     ],
 }
 FILES = {
-    known.VALUE_MAP: ("e50971bec0c95e3760b2b29bbe526909ea510de377921224df153816739e096e", 394),
-    known.SURROGATE_MAP: ("6c8d3022d9687530708f95098c93907da4645f01365b6443505240ac36d21266", 385),
+    known.VALUE_MAP_V1: ("e50971bec0c95e3760b2b29bbe526909ea510de377921224df153816739e096e", 394),
+    known.SURROGATE_MAP_V1: (
+        "6c8d3022d9687530708f95098c93907da4645f01365b6443505240ac36d21266",
+        385,
+    ),
 }
 
 
@@ -64,7 +67,7 @@ def test_the_stored_maps_are_the_files_written_by_version_1(name):
 
 
 def test_the_placeholder_map_opens_with_its_key_and_gives_the_exact_mapping():
-    vmap = ValueMap.load(HERE / known.VALUE_MAP, KeyRing(MasterKey(known.OLD_KEY)))
+    vmap = ValueMap.load(HERE / known.VALUE_MAP_V1, KeyRing(MasterKey(known.OLD_KEY)))
     assert json.loads(vmap.to_json()) == PLACEHOLDER_MAP
     assert vmap.mode == "placeholder"
     assert len(vmap) == 4
@@ -79,7 +82,7 @@ def test_the_placeholder_map_opens_with_its_key_and_gives_the_exact_mapping():
 
 
 def test_the_rotated_surrogate_map_opens_with_the_new_key():
-    vmap = ValueMap.load(HERE / known.SURROGATE_MAP, KeyRing(MasterKey(known.KEY)))
+    vmap = ValueMap.load(HERE / known.SURROGATE_MAP_V1, KeyRing(MasterKey(known.KEY)))
     assert json.loads(vmap.to_json()) == SURROGATE_MAP
     assert vmap.reidentify("Amir Yilmaz wrote to zlindqvist@example.net: [SECRET_1]") == (
         "Jane Doe wrote to jane@corp.example: hunter2-secret"
@@ -88,7 +91,7 @@ def test_the_rotated_surrogate_map_opens_with_the_new_key():
 
 
 def test_the_key_a_map_was_rotated_away_from_is_refused_by_id():
-    path = HERE / known.SURROGATE_MAP
+    path = HERE / known.SURROGATE_MAP_V1
     with pytest.raises(WrongKeyError) as info:
         ValueMap.load(path, KeyRing(MasterKey(known.OLD_KEY)))
     assert str(info.value) == (
@@ -100,8 +103,8 @@ def test_the_key_a_map_was_rotated_away_from_is_refused_by_id():
 @pytest.mark.parametrize(
     ("name", "key", "expected"),
     [
-        (known.VALUE_MAP, known.OLD_KEY, PLACEHOLDER_MAP),
-        (known.SURROGATE_MAP, known.KEY, SURROGATE_MAP),
+        (known.VALUE_MAP_V1, known.OLD_KEY, PLACEHOLDER_MAP),
+        (known.SURROGATE_MAP_V1, known.KEY, SURROGATE_MAP),
     ],
     ids=["placeholder", "surrogate"],
 )
