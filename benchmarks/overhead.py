@@ -4,12 +4,15 @@
 
 The server runs in its own process (so its work does not share our GIL); both clients talk
 to it over loopback with keep-alive. Prints median and p99 per call and the ratio
-privllm / raw openai for non-streamed calls and 200-chunk streams, then import times.
+privllm / raw openai for non-streamed calls and 200-chunk streams; then bursts of concurrent
+calls (8 threads sharing one client, 100 asyncio tasks sharing one AsyncClient, against the
+openai SDK's own default clients): wall time and median latency ratios; then import times.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import multiprocessing as mp
 import statistics
 import subprocess
@@ -162,6 +165,8 @@ def main() -> None:
             f"{pb * 1e3:>11.3f}ms{mb / ma:>7.3f}x"
         )
 
+    concurrency(base_url, provider, tmp.name, messages)
+
     raw.close()
     bare.close()
     full.close()
@@ -174,6 +179,82 @@ def main() -> None:
         f"import privllm: {t_priv * 1e3:.0f} ms   import openai: {t_openai * 1e3:.0f} ms "
         f"(wall, best of 7, includes interpreter start)"
     )
+
+
+def concurrency(base_url: str, provider: dict, folder: str, messages: list) -> None:
+    """Bursts of concurrent calls, privllm (all defaults on) against the openai SDK's own
+    default clients (whose pools keep 100 of 1,000 connections alive)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import openai
+
+    from privllm import AsyncClient, Client
+    from privllm.audit import MasterKey, generate_key
+
+    key = MasterKey.from_base64(generate_key())
+    audit = {"path": f"{folder}/concurrency.db", "key": key}
+    print(f"{'burst':<28}{'raw wall':>12}{'privllm wall':>14}{'ratio':>8}"
+          f"{'raw med':>11}{'privllm med':>13}{'ratio':>8}")  # fmt: skip
+
+    def report(name: str, raw: tuple[float, float], priv: tuple[float, float]) -> None:
+        print(f"{name:<28}{raw[0] * 1e3:>10.1f}ms{priv[0] * 1e3:>12.1f}ms"
+              f"{priv[0] / raw[0]:>7.2f}x{raw[1] * 1e3:>9.2f}ms{priv[1] * 1e3:>11.2f}ms"
+              f"{priv[1] / raw[1]:>7.2f}x")  # fmt: skip
+
+    # 8 threads x 50 calls on one shared client.
+    raw_sync = openai.OpenAI(base_url=base_url, api_key="sk-bench")
+    priv_sync = Client(env={}, provider=provider, audit=audit)
+
+    def threads(call: Callable[[], object]) -> tuple[float, float]:
+        def worker(_: int) -> list[float]:
+            return timed(call, 50)
+
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(8) as pool:
+            samples = [x for part in pool.map(worker, range(8)) for x in part]
+        return time.perf_counter() - t0, statistics.median(samples)
+
+    raw_call = lambda: raw_sync.chat.completions.create(model="m", messages=messages)  # type: ignore[arg-type]  # noqa: E731
+    priv_call = lambda: priv_sync.chat(messages)  # noqa: E731
+    threads(raw_call), threads(priv_call)  # warm both pools
+    runs = [(threads(raw_call), threads(priv_call)) for _ in range(3)]
+    report("8 threads x 50 chats", *_medians(runs))
+    raw_sync.close()
+    priv_sync.close()
+
+    # 100 concurrent tasks, five bursts each, on one event loop.
+    async def bursts() -> list[tuple[tuple[float, float], tuple[float, float]]]:
+        raw_async = openai.AsyncOpenAI(base_url=base_url, api_key="sk-bench")
+        priv_async = AsyncClient(env={}, provider=provider, audit=audit)
+
+        async def burst(call: Callable[[], object]) -> tuple[float, float]:
+            async def one() -> float:
+                t = time.perf_counter()
+                await call()  # type: ignore[misc]
+                return time.perf_counter() - t
+
+            t0 = time.perf_counter()
+            latencies = await asyncio.gather(*(one() for _ in range(100)))
+            return time.perf_counter() - t0, statistics.median(latencies)
+
+        a = lambda: raw_async.chat.completions.create(model="m", messages=messages)  # type: ignore[arg-type]  # noqa: E731
+        b = lambda: priv_async.chat(messages)  # noqa: E731
+        await burst(a)
+        await burst(b)
+        out = [(await burst(a), await burst(b)) for _ in range(5)]
+        await raw_async.close()
+        await priv_async.close()
+        return out
+
+    report("100 async tasks", *_medians(asyncio.run(bursts())))
+
+
+def _medians(
+    runs: list[tuple[tuple[float, float], tuple[float, float]]],
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    raw = (statistics.median(r[0][0] for r in runs), statistics.median(r[0][1] for r in runs))
+    priv = (statistics.median(r[1][0] for r in runs), statistics.median(r[1][1] for r in runs))
+    return raw, priv
 
 
 if __name__ == "__main__":

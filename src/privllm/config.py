@@ -115,6 +115,10 @@ class ProviderConfig(_Section):
     embedding_model: str | None = None
     timeout: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=2, ge=0)
+    #: Connection pool of each HTTP client (the openai SDK's defaults): concurrent calls
+    #: past ``max_connections`` wait for one; ``max_keepalive_connections`` stay open idle.
+    max_connections: int = Field(default=1000, ge=1)
+    max_keepalive_connections: int = Field(default=100, ge=0)
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
     azure: AzureSettings = Field(default_factory=AzureSettings)
     google: GoogleSettings = Field(default_factory=GoogleSettings)

@@ -36,7 +36,12 @@ import openai
 from privllm.errors import AuthenticationError, ConfigError, ContentFilteredError, PrivllmError
 from privllm.types import ChatRequest, EmbeddingRequest, Endpoint
 
-from .base import TransportWrapper, make_async_http_client, make_http_client
+from .base import (
+    TransportWrapper,
+    connection_limits,
+    make_async_http_client,
+    make_http_client,
+)
 from .cause import araise_mapped, raise_mapped
 from .openai import OpenAIProvider, without_env_headers
 from .openai.errors import error_message
@@ -150,7 +155,11 @@ class AzureProvider(OpenAIProvider):
             # Not DefaultAzureCredential: it reads os.environ whatever env= says, and sends
             # its token requests around the egress guard. This one reads the client's env
             # and sends through privllm's client, the guard inside.
-            http = make_http_client(self._config.timeout, self._transport_wrapper)
+            http = make_http_client(
+                self._config.timeout,
+                self._transport_wrapper,
+                limits=connection_limits(self._config),
+            )
             self._credential = EnvironmentTokenCredential(self._env, http)
             self._owns_credential = True
         return self._credential
@@ -216,7 +225,9 @@ class AzureProvider(OpenAIProvider):
         }
 
     def _new_sync(self) -> openai.OpenAI:
-        http = make_http_client(self._config.timeout, self._transport_wrapper)
+        http = make_http_client(
+            self._config.timeout, self._transport_wrapper, limits=connection_limits(self._config)
+        )
         settings = self._settings
         client: openai.OpenAI
         if settings.v1_api:
@@ -243,7 +254,9 @@ class AzureProvider(OpenAIProvider):
         return without_env_headers(client)
 
     def _new_async(self) -> openai.AsyncOpenAI:
-        http = make_async_http_client(self._config.timeout, self._transport_wrapper)
+        http = make_async_http_client(
+            self._config.timeout, self._transport_wrapper, limits=connection_limits(self._config)
+        )
         settings = self._settings
         client: openai.AsyncOpenAI
         if settings.v1_api:

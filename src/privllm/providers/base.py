@@ -11,7 +11,7 @@ import email.utils
 import importlib
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from privllm.errors import ConfigError
 from privllm.types import (
@@ -32,10 +32,12 @@ __all__ = [
     "PROVIDERS",
     "AsyncChunkStream",
     "ChunkStream",
+    "ConnectionLimits",
     "Endpoint",
     "Provider",
     "TransportWrapper",
     "build_provider",
+    "connection_limits",
     "make_async_http_client",
     "make_http_client",
     "parse_retry_after",
@@ -124,23 +126,44 @@ def _client_options(
     }
 
 
+class ConnectionLimits(NamedTuple):
+    """Connection pool size of privllm's HTTP clients (``provider.max_connections`` and
+    ``provider.max_keepalive_connections``). The defaults are the openai SDK's own: httpx2's
+    (10 kept alive) make a burst of concurrent calls open and close hundreds of connections.
+    """
+
+    max_connections: int = 1000
+    max_keepalive_connections: int = 100
+
+
+def connection_limits(section: Any) -> ConnectionLimits:
+    """The limits a ``ProviderConfig`` sets."""
+    return ConnectionLimits(section.max_connections, section.max_keepalive_connections)
+
+
 def make_http_client(
-    timeout: float, transport_wrapper: TransportWrapper | None = None
+    timeout: float,
+    transport_wrapper: TransportWrapper | None = None,
+    *,
+    limits: ConnectionLimits = ConnectionLimits(),  # noqa: B008 - an immutable tuple
 ) -> httpx2.Client:
     """The httpx2 client handed to every SDK: no env proxies or netrc, no redirects."""
     import httpx2
 
-    transport = httpx2.HTTPTransport(trust_env=False)
+    transport = httpx2.HTTPTransport(trust_env=False, limits=httpx2.Limits(**limits._asdict()))
     return httpx2.Client(**_client_options(timeout, transport, transport_wrapper))
 
 
 def make_async_http_client(
-    timeout: float, transport_wrapper: TransportWrapper | None = None
+    timeout: float,
+    transport_wrapper: TransportWrapper | None = None,
+    *,
+    limits: ConnectionLimits = ConnectionLimits(),  # noqa: B008 - an immutable tuple
 ) -> httpx2.AsyncClient:
     """The async twin of :func:`make_http_client`."""
     import httpx2
 
-    transport = httpx2.AsyncHTTPTransport(trust_env=False)
+    transport = httpx2.AsyncHTTPTransport(trust_env=False, limits=httpx2.Limits(**limits._asdict()))
     return httpx2.AsyncClient(**_client_options(timeout, transport, transport_wrapper))
 
 

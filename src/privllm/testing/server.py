@@ -37,6 +37,8 @@ class RecordedRequest:
     headers: dict[str, str]  # lower-cased names
     body: bytes
     raw: bytes  # request line, headers and body as they arrived
+    #: The client's (host, port): requests with the same peer came on one connection.
+    peer: tuple[str, int] = ("", 0)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -91,6 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
             raw=head + body,
+            peer=(str(self.client_address[0]), int(self.client_address[1])),
         )
         owner = self.server.owner
         owner._record(recorded)

@@ -11,7 +11,12 @@ from google.genai import types as gt
 from google.genai.client import DebugConfig
 
 from privllm.errors import ConfigError, PrivllmError
-from privllm.providers.base import TransportWrapper, make_async_http_client, make_http_client
+from privllm.providers.base import (
+    TransportWrapper,
+    connection_limits,
+    make_async_http_client,
+    make_http_client,
+)
 from privllm.providers.cause import araise_mapped, raise_mapped
 from privllm.providers.websockets import genai_without_websockets
 from privllm.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse
@@ -148,7 +153,7 @@ class GoogleProvider:
         """The ``genai.Client`` used for sync calls (built on first use)."""
         if self._sync is None:
             timeout = self._config.timeout
-            http = make_http_client(timeout, self._wrap)
+            http = make_http_client(timeout, self._wrap, limits=connection_limits(self._config))
             refresh = make_http_client(timeout, self._wrap)
             # The async slot must hold privllm's client too, or the SDK builds its own. It
             # stays unused and opens no connection, so it needs no closing.
@@ -167,7 +172,9 @@ class GoogleProvider:
         """The ``genai.Client`` used for async calls (built on first use)."""
         if self._async is None:
             timeout = self._config.timeout
-            http = make_async_http_client(timeout, self._wrap)
+            http = make_async_http_client(
+                timeout, self._wrap, limits=connection_limits(self._config)
+            )
             # Token refreshes run in a worker thread (the SDK's choice) on a sync client.
             refresh = make_http_client(timeout, self._wrap)
             unused = make_http_client(timeout, self._wrap)

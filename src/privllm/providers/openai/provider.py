@@ -9,7 +9,12 @@ import openai
 
 from privllm.errors import PrivllmError
 from privllm.policy.endpoints import provider_base_url, provider_endpoint
-from privllm.providers.base import TransportWrapper, make_async_http_client, make_http_client
+from privllm.providers.base import (
+    TransportWrapper,
+    connection_limits,
+    make_async_http_client,
+    make_http_client,
+)
 from privllm.providers.cause import araise_mapped, raise_mapped
 from privllm.providers.websockets import openai_without_websockets
 from privllm.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse
@@ -81,14 +86,18 @@ class OpenAIProvider:
             )
 
     def _new_sync(self) -> openai.OpenAI:
-        http = make_http_client(self._config.timeout, self._transport_wrapper)
+        http = make_http_client(
+            self._config.timeout, self._transport_wrapper, limits=connection_limits(self._config)
+        )
         client = openai.OpenAI(http_client=http, **self._client_args)
         return without_env_headers(
             client, self._config.openai.organization, self._config.openai.project
         )
 
     def _new_async(self) -> openai.AsyncOpenAI:
-        http = make_async_http_client(self._config.timeout, self._transport_wrapper)
+        http = make_async_http_client(
+            self._config.timeout, self._transport_wrapper, limits=connection_limits(self._config)
+        )
         client = openai.AsyncOpenAI(http_client=http, **self._client_args)
         return without_env_headers(
             client, self._config.openai.organization, self._config.openai.project
