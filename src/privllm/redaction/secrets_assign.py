@@ -42,7 +42,8 @@ _KEY = re.compile(
     re.IGNORECASE,
 )
 # Names that hold a secret's neighbour, not a secret: public keys and tokens, CSRF tokens.
-_NOT_SECRET_NAME = re.compile(r"public|csrf|xsrf", re.IGNORECASE)
+# (and "io.jsonwebtoken", the Java JWT library's Maven group).
+_NOT_SECRET_NAME = re.compile(r"public|csrf|xsrf|jsonwebtoken", re.IGNORECASE)
 # "var token string = ..." (Go), "var token: String = ..." (Kotlin): the type is no key.
 _TYPE_WORDS = frozenset({"string", "String", "str", "char", "byte", "var", "val", "const"})
 _OPERATOR = ":?+."  # ?=, +=, :=, ::=, :::=, .= before "="
@@ -66,6 +67,8 @@ _REFERENCE = re.compile(
     r"|\*+|\.{3,}|[xX]+|(?i:none|null|nil|true|false|undefined)"
     r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Za-z_][\w.]*\(.*\)"
 )
+# Fill-ins: masks ("####", "xxxxxx", "•••"), counting runs, one group said three times.
+_FILL_IN = re.compile(r"[xX*#•]{6}|0123456|1234567|abcdefg|(\w{3,})\W?\1\W?\1")
 # "Winter(2024)" is a passphrase, not a call.
 _PASSPHRASE_CALL = re.compile(r"[A-Z][a-z]+\(\d{1,6}\)[!?#$%&*]*")
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
@@ -210,7 +213,7 @@ class SecretAssignmentDetector:
             for m in pattern.finditer(text):
                 if pattern is self._COLON and text[m.start() - 1 : m.start()] == ":":
                     continue  # the second colon of "::=" or "std::"; "=" handles "::="
-                if not self._key_before(text, m.start(), pattern is self._EQUALS):
+                if self._key_before(text, m.start(), pattern is self._EQUALS) < 0:
                     continue
                 group = next(g for g in (2, 3, 4) if m.group(g) is not None)
                 start, end = m.span(group)
@@ -221,8 +224,9 @@ class SecretAssignmentDetector:
                 candidates.append((start, end))
         if "," in text:
             for m in self._COMMA.finditer(text):
-                if self._key_before(text, m.start(), False):
-                    candidates.append(m.span(1))
+                key = self._key_before(text, m.start(), False)
+                if key >= 0 and text[key - 1 : key] not in ("=", ":"):
+                    candidates.append(m.span(1))  # a cell, not "type=secret,id=..."
         if "Bearer" in text:
             candidates += [self._value_span(m) for m in self._BEARER.finditer(text)]
         if "uthorization" in text or "UTHORIZATION" in text:
@@ -255,9 +259,10 @@ class SecretAssignmentDetector:
         group = next(g for g in (2, 3, 4) if m.group(g) is not None)
         return m.span(group)
 
-    def _key_before(self, text: str, sep: int, equals: bool) -> bool:
+    def _key_before(self, text: str, sep: int, equals: bool) -> int:
         # Walk back over operators, quotes and the key name, then one anchored match:
-        # cheaper than a search that would try every start in a window.
+        # cheaper than a search that would try every start in a window. Returns where the
+        # key starts, or -1 when no secret's name stands before ``sep``.
         end = sep
         if equals:
             while end > 0 and sep - end < 3 and text[end - 1] in _OPERATOR:
@@ -273,14 +278,14 @@ class SecretAssignmentDetector:
             end = start
             while end > 0 and text[end - 1] in " \t:":
                 end -= 1
-        return start < end and is_secret_name(text[start:end])
+        return start if start < end and is_secret_name(text[start:end]) else -1
 
     def _is_secret(self, value: str) -> bool:
         value = value.strip()
         if len(value) < self.min_length or is_reference(value):
             return False
         lowered = value.lower()
-        if any(w in lowered for w in _PLACEHOLDER_WORDS):
+        if any(w in lowered for w in _PLACEHOLDER_WORDS) or _FILL_IN.search(value):
             return False
         return shannon_entropy(value) >= self.min_entropy
 

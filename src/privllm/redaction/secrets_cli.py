@@ -69,6 +69,8 @@ def _placeholder(part: str) -> bool:
 
 
 def _credential_ok(cred: str) -> bool:
+    if _REFERENCE.fullmatch(cred):
+        return False  # "<user:password>", "[credentials]"
     user, _, password = cred.partition(":")
     user, password = user.strip("\"'"), password.strip("\"'")
     secret = password or user  # "-u :key" and "-u key:" put the key on one side
