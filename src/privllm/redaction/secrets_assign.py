@@ -190,17 +190,17 @@ class SecretAssignmentDetector:
     _COLON = re.compile(r":(?!:)=?" + _VALUE)
     _COMMA = re.compile(r",([^\s\"'`,;<>]{8,256})(?=,|\s|$)")  # a CSV cell after its name
     _BEARER = re.compile(r"Bearer(?=[ \t])" + _VALUE)
-    _BASIC = re.compile(r"(?i:basic)[ \t]+([A-Za-z0-9+/]{8,}={0,2})(?![\w+/=.-])")
-    _TOKEN_SCHEME = re.compile(r"(?i:authorization):[ \t]*(?i:token|api-token)[ \t]+" + _VALUE)
+    # Led by a literal ("asic", not "(?i:basic)"), so ``re`` skips to candidates; the first
+    # letter is checked by hand.
+    _BASIC = re.compile(r"asic[ \t]+([A-Za-z0-9+/]{8,}={0,2})(?![\w+/=.-])")
+    _TOKEN_SCHEME = re.compile(
+        r"uthorization:[ \t]*(?:[Tt]oken|TOKEN|[Aa]pi-[Tt]oken|API-TOKEN)[ \t]+" + _VALUE
+    )
     _XML = re.compile(r"<([A-Za-z_][\w.:-]{0,63})>\s*([^<>\s]{1,256})\s*</\1>")
-    _XML_ATTR = re.compile(
-        r"""(?:key|name)=(["'])([\w.:-]{1,64})\1\s+value=(["'])([^"'<>]{1,256})\3"""
-    )
+    _XML_VALUE = re.compile(r"""value=(["'])([^"'<>]{1,256})\1""")
+    _XML_NAME = re.compile(r"""(?:key|name)=(["'])([\w.:-]{1,64})\1\s+$""")
     # "my password is ...": a cue word, a verb, then one word.
-    _PROSE = re.compile(
-        r"(?:[Pp]ass(?:word|phrase|wd)|PASS(?:WORD|PHRASE|WD))s?(?:[ \t]+(?:is|was|will be))"
-        r"[ \t]*:?[ \t]+([^\s]{1,256})"
-    )
+    _PROSE = re.compile(r"ass(?:word|phrase|wd)s?[ \t]+(?:is|was|will be)[ \t]*:?[ \t]+(\S{1,256})")
 
     def __init__(self, *, min_length: int = 8, min_entropy: float = 3.0) -> None:
         self.min_length = min_length
@@ -229,25 +229,28 @@ class SecretAssignmentDetector:
                     candidates.append(m.span(1))  # a cell, not "type=secret,id=..."
         if "Bearer" in text:
             candidates += [self._value_span(m) for m in self._BEARER.finditer(text)]
-        if "uthorization" in text or "UTHORIZATION" in text:
+        if "uthorization:" in text:
             candidates += [self._value_span(m) for m in self._TOKEN_SCHEME.finditer(text)]
         if "</" in text:
             for m in self._XML.finditer(text):
                 if is_secret_name(m.group(1)):
                     candidates.append(m.span(2))
         if "value=" in text:
-            for m in self._XML_ATTR.finditer(text):
-                if is_secret_name(m.group(2)):
-                    candidates.append(m.span(4))
+            for m in self._XML_VALUE.finditer(text):
+                name = self._XML_NAME.search(text, max(0, m.start() - 80), m.start())
+                if name and is_secret_name(name.group(2)):
+                    candidates.append(m.span(2))
         for start, end in candidates:
             value = text[start:end]
             if start not in found and self._is_secret(value):
                 found[start] = Finding(start, end, "SECRET", value, 0.8)
-        if "asic" in text or "ASIC" in text:
+        if "asic " in text:
             for m in self._BASIC.finditer(text):
+                if text[m.start() - 1 : m.start()] not in ("B", "b"):
+                    continue
                 if _basic_ok(m.group(1)) and m.start(1) not in found:
                     found[m.start(1)] = Finding(*m.span(1), "SECRET", m.group(1), 0.8)
-        if any(cue in text for cue in ("assw", "ASSW", "assph", "ASSPH")):
+        if "assw" in text or "assph" in text:
             for f in self._prose(text):
                 found.setdefault(f.start, f)
         for f in command_line_secrets(text):
@@ -291,6 +294,10 @@ class SecretAssignmentDetector:
 
     def _prose(self, text: str) -> Iterator[Finding]:
         for m in self._PROSE.finditer(text):
+            if text[m.start() - 1 : m.start()] not in ("P", "p"):
+                continue  # "Password is", not "compassword"
+            if m.start() > 1 and text[m.start() - 2].isalnum():
+                continue
             start, end = m.span(1)
             while end > start and text[end - 1] in ".,;:!?\"'`":
                 end -= 1  # the sentence's punctuation and quotes, not the password's

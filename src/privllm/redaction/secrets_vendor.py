@@ -103,11 +103,14 @@ _SHAPES: tuple[_Shape, ...] = (
     _shape("api_org_", r"api_org_[A-Za-z]{34}", mixed_case=True),
     _shape("dapi", r"dapi[a-f0-9]{32}(?:-\d)?", digit=True),  # Databricks
 )
-# Most prose has no underscore; these shapes all need one, so one test skips them all.
-_UNDERSCORE_SHAPES = frozenset(
-    s for s in _SHAPES if all("_" in n for n in s.needles) or s.needles == ("gh",)
+# How each shape is gated, worked out once: (shape, needs "_", led by "A"). Most prose has
+# no underscore, and one test skips every shape that needs one.
+_GATES: tuple[tuple[_Shape, bool, bool], ...] = tuple(
+    (s, all("_" in n for n in s.needles) or s.needles == ("gh",), s.needles[0][0] == "A")
+    for s in _SHAPES
 )
 _AWS_IDS = ("AKIA", "ASIA", "ABIA", "ACCA", "A3T")
+_A_NEEDLES = re.compile(r"A(?:Iza|KIA|SIA|BIA|CCA|3T|BSK)")
 # Documented example values and masks: AWS's AKIAIOSFODNN7EXAMPLE, "xxxx" fill-ins.
 _EXAMPLE = re.compile(r"EXAMPLE|[xX*#]{6}|0{8}")
 
@@ -136,10 +139,16 @@ class SecretKeyDetector:
     def find(self, text: str) -> Iterator[Finding]:
         found: list[Finding] = []
         underscore = "_" in text
-        for shape in _SHAPES:
-            if (shape in _UNDERSCORE_SHAPES and not underscore) or not any(
-                n in text for n in shape.needles
-            ):
+        # One scan for the literal "A" (fast: ``re`` skips to it) finds which AWS and Google
+        # prefixes are present, instead of a substring test per prefix over the whole text.
+        a_needles = set(_A_NEEDLES.findall(text))
+        for shape, needs_underscore, led_by_a in _GATES:
+            if needs_underscore and not underscore:
+                continue
+            if led_by_a:
+                if a_needles.isdisjoint(shape.needles):
+                    continue
+            elif not any(n in text for n in shape.needles):
                 continue
             found.extend(self._matches(text, shape))
         cues = [f.start for f in found if f.value.startswith(_AWS_IDS)]
