@@ -53,6 +53,7 @@ def secrets(text: str) -> list[str]:
         "xoxe-1-" + (B64 * 3)[:146],
         # gitleaks stripe-access-token: the prod kind
         "sk_prod_" + ALNUM36[:24],
+        "rk_live_GqYtjISQzvNgiXArxcWHAsYg",  # random base62 without a digit (1.5% of keys)
         # gitleaks azure-ad-client-secret: 3 chars, a digit, "Q~", 31-34 more
         "kT48Q~vWq3Zr8Lm2Xp9Nc4Hd7Jf1Gs5Ue0Ta.6bY",
         ".Ve2Q~31M5QOTEzsLnPcXK-dWt8RYhFmqB42kvz",
@@ -193,6 +194,7 @@ LOOK_ALIKES = [
     "glpat-XXXXXXXXXXX-XXXXXXXX",
     "xoxb-xxxxxxxxx-xxxxxxxxxx-xxxxxxxxxxxx",
     "xoxb-12345-abcd234",
+    "sk_test_placeholdervalue",
     "hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
     "client_secret=bP88Q~xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
     "Authorization: Bearer <token>",

@@ -91,12 +91,15 @@ _SHAPES: tuple[_Shape, ...] = (
         lead="https://",
     ),
     # Stripe secret and restricted keys (pk_ publishable keys are public).
-    _shape("k_live_ k_test_ k_prod_", r"[rs]k_(?:live|test|prod)_[0-9A-Za-z]{10,99}", digit=True),
+    # Random base62: may lack a digit (1.5% of 24-character keys do), never mixed case.
+    _shape(
+        "k_live_ k_test_ k_prod_", r"[rs]k_(?:live|test|prod)_[0-9A-Za-z]{10,99}", mixed_case=True
+    ),
     # Azure AD (Entra) client secret: three characters, a digit, "Q~", then 31-34.
     _shape("Q~", r"[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34}", glue="~."),
     _shape("SK", r"SK[0-9a-fA-F]{32}", digit=True),  # Twilio API key
     _shape("SG.", r"SG\.[A-Za-z0-9_-]{20,24}\.[A-Za-z0-9_-]{39,50}"),  # SendGrid
-    _shape("npm_", r"npm_[A-Za-z0-9]{36}", digit=True),
+    _shape("npm_", r"npm_[A-Za-z0-9]{36}", mixed_case=True),
     _shape("pypi-AgEI", r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}"),  # PyPI upload token
     _shape("dckr_", r"dckr_(?:pat|oat)_[A-Za-z0-9_-]{20,}"),  # Docker Hub access tokens
     _shape("hf_", r"hf_[A-Za-z]{34}", mixed_case=True),  # Hugging Face
@@ -170,7 +173,9 @@ class SecretKeyDetector:
                 continue
             if shape.digit and not any(c.isdigit() for c in value):
                 continue  # "sk-learn-style-names" are words, not keys
-            if shape.mixed_case and (value.islower() or value.isupper()):
+            if shape.mixed_case and not (
+                any(c.isupper() for c in value) and any(c.islower() for c in value)
+            ):
                 continue
             if shape.lead and text.startswith(shape.lead, start - len(shape.lead)):
                 start -= len(shape.lead)
