@@ -40,7 +40,7 @@ def values(detector: Detector, text: str) -> list[str]:
         "sk-svcacct-" + RANDOM[:40],
         "sk-ant-api03-" + RANDOM * 2 + "AA",  # Anthropic
         "AIza" + RANDOM[:35],  # Google
-        "AKIAIOSFODNN7EXAMPLE",  # AWS key id (the documentation example)
+        "AKIAQ3RZ7W2XKP5N4M6B",  # AWS key id
         "ASIA" + "Q3RZ7W2XKP5N4M6B",
         "ghp_" + RANDOM[:36],
         "gho_" + RANDOM[:36],
@@ -68,18 +68,25 @@ def test_key_shapes(key: str) -> None:
         "xsk-" + RANDOM[:48],  # glued to a word: not a key boundary
         "myghp_" + RANDOM[:36],
         "pk_live_" + RANDOM[:24],  # Stripe publishable keys are public
+        "AKIAIOSFODNN7EXAMPLE",  # AWS's documented example key id
     ],
 )
 def test_key_shapes_refused(text: str) -> None:
     assert values(SecretKeyDetector(), text) == []
 
 
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ4v8Tn2Lk"  # fake, in the documented shape
+
+
 def test_aws_secret_key_needs_context() -> None:
-    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    secret = AWS_SECRET
     assert len(secret) == 40
     assert values(SecretKeyDetector(), f"my AWS secret key is {secret}") == [secret]
-    key_id = "AKIAIOSFODNN7EXAMPLE"
+    key_id = "AKIAQ3RZ7W2XKP5N4M6B"
     assert values(SecretKeyDetector(), f"{key_id} {secret}") == [key_id, secret]
+    # AWS's documented example pair is not a secret.
+    example = "AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    assert values(SecretKeyDetector(), example) == []
     assert values(SecretKeyDetector(), f"the hash is {secret}") == []  # no AWS cue
 
 
@@ -87,7 +94,7 @@ def test_aws_secret_key_needs_context() -> None:
 def test_a_piece_of_a_base64url_token_is_not_an_aws_secret(glue: str) -> None:
     # Gemini thought signatures travel as URL-safe base64: a 40-character stretch between
     # "-" or "_" is part of that token, even in a text that talks about AWS secrets.
-    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    secret = AWS_SECRET
     token = f"Q2hhdC{glue}{secret}"  # the last 40 characters of the token
     assert values(SecretKeyDetector(), f'AWS secret rotation, signature "{token}"') == []
     assert values(SecretKeyDetector(), f"AWS secret: {secret}") == [secret]
@@ -161,7 +168,8 @@ def test_assignment_reports_only_the_value(text: str, secret: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "password=changeme",  # 2.75 bits/char: below the default gate (documented)
+        "password=passw0rd",  # 2.75 bits/char: below the default gate (documented)
+        "password=changeme",  # a documented fill-in, whatever the entropy gate
         "password: ${DB_PASSWORD}",
         "password=$DB_PASSWORD",
         "api_key = os.environ['API_KEY']",
@@ -183,7 +191,7 @@ def test_assignment_refused(text: str) -> None:
 
 
 def test_entropy_gate_is_configurable() -> None:
-    assert values(SecretAssignmentDetector(min_entropy=2.5), "password=changeme") == ["changeme"]
+    assert values(SecretAssignmentDetector(min_entropy=2.5), "password=passw0rd") == ["passw0rd"]
     assert values(SecretAssignmentDetector(min_length=20), 'password = "Xk9#mQ2vLp"') == []
 
 
