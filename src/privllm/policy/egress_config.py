@@ -14,6 +14,7 @@ from privllm.policy.endpoints import (
     provider_endpoint,
 )
 from privllm.policy.origin import Origin
+from privllm.policy.regions import places
 
 if TYPE_CHECKING:
     from privllm.config import PolicyConfig, ProviderConfig
@@ -108,7 +109,7 @@ def admitted(endpoint: Endpoint, policy: PolicyConfig) -> bool:
     if policy.allowed_providers and endpoint.provider not in policy.allowed_providers:
         return False
     regions = {r.lower() for r in policy.allowed_regions}
-    where = {z.lower() for z in (endpoint.region, endpoint.data_zone) if z}
+    where = places(endpoint)
     if regions and endpoint.kind != "self_hosted" and not where & regions:
         return False
     return not (policy.require_no_training and endpoint.trains_on_data)

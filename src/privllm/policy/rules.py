@@ -4,7 +4,8 @@ Every rule checked yields a :class:`Decision`; the first refusal stops the call 
 ``PolicyViolation`` naming the rule and host.
 
 >>> from privllm.config import PolicyConfig
->>> from privllm.types import Endpoint
+>>> from privllm.policy.regions import places
+from privllm.types import Endpoint
 >>> engine = PolicyEngine(PolicyConfig())
 >>> chatgpt = Endpoint(provider="openai", base_url="https://chatgpt.com", host="chatgpt.com",
 ...                    kind="consumer")
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from privllm.errors import PolicyViolation
+from privllm.policy.regions import places
 from privllm.types import Endpoint
 
 if TYPE_CHECKING:
@@ -114,7 +116,7 @@ class PolicyEngine:
                 "policy.allowed_providers",
             )
         if self._regions and endpoint.kind != "self_hosted":
-            where = {z.lower() for z in (endpoint.region, endpoint.data_zone) if z}
+            where = places(endpoint)
             ok = bool(where & self._regions)
             shown = "/".join(sorted(where)) or "unknown region"
             rule(
