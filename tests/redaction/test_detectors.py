@@ -197,6 +197,8 @@ def test_iban_found(iban: str) -> None:
         "de89 3704 0044 0532 0130 00",
         "DE89-3704-0044-0532-0130-00",  # grouped by dashes, as some banks print them
         "gb29-nwbk-6016-1331-9268-19",
+        "DE89  3704  0044  0532  0130  00",  # justified text in a PDF
+        "DE89\t3704\t0044\t0532\t0130\t00",
     ],
 )
 def test_iban_in_lower_case_or_dash_grouped(iban: str) -> None:
@@ -211,7 +213,7 @@ def test_iban_in_lower_case_or_dash_grouped(iban: str) -> None:
         "DE8937040044053201300012",  # too long for DE
         "ZZ89370400440532013000",  # no such country
         "XDE89370400440532013000",  # glued to a word
-        "DE89  3704 0044 0532 0130 00",  # double space
+        "DE89   3704 0044 0532 0130 00",  # three spaces: two columns, not one value
     ],
 )
 def test_iban_refused(text: str) -> None:

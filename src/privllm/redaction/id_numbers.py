@@ -91,21 +91,21 @@ class CreditCardDetector:
     types: frozenset[str] = frozenset({"CREDIT_CARD"})
     # A whole run of digits, spaces and dashes in one match: cheaper than a pattern that
     # counts digits, which re-tries at every digit of every short number.
-    _RUN = re.compile(r"\d(?<![\d.\-]\d)[\d .-]{11,}")
+    _RUN = re.compile(r"\d(?<![\d.\-]\d)[\d \t.-]{11,}")
     _RUN_ASCII = ascii_twin(_RUN)
     _GROUP = re.compile(r"\d+")
 
     def find(self, text: str) -> Iterator[Finding]:
         run_pattern = self._RUN_ASCII if text.isascii() else self._RUN
         for m in run_pattern.finditer(text):
-            run = m.group().rstrip(" -.")
+            run = m.group().rstrip(" \t-.")
             start = m.start()
             end = start + len(run)
             if run.isdigit():  # the common case: one unbroken number
                 if 13 <= len(run) <= 19 and self._bounded(text, start, end) and _is_card(run):
                     yield Finding(start, end, "CREDIT_CARD", run)
                 continue
-            digits = len(run) - run.count(" ") - run.count("-") - run.count(".")
+            digits = sum(c.isdigit() for c in run)
             if digits < 13:
                 continue
             # The whole run is the longest slice: when it is a card, no other slice can win.
@@ -187,7 +187,7 @@ class CreditCardDetector:
 def _is_grouped_card(run: str) -> bool:
     """``run`` (digits and separators, starting and ending with a digit) is one card written
     in groups: one kind of separator, single, groups of 3-6 digits (the last 1-6)."""
-    seps = [c for c in " -." if c in run]
+    seps = [c for c in " \t-." if c in run]
     if len(seps) != 1:
         return False
     sep = seps[0]
@@ -235,7 +235,7 @@ def iban_ok(iban: str) -> bool:
     return int((iban[4:] + iban[:4]).translate(_IBAN_LETTERS)) % 97 == 1
 
 
-_IBAN_SEPARATORS = str.maketrans("", "", " \u00a0-")
+_IBAN_SEPARATORS = str.maketrans("", "", " \t\u00a0-")
 
 # Letters as numbers for mod-97 (A=10 ... Z=35); lower case too, as ``int(c, 36)`` reads it.
 _IBAN_LETTERS = {
@@ -257,7 +257,7 @@ class IBANDetector:
     types: frozenset[str] = frozenset({"IBAN"})
     # Anchored on the check digits: a pattern that starts with a plain ``\d`` lets ``re``
     # skip ahead fast, and the lookbehind placed after it wants two capitals before.
-    _CANDIDATE = re.compile(r"\d(?<=[A-Za-z]{2}\d)\d[ \u00a0A-Za-z0-9-]{10,}")
+    _CANDIDATE = re.compile(r"\d(?<=[A-Za-z]{2}\d)\d[ \t\u00a0A-Za-z0-9-]{10,}")
     _CANDIDATE_ASCII = ascii_twin(_CANDIDATE)
 
     def find(self, text: str) -> Iterator[Finding]:
@@ -270,14 +270,16 @@ class IBANDetector:
             if expected is None or start < 0 or word_at(text, start - 1):
                 continue
             # Walk until the country's length is reached; the run may have taken a following
-            # word ("... 0130 00 EUR"), which this cuts off. Single separators only.
-            count, end = 2, m.start()
+            # word ("... 0130 00 EUR"), which this cuts off.
+            count, end, gap = 2, m.start(), 0
             while end < m.end() and count < expected:
-                if text[end] in " \u00a0-":
-                    if text[end - 1] in " \u00a0-":
+                if text[end] in " \t\u00a0-":
+                    gap += 1
+                    if gap > 2:  # one separator, or two as a PDF's justified text has
                         break
                 else:
                     count += 1
+                    gap = 0
                 end += 1
             if count != expected or word_at(text, end):
                 continue

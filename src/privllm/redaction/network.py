@@ -24,7 +24,7 @@ class EmailDetector:
     _DOMAIN = re.compile(r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}(?![\w-]|\.[^\W_])")
     # ``icon@2x.png`` names a retina image, not a mailbox.
     _IMAGE = re.compile(r"\d+(?:\.\d+)?x\.(?:png|jpe?g|gif|svg|webp)", re.IGNORECASE)
-    _LOCAL_PUNCT = frozenset("._%+-")
+    _LOCAL_PUNCT = frozenset("._%+-'")  # O'Brien's mailbox is o'brien@
     _SCP_PATH = re.compile(r":[\w~.-]*/")
 
     def find(self, text: str) -> Iterator[Finding]:

@@ -11,7 +11,8 @@ In the view:
 - hyphens, en and em dashes, minus signs are ``-``; fullwidth ASCII forms are ASCII;
 - every Unicode decimal digit is its ASCII digit;
 - zero-width characters, word joiners, BOMs and soft hyphens are removed;
-- a run of spaces or tabs between two digits is one space.
+- a run of spaces between two digits is one space. Tabs stay: in a pasted spreadsheet row
+  they separate cells, and the detectors that take tab-grouped values (cards, IBANs) say so.
 
 >>> view = NormalizedView.of("SSN\u00a0536\u201322\u20131847, card 4852\u200b6228  9015 8001")
 >>> view.text
@@ -38,15 +39,13 @@ _SPACES = (
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 
-# What changes the length (in the view, where every digit is ASCII already): a run of spaces,
-# tabs and invisible characters between two digits that is not one plain space; invisible
-# characters anywhere else.
-_EDITS = re.compile(
-    f"(?<=[0-9])(?:[ \t]*[{_INVISIBLE}][ \t{_INVISIBLE}]*|[ \t]*\t[ \t]*|[ \t]{{2,}})(?=[0-9])"
-    f"|[{_INVISIBLE}]+"
-)
-# On ASCII text only the second kind can occur.
-_ASCII_EDIT_HINT = re.compile(r"[0-9](?:[ \t]{2,}|\t)[0-9]")
+# What changes the length (in the view, where every digit is ASCII already): a run of spaces
+# and invisible characters between two digits that is not one plain space (group 1, after
+# the digit that leads the match: a pattern led by a class is scanned fast, one led by a
+# lookbehind is not); invisible characters anywhere else.
+_EDITS = re.compile(f"[0-9]( *[{_INVISIBLE}][ {_INVISIBLE}]*| {{2,}})(?=[0-9])|[{_INVISIBLE}]+")
+# Whether there can be a space run to edit at all.
+_SPACE_RUN = re.compile(r"[0-9] {2,}[0-9]")
 
 
 @functools.cache
@@ -64,6 +63,22 @@ def _one_to_one() -> dict[int, str]:
     return table
 
 
+@functools.cache
+def _special() -> re.Pattern[str]:
+    """Any character the view changes: one class, so a text with none (most non-ASCII text:
+    accented letters, CJK) is ruled out at regex speed, with no translation at all."""
+    codes = sorted({*_one_to_one(), *map(ord, _INVISIBLE)})
+    ranges: list[str] = []
+    start = prev = codes[0]
+    for code in [*codes[1:], -1]:
+        if code == prev + 1:
+            prev = code
+            continue
+        ranges.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
+        start = prev = code
+    return re.compile("[" + "".join(ranges) + "]")
+
+
 class NormalizedView:
     """``text``, the normalised string, and ``span()`` to map its offsets to the original."""
 
@@ -77,22 +92,25 @@ class NormalizedView:
     @classmethod
     def of(cls, original: str) -> NormalizedView | None:
         """The view of ``original``, or ``None`` when it would be ``original`` itself."""
-        if original.isascii():
-            if "\t" not in original and "  " not in original:
-                return None
-            if _ASCII_EDIT_HINT.search(original) is None:
-                return None
-            text = original
-        else:
-            text = original.translate(_one_to_one())
+        text = original
+        special = False
+        if not original.isascii():
+            m = _special().search(original)
+            if m is not None:
+                special = True
+                # Translated from the first special character on: the head is as it was.
+                head = m.start()
+                text = original[:head] + original[head:].translate(_one_to_one())
+        if not special and ("  " not in text or _SPACE_RUN.search(text) is None):
+            return None
         pieces: list[str] = []
         marks: list[int] = []
         shifts: list[int] = []
         removed = last = 0
         for m in _EDITS.finditer(text):
-            start, end = m.span()
+            start, end = m.span(1) if m.lastindex else m.span()
             run = text[start:end]
-            keep = " " if (" " in run or "\t" in run) else ""
+            keep = " " if " " in run else ""
             pieces.append(text[last:start])
             pieces.append(keep)
             # From just after what is kept, the view is this much shorter than the original.
