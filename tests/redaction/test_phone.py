@@ -30,6 +30,8 @@ def redact(redactor: Redactor, text: str) -> str:
         ("call {} after 5", "(340) 417-4286"),
         ("cell {} (after 5)", "(466)303-9938"),
         ("Fax: {}", "736.364.9428"),
+        ("in the film she dials {}", "(555) 123-4567"),  # fictional, yet a phone's shape
+        ("Toronto desk {}", "(867) 097-4751 x750"),  # bracketed area code: any exchange
         ("Ask Dana, {}, about it", "974 936 1272"),
         ("Dana: {} anytime", "1-969-453-0801"),
         ("{} is her cell", "+1-969-453-0801"),

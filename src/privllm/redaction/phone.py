@@ -93,8 +93,11 @@ class PhoneDetector:
     # serial numbers "0586 0077 8801"; a German mobile "0151 2345 6789" is assigned).
     _NEEDS_CUE = re.compile(r"\d{5}-\d{4}$|\(?\d{7}")
     _FOURS = re.compile(r"\d{4}([ -])\d{4}\1\d{4}")
-    # US national numbers: 3-3-4, area code and exchange not starting with 0 or 1.
-    _NANP = re.compile(r"(?:1[ .-]?)?(?:\([2-9]\d\d\) ?|[2-9]\d\d[ .-]?)[2-9]\d\d[ .-]?\d{4}")
+    # US national numbers: 3-3-4, area code not starting with 0 or 1; nor the exchange, unless
+    # the area code is in brackets, which only phones have ("(867) 097-4751").
+    _NANP = re.compile(
+        r"(?:1[ .-]?)?(?:\([2-9]\d\d\) ?\d|[2-9]\d\d[ .-]?[2-9])\d\d[ .-]?\d{4}"
+    )
     # "T: ", "M: ", "F: " on a business card or in a signature.
     _NEAR_CUE = re.compile(rf"(?:{_STRONG_CUE}|(?-i:\b[TMFP]\.?:)){_FILLER}$", re.IGNORECASE)
     _CUE = re.compile(rf"{_ANY_CUE}(?:\.?[ \t]*[:#]?[ \t]*|[^\d\n.;]{{0,24}})$", re.IGNORECASE)
