@@ -56,7 +56,7 @@ class PhoneDetector:
     headed like one, since order numbers and timestamps look the same; right after a strong
     phone word any run of 7 to 15 digits counts. Amounts (``612 345 678 EUR``), dates,
     decimals, ZIP+4 codes and the shapes of cards, SSNs, ISBNs and IPs are refused before any
-    parsing. ``phonenumbers.is_valid_number`` still accepts other shapes of assigned numbers.
+    parsing. In opt-in regions without a trunk prefix (ES, IT) only assigned numbers count.
 
     >>> [f.value for f in PhoneDetector().find("Call +44 20 7946 0958 today")]
     ['+44 20 7946 0958']
@@ -95,9 +95,7 @@ class PhoneDetector:
     _FOURS = re.compile(r"\d{4}([ -])\d{4}\1\d{4}")
     # US national numbers: 3-3-4, area code not starting with 0 or 1; nor the exchange, unless
     # the area code is in brackets, which only phones have ("(867) 097-4751").
-    _NANP = re.compile(
-        r"(?:1[ .-]?)?(?:\([2-9]\d\d\) ?\d|[2-9]\d\d[ .-]?[2-9])\d\d[ .-]?\d{4}"
-    )
+    _NANP = re.compile(r"(?:1[ .-]?)?(?:\([2-9]\d\d\) ?\d|[2-9]\d\d[ .-]?[2-9])\d\d[ .-]?\d{4}")
     # "T: ", "M: ", "F: " on a business card or in a signature.
     _NEAR_CUE = re.compile(rf"(?:{_STRONG_CUE}|(?-i:\b[TMFP]\.?:)){_FILLER}$", re.IGNORECASE)
     _CUE = re.compile(rf"{_ANY_CUE}(?:\.?[ \t]*[:#]?[ \t]*|[^\d\n.;]{{0,24}})$", re.IGNORECASE)
