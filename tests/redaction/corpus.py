@@ -6,9 +6,10 @@ Look-alikes (order numbers, versions, timestamps, non-Luhn card-length numbers, 
 UUIDs, git SHAs, SKU codes, placeholders) carry no label, so any finding on them is a false
 positive.
 
-Phone numbers are labelled only when ``phonenumbers`` says they are valid for the locale's
-region: Faker makes up many numbers that cannot exist (US area code 555, for example), and the
-detector refuses those by design.
+Phone numbers from Faker are labelled only when ``phonenumbers`` says they are valid for the
+locale's region (Faker also makes up bare digit runs, which need a phone word); two in five
+phones are instead written here in the shapes people use across locales, with digits drawn
+at random, so many are in ranges no carrier has: the detector must find those too.
 
 No pytest here: ``benchmarks/redaction_detect.py`` loads this file too.
 """
@@ -16,6 +17,7 @@ No pytest here: ``benchmarks/redaction_detect.py`` loads this file too.
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import random
 import string
@@ -84,6 +86,9 @@ class _Builder:
 
 
 _ALNUM = string.ascii_letters + string.digits
+# Faker draws dates up to "now" unless told otherwise: the same seed then gives another
+# timestamp a microsecond later, and the corpus is not deterministic.
+_END = datetime.datetime(2030, 1, 1)
 
 
 def luhn_digit(body: str) -> str:
@@ -123,7 +128,103 @@ class Generator:
         tag = self.rnd.choice(["news", "x", "bills"])
         return f"{user}.{self.token(3).lower()}+{tag}@{fake.domain_name()}"
 
+    # Phone shapes as people write them, digits drawn here: many fall in ranges no carrier
+    # has, which must not matter ("#" any digit, "$" 2-9). Bare runs are left to Faker's
+    # numbers, since a template without a phone word leaves those unlabelled by design.
+    PHONE_SHAPES: tuple[str, ...] = (
+        # US
+        "($##) $##-####",
+        "($##)$##-####",
+        "$##-$##-####",
+        "$##.$##.####",
+        "$## $## ####",
+        "1-$##-$##-####",
+        "+1-$##-$##-####",
+        "+1 ($##) $##-####",
+        "001-$##-$##-####",
+        "$##-$##-#### x###",
+        "$##.$##.####x#####",
+        "+1 $##-$##-#### ext. ##",
+        # GB
+        "07### ######",
+        "07### ### ###",
+        "+44 7### ######",
+        "+44 (0)7### ######",
+        "+44(0)1### ######",
+        "(01###) ######",
+        "020 $### ####",
+        "0044 20 $### ####",
+        # DE
+        "+49 (0)30 #######",
+        "+49(0)1### ######",
+        "030 ########",
+        "0$### ######",
+        "(0$###) ######",
+        "089/#######",
+        "0151 ########",
+        "+49 151 ########",
+        "0049 89 #######",
+        "+49-30-#######",
+        # FR
+        "0$ ## ## ## ##",
+        "0$.##.##.##.##",
+        "+33 $ ## ## ## ##",
+        "+33 (0)$ ## ## ## ##",
+        "0033 $ ## ## ## ##",
+        # NL
+        "020-#######",
+        "06-########",
+        "+31 6 ########",
+        "+31(0)### ######",
+        "0031 20 #######",
+        # CH
+        "044 ### ## ##",
+        "079 ### ## ##",
+        "+41 44 ### ## ##",
+        "+41 (0)$# ### ## ##",
+        "0041 $# ### ## ##",
+        # elsewhere, international only
+        "+34 6## ### ###",
+        "+39 06 ########",
+        "+353 1 ### ####",
+        "+61 2 #### ####",
+        "+81 3-####-####",
+        "+48 ### ### ###",
+    )
+
+    def handwritten_phone(self) -> str:
+        draw = {"$": "23456789", "#": string.digits}
+        return "".join(
+            self.rnd.choice(draw[c]) if c in draw else c for c in self.rnd.choice(self.PHONE_SHAPES)
+        )
+
+    def phone_lookalike(self) -> str:
+        """Digit runs a loose phone rule would take: codes, dates, postcodes, decimals."""
+        n, t, dig = self.rnd.randint, self.token, string.digits
+
+        def day() -> str:
+            return f"{n(1, 28):02d}.{n(1, 12):02d}.{n(2000, 2030)}"
+
+        return self.rnd.choice(
+            [
+                f"Order ORD-{n(2019, 2026)}-{t(6, dig)} confirmed.",
+                f"Invoice no. {n(2019, 2026)}/{t(6, dig)} attached.",
+                f"Logged at {n(2019, 2026)}-{n(1, 12):02d}-{n(1, 28):02d}T{n(10, 23)}:{n(10, 59)}",
+                f"epoch 17{t(8, dig)} in the job log",
+                f"ISBN 0-{t(3, dig)}-{t(5, dig)}-{t(1, dig)}",
+                f"Boston, MA 0{t(4, dig)}-{t(4, dig)}",
+                f"valid {day()} - {day()}",
+                f"samples 0.{t(3, dig)} 0.{t(3, dig)} 0.{t(3, dig)}",
+                f"Ref {t(2, dig)}/{t(4, dig)}/{t(4, dig)}",
+                f"range {n(1000, 9999)}-{n(1000, 9999)}-{n(10, 99)}",
+                f"USPS 9400 {t(4, dig)} {t(4, dig)} {t(4, dig)} {t(4, dig)} {t(2, dig)}",
+                f"Total {n(1, 999)} {t(3, dig)} {t(3, dig)},{t(2, dig)} EUR",
+            ]
+        )
+
     def phone(self) -> str:
+        if self.rnd.random() < 0.4:
+            return self.handwritten_phone()
         while True:
             fake, loc = self.fake()
             raw = str(fake.phone_number())
@@ -279,8 +380,8 @@ class Generator:
             lambda: f"Upgrade to {n(1, 9)}.{n(0, 20)}.{n(0, 9)} now.",
             lambda: f"Built from {n(1, 9)}.{n(0, 9)}.{n(0, 9)}.{n(0, 9)}.{n(0, 9)} yesterday.",
             lambda: f"Running version {n(1, 20)}.{n(0, 9)}.{n(0, 9)}.{n(0, 99)}.",
-            lambda: f"Logged at {fake.iso8601()} by the job.",
-            lambda: f"Meeting on {fake.date()} at {fake.time()}.",
+            lambda: f"Logged at {fake.iso8601(end_datetime=_END)} by the job.",
+            lambda: f"Meeting on {fake.date(end_datetime=_END)} at {fake.time(end_datetime=_END)}.",
             lambda: f"Date {n(1, 28):02d}.{n(1, 12):02d}.{n(1990, 2030)} confirmed.",
             lambda: f"Reference {self.non_luhn()} was rejected.",
             lambda: f"Account no. {self.non_luhn(grouped=True)} closed.",
@@ -321,6 +422,7 @@ class Generator:
             lambda: f"password_min_length: 12 and sha256: {t(64, hexd)}",
             lambda: f"secret_santa: {fake.first_name()}-{fake.last_name()}",
             lambda: f"user@localhost, name(at){fake.domain_name()}, {fake.user_name()} at home",
+            self.phone_lookalike,
         ]
         return self.rnd.choice(choices)()
 
@@ -366,6 +468,9 @@ class Generator:
                     "Reach the office at {} or by mail.",
                     "Fax {} (main line).",
                     "Anna Berg, {}, Hamburg office.",  # no phone word: bare runs are missed
+                    "Appelez-moi au {} svp.",
+                    "Telefon (privat): {}",
+                    "Bel me op {} morgen.",
                 ]
             ), self.phone()
         if kind == "CREDIT_CARD":
