@@ -278,3 +278,11 @@ def test_docstring_examples_run():
     result = doctest.testmod(privllm.config)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_config_defaults_are_the_detectors_defaults():
+    # config.py keeps its own copies so it does not import the detectors: tied here.
+    from privllm.config import RedactionConfig
+    from privllm.redaction.phone import DEFAULT_PHONE_REGIONS
+
+    assert tuple(RedactionConfig().phone_regions) == DEFAULT_PHONE_REGIONS

@@ -184,7 +184,7 @@ class RedactionConfig(_Section):
     actions: dict[str, RedactionAction] = Field(default_factory=dict)
     terms: dict[str, list[str]] = Field(default_factory=dict)
     terms_files: dict[str, str] = Field(default_factory=dict)
-    phone_regions: list[str] = Field(default_factory=lambda: ["US", "GB", "DE", "FR"])
+    phone_regions: list[str] = Field(default_factory=lambda: ["US", "GB", "DE", "FR", "NL"])
     #: Seconds one call may spend scanning before it is refused (fail closed).
     timeout: float = Field(default=2.0, gt=0)
     #: Embedding inputs: redact them (placeholders change vectors slightly) or refuse.

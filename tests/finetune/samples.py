@@ -11,12 +11,12 @@ EMAIL = "jane.doe@acme-corp.com"
 CARD = "4111 1111 1111 1111"
 IBAN = "DE89 3704 0044 0532 0130 00"
 SSN = "536-22-1847"
-PHONE = "+44 20 7946 0958"
+PHONE = "+44 20 8359 1164"  # not in a fiction range: a surrogate replaces it
 IP = "10.1.2.3"
 SECRET = "sk-proj-" + "A1b2C3d4E5f6G7h8" * 3
 #: Every raw value, and the compact forms of the numbers: none may appear in any output.
 RAW = [PERSON, ORG, EMAIL, CARD, IBAN, SSN, PHONE, IP, SECRET, "4111111111111111",
-       "DE89370400440532013000", "79460958"]  # fmt: skip
+       "DE89370400440532013000", "83591164"]  # fmt: skip
 TERMS = {"PERSON": [PERSON, "John Roe"], "ORGANIZATION": [ORG]}
 
 

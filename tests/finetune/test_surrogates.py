@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
-import phonenumbers
 import pytest
 
 from privllm.config import RedactionConfig
@@ -62,38 +62,37 @@ def test_ssns_are_never_issued_numbers():
 
 
 def test_phones_keep_their_country_and_format_and_ring_no_one():
+    # A phone's shape and length is a phone to the detector, assigned or not, so a stand-in
+    # comes from a range the regulator keeps for fiction (NANP 555-01xx, Ofcom's drama
+    # ranges, ARCEP's), which prepare accepts as a surrogate when it scans its own output.
     redactor = Redactor.from_config(RedactionConfig(types=["PHONE"]))
     vmap = ValueMap("surrogate", salt=SALT)
-    accept = lambda s: not redactor.find(s)  # noqa: E731
-    for phone, region in [("+44 20 7946 0958", None), ("(415) 555-2671", "US"),
-                          ("+49 30 1234567", None), ("+1 415-555-2671 ext. 12", None),
-                          ("07700 900123", "GB")]:  # fmt: skip
+
+    def accept(s: str) -> bool:
+        return all(is_surrogate(f.type, f.value) for f in redactor.find(s))
+
+    expected = [
+        ("+44 20 7946 0958", r"\+44 (20 7946 0|1[1-6]\d 496 0|7700 900|1632 960)\d+"),
+        ("+44 161 234 5678", r"\+44 1\d\d \d{3} \d{4}"),
+        ("(415) 555-2671", r"\(415\) 555-01\d\d"),
+        ("+1 415-555-2671 ext. 12", r"\+1 415-555-01\d\d ext\. 12"),
+        ("07700 900123", r"07700 900\d{3}"),
+        ("01 42 68 53 00", r"01 99 00 \d\d \d\d"),
+        ("+33 6 12 34 56 78", r"\+33 6 39 98 \d\d \d\d"),
+    ]
+    for phone, shape in expected:
         out = vmap.stand_in("PHONE", phone, accept=accept)
+        assert re.fullmatch(shape, out), (phone, out)
         assert [c for c in out if not c.isdigit()] == [c for c in phone if not c.isdigit()]
-        if region is None:
-            assert out[:3] == phone[:3]  # +44, +1, +49: the country stays
-        if region == "GB":
-            assert out[0] == "0"  # the trunk prefix stays, and an exit code does not appear
-            assert out[1] != "0"
-        assert not phonenumbers.is_valid_number(phonenumbers.parse(out, region))
+        assert is_surrogate("PHONE", out)
+        assert out != phone
 
 
-def test_a_phone_shape_with_no_free_number_keeps_a_placeholder():
-    # Ten digits starting with 0 are a valid French number almost whatever they are: no
-    # surrogate of that shape would ring no one, so the value gets a placeholder.
-    redactor = Redactor.from_config(RedactionConfig(types=["PHONE"]))
+def test_a_phone_of_a_country_with_no_fiction_range_keeps_a_placeholder():
+    # Germany reserves no numbers for fiction: any number there may ring someone.
     vmap = ValueMap("surrogate", salt=SALT)
-    checked: list[str] = []
-
-    def accept(candidate: str) -> bool:
-        checked.append(candidate)
-        return not redactor.find(candidate)
-
-    assert vmap.stand_in("PHONE", "030 1234567", accept=accept) == "[PHONE_1]"
-    tried = len(checked)
-    assert tried > 10
-    assert vmap.stand_in("PHONE", "030 1234567", accept=accept) == "[PHONE_1]"
-    assert len(checked) == tried  # remembered: no second round of draws
+    assert vmap.stand_in("PHONE", "+49 30 1234567") == "[PHONE_1]"
+    assert vmap.stand_in("PHONE", "030 1234567") == "[PHONE_2]"
 
 
 def test_emails_and_ips_come_from_reserved_ranges():

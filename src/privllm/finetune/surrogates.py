@@ -7,10 +7,11 @@ learns what an email or an IBAN looks like in context, never whose it was:
 type                      surrogate
 ========================  =================================================================
 EMAIL                     ``mara.lind@example.net``: the RFC 2606 documentation domains
-PHONE                     the same format, country code and trunk prefix, other digits, and
-                          not a valid number in the configured regions (it rings no one);
-                          a placeholder where no such number has that shape (ten digits
-                          after a 0 are nearly always a valid French number)
+PHONE                     the same format and country, in a range the regulator keeps for
+                          fiction: NANP 555-0100..0199, Ofcom's drama ranges (020 7946 0xxx,
+                          07700 900xxx, 01632 960xxx), ARCEP's (01 99 00 xx xx ... 06 39 98
+                          xx xx); a placeholder for other countries and shapes (Germany has
+                          no such range: any number there may ring someone)
 CREDIT_CARD               a Luhn-valid number in a test range of the same brand
                           (Visa ``400000``, Mastercard ``555555``, Amex ``378282``,
                           Discover ``601100``), grouped like the original
@@ -40,6 +41,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import re
 from collections.abc import Callable, Sequence
 
 from privllm.redaction.detectors import luhn_ok
@@ -199,6 +201,8 @@ def is_surrogate(kind: str, value: str) -> bool:
     if kind == "IBAN":
         compact = "".join(c for c in value if c.isalnum()).upper()
         return len(compact) > 8 and set(compact[4:8]) <= {"0", "X"}
+    if kind == "PHONE":
+        return _fictional_phone(value)
     if kind == "IP_ADDRESS":
         try:
             ip = ipaddress.ip_address(value.split("%", 1)[0])
@@ -309,29 +313,91 @@ def _ssn(value: str, draw: Draw, attempt: int) -> str:
     return _reshape(value, area + group + serial)
 
 
-def _phone(value: str, draw: Draw, attempt: int) -> str:
-    # Keep what says where the number is from (+CC or 00CC, a trunk 0); draw the rest. The
-    # caller rejects draws that are valid numbers, so the result rings no one.
-    digits = [c for c in value if c.isdigit()]
-    keep = 0
-    if value.lstrip().startswith("+"):
-        keep = _country_code_length("".join(digits))
-    elif value.lstrip("( ").startswith("00"):
-        keep = 2 + _country_code_length("".join(digits[2:]))
-    elif digits and digits[0] == "0":
-        keep = 1
-    # The first drawn digit is not 0: "030 ..." must not become "004 ...", an exit code.
-    drawn = [str(1 + draw.below(9))] + [str(draw.below(10)) for _ in digits[keep + 1 :]]
-    return _reshape(value, "".join(digits[:keep] + drawn[: len(digits) - keep]), str.isdigit)
+# National numbers (trunk prefix included, country code excluded) kept for fiction, by
+# country code: each entry is a prefix and the national length it is used with. Sources:
+# NANPA (555-0100 to 555-0199 in every area code), Ofcom's "numbers for drama" list, ARCEP
+# decision 2008-0341 (numbers reserved for fiction, one block per zone).
+_FICTION: dict[str, list[tuple[str, int]]] = {
+    "1": [("555", 10)],  # NPA-555-01XX: the prefix follows the area code (see below)
+    "44": [("02079460", 11), ("07700900", 11), ("01632960", 11), ("01134960", 11),
+           ("01614960", 11), ("01174960", 11), ("01214960", 11), ("01314960", 11)],
+    "33": [("019900", 10), ("026191", 10), ("035301", 10), ("046571", 10),
+           ("053649", 10), ("063998", 10)],
+}  # fmt: skip
+_PAIRS = re.compile(r"0\d(?:[ .\-]?\d\d){4}")
+_EXTENSION = re.compile(r"[ \t]*(?:x|ext\.?|extension)[ \t]*\d+$", re.IGNORECASE)
 
 
-def _country_code_length(digits: str) -> int:
-    import phonenumbers  # only when a phone needs a surrogate
+def _phone(value: str, draw: Draw, attempt: int) -> str | None:
+    # Keep the country and the format; draw the number inside a fiction range of that
+    # country, so it rings no one however the numbering plan changes.
+    extension = _EXTENSION.search(value)
+    if extension is not None:  # "ext. 12" stays: it rings no one on a fictional number
+        main = _phone(value[: extension.start()], draw, attempt)
+        return None if main is None else main + value[extension.start() :]
+    digits = "".join(c for c in value if c.isdigit())
+    parts = _phone_parts(value, digits)
+    if parts is None:
+        return None
+    country, national, written_before, trunk_written = parts
+    if country == "1":
+        body = national[:3] + "55501" + f"{draw.below(100):02d}"
+    else:
+        choices = [p for p, n in _FICTION[country] if n == len(national)]
+        if not choices:
+            return None
+        # A mobile stays a mobile, a Paris number a Paris-zone one, where a range allows.
+        choices = [p for p in choices if p[:2] == national[:2]] or choices
+        start = choices[(draw.below(len(choices)) + attempt) % len(choices)]
+        body = start + draw.digits(len(national) - len(start))
+        if not trunk_written:
+            body = body[1:]  # +44 20 ...: the trunk 0 is not written after a country code
+    new = written_before + body
+    return _reshape(value, new, str.isdigit) if len(new) == len(digits) else None
 
-    for n in (1, 2, 3):
-        if phonenumbers.region_code_for_country_code(int(digits[:n] or "0")) != "ZZ":
-            return n
-    return 1
+
+def _phone_parts(value: str, digits: str) -> tuple[str, str, str, bool] | None:
+    """(country code, the national number with its trunk 0, the digits written before it
+    such as ``44`` or ``0044``, whether the trunk 0 is written), or None when the country
+    is not one with a fiction range or cannot be told."""
+    text = value.lstrip("( ")
+    if text.startswith(("+", "00")):
+        before = "" if text.startswith("+") else "00"
+        rest = digits[len(before) :]
+        for cc in ("1", "44", "33"):
+            if rest.startswith(cc):
+                national = rest[len(cc) :]
+                if cc == "1":
+                    return cc, national, before + cc, False
+                written = national.startswith("0")  # "+44 (0)20 ..."
+                return cc, national if written else "0" + national, before + cc, written
+        return None
+    if digits[:1] == "0":
+        # No country code: a UK shape (11 digits, 01/02/07) or a French one (ten digits
+        # written in pairs); any other national number keeps a placeholder.
+        if len(digits) == 11 and digits[1] in "127":
+            return "44", digits, "", True
+        if len(digits) == 10 and _PAIRS.fullmatch(value.strip()):
+            return "33", digits, "", True
+        return None
+    if len(digits) == 10:
+        return "1", digits, "", False
+    if len(digits) == 11 and digits[0] == "1":
+        return "1", digits[1:], "1", False
+    return None
+
+
+def _fictional_phone(value: str) -> bool:
+    extension = _EXTENSION.search(value)
+    if extension is not None:
+        value = value[: extension.start()]
+    parts = _phone_parts(value, "".join(c for c in value if c.isdigit()))
+    if parts is None:
+        return False
+    country, national, _, _ = parts
+    if country == "1":
+        return len(national) == 10 and national[3:8] == "55501"
+    return any(national.startswith(p) and len(national) == n for p, n in _FICTION[country])
 
 
 def _ip(value: str, draw: Draw, attempt: int) -> str:
@@ -344,7 +410,7 @@ def _ip(value: str, draw: Draw, attempt: int) -> str:
     return str(ip4)
 
 
-_MAKERS: dict[str, Callable[[str, Draw, int], str]] = {
+_MAKERS: dict[str, Callable[[str, Draw, int], str | None]] = {
     "PERSON": _person,
     "ORGANIZATION": _organization,
     "EMAIL": _email,
