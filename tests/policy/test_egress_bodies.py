@@ -351,3 +351,45 @@ def test_a_body_is_refused_exactly_when_one_of_its_strings_is(strings: list[str]
     alone = [_blocked(policy, {"store": False, "input": s}) for s in strings]
     expected = "egress.body" if any(alone) else None
     assert _blocked(policy, {"store": False, "input": strings}) == expected
+
+
+PASTED = [
+    "card 4852\u00a06228\u00a09015\u00a08001 on file",  # no-break spaces (Word, PDFs)
+    "card 4852\u202f6228\u202f9015\u202f8001",  # narrow no-break spaces
+    "card 4852\u200b6228\u200b9015\u200b8001",  # zero-width spaces
+    "card " + "4852 6228 9015 8001".translate({c: c + 0xFEE0 for c in range(0x30, 0x3A)}),
+    "ssn 536\u201322\u20131847",  # en dashes
+    "ssn 536\u221222\u22121847",  # minus signs
+    "ssn \u0665\u0663\u0666-\u0662\u0662-\u0661\u0668\u0664\u0667",  # Arabic-Indic digits
+]
+
+
+@pytest.mark.parametrize("leak", PASTED)
+async def test_a_value_pasted_with_unicode_separators_or_digits_never_arrives(sender, server, leak):
+    # The redaction scan reads these as the values they are; a raw SDK call that skips
+    # redaction must meet the same reading in the guard's body scan.
+    s = sender()
+    doc = {"model": "m", "messages": [{"role": "user", "content": leak}], "store": False}
+    for content in (json.dumps(doc).encode(), json.dumps(doc, ensure_ascii=False).encode()):
+        with pytest.raises(EgressBlocked) as info:
+            await s.post("/chat/completions", content, {"Content-Type": "application/json"})
+        assert info.value.rule == "egress.body"
+    assert server.requests == []
+    # Unicode text with no value in it still goes out.
+    benign = {
+        "model": "m",
+        "messages": [{"role": "user", "content": "caf\u00e9\u00a0\u2013 12\u201314 h"}],
+    }
+    content = json.dumps({**benign, "store": False}, ensure_ascii=False).encode()
+    await s.post("/chat/completions", content, {"Content-Type": "application/json"})
+    assert server.last.body == content
+
+
+def test_the_scanner_examples_run():
+    import doctest
+
+    from privllm.policy import egress_body
+
+    failures, tried = doctest.testmod(egress_body)
+    assert tried > 0
+    assert failures == 0

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from privllm import AsyncClient, Client
 from privllm.cli import main
 from privllm.errors import AuthenticationError, EgressBlocked
-from privllm.testing import AzureOpenAIServer, ManagedIdentityServer, Reply
+from privllm.testing import AzureOpenAIServer, EntraAuthorityServer, ManagedIdentityServer, Reply
 
 NO_AUDIT = {"enabled": False}
 
@@ -163,3 +163,156 @@ def test_cli_chat_says_one_line_when_entra_id_fails(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert result.output.startswith("error: Entra ID: the managed identity")
     assert result.output.count("\n") == 1
+
+
+# -- service principal and workload identity, against a local Entra authority ------------------
+
+SCOPE = "https://cognitiveservices.azure.com/.default"
+SECRET = "s3cr3t-Client~Secret.0000"
+ASSERTION = "eyJhbGciOiJSUzI1NiJ9.federated-assertion.signature"
+
+
+def _flow_env(authority, flow, tmp_path):
+    if flow == "service principal":
+        return authority.env(secret=SECRET)
+    token_file = tmp_path / "azure-identity-token"
+    token_file.write_text(ASSERTION + "\n")
+    return authority.env(federated_token_file=str(token_file))
+
+
+FLOWS = ["service principal", "workload identity"]
+
+
+@pytest.mark.parametrize("flow", FLOWS)
+def test_entra_flows_from_the_clients_env_through_the_guard(flow, tmp_path, monkeypatch):
+    with (
+        AzureOpenAIServer(tokens={"entra-token-2"}) as api,
+        EntraAuthorityServer(token="entra-token-2") as authority,
+        EntraAuthorityServer(token="decoy-token") as decoy,
+    ):
+        # The process environment points elsewhere: only the client's env may count.
+        for name, value in decoy.env(secret="decoy-secret").items():
+            monkeypatch.setenv(name, value)
+        env = _flow_env(authority, flow, tmp_path)
+        recorder = Recorder()
+        with Client(env=env, provider=_entra(api), audit=NO_AUDIT, transport_wrapper=recorder) as c:
+            assert c.chat("hi").text == "hi"
+            assert c.chat("again").text == "again"  # the token is cached
+
+        async def use_async() -> str:
+            async with AsyncClient(env=env, provider=_entra(api), audit=NO_AUDIT) as c:
+                return (await c.chat("async")).text
+
+        assert asyncio.run(use_async()) == "async"  # a sync credential serving AsyncClient
+        token_url = authority.origin + authority.path
+    assert decoy.requests == []
+    assert len(authority.requests) == 2  # one per client
+    request = authority.requests[0]
+    assert (request.method, request.path) == ("POST", authority.path)
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    form = authority.forms[0]
+    expected = {
+        "grant_type": "client_credentials",
+        "client_id": authority.client_id,
+        "scope": SCOPE,
+    }
+    if flow == "service principal":
+        expected["client_secret"] = SECRET
+    else:
+        expected["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        expected["client_assertion"] = ASSERTION
+    assert form == expected
+    assert recorder.urls[0] == token_url  # passed the guard first
+    assert {r.headers["authorization"] for r in api.requests} == {"Bearer entra-token-2"}
+
+
+def _chat_once(mode, env, api):
+    if mode == "sync":
+        with Client(env=env, provider=_entra(api), audit=NO_AUDIT) as c:
+            return c.chat("hi")
+
+    async def call():
+        async with AsyncClient(env=env, provider=_entra(api), audit=NO_AUDIT) as c:
+            return await c.chat("hi")
+
+    return asyncio.run(call())
+
+
+@pytest.mark.parametrize("flow", FLOWS)
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_an_entra_token_refusal_is_an_authentication_error_without_secrets(flow, mode, tmp_path):
+    with AzureOpenAIServer() as api, EntraAuthorityServer() as authority:
+        env = _flow_env(authority, flow, tmp_path)
+        # An authority that quotes what it was sent: none of it may reach the error.
+        authority.reply(Reply.error(401, f"AADSTS7000215: bad secret {SECRET} / {ASSERTION}"))
+
+        with pytest.raises(AuthenticationError) as info:
+            _chat_once(mode, env, api)
+        assert api.requests == []
+    assert info.value.status_code == 401
+    assert flow in str(info.value)
+    printed = "".join(traceback.format_exception(info.value))
+    for secret in (SECRET, ASSERTION, "AADSTS7000215", authority.client_id):
+        assert secret not in printed
+
+
+def test_a_wrong_secret_is_refused_by_the_authority_not_sent_on(tmp_path):
+    with AzureOpenAIServer() as api, EntraAuthorityServer() as authority:
+        env = {**authority.env(secret=SECRET), "AZURE_CLIENT_SECRET": "not-the-secret"}
+        with pytest.raises(AuthenticationError):
+            _chat_once("sync", env, api)
+        assert len(authority.requests) == 1
+        assert api.requests == []
+
+
+@pytest.mark.parametrize(
+    ("authority_host", "rule"),
+    [
+        ("http://login.example.net", "egress.host"),  # the secret in clear, off this machine
+        ("https://login.example.net", "egress.host"),  # not one of Azure's Entra authorities
+        ("login.example.net", "egress.host"),  # as azure-identity takes it: https implied
+    ],
+)
+def test_an_authority_the_guard_refuses_gets_nothing(authority_host, rule):
+    with AzureOpenAIServer() as api, EntraAuthorityServer() as authority:
+        env = {**authority.env(secret=SECRET), "AZURE_AUTHORITY_HOST": authority_host}
+        with pytest.raises(EgressBlocked) as info:
+            _chat_once("sync", env, api)
+        assert (info.value.rule, info.value.host) == (rule, "login.example.net")
+        assert SECRET not in "".join(traceback.format_exception(info.value))
+        assert authority.requests == []
+        assert api.requests == []
+
+
+def test_the_authority_from_env_takes_its_token_post_only():
+    from privllm.config import PolicyConfig, ProviderConfig
+    from privllm.policy.egress import EgressPolicy
+
+    with AzureOpenAIServer() as api, EntraAuthorityServer() as authority:
+        env = authority.env(secret=SECRET)
+        guard = EgressPolicy.from_config(ProviderConfig(**_entra(api)), PolicyConfig(), env=env)
+        guard.check_url(authority.origin + authority.path, "POST")
+        for url, method in [
+            (authority.origin + authority.path, "GET"),
+            (f"{authority.origin}/other-tenant/oauth2/v2.0/token", "POST"),
+            (f"{authority.origin}/v1/chat/completions", "POST"),
+        ]:
+            with pytest.raises(EgressBlocked) as info:
+                guard.check_url(url, method)
+            assert info.value.rule == "egress.identity"
+        # Azure's national clouds: their Entra authority, for token POSTs only.
+        us = {**env, "AZURE_AUTHORITY_HOST": "https://login.microsoftonline.us"}
+        guard = EgressPolicy.from_config(ProviderConfig(**_entra(api)), PolicyConfig(), env=us)
+        guard.check_url(f"https://login.microsoftonline.us{authority.path}", "POST")
+        with pytest.raises(EgressBlocked, match=r"\(egress\.identity\)"):
+            guard.check_url("https://login.microsoftonline.us/other", "POST")
+        with pytest.raises(EgressBlocked, match=r"\(egress\.(host|port)\)"):
+            guard.check_url(authority.origin + authority.path, "POST")
+        # Without a service principal or workload identity in env, the authority is unknown.
+        guard = EgressPolicy.from_config(
+            ProviderConfig(**_entra(api)),
+            PolicyConfig(),
+            env={"AZURE_AUTHORITY_HOST": authority.origin},
+        )
+        with pytest.raises(EgressBlocked):
+            guard.check_url(authority.origin + authority.path, "POST")

@@ -138,6 +138,9 @@ class EgressPolicy:
     #: Managed-identity token URLs (Azure's metadata service, ``IDENTITY_ENDPOINT``): their
     #: origin takes ``GET`` of exactly that path and nothing else.
     token_urls: frozenset[str] = frozenset()
+    #: Entra token URLs on a loopback ``AZURE_AUTHORITY_HOST`` (a local stand-in): their
+    #: origin takes ``POST`` of exactly that path and nothing else.
+    token_posts: frozenset[str] = frozenset()
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     _by_host: Mapping[str, frozenset[Origin]] = field(init=False, repr=False, compare=False)
     _identity: Mapping[str, tuple[re.Pattern[str], ...]] = field(
@@ -149,6 +152,7 @@ class EgressPolicy:
     )
     _scan: Callable[[str], Iterable[Finding]] | None = field(init=False, repr=False, compare=False)
     _tokens: Mapping[Origin, str] = field(init=False, repr=False, compare=False)
+    _token_posts: Mapping[Origin, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         try:
@@ -198,6 +202,13 @@ class EgressPolicy:
             except (ValueError, httpx2.InvalidURL):
                 raise ConfigError("egress: a managed-identity token URL does not parse") from None
         object.__setattr__(self, "_tokens", tokens)
+        posts: dict[Origin, str] = {}
+        for url in self.token_posts:
+            try:
+                posts[Origin.of(url)] = httpx2.URL(url).path
+            except (ValueError, httpx2.InvalidURL):
+                raise ConfigError("egress: an Entra token URL does not parse") from None
+        object.__setattr__(self, "_token_posts", posts)
 
     # -- building ------------------------------------------------------------------------------
 
@@ -357,6 +368,15 @@ class EgressPolicy:
                     "egress.identity",
                     host,
                     f"{host} is a managed-identity endpoint: only GET of a token",
+                )
+            return _Target(origin, identity=True)
+        post_only = self._token_posts.get(origin)
+        if post_only is not None:
+            if method != "POST" or url.path != post_only:
+                raise blocked(
+                    "egress.identity",
+                    host,
+                    f"{host} is the Entra authority of AZURE_AUTHORITY_HOST: only POST of a token",
                 )
             return _Target(origin, identity=True)
         token_path = self._metadata.get(host)

@@ -258,12 +258,31 @@ def detectors_for(
 
 
 def detector_scanner(detectors: Sequence[Detector]) -> Callable[[str], Iterator[Finding]]:
-    """A body scanner that runs ``detectors`` one after another, lazily."""
+    """A body scanner that runs ``detectors`` one after another, lazily, over the text as
+    the redaction scan reads it (:mod:`~privllm.redaction.normalize`): a card pasted with
+    no-break spaces or an SSN with en dashes is found here too. Findings keep the spans of
+    ``text`` itself.
+
+    >>> from privllm.redaction.scan import default_detectors
+    >>> scan = detector_scanner(default_detectors(["US_SSN"]))
+    >>> [(f.type, f.value) for f in scan("ssn 536\u201322\u20131847")]
+    [('US_SSN', '536\u201322\u20131847')]
+    """
+    from privllm.redaction.findings import Finding
+    from privllm.redaction.normalize import NormalizedView
 
     # A generator, so the guard stops at the first blocked finding instead of running every
     # detector over a body it is going to refuse anyway.
     def scan(text: str) -> Iterator[Finding]:
+        # None for plain ASCII (the common case, checked at C speed): the text as it is.
+        view = NormalizedView.of(text)
+        if view is None:
+            for detector in detectors:
+                yield from detector.find(text)
+            return
         for detector in detectors:
-            yield from detector.find(text)
+            for f in detector.find(view.text):
+                start, end = view.span(f.start, f.end)
+                yield Finding(start, end, f.type, text[start:end], f.score)
 
     return scan

@@ -34,6 +34,7 @@ class GuardScope(TypedDict):
     block_types: frozenset[str]
     scanner: Callable[[str], Iterable[Finding]] | None
     token_urls: frozenset[str]
+    token_posts: frozenset[str]
     max_body_bytes: int
 
 
@@ -61,10 +62,21 @@ def guard_scope(
                 origins.add(Origin("https", twin, origin.port))
     identity: set[str] = set()
     tokens: frozenset[str] = frozenset()
+    posts: frozenset[str] = frozenset()
     if provider.name == "azure" and provider.azure.auth == "entra_id":
-        from privllm.providers.azure_identity import identity_token_urls
+        from privllm.providers.azure_identity import (
+            authority_host,
+            authority_token_urls,
+            identity_token_urls,
+        )
 
         identity.add("login.microsoftonline.com")
+        # AZURE_AUTHORITY_HOST in the client's env: a national cloud's Entra, or a loopback
+        # stand-in (its exact token URL, POST only). Any other authority stays refused.
+        national = authority_host(env or {})
+        if national is not None:
+            identity.add(national)
+        posts = authority_token_urls(env or {})
         # Managed identity: the metadata service, and a loopback IDENTITY_ENDPOINT.
         tokens = identity_token_urls(env or {})
     if provider.name == "google" and provider.google.mode == "vertex":
@@ -89,6 +101,7 @@ def guard_scope(
         block_types=block,
         scanner=scanner,
         token_urls=tokens,
+        token_posts=posts,
         max_body_bytes=policy.egress_max_body_bytes,
     )
 

@@ -102,6 +102,10 @@ GEMINI_API_HOSTS: frozenset[str] = frozenset(
 #: They are never model endpoints; the egress guard allows only these token requests.
 IDENTITY_TOKEN_PATHS: Mapping[str, tuple[str, ...]] = {
     "login.microsoftonline.com": (r"/[A-Za-z0-9._-]+/oauth2/(?:v2\.0/)?token",),
+    # Entra in Azure's national clouds (US Government, China), used when the client's env
+    # names them in AZURE_AUTHORITY_HOST.
+    "login.microsoftonline.us": (r"/[A-Za-z0-9._-]+/oauth2/(?:v2\.0/)?token",),
+    "login.chinacloudapi.cn": (r"/[A-Za-z0-9._-]+/oauth2/(?:v2\.0/)?token",),
     "oauth2.googleapis.com": (r"/token",),
     "sts.googleapis.com": (r"/v1/token",),
     # Impersonated service-account credentials (google-auth's impersonated_credentials).

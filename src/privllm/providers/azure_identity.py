@@ -15,6 +15,12 @@ sending through the httpx2 client it is given (privllm's, with the guard inside)
    Functions, Container Apps), else the instance metadata service
    (``http://169.254.169.254``); ``AZURE_CLIENT_ID`` picks a user-assigned identity.
 
+``AZURE_AUTHORITY_HOST`` may name another Entra authority: Azure's national clouds
+(``login.microsoftonline.us``, ``login.chinacloudapi.cn``), which the guard allows for the
+token POST only, or a loopback stand-in (``privllm.testing.EntraAuthorityServer``), allowed
+for POST of exactly the token URL built from the env. Any other authority is refused by the
+guard: it would receive the client secret or assertion.
+
 Developer logins (``az login``, azd, PowerShell, VS Code) run other programs whose traffic no
 guard sees: pass such a credential in code (``credential=AzureCliCredential()``) to use one.
 Tokens are cached and refreshed by azure-core's bearer token policy, as before.
@@ -34,12 +40,62 @@ from azure.core.credentials import AccessToken
 
 from privllm.errors import AuthenticationError, ConfigError
 
-__all__ = ["IMDS_TOKEN_URL", "EnvironmentTokenCredential", "identity_token_urls"]
+__all__ = [
+    "ENTRA_AUTHORITY_HOSTS",
+    "IMDS_TOKEN_URL",
+    "EnvironmentTokenCredential",
+    "authority_host",
+    "authority_token_urls",
+    "entra_token_url",
+    "identity_token_urls",
+]
 
 IMDS_TOKEN_URL = "http://169.254.169.254/metadata/identity/oauth2/token"  # noqa: S105 - a URL
 _AUTHORITY = "https://login.microsoftonline.com"
 _ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
+#: Entra authorities of Azure's clouds (azure-identity's ``AzureAuthorityHosts``): public,
+#: US Government, China. The guard lets the one the env names take token POSTs.
+ENTRA_AUTHORITY_HOSTS = frozenset(
+    {"login.microsoftonline.com", "login.microsoftonline.us", "login.chinacloudapi.cn"}
+)
+
+
+def entra_token_url(env: Mapping[str, str]) -> str | None:
+    """The token URL of the service-principal or workload-identity flow ``env`` configures
+    (``{AZURE_AUTHORITY_HOST}/{AZURE_TENANT_ID}/oauth2/v2.0/token``), or ``None``.
+
+    >>> env = {"AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c", "AZURE_CLIENT_SECRET": "s"}
+    >>> entra_token_url({**env, "AZURE_AUTHORITY_HOST": "login.microsoftonline.us"})
+    'https://login.microsoftonline.us/t/oauth2/v2.0/token'
+    """
+    tenant, client = env.get("AZURE_TENANT_ID"), env.get("AZURE_CLIENT_ID")
+    if not (tenant and client):
+        return None
+    if not (env.get("AZURE_CLIENT_SECRET") or env.get("AZURE_FEDERATED_TOKEN_FILE")):
+        return None
+    authority = (env.get("AZURE_AUTHORITY_HOST") or _AUTHORITY).rstrip("/")
+    if "://" not in authority:
+        authority = "https://" + authority
+    return f"{authority}/{tenant}/oauth2/v2.0/token"
+
+
+def authority_token_urls(env: Mapping[str, str]) -> frozenset[str]:
+    """The Entra token URL the guard allows (POST only) for ``env``, when
+    ``AZURE_AUTHORITY_HOST`` names a loopback stand-in. Azure's own authorities are identity
+    hosts of the guard instead; any other authority is not allowed (it would receive the
+    client secret or assertion)."""
+    url = entra_token_url(env)
+    if url is not None and (urlsplit(url).hostname or "") in _LOOPBACK:
+        return frozenset({url})
+    return frozenset()
+
+
+def authority_host(env: Mapping[str, str]) -> str | None:
+    """The host of the Entra authority ``env`` uses, if it is one of Azure's clouds'."""
+    url = entra_token_url(env)
+    host = (urlsplit(url).hostname or "").lower() if url is not None else ""
+    return host if host in ENTRA_AUTHORITY_HOSTS else None
 
 
 def identity_token_urls(env: Mapping[str, str]) -> frozenset[str]:
@@ -91,9 +147,6 @@ class EnvironmentTokenCredential:
         scope = scopes[0]
         env = self._env
         if self.kind in ("service principal", "workload identity"):
-            authority = env.get("AZURE_AUTHORITY_HOST", _AUTHORITY).rstrip("/")
-            if "://" not in authority:
-                authority = "https://" + authority
             form = {
                 "grant_type": "client_credentials",
                 "client_id": env["AZURE_CLIENT_ID"],
@@ -104,8 +157,9 @@ class EnvironmentTokenCredential:
             else:
                 form["client_assertion_type"] = _ASSERTION_TYPE
                 form["client_assertion"] = _read(env["AZURE_FEDERATED_TOKEN_FILE"])
-            url = f"{authority}/{env['AZURE_TENANT_ID']}/oauth2/v2.0/token"
-            response = self._http.post(url, data=form)
+            token_url = entra_token_url(env)
+            assert token_url is not None  # the kind says tenant, client and secret are set
+            response = self._http.post(token_url, data=form)
         else:
             resource = scope.removesuffix("/.default")
             params = {"resource": resource}

@@ -17,7 +17,9 @@ so a test can assert on the exact bytes a provider would have received.
 ``AzureOpenAIServer`` (deployment paths, api-version, ``api-key`` or bearer auth) and
 ``GeminiServer`` (Gemini API and Vertex AI paths) take the same replies; each has
 ``provider_config()`` so swapping provider in a test is one line. ``ManagedIdentityServer``
-stands in for Azure's managed-identity endpoint (``IDENTITY_ENDPOINT``).
+stands in for Azure's managed-identity endpoint (``IDENTITY_ENDPOINT``) and
+``EntraAuthorityServer`` for the Entra authority (``AZURE_AUTHORITY_HOST``: service
+principals and workload identity).
 
 For pytest, add ``pytest_plugins = ["privllm.testing.pytest_plugin"]`` to ``conftest.py``
 and use the ``openai_server``, ``azure_server`` and ``gemini_server`` fixtures.
@@ -27,7 +29,7 @@ APIs): point one at it and assert that nothing connected.
 """
 
 from .azure import AzureOpenAIServer
-from .azure_identity import ManagedIdentityServer
+from .azure_identity import EntraAuthorityServer, ManagedIdentityServer
 from .google import GeminiServer
 from .listener import ConnectionRecorder
 from .openai import OpenAIServer
@@ -37,6 +39,7 @@ from .server import RecordedRequest, WireServer
 __all__ = [
     "AzureOpenAIServer",
     "ConnectionRecorder",
+    "EntraAuthorityServer",
     "GeminiServer",
     "ManagedIdentityServer",
     "OpenAIServer",

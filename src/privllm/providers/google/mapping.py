@@ -22,6 +22,7 @@ from google.genai import types as gt
 from pydantic import ValidationError
 
 from privllm.errors import BadRequestError, ContentFilteredError
+from privllm.providers.extra import camel_to_snake, check_extra
 from privllm.types import (
     ChatChunk,
     ChatRequest,
@@ -37,7 +38,15 @@ from privllm.types import (
     Usage,
 )
 
-__all__ = ["ChunkMapper", "chat_params", "embed_params", "to_embeddings", "to_response"]
+__all__ = [
+    "CHAT_KEYS",
+    "EMBED_KEYS",
+    "ChunkMapper",
+    "chat_params",
+    "embed_params",
+    "to_embeddings",
+    "to_response",
+]
 
 
 _FINISH: dict[str, FinishReason] = {
@@ -52,6 +61,29 @@ _FINISH: dict[str, FinishReason] = {
     "IMAGE_PROHIBITED_CONTENT": "content_filter",
     "MODEL_ARMOR": "content_filter",
 }
+
+# Config fields privllm writes from the (redacted) request, plus ``contents`` (the request's
+# own, never a config field) and ``http_options`` (privllm's client carries them; a per-call
+# one could add headers, a base URL or an ``extra_body`` merged over ``contents``). Any of
+# these in ``extra`` would replace what privllm sent: refused, in either spelling.
+CHAT_KEYS = frozenset(
+    {
+        "contents",
+        "http_options",
+        "automatic_function_calling",
+        "system_instruction",
+        "temperature",
+        "max_output_tokens",
+        "top_p",
+        "stop_sequences",
+        "seed",
+        "tools",
+        "tool_config",
+        "response_mime_type",
+        "response_json_schema",
+    }
+)
+EMBED_KEYS = frozenset({"contents", "http_options", "output_dimensionality"})
 
 # The ids privllm makes up for Gemini function calls that arrive without one.
 _SYNTHETIC_ID = re.compile(r"^call_\d+$")
@@ -68,6 +100,7 @@ def chat_params(
 ) -> tuple[list[gt.Content], gt.GenerateContentConfig]:
     """``contents`` and ``config`` for ``generate_content`` from a neutral request."""
     # Gemini has one system instruction and no developer role: both are folded into it.
+    check_extra(request.extra, CHAT_KEYS, "chat", spelling=camel_to_snake)
     system = [m.text for m in request.messages if m.role in ("system", "developer")]
     fields: dict[str, Any] = {
         # privllm runs no Python tools itself: the caller gets the calls back.
@@ -115,6 +148,7 @@ def embed_params(
     request: EmbeddingRequest, provider: str
 ) -> tuple[list[gt.Content], gt.EmbedContentConfig]:
     """``contents`` and ``config`` for ``embed_content`` from a neutral request."""
+    check_extra(request.extra, EMBED_KEYS, "embedding", spelling=camel_to_snake)
     # One Content per input: plain strings would be merged into one multimodal input.
     contents = [gt.Content(role="user", parts=[gt.Part(text=t)]) for t in request.input]
     fields: dict[str, Any] = dict(request.extra)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from privllm.errors import ContentFilteredError
+from privllm.providers.extra import check_extra
 from privllm.types import (
     ChatRequest,
     ChatResponse,
@@ -22,6 +23,8 @@ from privllm.types import (
 )
 
 __all__ = [
+    "CHAT_KEYS",
+    "EMBED_KEYS",
     "chat_params",
     "embed_params",
     "finish_reason",
@@ -38,6 +41,30 @@ _FINISH: dict[str, FinishReason] = {
     "content_filter": "content_filter",
 }
 
+# Body fields privllm writes from the (redacted) request. ``extra`` becomes ``extra_body``,
+# which the SDK merges over its own fields, so any of these in ``extra`` would replace what
+# privllm sent: refused. (``store`` is not here: policy reads it from ``extra`` and decides;
+# ``n`` is refused by ``ChatRequest`` itself.)
+CHAT_KEYS = frozenset(
+    {
+        "model",
+        "messages",
+        "temperature",
+        "max_tokens",
+        "max_completion_tokens",
+        "top_p",
+        "stop",
+        "seed",
+        "user",
+        "tools",
+        "tool_choice",
+        "response_format",
+        "stream",
+        "stream_options",
+    }
+)
+EMBED_KEYS = frozenset({"model", "input", "dimensions"})
+
 
 def chat_params(
     request: ChatRequest,
@@ -50,6 +77,7 @@ def chat_params(
     """Keyword arguments for ``chat.completions.create`` from a neutral request; ``model``
     is the name to send (the provider's ``model_name``). Without ``developer_role`` (Azure's
     GA API versions), a ``developer`` message is sent as ``system``, its older name."""
+    check_extra(request.extra, CHAT_KEYS, "chat")
     params: dict[str, Any] = {
         "model": model,
         "messages": [_message(m, developer_role) for m in request.messages],
@@ -106,6 +134,7 @@ def chat_params(
 
 def embed_params(request: EmbeddingRequest, *, model: str) -> dict[str, Any]:
     """Keyword arguments for ``embeddings.create`` from a neutral request."""
+    check_extra(request.extra, EMBED_KEYS, "embedding")
     params: dict[str, Any] = {"model": model, "input": request.input}
     if request.dimensions is not None:
         params["dimensions"] = request.dimensions
