@@ -30,12 +30,17 @@ FILLER = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=
 
 @st.composite
 def prompts(draw: st.DrawFn) -> tuple[str, list[str]]:
-    """A prompt with 1 to 6 values set off by spaces, and those values."""
+    """A prompt with 1 to 6 values, and those values.
+
+    Each value is set off by a plain word and a full stop, so that no filler can make it
+    something else ("§ 10.20.30.40" is a section number; "7 4111 1111 1111 1111" is not
+    a card number): every value must be redacted.
+    """
     parts, values = [], []
     for _ in range(draw(st.integers(1, 6))):
         values.append(draw(VALUES))
         parts.append(draw(FILLER))
-        parts.append(" " + values[-1] + " ")
+        parts.append(" to " + values[-1] + " . ")
     parts.append(draw(FILLER))
     return "".join(parts), values
 
