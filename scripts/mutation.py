@@ -7,15 +7,17 @@ Not part of CI (a full run takes a while). Usage, from the repository root::
     .venv/bin/python scripts/mutation.py --list-survivors      # names of the survivors too
     .venv/bin/python scripts/mutation.py --phase 2             # the policy modules
 
-then ``cd mutants/<module>`` and ``../../.venv/bin/mutmut show <name>`` shows a survivor's diff.
+then ``cd mutants/redaction.vault`` (the module's folder) and ``../../.venv/bin/mutmut show
+<name>`` shows a survivor's diff.
 
 mutmut 3 reads one ``[tool.mutmut]`` table and mutates in ``./mutants``; to run each module
-against its own test files only, every module gets its own folder ``mutants/<module>/``
-(git-ignored) holding links to ``src`` and ``tests`` and a ``pyproject.toml`` that is the
+against its own test files only, every module gets its own folder (``mutants/audit.chain/``,
+git-ignored) holding links to ``src`` and ``tests`` and a ``pyproject.toml`` that is the
 repository's with ``only_mutate`` and ``pytest_add_cli_args_test_selection`` added to its
 ``[tool.mutmut]`` table. Shared settings (timeouts, pytest options) live in that table in
-the repository's ``pyproject.toml``. A second run of the same module reuses mutmut's cache
-and retests only what changed.
+the repository's ``pyproject.toml``. A second run of the same module reuses mutmut's cache:
+it tests the mutants of functions that changed, and retests every mutant not yet killed
+(the tests may have changed); ``--fresh`` retests everything.
 
 The machine is shared: modules run one at a time, with ``--max-children`` (default 2)
 workers. The score is mutmut's own: (killed + timeout) / mutants, where "no tests" and
@@ -25,7 +27,9 @@ workers. The score is mutmut's own: (killed + timeout) / mutants, where "no test
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -149,8 +153,34 @@ def _mutmut() -> str:
     return str(exe)
 
 
-def run(module: str, tests: list[str], max_children: int, *, quiet: bool) -> Score:
+def _retest_survivors(work: Path, module: str) -> None:
+    """Clear mutmut's cached verdict of every mutant that was not killed.
+
+    mutmut retests a mutant when its function changes, not when the tests do: without
+    this, a survivor would stay a survivor after the test that kills it was written.
+    Killed mutants keep their verdict (use --fresh to retest everything).
+    """
+    from mutmut.stats import status_by_exit_code  # mutmut's own table: exit code -> status
+
+    meta = work / "mutants" / PACKAGE / (module + ".meta")
+    if not meta.exists():
+        return
+    data = json.loads(meta.read_text())
+    codes = data["exit_code_by_key"]
+    for name, code in codes.items():
+        if code is not None and status_by_exit_code[code] not in _KILLED:
+            codes[name] = None
+    meta.write_text(json.dumps(data, indent=4))
+
+
+def run(module: str, tests: list[str], max_children: int, *, quiet: bool, fresh: bool) -> Score:
     work = _prepare(module, tests)
+    if fresh:
+        shutil.rmtree(work / "mutants", ignore_errors=True)
+    _retest_survivors(work, module)
+    # mutmut records which tests reach which function once, and afterwards only for tests
+    # with new names: a test whose body changed would keep its old, narrower record.
+    (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     cmd = [_mutmut(), "run", "--max-children", str(max_children)]
     out = subprocess.DEVNULL if quiet else None
@@ -180,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--list-survivors", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="hide mutmut's progress output")
+    parser.add_argument("--fresh", action="store_true", help="forget mutmut's cached verdicts")
     args = parser.parse_args(argv)
     known = {**PHASE_1, **PHASE_2}
     modules = args.modules or list(PHASE_1 if args.phase == 1 else PHASE_2)
@@ -189,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     scores = []
     for module in modules:  # one at a time: the machine is shared
         print(f"== {module} against {' '.join(known[module])}", flush=True)
-        scores.append(run(module, known[module], args.max_children, quiet=args.quiet))
+        score = run(module, known[module], args.max_children, quiet=args.quiet, fresh=args.fresh)
+        scores.append(score)
     print()
     for score in scores:
         print(score.line())
