@@ -293,3 +293,13 @@ def test_a_last_record_that_is_not_the_signed_one():
     assert verify_chain(KEY, LOG_ID, signed, rows) == bad(
         3, 13, "record 13 does not match the signed head", 13
     )
+
+
+def test_a_record_that_cannot_be_encoded_is_named_even_with_an_empty_mac():
+    # A value the encoding refuses (a storage backend may return types SQLite never does)
+    # must fail its own record, not match an empty stored MAC and blame the next one.
+    rows = chain([11, 12, 13], ANCHOR_MAC)
+    good = anchored(rows)
+    rows[1][CHAIN_COLUMNS.index("latency_ms")] = True
+    rows[1][-1] = b""
+    assert verify_chain(KEY, LOG_ID, good, rows) == bad(1, 11, MODIFIED.format("c12"), 12, "c12")
