@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from privllm.redaction.redactor import Redactor
 from privllm.redaction.restore import StreamRestorer
+from privllm.redaction.restored import RestoredValues
 from privllm.redaction.vault import Vault
 
 REDACTOR = Redactor.from_types(["EMAIL", "CREDIT_CARD", "IP_ADDRESS", "SECRET"])
@@ -373,3 +374,12 @@ def test_restorer_holds_back_only_what_could_still_be_a_placeholder():
     assert restorer.feed("2 y") == "EMAIL_0000000012 y"
     assert restorer.feed(" z EMAIL_0000000001") == " z EMAIL_0000000001"
     assert restorer.flush() == ""
+
+
+def test_a_restored_value_glued_right_after_another_is_still_found():
+    # Restored values are found as substrings, overlapping occurrences included: "000"
+    # occurs at 1, 2, 3 and 4 in "7000000", and only the one at 4 follows "7000".
+    restored = RestoredValues()
+    restored.add([("ACCOUNT", "7000"), ("PIN", "000")])
+    found = [(f.start, f.end, f.type) for f in Vault(restored).known("code 7000000.")]
+    assert found == [(5, 9, "ACCOUNT"), (9, 12, "PIN")]
