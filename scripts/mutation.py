@@ -106,10 +106,11 @@ def _pyproject(module: str, tests: list[str]) -> str:
     header = "[tool.mutmut]\n"
     if text.count(header) != 1:
         raise SystemExit("expected exactly one '[tool.mutmut]' line in pyproject.toml")
+    # A JSON array of strings is a TOML array of basic strings.
     added = (
-        f"only_mutate = [{str(PACKAGE / module)!r}]\n"
-        f"pytest_add_cli_args_test_selection = {tests!r}\n"
-    ).replace("'", '"')
+        f"only_mutate = {json.dumps([str(PACKAGE / module)])}\n"
+        f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
+    )
     return text.replace(header, header + added)
 
 
