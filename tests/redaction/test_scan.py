@@ -44,6 +44,17 @@ class Slow:
         return []
 
 
+class LateYield:
+    """Yields one finding at once and the next only after the time budget has run out."""
+
+    types = frozenset({"EMAIL"})
+
+    def find(self, text: str) -> Iterator[Finding]:
+        yield Finding(5, 20, "EMAIL", text[5:20])
+        time.sleep(0.05)
+        yield Finding(25, 40, "EMAIL", text[25:40])
+
+
 class Fixed:
     """Reports the same findings whatever the text."""
 
@@ -57,7 +68,7 @@ class Fixed:
 
 
 def test_a_raising_detector_fails_closed() -> None:
-    with pytest.raises(RedactionError) as info:
+    with pytest.raises(RedactionError, match=r"detector Raising failed \(ValueError\)") as info:
         scan(SECRET_TEXT, [*default_detectors(), Raising()])
     message = str(info.value)
     assert "Raising" in message
@@ -89,6 +100,18 @@ def test_time_budget() -> None:
     assert scan("nothing here", [Slow(0.01)], timeout=None) == []
 
 
+def test_time_budget_running_out_while_a_detector_still_yields() -> None:
+    # The budget is checked between findings too: the scan must still fail closed, not
+    # return early (a None or a partial list would let the text go out unredacted).
+    text = "mail ana@example.org and bob@example.org"
+    with pytest.raises(RedactionError, match=r"exceeded its 0\.01 s budget at LateYield"):
+        scan(text, [LateYield()], timeout=0.01)
+    assert [f.value for f in scan(text, [LateYield()], timeout=5.0)] == [
+        "ana@example.org",
+        "bob@example.org",
+    ]
+
+
 def test_longest_wins() -> None:
     text = "123-45-6789"
     ssn = Finding(0, 11, "US_SSN", text, 0.5)
@@ -105,6 +128,41 @@ def test_then_highest_score_then_type_name() -> None:
     # Same length and score: the earlier start wins.
     first, second = Finding(0, 4, "A", "abcd"), Finding(2, 6, "A", "cdef")
     assert scan(text, [Fixed(second, first)]) == [first]
+
+
+# Values glued together with no space between (a CSV cell, a pasted form), with one
+# overlap somewhere so that the conflict path runs: touching findings do not overlap, and
+# every lower-ranked finding after a conflict is still considered.
+_EMAIL = "ana.silva@example.org"
+_SSN = "536-22-1847"
+
+
+@pytest.mark.parametrize(
+    ("text", "findings", "expected"),
+    [
+        (  # the longer finding first, a shorter one touching it on the right
+            _EMAIL + _SSN,
+            [(0, 21, "EMAIL"), (21, 32, "US_SSN"), (25, 32, "PHONE")],
+            [(0, 21, "EMAIL"), (21, 32, "US_SSN")],
+        ),
+        (  # the longer finding last, a shorter one touching it on the left
+            _SSN + _EMAIL,
+            [(0, 11, "US_SSN"), (4, 11, "PHONE"), (11, 32, "EMAIL")],
+            [(0, 11, "US_SSN"), (11, 32, "EMAIL")],
+        ),
+        (  # a conflict, then a shorter finding elsewhere
+            f"{_EMAIL},{_SSN},::1",
+            [(0, 21, "EMAIL"), (22, 33, "US_SSN"), (26, 33, "PHONE"), (34, 37, "IP_ADDRESS")],
+            [(0, 21, "EMAIL"), (22, 33, "US_SSN"), (34, 37, "IP_ADDRESS")],
+        ),
+    ],
+    ids=["touching-right", "touching-left", "after-a-conflict"],
+)
+def test_adjacent_findings_are_all_kept(text, findings, expected) -> None:
+    fs = [Finding(start, end, kind, text[start:end]) for start, end, kind in findings]
+    found = scan(text, [Fixed(*fs)])
+    assert [(f.start, f.end, f.type) for f in found] == expected
+    assert "".join(f.value for f in found) == text.replace(",", "")
 
 
 def test_non_overlapping_findings_are_all_kept_in_order() -> None:
@@ -139,19 +197,23 @@ def test_default_detectors_selects_types() -> None:
     assert set().union(*(d.types for d in detectors)) == {"EMAIL", "SECRET"}
     every = set().union(*(d.types for d in default_detectors()))
     assert every == BUILTIN_TYPES
-    with pytest.raises(ConfigError, match="NOPE"):
+    with pytest.raises(ConfigError, match=r"unknown redaction types: \['NOPE'\]") as info:
         default_detectors(["EMAIL", "NOPE"])
-    with pytest.raises(ConfigError):
+    assert info.value.field == "redaction.types"  # where a config file names them
+    with pytest.raises(ConfigError, match="XX"):
         default_detectors(phone_regions=["XX"])
 
 
 def test_default_detectors_with_terms() -> None:
-    detectors = default_detectors(["EMAIL"], terms={"PERSON": ["Ana Silva"], "ORGANIZATION": []})
+    detectors = default_detectors(
+        ["EMAIL"], terms={"PERSON": ["Ana Silva"], "ORGANIZATION": ["Acme Corp"]}
+    )
     assert [type(d) for d in detectors[1:]] == [TermListDetector, TermListDetector]
-    found = scan("Ana Silva <ana@example.org>", detectors)
+    found = scan("Ana Silva <ana@example.org> of Acme Corp", detectors)
     assert [(f.type, f.value) for f in found] == [
         ("PERSON", "Ana Silva"),
         ("EMAIL", "ana@example.org"),
+        ("ORGANIZATION", "Acme Corp"),
     ]
 
 
@@ -182,10 +244,27 @@ _TEXT = st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=12).map("".jo
 _DETECTORS = default_detectors(terms={"PERSON": ["Ana Silva", "Ana"]})
 
 
+# Values the default detectors must find wherever they stand, set off by a word and a stop.
+_ALWAYS_FOUND = st.sampled_from(
+    [
+        "ana@example.org",
+        "4111 1111 1111 1111",
+        "DE89 3704 0044 0532 0130 00",
+        "sk-proj-x7Qm2Lp9Zr4Tn8Vw3Ks6Hd1J",
+        "Ana Silva",
+    ]
+)
+
+
 @settings(max_examples=200, deadline=None)  # the first call loads phone metadata
-@given(_TEXT, st.randoms(use_true_random=False))
-def test_scan_invariants(text: str, rnd: random.Random) -> None:
+@given(_TEXT, _ALWAYS_FOUND, _TEXT, st.randoms(use_true_random=False))
+def test_scan_invariants(before: str, value: str, after: str, rnd: random.Random) -> None:
+    # A plain word and a full stop set the value off, whatever the random text around it.
+    text = f"{before} to {value} . {after}"
     found = scan(text, _DETECTORS)
+    # Not vacuous: the value is inside some finding.
+    start = len(before) + 4
+    assert any(f.start <= start and start + len(value) <= f.end for f in found)
     last_end = 0
     for f in found:
         assert text[f.start : f.end] == f.value

@@ -176,10 +176,10 @@ def verify_chain(
             )
         stored = row[len(CHAIN_COLUMNS)]
         try:
-            link = mac.link(prev, canonical(row[: len(CHAIN_COLUMNS)]))
+            link: bytes | None = mac.link(prev, canonical(row[: len(CHAIN_COLUMNS)]))
         except TypeError:
-            link = b""
-        if not isinstance(stored, bytes) or not MacKey.equal(link, stored):
+            link = None  # not b"": that would match an emptied stored MAC
+        if link is None or not isinstance(stored, bytes) or not MacKey.equal(link, stored):
             return _bad(
                 count,
                 head.anchor_seq + 1,

@@ -57,15 +57,10 @@ class StreamRestorer:
         m = _TAIL.search(text)
         if m is None:  # pragma: no cover - the pattern matches the empty string
             return len(text)
-        bracket, run = m.group(1), m.group(2)
-        if not run:
-            return m.start() if bracket else len(text)
-        if m.start(2) > 0 and not bracket and _is_word(text[m.start(2) - 1]):
-            return len(text)  # pragma: no cover - \w* is maximal, kept for clarity
-        if self._vault.could_start_token(run):
+        # The last character is "[", "_" or alphanumeric, so either the run is empty and the
+        # text ends on "[", or the run is the whole trailing word: \w is exactly
+        # "alphanumeric or _", and \w* is maximal.
+        run = m.group(2)
+        if not run or self._vault.could_start_token(run):
             return m.start()  # hold the run, and the "[" before it
         return len(text)
-
-
-def _is_word(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
