@@ -312,6 +312,63 @@ def test_a_routed_call_names_the_route(runner_factory, openai_server, telemetry)
     assert a["gen_ai.response.model"] == "llama-local"
 
 
+def test_a_fallback_reports_where_the_call_went(runner_factory, openai_server, telemetry):
+    with OpenAIServer() as backup:
+        run = runner_factory(
+            **settings(
+                openai_server,
+                telemetry,
+                providers={"backup": {**backup.provider_config(), "model": "backup-model"}},
+                policy={"fallbacks": ["backup"]},
+            )
+        )
+        openai_server.reply(Reply.error(500, "down"))
+        run.chat("hello")
+        port = backup.port
+    (span,) = telemetry.spans()
+    a = attrs(span)
+    assert a["server.port"] == port
+    assert (a["privllm.policy.decision"], a["privllm.policy.rule"]) == ("route", "fallback")
+    assert a["gen_ai.response.model"] == "backup-model"
+    assert a["privllm.status"] == "ok"  # the failure it recovered from is not the call's
+
+
+@pytest.mark.parametrize(
+    ("fixture", "mode", "name"),
+    [
+        ("azure_server", None, "azure.ai.openai"),
+        ("gemini_server", "vertex", "gcp.gen_ai"),  # a base_url override: either Google API
+        ("gemini_server", "gemini_api", "gcp.gen_ai"),
+    ],
+)
+def test_provider_names_follow_the_conventions(request, telemetry, fixture, mode, name):
+    server = request.getfixturevalue(fixture)
+    provider = server.provider_config(mode) if mode else server.provider_config()
+    with Client(env={}, provider=provider, otel=telemetry.config()) as client:
+        client.chat("hi")
+    (span,) = telemetry.spans()
+    assert attrs(span)["gen_ai.provider.name"] == name
+    assert attrs(span)["gen_ai.request.model"] == server.model
+
+
+@pytest.mark.parametrize(
+    ("host", "name"),
+    [
+        ("generativelanguage.googleapis.com", "gcp.gemini"),
+        ("aiplatform.googleapis.com", "gcp.vertex_ai"),
+        ("europe-west4-aiplatform.googleapis.com", "gcp.vertex_ai"),
+    ],
+)
+def test_google_hosts_name_their_api(host, name):
+    from privllm.integrations.otel import _provider_name
+    from privllm.types import Endpoint
+
+    endpoint = Endpoint(
+        provider="google", base_url=f"https://{host}/", host=host, kind="enterprise_api"
+    )
+    assert _provider_name(endpoint) == name
+
+
 # -- metrics -----------------------------------------------------------------------------------
 
 
