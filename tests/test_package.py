@@ -25,7 +25,7 @@ def test_import_loads_no_provider_sdk():
     code = (
         "import sys, privllm\n"
         "heavy = [m for m in ('openai', 'google.genai', 'azure.identity', 'httpx2', 'rich',"
-        " 'phonenumbers', 'ahocorasick', 'cryptography', 'sqlite3')"
+        " 'phonenumbers', 'ahocorasick', 'cryptography', 'sqlite3', 'opentelemetry')"
         " if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
@@ -43,6 +43,21 @@ def test_building_a_client_loads_only_its_sdk():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "openai"
+
+
+def test_opentelemetry_is_imported_only_when_configured():
+    code = (
+        "import sys\n"
+        "from privllm import Client\n"
+        "settings = dict(env={}, provider={'name': 'openai', 'openai': {'api_key': 'sk-x'}},\n"
+        "                audit={'enabled': False})\n"
+        "Client(**settings)\n"
+        "print('opentelemetry' in sys.modules)\n"
+        "Client(**settings, otel={'enabled': True})\n"
+        "print('opentelemetry' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
 
 
 ROOT = Path(__file__).resolve().parents[1]

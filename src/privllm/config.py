@@ -38,6 +38,7 @@ __all__ = [
     "Config",
     "GoogleSettings",
     "LoadedConfig",
+    "OTelConfig",
     "OpenAISettings",
     "PolicyConfig",
     "ProviderConfig",
@@ -281,6 +282,25 @@ class AuditConfig(_Section):
         )
 
 
+class OTelConfig(_Section):
+    """OpenTelemetry traces and metrics for every call (``pip install 'privllm[otel]'``).
+
+    Off by default. On, each call gets a span following the GenAI semantic conventions and
+    feeds a few metrics; no prompt, answer or detected value ever goes into them (see
+    docs/observability.md). The SDK and exporter are yours: unset providers mean the global
+    ones (``opentelemetry.trace.set_tracer_provider``).
+
+    >>> OTelConfig().enabled
+    False
+    """
+
+    enabled: bool = False
+    #: In code only: a ``TracerProvider`` to use instead of the global one.
+    tracer_provider: Any = Field(default=None, exclude=True, repr=False)
+    #: In code only: a ``MeterProvider`` to use instead of the global one.
+    meter_provider: Any = Field(default=None, exclude=True, repr=False)
+
+
 class Config(_Section):
     """The whole configuration. Build it in code, or with :func:`load_config`."""
 
@@ -290,6 +310,8 @@ class Config(_Section):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
+    #: OpenTelemetry spans and metrics (``[otel] enabled = true``), never with content.
+    otel: OTelConfig = Field(default_factory=OTelConfig)
     #: Retention of training files and tuned models at providers (``privllm finetune``).
     finetune: FinetuneSettings = Field(default_factory=FinetuneSettings)
     #: Extra middleware by import path (``"myapp.mw:Tagger"``). It runs before the built-in

@@ -347,7 +347,7 @@ class _Core:
 def _builtin_middleware(
     config: Config, profiles: Mapping[str, Endpoint], environ: Mapping[str, str]
 ) -> list[Middleware]:
-    """privllm's own middleware, innermost last: redaction, then policy, then audit.
+    """privllm's own middleware, innermost last: redaction, policy, telemetry, audit.
 
     ``environ`` is the client's environment (``Client(env=...)``): the audit key variable and
     the default log folder are read from it, like provider API keys.
@@ -358,6 +358,13 @@ def _builtin_middleware(
 
         chain.append(RedactionMiddleware.from_config(config.redaction))
     chain.append(PolicyMiddleware(config.policy, profiles))
+    if config.otel.enabled:
+        # Imported here: opentelemetry is an optional extra (a missing one raises ConfigError
+        # with the pip line). Inside redaction and policy, so it sees placeholders only and
+        # the policy decision; before audit, which stays innermost.
+        from privllm.integrations.otel import OpenTelemetryMiddleware
+
+        chain.append(OpenTelemetryMiddleware.from_config(config.otel))
     if config.audit.enabled:
         # Imported here: the audit log needs cryptography and SQLite, and opening it (file
         # IO) happens when a client is built, never at `import privllm`.

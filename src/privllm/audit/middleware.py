@@ -47,6 +47,7 @@ from privllm.audit.writer import AuditWriter
 from privllm.config import AuditConfig
 from privllm.errors import AuditError, PolicyViolation, PrivllmError, ProviderError
 from privllm.pipeline import CallContext, Middleware
+from privllm.policy.middleware import call_decision
 from privllm.redaction.state import FINDINGS, VAULT
 from privllm.types import (
     ChatChunk,
@@ -298,7 +299,7 @@ class AuditMiddleware(Middleware):
             return
         call.done = True
         elapsed = monotonic() - ctx.started
-        decision, rule = _decision(ctx, error)
+        decision, rule = call_decision(ctx, error)
         payload: dict[str, Any] | None = None
         mapping: dict[str, str] | None = None
         if self.content != "metadata":
@@ -346,19 +347,6 @@ def _request_json(request: ChatRequest) -> dict[str, Any]:
     elif request.response_format is not None:
         data["response_format"] = request.response_format.wire()
     return data
-
-
-def _decision(ctx: CallContext, error: BaseException | None) -> tuple[str, str | None]:
-    """The policy outcome for the plaintext columns: ``deny``/``route``/``allow`` and a rule."""
-    if isinstance(error, PolicyViolation):
-        return "deny", error.rule
-    for d in reversed(ctx.decisions):
-        if getattr(d, "allowed", False) and getattr(d, "rule", None) in (
-            "route_sensitive_to",
-            "fallback",
-        ):
-            return "route", d.rule
-    return "allow", None
 
 
 def _error_json(error: BaseException) -> dict[str, Any]:

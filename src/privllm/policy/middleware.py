@@ -18,7 +18,7 @@ from privllm.types import ChatRequest, EmbeddingRequest, Endpoint
 if TYPE_CHECKING:
     from privllm.config import PolicyConfig
 
-__all__ = ["ROUTE", "PolicyMiddleware"]
+__all__ = ["ROUTE", "PolicyMiddleware", "call_decision"]
 
 #: ``ctx.state`` key: the provider profile this call was routed to (absent: the default).
 ROUTE = "policy.route"
@@ -162,3 +162,23 @@ def _elsewhere(endpoint: Endpoint, target: Endpoint) -> bool:
     if target.region:
         return endpoint.region != target.region
     return False
+
+
+def call_decision(ctx: CallContext, error: BaseException | None) -> tuple[str, str | None]:
+    """What policy did with this call, for the audit log and telemetry: ``deny``, ``route``
+    or ``allow``, and the rule that decided (``None`` for a plain allow).
+
+    >>> from privllm.types import Endpoint
+    >>> ep = Endpoint(provider="openai", base_url="https://x/", host="x", kind="enterprise_api")
+    >>> call_decision(CallContext(endpoint=ep), PolicyViolation("no", rule="redaction.block"))
+    ('deny', 'redaction.block')
+    """
+    if isinstance(error, PolicyViolation):
+        return "deny", error.rule
+    for d in reversed(ctx.decisions):
+        if getattr(d, "allowed", False) and getattr(d, "rule", None) in (
+            "route_sensitive_to",
+            "fallback",
+        ):
+            return "route", d.rule
+    return "allow", None
