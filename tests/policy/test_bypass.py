@@ -283,9 +283,9 @@ async def test_blocked_requests_are_not_retried(mode, server):
     checked: list[str] = []
 
     class Counting(EgressPolicy):
-        def _check_target(self, request: httpx2.Request) -> Any:
+        def check_destination(self, request: httpx2.Request) -> Any:
             checked.append(str(request.url))
-            return super()._check_target(request)
+            return super().check_destination(request)
 
     guard = guard_wrapper(
         Counting(origins=frozenset({Origin.of(API)})), reroute({"*": server.port})

@@ -636,3 +636,31 @@ def test_the_metadata_server_is_not_open_to_other_providers():
     assert rule_of(openai, httpx2.Request("GET", f"http://169.254.169.254{TOKEN}")) == (
         "egress.ip_literal"
     )
+
+
+def test_the_guards_default_block_types_are_configs_and_hold_every_number_type():
+    # config.py keeps its own list (it does not import the guard): tied here, and each type
+    # a body must never carry is in it.
+    from privllm.config import PolicyConfig
+    from privllm.policy.egress import DEFAULT_BLOCK_TYPES
+
+    assert set(PolicyConfig().egress_block_types) == set(DEFAULT_BLOCK_TYPES)
+    assert set(DEFAULT_BLOCK_TYPES) == {"SECRET", "CREDIT_CARD", "US_SSN", "IBAN"}
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("DE89 3704 0044 0532 0130 00", "IBAN"),
+        ("4852 6228 9015 8001", "CREDIT_CARD"),
+        ("536-22-1847", "US_SSN"),
+        ("sk-proj-Q3JvbGxpbmdTdG9uZXNfMjAyNg7x", "SECRET"),
+    ],
+)
+def test_by_default_the_guard_refuses_each_number_type(value, kind):
+    policy = EgressPolicy.allow(API)
+    request = httpx2.Request("POST", f"{API}/chat/completions", json={"note": f"use {value}"})
+    with pytest.raises(EgressBlocked, match=r"egress\.body") as info:
+        policy.check(request)
+    assert kind in str(info.value)
+    assert value not in str(info.value)

@@ -282,3 +282,26 @@ def test_provider_endpoint_applies_declarations():
         ["gpu.lan.example"],
     )
     assert local.kind == "self_hosted"
+
+
+@pytest.mark.parametrize(
+    ("host", "private"),
+    [
+        # Each private range at and just past both of its ends: a widened range would make
+        # public addresses "self-hosted" (exempt from region rules, clear-text http allowed).
+        ("9.255.255.255", False), ("10.0.0.0", True), ("10.255.255.255", True),
+        ("11.0.0.0", False),
+        ("126.255.255.255", False), ("127.0.0.0", True), ("127.255.255.255", True),
+        ("128.0.0.0", False),
+        ("172.15.255.255", False), ("172.16.0.0", True), ("172.31.255.255", True),
+        ("172.32.0.0", False),
+        ("192.167.255.255", False), ("192.168.0.0", True), ("192.168.255.255", True),
+        ("192.169.0.0", False),
+        ("::", False), ("::1", True), ("::2", False),
+        ("fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", False), ("fc00::", True),
+        ("fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", True), ("fe00::", False),
+        ("::ffff:172.31.0.1", True), ("::ffff:172.32.0.1", False),
+    ],
+)  # fmt: skip
+def test_private_ranges_end_exactly_where_they_end(host, private):
+    assert is_private_host(host) is private

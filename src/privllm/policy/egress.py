@@ -293,20 +293,16 @@ class EgressPolicy:
           ...
         privllm.errors.EgressBlocked: egress guard refused the request (egress.store): ...
         """
-        target = self._check_target(request)
-        self._check_body(request, target)
+        self.check_content(request, self.check_destination(request))
 
-    def check_response(self, request: httpx2.Request, response: httpx2.Response) -> None:
+    def check_response(self, url: httpx2.URL, method: str, response: httpx2.Response) -> None:
         """Refuse a redirect whose ``Location`` the guard would not let a request reach.
 
-        The next hop (if a client follows it) passes through the guard again; refusing here
-        keeps a 307/308 from re-sending the body, and the API key headers httpx forwards
-        across origins, anywhere the guard would not allow.
+        ``url`` and ``method`` are those the guard checked (an inner transport may rewrite
+        ``request.url``). The next hop (if a client follows it) passes through the guard
+        again; refusing here keeps a 307/308 from re-sending the body, and the API key
+        headers httpx forwards across origins, anywhere the guard would not allow.
         """
-        self._check_redirect(request.url, request.method, response)
-
-    def _check_redirect(self, url: httpx2.URL, method: str, response: httpx2.Response) -> None:
-        # ``url`` is the URL the guard checked: an inner transport may rewrite request.url.
         status = response.status_code
         if not 300 <= status < 400:
             return
@@ -435,7 +431,10 @@ class EgressPolicy:
         ports = ", ".join(str(o.port) for o in sorted(allowed) if o.scheme == scheme)
         raise blocked("egress.port", host, f"port {port} on {host} is not allowed ({ports})")
 
-    def _check_target(self, request: httpx2.Request) -> _Target:
+    def check_destination(self, request: httpx2.Request) -> _Target:
+        """The host, scheme, port, method and path rules, and the Host header and TLS name
+        against the URL: everything decided before the body is read. Returns what
+        :meth:`check_content` needs (an opaque value)."""
         target = self._target(request.url, request.method)
         host = target.origin.host
         values = request.headers.get_list("host")
@@ -454,7 +453,9 @@ class EgressPolicy:
                 )
         return target
 
-    def _check_body(self, request: httpx2.Request, target: _Target) -> None:
+    def check_content(self, request: httpx2.Request, target: _Target) -> None:
+        """The body rules (``store``, the scan) for a request whose destination passed and
+        whose body has been read."""
         # Token requests carry credentials by design; they go only to their token paths.
         if target.identity or not (self.require_no_store or self._scan is not None):
             return

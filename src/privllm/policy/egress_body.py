@@ -92,7 +92,7 @@ def check_body(
             raise blocked(
                 "egress.body",
                 host,
-                f"the body carries a {found} value, which policy says must never leave",
+                f"the body carries a value of type {found}, which policy says must never leave",
             )
 
 

@@ -70,14 +70,14 @@ class GuardedTransport(httpx2.BaseTransport):
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         policy = self.policy
         # Destination first: a refused host never pulls a streaming body.
-        target = policy._check_target(request)
+        target = policy.check_destination(request)
         _bound(request, policy, target.origin.host)
         request.read()
-        policy._check_body(request, target)
+        policy.check_content(request, target)
         url, method = request.url, request.method
         response = self.inner.handle_request(request)
         try:
-            policy._check_redirect(url, method, response)
+            policy.check_response(url, method, response)
         except EgressBlocked:
             response.close()
             raise
@@ -99,14 +99,14 @@ class AsyncGuardedTransport(httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         policy = self.policy
-        target = policy._check_target(request)
+        target = policy.check_destination(request)
         _bound(request, policy, target.origin.host)
         await request.aread()
-        policy._check_body(request, target)
+        policy.check_content(request, target)
         url, method = request.url, request.method
         response = await self.inner.handle_async_request(request)
         try:
-            policy._check_redirect(url, method, response)
+            policy.check_response(url, method, response)
         except EgressBlocked:
             await response.aclose()
             raise
