@@ -24,7 +24,6 @@ from .config import Config
 from .core import (
     MessagesLike,
     ResponseFormatLike,
-    StructuredOutputError,
     ToolChoiceLike,
     ToolLike,
     _achat,
@@ -33,6 +32,7 @@ from .core import (
     _Core,
     _embed,
 )
+from .errors import StructuredOutputError
 from .pipeline import Middleware
 from .providers.base import (
     Provider,

@@ -25,10 +25,10 @@ from .errors import (
     ConfigError,
     InvalidRequestError,
     ProviderConnectionError,
-    ProviderError,
     ProviderTimeoutError,
     RateLimitError,
     ServerError,
+    StructuredOutputError,
 )
 from .pipeline import CallContext, Chain, Middleware, load_middleware
 from .policy.middleware import ROUTE, PolicyMiddleware
@@ -54,7 +54,7 @@ from .types import (
 __all__ = [
     "MessagesLike",
     "ResponseFormatLike",
-    "StructuredOutputError",
+    "StructuredOutputError",  # moved to privllm.errors; importable here as before
     "ToolChoiceLike",
     "ToolLike",
     "message_from_dict",
@@ -74,10 +74,6 @@ R = TypeVar("R", ChatRequest, EmbeddingRequest)
 T = TypeVar("T")
 #: Failures worth trying a fallback profile for.
 _RETRYABLE = (RateLimitError, ServerError, ProviderTimeoutError, ProviderConnectionError)
-
-
-class StructuredOutputError(ProviderError):
-    """The answer did not parse into the requested ``response_format`` model."""
 
 
 class _Core:
