@@ -18,7 +18,9 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import Any
+from typing import Any, TypeVar, overload
+
+from pydantic import BaseModel
 
 from .config import Config
 from .core import (
@@ -42,9 +44,14 @@ from .streaming import AsyncChatStream, ChatStream
 from .types import (
     ChatResponse,
     EmbeddingResponse,
+    ResponseFormat,
 )
 
 __all__ = ["AsyncChatStream", "AsyncClient", "ChatStream", "Client", "StructuredOutputError"]
+
+_M = TypeVar("_M", bound=BaseModel)
+#: A ``response_format`` that asks for JSON without a model class: ``.parsed`` stays None.
+_PlainFormat = ResponseFormat | Mapping[str, Any]
 
 
 class Client:
@@ -85,6 +92,44 @@ class Client:
     def provider(self) -> Provider:
         return self._core.provider
 
+    @overload
+    def chat(
+        self,
+        messages: MessagesLike,
+        model: str | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        tools: Sequence[ToolLike] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: type[_M],
+        extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
+    ) -> ChatResponse[_M]: ...
+
+    @overload
+    def chat(
+        self,
+        messages: MessagesLike,
+        model: str | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        tools: Sequence[ToolLike] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: _PlainFormat | None = None,
+        extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
+    ) -> ChatResponse[None]: ...
+
     def chat(
         self,
         messages: MessagesLike,
@@ -101,7 +146,7 @@ class Client:
         response_format: ResponseFormatLike | None = None,
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
-    ) -> ChatResponse:
+    ) -> ChatResponse[Any]:
         """Send a chat and return the whole answer (``.text``, ``.tool_calls``, ``.parsed``).
 
         ``messages`` is a string, a :class:`Conversation`, or a list of :class:`Message` and
@@ -122,6 +167,7 @@ class Client:
         response = core.run(sent, ctx, _chat)
         return core.after(response, request, ctx)
 
+    @overload
     def stream(
         self,
         messages: MessagesLike,
@@ -135,15 +181,58 @@ class Client:
         user: str | None = None,
         tools: Sequence[ToolLike] | None = None,
         tool_choice: ToolChoiceLike | None = None,
+        response_format: type[_M],
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
-    ) -> ChatStream:
-        """Stream the answer. Iterate for ``ChatChunk``; use ``with`` to close early safely."""
+    ) -> ChatStream[_M]: ...
+
+    @overload
+    def stream(
+        self,
+        messages: MessagesLike,
+        model: str | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        tools: Sequence[ToolLike] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: _PlainFormat | None = None,
+        extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
+    ) -> ChatStream[None]: ...
+
+    def stream(
+        self,
+        messages: MessagesLike,
+        model: str | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        tools: Sequence[ToolLike] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: ResponseFormatLike | None = None,
+        extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
+    ) -> ChatStream[Any]:
+        """Stream the answer. Iterate for ``ChatChunk``; use ``with`` to close early safely.
+
+        With a pydantic model class as ``response_format``, ``stream.response.parsed`` holds
+        the parsed answer once the stream has ended.
+        """
         core = self._core
         request = core.chat_request(
             messages, model, stream=True, temperature=temperature, max_tokens=max_tokens,
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
-            response_format=None, extra=extra, max_completion_tokens=max_completion_tokens,
+            response_format=response_format, extra=extra,
+            max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
         return ChatStream(core, request, core.context("stream", messages))
 
@@ -207,6 +296,44 @@ class AsyncClient:
     def provider(self) -> Provider:
         return self._core.provider
 
+    @overload
+    async def chat(
+        self,
+        messages: MessagesLike,
+        model: str | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        tools: Sequence[ToolLike] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: type[_M],
+        extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
+    ) -> ChatResponse[_M]: ...
+
+    @overload
+    async def chat(
+        self,
+        messages: MessagesLike,
+        model: str | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        tools: Sequence[ToolLike] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: _PlainFormat | None = None,
+        extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
+    ) -> ChatResponse[None]: ...
+
     async def chat(
         self,
         messages: MessagesLike,
@@ -223,7 +350,7 @@ class AsyncClient:
         response_format: ResponseFormatLike | None = None,
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
-    ) -> ChatResponse:
+    ) -> ChatResponse[Any]:
         core = self._core
         request = core.chat_request(
             messages, model, stream=False, temperature=temperature, max_tokens=max_tokens,
@@ -235,6 +362,44 @@ class AsyncClient:
         sent = core.before(request, ctx)
         response = await core.arun(sent, ctx, _achat)
         return core.after(response, request, ctx)
+
+    @overload
+    def stream(
+        self,
+        messages: MessagesLike,
+        model: str | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        tools: Sequence[ToolLike] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: type[_M],
+        extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
+    ) -> AsyncChatStream[_M]: ...
+
+    @overload
+    def stream(
+        self,
+        messages: MessagesLike,
+        model: str | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        tools: Sequence[ToolLike] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: _PlainFormat | None = None,
+        extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
+    ) -> AsyncChatStream[None]: ...
 
     def stream(
         self,
@@ -249,15 +414,17 @@ class AsyncClient:
         user: str | None = None,
         tools: Sequence[ToolLike] | None = None,
         tool_choice: ToolChoiceLike | None = None,
+        response_format: ResponseFormatLike | None = None,
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
-    ) -> AsyncChatStream:
+    ) -> AsyncChatStream[Any]:
         """``async for chunk in client.stream(...)`` or ``async with client.stream(...) as s``."""
         core = self._core
         request = core.chat_request(
             messages, model, stream=True, temperature=temperature, max_tokens=max_tokens,
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
-            response_format=None, extra=extra, max_completion_tokens=max_completion_tokens,
+            response_format=response_format, extra=extra,
+            max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
         return AsyncChatStream(core, request, core.context("stream", messages))
 
