@@ -53,3 +53,32 @@ def test_structured_output_is_typed_by_the_response_format_model(tmp_path):
             reveal_type(plain.parsed)  # reveal: None
         """,
     )
+
+
+def test_client_overrides_are_typed_so_a_misspelt_section_is_caught(tmp_path):
+    check(
+        tmp_path,
+        """
+        from privllm import AsyncClient, Client
+        from privllm.config import ProviderConfig, load_config
+
+        Client(env={}, provider={"model": "gpt-4o-mini"}, audit={"enabled": False})
+        Client(env={}, provider=ProviderConfig(model="gpt-4o-mini"), policy={}, redaction={})
+        Client(env={}, providers={"local": {"name": "openai"}}, finetune={})
+        Client(env={}, provder={"model": "x"})  # error: Unexpected keyword argument "provder"
+        AsyncClient(env={}, polcy={})  # error: Unexpected keyword argument "polcy"
+        Client(env={}, audit=True)  # error: Argument "audit" to "Client" has incompatible type
+        load_config(env={}, middleware=["app.mw:Tagger"], redaction={"enabled": True})
+        load_config(env={}, redacton={})  # error: Unexpected keyword argument "redacton"
+        """,
+    )
+
+
+def test_the_overrides_name_every_config_section():
+    from privllm.config import ClientOverrides, Config, ConfigOverrides
+
+    # a section added to Config without its override would be refused by a user's checker
+    assert set(ConfigOverrides.__annotations__) | set(ClientOverrides.__annotations__) == set(
+        Config.model_fields
+    )
+    assert set(Config.model_fields) - set(ClientOverrides.__annotations__) == {"middleware"}

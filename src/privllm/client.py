@@ -21,8 +21,9 @@ from collections.abc import (
 from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel
+from typing_extensions import Unpack
 
-from .config import Config
+from .config import ClientOverrides, Config
 from .core import (
     MessagesLike,
     ResponseFormatLike,
@@ -78,7 +79,7 @@ class Client:
         transport_wrapper: TransportWrapper | None = None,
         backend: Provider | None = None,
         provider_options: Mapping[str, Mapping[str, Any]] | None = None,
-        **overrides: Any,
+        **overrides: Unpack[ClientOverrides],
     ) -> None:
         self._core = _Core(
             config, middleware, env, transport_wrapper, backend, overrides, provider_options
@@ -282,7 +283,7 @@ class AsyncClient:
         transport_wrapper: TransportWrapper | None = None,
         backend: Provider | None = None,
         provider_options: Mapping[str, Mapping[str, Any]] | None = None,
-        **overrides: Any,
+        **overrides: Unpack[ClientOverrides],
     ) -> None:
         self._core = _Core(
             config, middleware, env, transport_wrapper, backend, overrides, provider_options

@@ -86,7 +86,7 @@ class _Core:
         env: Mapping[str, str] | None,
         transport_wrapper: TransportWrapper | None,
         backend: Provider | None,
-        overrides: dict[str, Any],
+        overrides: Mapping[str, Any],
         provider_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.config = resolve_config(config, env, overrides)
