@@ -12,6 +12,7 @@ from . import errors, types
 from .client import AsyncChatStream, AsyncClient, ChatStream, Client
 from .config import Config, load_config
 from .conversation import Conversation
+from .core import USE_CLIENT_DEFAULT, UseClientDefault
 from .errors import (
     AuditError,
     AuthenticationError,
@@ -53,7 +54,8 @@ from .types import (
 
 __version__ = "0.1.0"
 
-__all__ = [
+# Plainly sorted (tests/test_package.py), not isort-style with constants first.
+__all__ = [  # noqa: RUF022
     "AsyncChatStream",
     "AsyncClient",
     "AuditError",
@@ -93,7 +95,9 @@ __all__ = [
     "TamperedLogError",
     "ToolCall",
     "ToolDefinition",
+    "USE_CLIENT_DEFAULT",
     "UnpreparedFileError",
+    "UseClientDefault",
     "WrongKeyError",
     "__version__",
     "errors",

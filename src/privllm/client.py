@@ -25,8 +25,10 @@ from typing_extensions import Unpack
 
 from .config import ClientOverrides, Config
 from .core import (
+    USE_CLIENT_DEFAULT,
     MessagesLike,
     ResponseFormatLike,
+    TimeoutLike,
     ToolChoiceLike,
     ToolLike,
     _achat,
@@ -68,6 +70,8 @@ class Client:
     for Azure Entra ID, ``{"credentials": google_creds}`` for Vertex. ``backend`` takes a
     ready-made provider object instead of building one from config; ``transport_wrapper``
     wraps the httpx2 transport every SDK request goes through.
+
+    Calls take ``timeout=`` (seconds) to replace ``provider.timeout`` for one call.
     """
 
     def __init__(
@@ -110,6 +114,7 @@ class Client:
         response_format: type[_M],
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> ChatResponse[_M]: ...
 
     @overload
@@ -129,6 +134,7 @@ class Client:
         response_format: _PlainFormat | None = None,
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> ChatResponse[None]: ...
 
     def chat(
@@ -147,6 +153,7 @@ class Client:
         response_format: ResponseFormatLike | None = None,
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> ChatResponse[Any]:
         """Send a chat and return the whole answer (``.text``, ``.tool_calls``, ``.parsed``).
 
@@ -154,7 +161,9 @@ class Client:
         OpenAI-style dicts. ``max_completion_tokens`` is OpenAI's newer name for
         ``max_tokens``. An input privllm does not accept raises
         :class:`~privllm.errors.InvalidRequestError` naming the field, never its value, and
-        nothing is sent.
+        nothing is sent. ``timeout`` (seconds) replaces ``provider.timeout`` for this call
+        only (for each attempt, as the SDK's retries and fallbacks make them); left as
+        :data:`USE_CLIENT_DEFAULT`, the client's applies.
         """
         core = self._core
         request = core.chat_request(
@@ -163,7 +172,7 @@ class Client:
             response_format=response_format, extra=extra,
             max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
-        ctx = core.context("chat", messages)
+        ctx = core.context("chat", messages, timeout)
         sent = core.before(request, ctx)
         response = core.run(sent, ctx, _chat)
         return core.after(response, request, ctx)
@@ -185,6 +194,7 @@ class Client:
         response_format: type[_M],
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> ChatStream[_M]: ...
 
     @overload
@@ -204,6 +214,7 @@ class Client:
         response_format: _PlainFormat | None = None,
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> ChatStream[None]: ...
 
     def stream(
@@ -222,6 +233,7 @@ class Client:
         response_format: ResponseFormatLike | None = None,
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> ChatStream[Any]:
         """Stream the answer. Iterate for ``ChatChunk``; use ``with`` to close early safely.
 
@@ -235,7 +247,7 @@ class Client:
             response_format=response_format, extra=extra,
             max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
-        return ChatStream(core, request, core.context("stream", messages))
+        return ChatStream(core, request, core.context("stream", messages, timeout))
 
     def embed(
         self,
@@ -244,11 +256,12 @@ class Client:
         *,
         dimensions: int | None = None,
         extra: Mapping[str, Any] | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> EmbeddingResponse:
         """Embed one text or many; ``vectors[i]`` belongs to ``texts[i]``."""
         core = self._core
         request = core.embedding_request(texts, model, dimensions, extra)
-        ctx = core.context("embed")
+        ctx = core.context("embed", timeout=timeout)
         sent = core.before_embed(request, ctx)
         response = core.run(sent, ctx, _embed)
         return core.after_embed(response, ctx)
@@ -314,6 +327,7 @@ class AsyncClient:
         response_format: type[_M],
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> ChatResponse[_M]: ...
 
     @overload
@@ -333,6 +347,7 @@ class AsyncClient:
         response_format: _PlainFormat | None = None,
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> ChatResponse[None]: ...
 
     async def chat(
@@ -351,6 +366,7 @@ class AsyncClient:
         response_format: ResponseFormatLike | None = None,
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> ChatResponse[Any]:
         core = self._core
         request = core.chat_request(
@@ -359,7 +375,7 @@ class AsyncClient:
             response_format=response_format, extra=extra,
             max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
-        ctx = core.context("chat", messages)
+        ctx = core.context("chat", messages, timeout)
         sent = core.before(request, ctx)
         response = await core.arun(sent, ctx, _achat)
         return core.after(response, request, ctx)
@@ -381,6 +397,7 @@ class AsyncClient:
         response_format: type[_M],
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> AsyncChatStream[_M]: ...
 
     @overload
@@ -400,6 +417,7 @@ class AsyncClient:
         response_format: _PlainFormat | None = None,
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> AsyncChatStream[None]: ...
 
     def stream(
@@ -418,6 +436,7 @@ class AsyncClient:
         response_format: ResponseFormatLike | None = None,
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> AsyncChatStream[Any]:
         """``async for chunk in client.stream(...)`` or ``async with client.stream(...) as s``."""
         core = self._core
@@ -427,7 +446,7 @@ class AsyncClient:
             response_format=response_format, extra=extra,
             max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
-        return AsyncChatStream(core, request, core.context("stream", messages))
+        return AsyncChatStream(core, request, core.context("stream", messages, timeout))
 
     async def embed(
         self,
@@ -436,10 +455,11 @@ class AsyncClient:
         *,
         dimensions: int | None = None,
         extra: Mapping[str, Any] | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> EmbeddingResponse:
         core = self._core
         request = core.embedding_request(texts, model, dimensions, extra)
-        ctx = core.context("embed")
+        ctx = core.context("embed", timeout=timeout)
         sent = core.before_embed(request, ctx)
         response = await core.arun(sent, ctx, _aembed)
         return core.after_embed(response, ctx)
