@@ -71,7 +71,9 @@ class Client:
     ready-made provider object instead of building one from config; ``transport_wrapper``
     wraps the httpx2 transport every SDK request goes through.
 
-    Calls take ``timeout=`` (seconds) to replace ``provider.timeout`` for one call.
+    Calls take ``timeout=`` (seconds) to replace ``provider.timeout`` for one call. After
+    ``close()`` (or the end of ``with``) a call raises
+    :class:`~privllm.errors.ClientClosedError` before anything is sent.
     """
 
     def __init__(
@@ -86,7 +88,14 @@ class Client:
         **overrides: Unpack[ClientOverrides],
     ) -> None:
         self._core = _Core(
-            config, middleware, env, transport_wrapper, backend, overrides, provider_options
+            "Client",
+            config,
+            middleware,
+            env,
+            transport_wrapper,
+            backend,
+            overrides,
+            provider_options,
         )
 
     @property
@@ -166,6 +175,7 @@ class Client:
         :data:`USE_CLIENT_DEFAULT`, the client's applies.
         """
         core = self._core
+        core.check_open()
         request = core.chat_request(
             messages, model, stream=False, temperature=temperature, max_tokens=max_tokens,
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
@@ -241,6 +251,7 @@ class Client:
         the parsed answer once the stream has ended.
         """
         core = self._core
+        core.check_open()
         request = core.chat_request(
             messages, model, stream=True, temperature=temperature, max_tokens=max_tokens,
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
@@ -260,6 +271,7 @@ class Client:
     ) -> EmbeddingResponse:
         """Embed one text or many; ``vectors[i]`` belongs to ``texts[i]``."""
         core = self._core
+        core.check_open()
         request = core.embedding_request(texts, model, dimensions, extra)
         ctx = core.context("embed", timeout=timeout)
         sent = core.before_embed(request, ctx)
@@ -267,7 +279,14 @@ class Client:
         return core.after_embed(response, ctx)
 
     def close(self) -> None:
-        """Close the HTTP clients and the middleware (the audit log drains its queue)."""
+        """Close the HTTP clients and the middleware (the audit log drains its queue).
+
+        Closing twice is harmless; a call after closing raises
+        :class:`~privllm.errors.ClientClosedError` before anything is sent.
+        """
+        if self._core.closed:
+            return
+        self._core.closed = True
         try:
             for provider in self._core.all_providers():
                 provider.close()
@@ -299,7 +318,14 @@ class AsyncClient:
         **overrides: Unpack[ClientOverrides],
     ) -> None:
         self._core = _Core(
-            config, middleware, env, transport_wrapper, backend, overrides, provider_options
+            "AsyncClient",
+            config,
+            middleware,
+            env,
+            transport_wrapper,
+            backend,
+            overrides,
+            provider_options,
         )
 
     @property
@@ -369,6 +395,7 @@ class AsyncClient:
         timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> ChatResponse[Any]:
         core = self._core
+        core.check_open()
         request = core.chat_request(
             messages, model, stream=False, temperature=temperature, max_tokens=max_tokens,
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
@@ -440,6 +467,7 @@ class AsyncClient:
     ) -> AsyncChatStream[Any]:
         """``async for chunk in client.stream(...)`` or ``async with client.stream(...) as s``."""
         core = self._core
+        core.check_open()
         request = core.chat_request(
             messages, model, stream=True, temperature=temperature, max_tokens=max_tokens,
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
@@ -458,6 +486,7 @@ class AsyncClient:
         timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> EmbeddingResponse:
         core = self._core
+        core.check_open()
         request = core.embedding_request(texts, model, dimensions, extra)
         ctx = core.context("embed", timeout=timeout)
         sent = core.before_embed(request, ctx)
@@ -465,7 +494,14 @@ class AsyncClient:
         return core.after_embed(response, ctx)
 
     async def close(self) -> None:
-        """Close the HTTP clients and the middleware (the audit log drains its queue)."""
+        """Close the HTTP clients and the middleware (the audit log drains its queue).
+
+        Closing twice is harmless; a call after closing raises
+        :class:`~privllm.errors.ClientClosedError` before anything is sent.
+        """
+        if self._core.closed:
+            return
+        self._core.closed = True
         try:
             for provider in self._core.all_providers():
                 await provider.aclose()

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from .config import Config, ProviderConfig, resolve_config
 from .conversation import Conversation
 from .errors import (
+    ClientClosedError,
     ConfigError,
     InvalidRequestError,
     ProviderConnectionError,
@@ -102,6 +103,7 @@ class _Core:
 
     def __init__(
         self,
+        owner: str,
         config: Config | str | os.PathLike[str] | None,
         middleware: Sequence[Middleware | str],
         env: Mapping[str, str] | None,
@@ -110,6 +112,9 @@ class _Core:
         overrides: Mapping[str, Any],
         provider_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
+        self.owner = owner  # "Client" or "AsyncClient", for messages
+        #: Set by the client's close(): from then on every call is refused before it starts.
+        self.closed = False
         self.config = resolve_config(config, env, overrides)
         environ = os.environ if env is None else env
         self._env = environ
@@ -136,6 +141,13 @@ class _Core:
         chain.extend(builtin)
         self.chain = Chain(chain)
         self.policy = next((m for m in builtin if isinstance(m, PolicyMiddleware)), None)
+
+    def check_open(self) -> None:
+        """Raise :class:`ClientClosedError` once the client is closed. A closed provider
+        would build a new SDK client on use, and the audit log no longer records: a call
+        must not get as far as either."""
+        if self.closed:
+            raise ClientClosedError(f"this {self.owner} is closed: build a new one to make calls")
 
     def all_providers(self) -> list[Provider]:
         return [self.provider, *self.profiles.values()]

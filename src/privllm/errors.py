@@ -4,6 +4,7 @@
     ├── ConfigError                 a config file, env var or argument is invalid
     ├── InvalidRequestError         a call's input (messages, tools, options) is not accepted;
     │                               also a ValueError. Names fields, never their values
+    ├── ClientClosedError           the client was closed; nothing was sent
     ├── PolicyViolation             a rule refused the call before any byte was sent
     │   ├── RedactionBlocked        a finding whose action is ``block``
     │   ├── EgressBlocked           the HTTP transport guard refused a request
@@ -45,6 +46,7 @@ __all__ = [
     "AuditError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigError",
     "ContentFilteredError",
     "DatasetError",
@@ -108,6 +110,19 @@ class InvalidRequestError(PrivllmError, ValueError):
     def field(self) -> str | None:
         """The first field that failed, if any was named."""
         return self.fields[0] if self.fields else None
+
+
+class ClientClosedError(PrivllmError):
+    """The client (or the stream's client) was closed. Raised before anything is sent.
+
+    >>> from privllm import Client
+    >>> client = Client(env={}, audit={"enabled": False})
+    >>> client.close()
+    >>> client.chat("hi", model="gpt-4o-mini")
+    Traceback (most recent call last):
+      ...
+    privllm.errors.ClientClosedError: this Client is closed: build a new one to make calls
+    """
 
 
 class PolicyViolation(PrivllmError):

@@ -109,6 +109,7 @@ class ChatStream(Generic[ParsedT]):
     def _open(self) -> ChunkStream:
         if self._source is None:
             core = self._core
+            core.check_open()  # made before the client closed, opened after
             sent = core.before(self._request, self._ctx)
             self._source = core.run(sent, self._ctx, _stream)
         return self._source
@@ -145,6 +146,7 @@ class ChatStream(Generic[ParsedT]):
             source.close()
 
     def close(self) -> None:
+        """Stop reading and release the connection (idempotent; ``with`` calls it)."""
         if self._iterator is not None:
             self._iterator.close()  # type: ignore[attr-defined]
         if self._source is not None:
@@ -194,6 +196,7 @@ class AsyncChatStream(Generic[ParsedT]):
     async def _open(self) -> AsyncChunkStream:
         if self._source is None:
             core = self._core
+            core.check_open()
             sent = core.before(self._request, self._ctx)
             self._source = await core.arun(sent, self._ctx, _astream)
         return self._source
@@ -229,12 +232,18 @@ class AsyncChatStream(Generic[ParsedT]):
         finally:
             await source.aclose()
 
-    async def aclose(self) -> None:
+    async def close(self) -> None:
+        """Stop reading and release the connection (idempotent; ``async with`` calls it).
+        The same verb as :meth:`AsyncClient.close` and :meth:`ChatStream.close`."""
         if self._iterator is not None:
             await self._iterator.aclose()  # type: ignore[attr-defined]
         if self._source is not None:
             await self._source.aclose()
         self._abandon()
+
+    async def aclose(self) -> None:
+        """The former name of :meth:`close`, kept (``contextlib.aclosing`` calls it)."""
+        await self.close()
 
     def _abandon(self) -> None:
         if not self._ended and self._source is not None:
@@ -251,7 +260,7 @@ class AsyncChatStream(Generic[ParsedT]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        await self.close()
 
     async def text(self) -> str:
         return "".join([chunk.text async for chunk in self])
