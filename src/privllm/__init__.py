@@ -9,10 +9,38 @@ a client for that provider is built.
 """
 
 from . import errors, types
-from .client import AsyncChatStream, AsyncClient, ChatStream, Client, StructuredOutputError
+from .client import AsyncChatStream, AsyncClient, ChatStream, Client
 from .config import Config, load_config
 from .conversation import Conversation
-from .errors import PolicyViolation, PrivllmError, ProviderError
+from .core import USE_CLIENT_DEFAULT, UseClientDefault
+from .errors import (
+    AuditError,
+    AuthenticationError,
+    BadRequestError,
+    ClientClosedError,
+    ConfigError,
+    ContentFilteredError,
+    DatasetError,
+    EgressBlocked,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    PolicyViolation,
+    PrivllmError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderStatusError,
+    ProviderTimeoutError,
+    RateLimitError,
+    RedactionBlocked,
+    RedactionError,
+    ResponseError,
+    ServerError,
+    StructuredOutputError,
+    TamperedLogError,
+    UnpreparedFileError,
+    WrongKeyError,
+)
 from .pipeline import CallContext, Middleware
 from .types import (
     ChatChunk,
@@ -27,27 +55,52 @@ from .types import (
 
 __version__ = "0.1.0"
 
-__all__ = [
+# Plainly sorted (tests/test_package.py), not isort-style with constants first.
+__all__ = [  # noqa: RUF022
     "AsyncChatStream",
     "AsyncClient",
+    "AuditError",
+    "AuthenticationError",
+    "BadRequestError",
     "CallContext",
     "ChatChunk",
     "ChatRequest",
     "ChatResponse",
     "ChatStream",
     "Client",
+    "ClientClosedError",
     "Config",
+    "ConfigError",
+    "ContentFilteredError",
     "Conversation",
+    "DatasetError",
+    "EgressBlocked",
     "EmbeddingResponse",
     "Endpoint",
+    "InvalidRequestError",
     "Message",
     "Middleware",
+    "NotFoundError",
+    "PermissionDeniedError",
     "PolicyViolation",
     "PrivllmError",
+    "ProviderConnectionError",
     "ProviderError",
+    "ProviderStatusError",
+    "ProviderTimeoutError",
+    "RateLimitError",
+    "RedactionBlocked",
+    "RedactionError",
+    "ResponseError",
+    "ServerError",
     "StructuredOutputError",
+    "TamperedLogError",
     "ToolCall",
     "ToolDefinition",
+    "USE_CLIENT_DEFAULT",
+    "UnpreparedFileError",
+    "UseClientDefault",
+    "WrongKeyError",
     "__version__",
     "errors",
     "load_config",

@@ -18,13 +18,17 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import Any
+from typing import Any, TypeVar, overload
 
-from .config import Config
+from pydantic import BaseModel
+from typing_extensions import Unpack
+
+from .config import ClientOverrides, Config
 from .core import (
+    USE_CLIENT_DEFAULT,
     MessagesLike,
     ResponseFormatLike,
-    StructuredOutputError,
+    TimeoutLike,
     ToolChoiceLike,
     ToolLike,
     _achat,
@@ -33,6 +37,7 @@ from .core import (
     _Core,
     _embed,
 )
+from .errors import StructuredOutputError
 from .pipeline import Middleware
 from .providers.base import (
     Provider,
@@ -42,9 +47,14 @@ from .streaming import AsyncChatStream, ChatStream
 from .types import (
     ChatResponse,
     EmbeddingResponse,
+    ResponseFormat,
 )
 
 __all__ = ["AsyncChatStream", "AsyncClient", "ChatStream", "Client", "StructuredOutputError"]
+
+_M = TypeVar("_M", bound=BaseModel)
+#: A ``response_format`` that asks for JSON without a model class: ``.parsed`` stays None.
+_PlainFormat = ResponseFormat | Mapping[str, Any]
 
 
 class Client:
@@ -60,6 +70,10 @@ class Client:
     for Azure Entra ID, ``{"credentials": google_creds}`` for Vertex. ``backend`` takes a
     ready-made provider object instead of building one from config; ``transport_wrapper``
     wraps the httpx2 transport every SDK request goes through.
+
+    Calls take ``timeout=`` (seconds) to replace ``provider.timeout`` for one call. After
+    ``close()`` (or the end of ``with``) a call raises
+    :class:`~privllm.errors.ClientClosedError` before anything is sent.
     """
 
     def __init__(
@@ -71,10 +85,17 @@ class Client:
         transport_wrapper: TransportWrapper | None = None,
         backend: Provider | None = None,
         provider_options: Mapping[str, Mapping[str, Any]] | None = None,
-        **overrides: Any,
+        **overrides: Unpack[ClientOverrides],
     ) -> None:
         self._core = _Core(
-            config, middleware, env, transport_wrapper, backend, overrides, provider_options
+            "Client",
+            config,
+            middleware,
+            env,
+            transport_wrapper,
+            backend,
+            overrides,
+            provider_options,
         )
 
     @property
@@ -84,6 +105,46 @@ class Client:
     @property
     def provider(self) -> Provider:
         return self._core.provider
+
+    @overload
+    def chat(
+        self,
+        messages: MessagesLike,
+        model: str | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        tools: Sequence[ToolLike] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: type[_M],
+        extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
+    ) -> ChatResponse[_M]: ...
+
+    @overload
+    def chat(
+        self,
+        messages: MessagesLike,
+        model: str | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        tools: Sequence[ToolLike] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: _PlainFormat | None = None,
+        extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
+    ) -> ChatResponse[None]: ...
 
     def chat(
         self,
@@ -101,26 +162,70 @@ class Client:
         response_format: ResponseFormatLike | None = None,
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
-    ) -> ChatResponse:
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
+    ) -> ChatResponse[Any]:
         """Send a chat and return the whole answer (``.text``, ``.tool_calls``, ``.parsed``).
 
         ``messages`` is a string, a :class:`Conversation`, or a list of :class:`Message` and
         OpenAI-style dicts. ``max_completion_tokens`` is OpenAI's newer name for
         ``max_tokens``. An input privllm does not accept raises
         :class:`~privllm.errors.InvalidRequestError` naming the field, never its value, and
-        nothing is sent.
+        nothing is sent. ``timeout`` (seconds) replaces ``provider.timeout`` for this call
+        only (for each attempt, as the SDK's retries and fallbacks make them); left as
+        :data:`USE_CLIENT_DEFAULT`, the client's applies.
         """
         core = self._core
+        core.check_open()
         request = core.chat_request(
             messages, model, stream=False, temperature=temperature, max_tokens=max_tokens,
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
             response_format=response_format, extra=extra,
             max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
-        ctx = core.context("chat", messages)
+        ctx = core.context("chat", messages, timeout)
         sent = core.before(request, ctx)
         response = core.run(sent, ctx, _chat)
         return core.after(response, request, ctx)
+
+    @overload
+    def stream(
+        self,
+        messages: MessagesLike,
+        model: str | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        tools: Sequence[ToolLike] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: type[_M],
+        extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
+    ) -> ChatStream[_M]: ...
+
+    @overload
+    def stream(
+        self,
+        messages: MessagesLike,
+        model: str | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        tools: Sequence[ToolLike] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: _PlainFormat | None = None,
+        extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
+    ) -> ChatStream[None]: ...
 
     def stream(
         self,
@@ -135,17 +240,25 @@ class Client:
         user: str | None = None,
         tools: Sequence[ToolLike] | None = None,
         tool_choice: ToolChoiceLike | None = None,
+        response_format: ResponseFormatLike | None = None,
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
-    ) -> ChatStream:
-        """Stream the answer. Iterate for ``ChatChunk``; use ``with`` to close early safely."""
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
+    ) -> ChatStream[Any]:
+        """Stream the answer. Iterate for ``ChatChunk``; use ``with`` to close early safely.
+
+        With a pydantic model class as ``response_format``, ``stream.response.parsed`` holds
+        the parsed answer once the stream has ended.
+        """
         core = self._core
+        core.check_open()
         request = core.chat_request(
             messages, model, stream=True, temperature=temperature, max_tokens=max_tokens,
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
-            response_format=None, extra=extra, max_completion_tokens=max_completion_tokens,
+            response_format=response_format, extra=extra,
+            max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
-        return ChatStream(core, request, core.context("stream", messages))
+        return ChatStream(core, request, core.context("stream", messages, timeout))
 
     def embed(
         self,
@@ -154,17 +267,26 @@ class Client:
         *,
         dimensions: int | None = None,
         extra: Mapping[str, Any] | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> EmbeddingResponse:
         """Embed one text or many; ``vectors[i]`` belongs to ``texts[i]``."""
         core = self._core
+        core.check_open()
         request = core.embedding_request(texts, model, dimensions, extra)
-        ctx = core.context("embed")
+        ctx = core.context("embed", timeout=timeout)
         sent = core.before_embed(request, ctx)
         response = core.run(sent, ctx, _embed)
         return core.after_embed(response, ctx)
 
     def close(self) -> None:
-        """Close the HTTP clients and the middleware (the audit log drains its queue)."""
+        """Close the HTTP clients and the middleware (the audit log drains its queue).
+
+        Closing twice is harmless; a call after closing raises
+        :class:`~privllm.errors.ClientClosedError` before anything is sent.
+        """
+        if self._core.closed:
+            return
+        self._core.closed = True
         try:
             for provider in self._core.all_providers():
                 provider.close()
@@ -193,10 +315,17 @@ class AsyncClient:
         transport_wrapper: TransportWrapper | None = None,
         backend: Provider | None = None,
         provider_options: Mapping[str, Mapping[str, Any]] | None = None,
-        **overrides: Any,
+        **overrides: Unpack[ClientOverrides],
     ) -> None:
         self._core = _Core(
-            config, middleware, env, transport_wrapper, backend, overrides, provider_options
+            "AsyncClient",
+            config,
+            middleware,
+            env,
+            transport_wrapper,
+            backend,
+            overrides,
+            provider_options,
         )
 
     @property
@@ -206,6 +335,46 @@ class AsyncClient:
     @property
     def provider(self) -> Provider:
         return self._core.provider
+
+    @overload
+    async def chat(
+        self,
+        messages: MessagesLike,
+        model: str | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        tools: Sequence[ToolLike] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: type[_M],
+        extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
+    ) -> ChatResponse[_M]: ...
+
+    @overload
+    async def chat(
+        self,
+        messages: MessagesLike,
+        model: str | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        tools: Sequence[ToolLike] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: _PlainFormat | None = None,
+        extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
+    ) -> ChatResponse[None]: ...
 
     async def chat(
         self,
@@ -223,18 +392,60 @@ class AsyncClient:
         response_format: ResponseFormatLike | None = None,
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
-    ) -> ChatResponse:
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
+    ) -> ChatResponse[Any]:
         core = self._core
+        core.check_open()
         request = core.chat_request(
             messages, model, stream=False, temperature=temperature, max_tokens=max_tokens,
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
             response_format=response_format, extra=extra,
             max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
-        ctx = core.context("chat", messages)
+        ctx = core.context("chat", messages, timeout)
         sent = core.before(request, ctx)
         response = await core.arun(sent, ctx, _achat)
         return core.after(response, request, ctx)
+
+    @overload
+    def stream(
+        self,
+        messages: MessagesLike,
+        model: str | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        tools: Sequence[ToolLike] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: type[_M],
+        extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
+    ) -> AsyncChatStream[_M]: ...
+
+    @overload
+    def stream(
+        self,
+        messages: MessagesLike,
+        model: str | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        user: str | None = None,
+        tools: Sequence[ToolLike] | None = None,
+        tool_choice: ToolChoiceLike | None = None,
+        response_format: _PlainFormat | None = None,
+        extra: Mapping[str, Any] | None = None,
+        max_completion_tokens: int | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
+    ) -> AsyncChatStream[None]: ...
 
     def stream(
         self,
@@ -249,17 +460,21 @@ class AsyncClient:
         user: str | None = None,
         tools: Sequence[ToolLike] | None = None,
         tool_choice: ToolChoiceLike | None = None,
+        response_format: ResponseFormatLike | None = None,
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
-    ) -> AsyncChatStream:
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
+    ) -> AsyncChatStream[Any]:
         """``async for chunk in client.stream(...)`` or ``async with client.stream(...) as s``."""
         core = self._core
+        core.check_open()
         request = core.chat_request(
             messages, model, stream=True, temperature=temperature, max_tokens=max_tokens,
             top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
-            response_format=None, extra=extra, max_completion_tokens=max_completion_tokens,
+            response_format=response_format, extra=extra,
+            max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
-        return AsyncChatStream(core, request, core.context("stream", messages))
+        return AsyncChatStream(core, request, core.context("stream", messages, timeout))
 
     async def embed(
         self,
@@ -268,16 +483,25 @@ class AsyncClient:
         *,
         dimensions: int | None = None,
         extra: Mapping[str, Any] | None = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
     ) -> EmbeddingResponse:
         core = self._core
+        core.check_open()
         request = core.embedding_request(texts, model, dimensions, extra)
-        ctx = core.context("embed")
+        ctx = core.context("embed", timeout=timeout)
         sent = core.before_embed(request, ctx)
         response = await core.arun(sent, ctx, _aembed)
         return core.after_embed(response, ctx)
 
     async def close(self) -> None:
-        """Close the HTTP clients and the middleware (the audit log drains its queue)."""
+        """Close the HTTP clients and the middleware (the audit log drains its queue).
+
+        Closing twice is harmless; a call after closing raises
+        :class:`~privllm.errors.ClientClosedError` before anything is sent.
+        """
+        if self._core.closed:
+            return
+        self._core.closed = True
         try:
             for provider in self._core.all_providers():
                 await provider.aclose()

@@ -12,7 +12,7 @@ Later sources override earlier ones: defaults < ``privllm.toml`` (path given, or
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +25,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from typing_extensions import TypedDict, Unpack
 
 from .config_keys import EnvName, clean_key
 from .config_load import ENV_PREFIX as ENV_PREFIX
@@ -35,7 +36,9 @@ from .finetune.settings import FinetuneSettings
 __all__ = [
     "AuditConfig",
     "AzureSettings",
+    "ClientOverrides",
     "Config",
+    "ConfigOverrides",
     "GoogleSettings",
     "LoadedConfig",
     "OTelConfig",
@@ -319,6 +322,29 @@ class Config(_Section):
     middleware: list[str] = Field(default_factory=list)
 
 
+class ClientOverrides(TypedDict, total=False):
+    """The keyword overrides ``Client(...)`` and ``AsyncClient(...)`` take: one per
+    :class:`Config` section, each a section object or a mapping of its fields (merged over
+    the file and ``PRIVLLM_*`` values). Typed, so a misspelt section is caught by your
+    editor and type checker, not only at run time:
+    ``Client(provider={"model": "gpt-4o-mini"}, audit={"enabled": False})``.
+    """
+
+    provider: ProviderConfig | Mapping[str, Any]
+    providers: Mapping[str, ProviderConfig | Mapping[str, Any]]
+    policy: PolicyConfig | Mapping[str, Any]
+    redaction: RedactionConfig | Mapping[str, Any]
+    audit: AuditConfig | Mapping[str, Any]
+    finetune: FinetuneSettings | Mapping[str, Any]
+
+
+class ConfigOverrides(ClientOverrides, total=False):
+    """The keyword overrides of :func:`load_config`: every :class:`Config` field. (A client
+    takes ``middleware`` as its own argument, objects as well as import paths.)"""
+
+    middleware: Sequence[str]
+
+
 class LoadedConfig(Config):
     """A ``Config`` that remembers where each value came from (for ``privllm config show``)."""
 
@@ -329,7 +355,7 @@ def load_config(
     path: str | os.PathLike[str] | None = None,
     *,
     env: Mapping[str, str] | None = None,
-    **overrides: Any,
+    **overrides: Unpack[ConfigOverrides],
 ) -> LoadedConfig:
     """Build the effective config from file, environment and keyword overrides.
 

@@ -22,13 +22,14 @@ from pydantic import BaseModel, ValidationError
 from .config import Config, ProviderConfig, resolve_config
 from .conversation import Conversation
 from .errors import (
+    ClientClosedError,
     ConfigError,
     InvalidRequestError,
     ProviderConnectionError,
-    ProviderError,
     ProviderTimeoutError,
     RateLimitError,
     ServerError,
+    StructuredOutputError,
 )
 from .pipeline import CallContext, Chain, Middleware, load_middleware
 from .policy.middleware import ROUTE, PolicyMiddleware
@@ -52,11 +53,13 @@ from .types import (
 )
 
 __all__ = [
+    "USE_CLIENT_DEFAULT",
     "MessagesLike",
     "ResponseFormatLike",
-    "StructuredOutputError",
+    "StructuredOutputError",  # moved to privllm.errors; importable here as before
     "ToolChoiceLike",
     "ToolLike",
+    "UseClientDefault",
     "message_from_dict",
     "parse_structured",
 ]
@@ -70,14 +73,29 @@ ToolChoiceLike = str | Mapping[str, Any]
 ResponseFormatLike = type[BaseModel] | ResponseFormat | Mapping[str, Any]
 
 
+class UseClientDefault:
+    """The type of :data:`USE_CLIENT_DEFAULT`: "not given for this call, use the client's
+    setting" (httpx's sentinel), distinct from any value a caller could mean."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "USE_CLIENT_DEFAULT"
+
+    def __reduce__(self) -> str:
+        return "USE_CLIENT_DEFAULT"
+
+
+#: ``timeout=USE_CLIENT_DEFAULT`` (the default of every call): the client's
+#: ``provider.timeout`` applies.
+USE_CLIENT_DEFAULT = UseClientDefault()
+#: Seconds for one call, or :data:`USE_CLIENT_DEFAULT`.
+TimeoutLike = float | UseClientDefault
+
 R = TypeVar("R", ChatRequest, EmbeddingRequest)
 T = TypeVar("T")
 #: Failures worth trying a fallback profile for.
 _RETRYABLE = (RateLimitError, ServerError, ProviderTimeoutError, ProviderConnectionError)
-
-
-class StructuredOutputError(ProviderError):
-    """The answer did not parse into the requested ``response_format`` model."""
 
 
 class _Core:
@@ -85,14 +103,18 @@ class _Core:
 
     def __init__(
         self,
+        owner: str,
         config: Config | str | os.PathLike[str] | None,
         middleware: Sequence[Middleware | str],
         env: Mapping[str, str] | None,
         transport_wrapper: TransportWrapper | None,
         backend: Provider | None,
-        overrides: dict[str, Any],
+        overrides: Mapping[str, Any],
         provider_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
+        self.owner = owner  # "Client" or "AsyncClient", for messages
+        #: Set by the client's close(): from then on every call is refused before it starts.
+        self.closed = False
         self.config = resolve_config(config, env, overrides)
         environ = os.environ if env is None else env
         self._env = environ
@@ -119,6 +141,13 @@ class _Core:
         chain.extend(builtin)
         self.chain = Chain(chain)
         self.policy = next((m for m in builtin if isinstance(m, PolicyMiddleware)), None)
+
+    def check_open(self) -> None:
+        """Raise :class:`ClientClosedError` once the client is closed. A closed provider
+        would build a new SDK client on use, and the audit log no longer records: a call
+        must not get as far as either."""
+        if self.closed:
+            raise ClientClosedError(f"this {self.owner} is closed: build a new one to make calls")
 
     def all_providers(self) -> list[Provider]:
         return [self.provider, *self.profiles.values()]
@@ -209,23 +238,28 @@ class _Core:
             return request.model_copy(update={"model": model})
         return request
 
-    def run(self, request: R, ctx: CallContext, call: Callable[[Provider, R], T]) -> T:
-        flow = self.attempts(request, ctx)
-        provider, req = next(flow)
-        while True:
-            try:
-                return call(provider, req)
-            except BaseException as exc:
-                provider, req = flow.throw(exc)
-
-    async def arun(
-        self, request: R, ctx: CallContext, call: Callable[[Provider, R], Awaitable[T]]
+    def run(
+        self, request: R, ctx: CallContext, call: Callable[[Provider, R, float | None], T]
     ) -> T:
         flow = self.attempts(request, ctx)
         provider, req = next(flow)
         while True:
             try:
-                return await call(provider, req)
+                return call(provider, req, ctx.timeout)
+            except BaseException as exc:
+                provider, req = flow.throw(exc)
+
+    async def arun(
+        self,
+        request: R,
+        ctx: CallContext,
+        call: Callable[[Provider, R, float | None], Awaitable[T]],
+    ) -> T:
+        flow = self.attempts(request, ctx)
+        provider, req = next(flow)
+        while True:
+            try:
+                return await call(provider, req, ctx.timeout)
             except BaseException as exc:
                 provider, req = flow.throw(exc)
 
@@ -299,8 +333,15 @@ class _Core:
             )
         return EmbeddingRequest(input=texts, model=chosen, dimensions=dimensions, extra=extra or {})
 
-    def context(self, operation: str, messages: object = None) -> CallContext:
-        ctx = CallContext(endpoint=self.provider.endpoint, operation=operation)
+    def context(
+        self,
+        operation: str,
+        messages: object = None,
+        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
+    ) -> CallContext:
+        ctx = CallContext(
+            endpoint=self.provider.endpoint, operation=operation, timeout=_timeout(timeout)
+        )
         if isinstance(messages, Conversation):
             ctx.state["session"] = messages.state
         return ctx
@@ -376,28 +417,62 @@ def _builtin_middleware(
     return chain
 
 
-def _chat(provider: Provider, request: ChatRequest) -> ChatResponse:
-    return provider.chat(request)
+def _timeout(timeout: TimeoutLike) -> float | None:
+    if isinstance(timeout, UseClientDefault):
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise InvalidRequestError(
+            "invalid call: timeout: must be a positive number of seconds (or "
+            "USE_CLIENT_DEFAULT for the client's provider.timeout)",
+            fields=("timeout",),
+        )
+    return float(timeout)
 
 
-async def _achat(provider: Provider, request: ChatRequest) -> ChatResponse:
-    return await provider.achat(request)
+# The provider calls. `timeout` is passed only when the call set one, so a provider object
+# of the user's own (Client(backend=...)) without the keyword keeps working until it is used.
 
 
-def _stream(provider: Provider, request: ChatRequest) -> ChunkStream:
-    return provider.stream(request)
+def _chat(provider: Provider, request: ChatRequest, timeout: float | None) -> ChatResponse:
+    if timeout is None:
+        return provider.chat(request)
+    return provider.chat(request, timeout=timeout)
 
 
-async def _astream(provider: Provider, request: ChatRequest) -> AsyncChunkStream:
-    return await provider.astream(request)
+async def _achat(provider: Provider, request: ChatRequest, timeout: float | None) -> ChatResponse:
+    if timeout is None:
+        return await provider.achat(request)
+    return await provider.achat(request, timeout=timeout)
 
 
-def _embed(provider: Provider, request: EmbeddingRequest) -> EmbeddingResponse:
-    return provider.embed(request)
+def _stream(provider: Provider, request: ChatRequest, timeout: float | None) -> ChunkStream:
+    if timeout is None:
+        return provider.stream(request)
+    return provider.stream(request, timeout=timeout)
 
 
-async def _aembed(provider: Provider, request: EmbeddingRequest) -> EmbeddingResponse:
-    return await provider.aembed(request)
+async def _astream(
+    provider: Provider, request: ChatRequest, timeout: float | None
+) -> AsyncChunkStream:
+    if timeout is None:
+        return await provider.astream(request)
+    return await provider.astream(request, timeout=timeout)
+
+
+def _embed(
+    provider: Provider, request: EmbeddingRequest, timeout: float | None
+) -> EmbeddingResponse:
+    if timeout is None:
+        return provider.embed(request)
+    return provider.embed(request, timeout=timeout)
+
+
+async def _aembed(
+    provider: Provider, request: EmbeddingRequest, timeout: float | None
+) -> EmbeddingResponse:
+    if timeout is None:
+        return await provider.aembed(request)
+    return await provider.aembed(request, timeout=timeout)
 
 
 def parse_structured(response: ChatResponse, model: type[BaseModel]) -> BaseModel:

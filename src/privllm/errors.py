@@ -4,36 +4,52 @@
     ├── ConfigError                 a config file, env var or argument is invalid
     ├── InvalidRequestError         a call's input (messages, tools, options) is not accepted;
     │                               also a ValueError. Names fields, never their values
+    ├── ClientClosedError           the client was closed; nothing was sent
     ├── PolicyViolation             a rule refused the call before any byte was sent
     │   ├── RedactionBlocked        a finding whose action is ``block``
-    │   └── EgressBlocked           the HTTP transport guard refused a request
+    │   ├── EgressBlocked           the HTTP transport guard refused a request
+    │   └── UnpreparedFileError     a training file still holds findings (fine-tuning)
     ├── RedactionError              a detector failed; the call is refused (fail closed)
+    ├── DatasetError                a training file is not valid; nothing was written
     ├── ProviderError               the provider answered with an error, or not at all
-    │   ├── BadRequestError         400, 422
-    │   ├── AuthenticationError     401
-    │   ├── PermissionDeniedError   403
-    │   ├── NotFoundError           404
-    │   ├── RateLimitError          429 (``retry_after`` in seconds when the provider said)
-    │   ├── ServerError             >= 500
+    │   ├── ProviderStatusError     an HTTP error status (``status_code``)
+    │   │   ├── BadRequestError     400, 422
+    │   │   ├── AuthenticationError 401
+    │   │   ├── PermissionDeniedError 403
+    │   │   ├── NotFoundError       404
+    │   │   ├── RateLimitError      429 (``retry_after`` in seconds when the provider said)
+    │   │   └── ServerError         >= 500
     │   ├── ContentFilteredError    the provider's safety system withheld the answer
-    │   ├── ProviderTimeoutError    no answer in time
     │   └── ProviderConnectionError connection refused, reset or dropped mid-stream
+    │       └── ProviderTimeoutError no answer in time
+    ├── ResponseError               the answer arrived, but not in the shape asked for
+    │   └── StructuredOutputError   it does not parse into the ``response_format`` model
     └── AuditError                  the audit log could not be written or read
         ├── WrongKeyError           this key does not open the log
         └── TamperedLogError        the hash chain does not verify
 
+Catch ``ProviderConnectionError`` to cover timeouts too (as httpx's ``TransportError`` does),
+``ProviderStatusError`` for every answer with an error status (openai's ``APIStatusError``).
 Messages never carry an API key, a log key or a restored (real) value: provider error text
 stays in the placeholder form the provider saw.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from privllm.finetune.report import PrepareReport
+
 __all__ = [
     "AuditError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigError",
     "ContentFilteredError",
+    "DatasetError",
     "EgressBlocked",
     "InvalidRequestError",
     "NotFoundError",
@@ -42,12 +58,16 @@ __all__ = [
     "PrivllmError",
     "ProviderConnectionError",
     "ProviderError",
+    "ProviderStatusError",
     "ProviderTimeoutError",
     "RateLimitError",
     "RedactionBlocked",
     "RedactionError",
+    "ResponseError",
     "ServerError",
+    "StructuredOutputError",
     "TamperedLogError",
+    "UnpreparedFileError",
     "WrongKeyError",
     "error_for_status",
 ]
@@ -92,6 +112,19 @@ class InvalidRequestError(PrivllmError, ValueError):
         return self.fields[0] if self.fields else None
 
 
+class ClientClosedError(PrivllmError):
+    """The client (or the stream's client) was closed. Raised before anything is sent.
+
+    >>> from privllm import Client
+    >>> client = Client(env={}, audit={"enabled": False})
+    >>> client.close()
+    >>> client.chat("hi", model="gpt-4o-mini")
+    Traceback (most recent call last):
+      ...
+    privllm.errors.ClientClosedError: this Client is closed: build a new one to make calls
+    """
+
+
 class PolicyViolation(PrivllmError):
     """A policy rule refused the call. Raised before any byte leaves the process."""
 
@@ -109,8 +142,42 @@ class EgressBlocked(PolicyViolation):
     """The HTTP transport guard refused a request (wrong host, scheme, body content...)."""
 
 
+class UnpreparedFileError(PolicyViolation):
+    """The file still holds values the configured detectors find (rule
+    ``finetune.unredacted``), or lines that cannot be checked (``finetune.unchecked``: a
+    repeated key, runaway nesting). Counts per type only."""
+
+    def __init__(
+        self, message: str, *, findings: Mapping[str, int], rule: str = "finetune.unredacted"
+    ) -> None:
+        super().__init__(message, rule=rule)
+        self.findings = dict(findings)
+
+
 class RedactionError(PrivllmError):
     """A detector raised or timed out. The call is refused rather than sent unredacted."""
+
+
+class DatasetError(PrivllmError):
+    """The file is not a valid training set, or holds values whose action is ``block``.
+
+    ``issues`` lists the first problems (line, field, reason; never content), ``more`` how
+    many were left out, ``report`` what was counted. Nothing was written.
+    """
+
+    def __init__(self, report: PrepareReport) -> None:
+        self.issues = report.issues
+        self.more = report.more_issues
+        self.report = report
+        shown = "; ".join(str(i) for i in report.issues[:3])
+        rest = report.problems - 3
+        more = f"; ... and {rest} more" if rest > 0 else ""
+        super().__init__(
+            f"{report.source}: {report.problems} problem(s), nothing written: {shown}{more}"
+        )
+
+    def __reduce__(self) -> tuple[type[DatasetError], tuple[PrepareReport]]:
+        return type(self), (self.report,)
 
 
 class ProviderError(PrivllmError):
@@ -143,23 +210,31 @@ class ProviderError(PrivllmError):
         return f"{self.message} ({', '.join(parts)})"
 
 
-class BadRequestError(ProviderError):
+class ProviderStatusError(ProviderError):
+    """The provider answered with an HTTP error status; ``status_code`` says which.
+
+    Its subclasses name the common ones; a status without one (409, 418...) is raised as
+    this class itself.
+    """
+
+
+class BadRequestError(ProviderStatusError):
     """The provider rejected the request as malformed (400, 422)."""
 
 
-class AuthenticationError(ProviderError):
+class AuthenticationError(ProviderStatusError):
     """The credentials were refused (401)."""
 
 
-class PermissionDeniedError(ProviderError):
+class PermissionDeniedError(ProviderStatusError):
     """The credentials lack access to this model or resource (403)."""
 
 
-class NotFoundError(ProviderError):
+class NotFoundError(ProviderStatusError):
     """Unknown model, deployment or path (404)."""
 
 
-class RateLimitError(ProviderError):
+class RateLimitError(ProviderStatusError):
     """Too many requests or quota exhausted (429)."""
 
     def __init__(
@@ -175,7 +250,7 @@ class RateLimitError(ProviderError):
         self.retry_after = retry_after
 
 
-class ServerError(ProviderError):
+class ServerError(ProviderStatusError):
     """The provider failed (>= 500)."""
 
 
@@ -183,12 +258,31 @@ class ContentFilteredError(ProviderError):
     """The provider's safety system blocked the prompt or withheld the answer."""
 
 
-class ProviderTimeoutError(ProviderError):
-    """The provider did not answer in time."""
-
-
 class ProviderConnectionError(ProviderError):
-    """The connection failed or dropped, including mid-stream."""
+    """The connection failed or dropped, including mid-stream. Timeouts are one kind."""
+
+
+class ProviderTimeoutError(ProviderConnectionError):
+    """The provider did not answer in time (the client's ``provider.timeout``, or the call's
+    ``timeout=``)."""
+
+
+class ResponseError(PrivllmError):
+    """The provider's answer arrived, but privllm cannot give it back in the shape asked for.
+
+    Not a :class:`ProviderError`: the call reached the provider and it answered; retrying
+    elsewhere is the caller's decision. ``provider`` names who answered.
+    """
+
+    def __init__(self, message: str, *, provider: str) -> None:
+        self.message = message
+        self.provider = provider
+        super().__init__(message)
+
+
+class StructuredOutputError(ResponseError):
+    """The answer did not parse into the requested ``response_format`` model. The message
+    names the fields that failed, never the answer (it may hold restored values)."""
 
 
 class AuditError(PrivllmError):
@@ -207,7 +301,7 @@ class TamperedLogError(AuditError):
         super().__init__(message)
 
 
-_STATUS: dict[int, type[ProviderError]] = {
+_STATUS: dict[int, type[ProviderStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
     403: PermissionDeniedError,
@@ -217,8 +311,12 @@ _STATUS: dict[int, type[ProviderError]] = {
 }
 
 
-def error_for_status(status: int) -> type[ProviderError]:
-    """The privllm error class for an HTTP status code."""
+def error_for_status(status: int) -> type[ProviderStatusError]:
+    """The privllm error class for an HTTP error status code.
+
+    >>> error_for_status(429).__name__, error_for_status(409).__name__
+    ('RateLimitError', 'ProviderStatusError')
+    """
     if status >= 500:
         return ServerError
-    return _STATUS.get(status, ProviderError)
+    return _STATUS.get(status, ProviderStatusError)

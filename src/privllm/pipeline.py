@@ -48,6 +48,9 @@ class CallContext:
     timings: dict[str, float] = field(default_factory=dict)
     #: The request as it left the chain (what the provider was given), set by the runner.
     sent: ChatRequest | EmbeddingRequest | None = None
+    #: This call's own timeout in seconds (``timeout=``); ``None``: the provider's configured
+    #: ``provider.timeout``.
+    timeout: float | None = None
 
 
 class Middleware:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic
 
-from .core import _astream, _stream
-from .types import ChatChunk, ChatRequest, ChatResponse, FinishReason, ToolCall, Usage
+from .core import _astream, _stream, parse_structured
+from .types import ChatChunk, ChatRequest, ChatResponse, FinishReason, ParsedT, ToolCall, Usage
 
 if TYPE_CHECKING:
     from .core import _Core
@@ -40,7 +40,7 @@ class StreamAssembler:
         self._signatures: dict[int, str] = {}  # index -> signature, for calls that have one
         self.finish_reason: FinishReason | None = None
         self.usage: Usage | None = None
-        self.response: ChatResponse | None = None
+        self.response: ChatResponse[Any] | None = None
 
     def add(self, chunk: ChatChunk) -> None:
         if chunk.text:
@@ -60,7 +60,9 @@ class StreamAssembler:
         if chunk.usage is not None:
             self.usage = chunk.usage
 
-    def finish(self) -> ChatResponse:
+    def finish(self) -> ChatResponse[Any]:
+        """The whole answer; with a ``response_format`` model class, parsed into ``parsed``
+        (or :class:`~privllm.errors.StructuredOutputError`, after every chunk was given)."""
         calls = [
             ToolCall(
                 id=slot[0],
@@ -79,13 +81,16 @@ class StreamAssembler:
             model=(self._ctx.sent or self._request).model,
             endpoint=self._ctx.endpoint,
         )
+        if isinstance(self._request.response_format, type):
+            self.response.parsed = parse_structured(self.response, self._request.response_format)
         return self.response
 
 
-class ChatStream:
+class ChatStream(Generic[ParsedT]):
     """A streamed answer. Opens on first iteration (or ``with``); closes the HTTP stream on
     exit, on ``break`` inside ``with``, or when fully read. ``response`` is the assembled
-    answer once the stream has ended."""
+    answer once the stream has ended (``ChatStream[Invoice]``: its ``parsed`` is an
+    ``Invoice``)."""
 
     def __init__(self, core: _Core, request: ChatRequest, ctx: CallContext) -> None:
         self._core = core
@@ -97,13 +102,14 @@ class ChatStream:
         self._ended = False  # finished, failed or abandoned: reported to the chain once
 
     @property
-    def response(self) -> ChatResponse | None:
+    def response(self) -> ChatResponse[ParsedT] | None:
         """The whole answer, assembled from what the caller received; ``None`` until done."""
         return self._assembler.response
 
     def _open(self) -> ChunkStream:
         if self._source is None:
             core = self._core
+            core.check_open()  # made before the client closed, opened after
             sent = core.before(self._request, self._ctx)
             self._source = core.run(sent, self._ctx, _stream)
         return self._source
@@ -140,6 +146,7 @@ class ChatStream:
             source.close()
 
     def close(self) -> None:
+        """Stop reading and release the connection (idempotent; ``with`` calls it)."""
         if self._iterator is not None:
             self._iterator.close()  # type: ignore[attr-defined]
         if self._source is not None:
@@ -153,7 +160,7 @@ class ChatStream:
             self._ended = True
             self._core.failed(GeneratorExit(), self._ctx)
 
-    def __enter__(self) -> ChatStream:
+    def __enter__(self) -> ChatStream[ParsedT]:
         self._open()
         return self
 
@@ -170,7 +177,7 @@ class ChatStream:
         return "".join(chunk.text for chunk in self)
 
 
-class AsyncChatStream:
+class AsyncChatStream(Generic[ParsedT]):
     """The async twin of :class:`ChatStream`."""
 
     def __init__(self, core: _Core, request: ChatRequest, ctx: CallContext) -> None:
@@ -183,12 +190,13 @@ class AsyncChatStream:
         self._ended = False
 
     @property
-    def response(self) -> ChatResponse | None:
+    def response(self) -> ChatResponse[ParsedT] | None:
         return self._assembler.response
 
     async def _open(self) -> AsyncChunkStream:
         if self._source is None:
             core = self._core
+            core.check_open()
             sent = core.before(self._request, self._ctx)
             self._source = await core.arun(sent, self._ctx, _astream)
         return self._source
@@ -224,19 +232,25 @@ class AsyncChatStream:
         finally:
             await source.aclose()
 
-    async def aclose(self) -> None:
+    async def close(self) -> None:
+        """Stop reading and release the connection (idempotent; ``async with`` calls it).
+        The same verb as :meth:`AsyncClient.close` and :meth:`ChatStream.close`."""
         if self._iterator is not None:
             await self._iterator.aclose()  # type: ignore[attr-defined]
         if self._source is not None:
             await self._source.aclose()
         self._abandon()
 
+    async def aclose(self) -> None:
+        """The former name of :meth:`close`, kept (``contextlib.aclosing`` calls it)."""
+        await self.close()
+
     def _abandon(self) -> None:
         if not self._ended and self._source is not None:
             self._ended = True
             self._core.failed(GeneratorExit(), self._ctx)
 
-    async def __aenter__(self) -> AsyncChatStream:
+    async def __aenter__(self) -> AsyncChatStream[ParsedT]:
         await self._open()
         return self
 
@@ -246,7 +260,7 @@ class AsyncChatStream:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        await self.close()
 
     async def text(self) -> str:
         return "".join([chunk.text async for chunk in self])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal
 
 from pydantic import (
     BaseModel,
@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from typing_extensions import TypeVar
 
 from privllm.input_errors import InputModel, input_error, refuse
 from privllm.response_format import JsonSchemaFormat, ResponseFormat
@@ -37,6 +38,7 @@ __all__ = [
     "FinishReason",
     "JsonSchemaFormat",
     "Message",
+    "ParsedT",
     "ResponseFormat",
     "Role",
     "TextPart",
@@ -52,6 +54,9 @@ __all__ = [
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "other"]
 EndpointKind = Literal["enterprise_api", "consumer", "self_hosted", "unknown"]
+#: What ``ChatResponse.parsed`` holds: the ``response_format`` model, ``None`` without one.
+#: A bare ``ChatResponse`` (as middleware sees it) is ``ChatResponse[Any]``.
+ParsedT = TypeVar("ParsedT", default=Any)
 
 
 class _Model(BaseModel):
@@ -375,8 +380,13 @@ class ChatRequest(InputModel):
         return value
 
 
-class ChatResponse(_Model):
-    """A complete answer. ``parsed`` holds the ``response_format`` instance, if one was asked."""
+class ChatResponse(_Model, Generic[ParsedT]):
+    """A complete answer. ``parsed`` holds the ``response_format`` instance, if one was asked.
+
+    Generic in what ``parsed`` holds, so a type checker knows it:
+    ``client.chat(..., response_format=Invoice)`` returns ``ChatResponse[Invoice]`` (its
+    ``parsed`` is an ``Invoice``), a call without a model class ``ChatResponse[None]``.
+    """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
@@ -388,7 +398,7 @@ class ChatResponse(_Model):
     model: str
     endpoint: Endpoint
     id: str | None = None
-    parsed: Any = None
+    parsed: ParsedT = None  # type: ignore[assignment]  # None until a model class parses it
 
     @property
     def message(self) -> Message:

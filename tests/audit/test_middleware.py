@@ -24,6 +24,7 @@ from privllm.client import StructuredOutputError
 from privllm.config import Config
 from privllm.errors import (
     AuditError,
+    ClientClosedError,
     ConfigError,
     PolicyViolation,
     ProviderConnectionError,
@@ -32,6 +33,7 @@ from privllm.errors import (
     WrongKeyError,
 )
 from privllm.testing import Reply
+from privllm.types import ChatRequest, Message
 
 NAME = "Jane Doe"
 EMAIL = "jane.doe@acme-corp.com"
@@ -276,9 +278,14 @@ def test_a_full_queue_fails_the_call_and_drops_nothing(openai_server, log, key, 
 def test_a_closed_client_refuses_before_sending(openai_server, log, key):
     client = Client(env={}, **settings(openai_server, log, key))
     client.close()
-    with pytest.raises(AuditError, match="closed"):
+    # The client refuses first (ClientClosedError); the audit layer's own refusal of a
+    # closed log stays behind it for middleware driven some other way.
+    with pytest.raises(ClientClosedError, match="closed"):
         client.chat(PROMPT)
     assert openai_server.requests == []
+    audit = next(m for m in client._core.chain.middleware if isinstance(m, AuditMiddleware))
+    with pytest.raises(AuditError, match="closed"):
+        audit.on_request(ChatRequest(messages=[Message.user(PROMPT)], model="m"), None)
 
 
 def test_default_location_key_file_and_two_clients(openai_server, caplog, monkeypatch, tmp_path):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from pydantic import BaseModel
 
-from privllm.errors import ProviderConnectionError
+from privllm.errors import ProviderConnectionError, StructuredOutputError
 from privllm.testing import Reply
 
 
@@ -47,3 +48,28 @@ def test_leaving_a_stream_early_closes_the_connection(run, target):
     assert target.server.aborted_streams == 1
     # the connection is gone, not parked: the next call still works
     assert run.chat("again").text == "again"
+
+
+class Invoice(BaseModel):
+    number: str
+    total: float
+
+
+def test_a_streamed_answer_parses_into_the_response_format_model(run, target):
+    target.server.reply(Reply.text('{"number": "INV-7", "total": 12.5}', chunks=4))
+    chunks, assembled = run.stream("extract", response_format=Invoice)
+    assert "".join(c.text for c in chunks) == '{"number": "INV-7", "total": 12.5}'
+    assert assembled.parsed == Invoice(number="INV-7", total=12.5)
+    schema = target.wire.schema(target.server.last.json())
+    assert set(schema["properties"]) == {"number", "total"}
+
+
+def test_a_streamed_answer_that_does_not_parse_names_fields_not_content(run, target):
+    target.server.reply(Reply.text('{"number": "SECRET-VALUE-9"}', chunks=3))
+    with pytest.raises(StructuredOutputError) as info:
+        run.stream("extract", response_format=Invoice)
+    assert "total" in str(info.value)
+    assert "SECRET-VALUE-9" not in str(info.value)
+    # the call is over: the next one on the same client works
+    target.server.reply(Reply.text("fine"))
+    assert run.chat("again").text == "fine"

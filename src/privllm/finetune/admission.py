@@ -6,10 +6,9 @@ raises it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from privllm.errors import PolicyViolation
+from privllm.errors import PolicyViolation, UnpreparedFileError
 
 if TYPE_CHECKING:
     from privllm.config import PolicyConfig
@@ -18,18 +17,6 @@ if TYPE_CHECKING:
 __all__ = ["UnpreparedFileError", "check_storage_endpoint", "check_training_endpoint"]
 
 _TRAINING_KINDS = frozenset({"enterprise_api", "self_hosted"})
-
-
-class UnpreparedFileError(PolicyViolation):
-    """The file still holds values the configured detectors find (rule
-    ``finetune.unredacted``), or lines that cannot be checked (``finetune.unchecked``: a
-    repeated key, runaway nesting). Counts per type only."""
-
-    def __init__(
-        self, message: str, *, findings: Mapping[str, int], rule: str = "finetune.unredacted"
-    ) -> None:
-        super().__init__(message, rule=rule)
-        self.findings = dict(findings)
 
 
 def check_training_endpoint(endpoint: Endpoint, policy: PolicyConfig) -> Endpoint:

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from privllm.errors import PrivllmError
+from privllm.errors import DatasetError
 from privllm.finetune.formats import Format
 
 __all__ = ["DatasetError", "Example", "FileScan", "Issue", "PrepareReport"]
@@ -104,25 +104,3 @@ class FileScan:
             self.issues.append(issue)
         else:
             self.more_issues += 1
-
-
-class DatasetError(PrivllmError):
-    """The file is not a valid training set, or holds values whose action is ``block``.
-
-    ``issues`` lists the first problems (line, field, reason; never content), ``more`` how
-    many were left out, ``report`` what was counted. Nothing was written.
-    """
-
-    def __init__(self, report: PrepareReport) -> None:
-        self.issues = report.issues
-        self.more = report.more_issues
-        self.report = report
-        shown = "; ".join(str(i) for i in report.issues[:3])
-        rest = report.problems - 3
-        more = f"; ... and {rest} more" if rest > 0 else ""
-        super().__init__(
-            f"{report.source}: {report.problems} problem(s), nothing written: {shown}{more}"
-        )
-
-    def __reduce__(self) -> tuple[type[DatasetError], tuple[PrepareReport]]:
-        return type(self), (self.report,)

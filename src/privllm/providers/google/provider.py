@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx2
 from google import genai
@@ -203,8 +203,9 @@ class GoogleProvider:
 
     # -- calls ---------------------------------------------------------------------------------
 
-    def chat(self, request: ChatRequest) -> ChatResponse:
+    def chat(self, request: ChatRequest, *, timeout: float | None = None) -> ChatResponse:
         contents, config = self.chat_params(request)
+        config = _timed(config, timeout)
         result = raise_mapped(
             lambda: self.sdk.models.generate_content(
                 model=request.model, contents=contents, config=config
@@ -213,8 +214,9 @@ class GoogleProvider:
         )
         return self.to_response(result, request)
 
-    async def achat(self, request: ChatRequest) -> ChatResponse:
+    async def achat(self, request: ChatRequest, *, timeout: float | None = None) -> ChatResponse:
         contents, config = self.chat_params(request)
+        config = _timed(config, timeout)
         result = await araise_mapped(
             lambda: self.async_sdk.aio.models.generate_content(
                 model=request.model, contents=contents, config=config
@@ -223,15 +225,17 @@ class GoogleProvider:
         )
         return self.to_response(result, request)
 
-    def stream(self, request: ChatRequest) -> SyncStream:
+    def stream(self, request: ChatRequest, *, timeout: float | None = None) -> SyncStream:
         contents, config = self.chat_params(request)
+        config = _timed(config, timeout)
         sdk_stream = self.sdk.models.generate_content_stream(
             model=request.model, contents=contents, config=config
         )
         return SyncStream(self, sdk_stream).open()
 
-    async def astream(self, request: ChatRequest) -> AsyncStream:
+    async def astream(self, request: ChatRequest, *, timeout: float | None = None) -> AsyncStream:
         contents, config = self.chat_params(request)
+        config = _timed(config, timeout)
         sdk_stream = await araise_mapped(
             lambda: self.async_sdk.aio.models.generate_content_stream(
                 model=request.model, contents=contents, config=config
@@ -240,10 +244,13 @@ class GoogleProvider:
         )
         return await AsyncStream(self, sdk_stream).open()
 
-    def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
+    def embed(
+        self, request: EmbeddingRequest, *, timeout: float | None = None
+    ) -> EmbeddingResponse:
         if not request.input:
             return self.to_embeddings(None, request)
         contents, config = self.embed_params(request)
+        config = _timed(config, timeout)
         result = raise_mapped(
             lambda: self.sdk.models.embed_content(
                 model=request.model, contents=contents, config=config
@@ -252,10 +259,13 @@ class GoogleProvider:
         )
         return self.to_embeddings(result, request)
 
-    async def aembed(self, request: EmbeddingRequest) -> EmbeddingResponse:
+    async def aembed(
+        self, request: EmbeddingRequest, *, timeout: float | None = None
+    ) -> EmbeddingResponse:
         if not request.input:
             return self.to_embeddings(None, request)
         contents, config = self.embed_params(request)
+        config = _timed(config, timeout)
         result = await araise_mapped(
             lambda: self.async_sdk.aio.models.embed_content(
                 model=request.model, contents=contents, config=config
@@ -292,3 +302,16 @@ class GoogleProvider:
         """An SDK, auth or transport exception as a privllm error, with keys scrubbed."""
         secrets = (self._api_key, self._token)
         return to_privllm_error(exc, provider=self.name, secrets=secrets, streaming=streaming)
+
+
+_Config = TypeVar("_Config", gt.GenerateContentConfig, gt.EmbedContentConfig)
+
+
+def _timed(config: _Config, timeout: float | None) -> _Config:
+    """``config`` with this call's timeout (the SDK's per-request ``http_options``, merged
+    over the client's); kept out of chat_params, which is the payload ``privllm plan`` shows."""
+    if timeout is None:
+        return config
+    options = config.http_options or gt.HttpOptions()
+    ms = max(1, round(timeout * 1000))  # the SDK counts milliseconds
+    return config.model_copy(update={"http_options": options.model_copy(update={"timeout": ms})})

@@ -139,41 +139,45 @@ class OpenAIProvider:
 
     # -- calls ---------------------------------------------------------------------------------
 
-    def chat(self, request: ChatRequest) -> ChatResponse:
-        params = self.chat_params(request)
+    def chat(self, request: ChatRequest, *, timeout: float | None = None) -> ChatResponse:
+        params = _timed(self.chat_params(request), timeout)
         completion = raise_mapped(
             lambda: self.sdk.chat.completions.create(**params), self.map_error
         )
         return self.to_response(completion, request)
 
-    async def achat(self, request: ChatRequest) -> ChatResponse:
-        params = self.chat_params(request)
+    async def achat(self, request: ChatRequest, *, timeout: float | None = None) -> ChatResponse:
+        params = _timed(self.chat_params(request), timeout)
         completion = await araise_mapped(
             lambda: self.async_sdk.chat.completions.create(**params), self.map_error
         )
         return self.to_response(completion, request)
 
-    def stream(self, request: ChatRequest) -> SyncStream:
-        params = self.chat_params(request, stream=True)
+    def stream(self, request: ChatRequest, *, timeout: float | None = None) -> SyncStream:
+        params = _timed(self.chat_params(request, stream=True), timeout)
         sdk_stream = raise_mapped(
             lambda: self.sdk.chat.completions.create(**params), self.map_error
         )
         return SyncStream(self, sdk_stream)
 
-    async def astream(self, request: ChatRequest) -> AsyncStream:
-        params = self.chat_params(request, stream=True)
+    async def astream(self, request: ChatRequest, *, timeout: float | None = None) -> AsyncStream:
+        params = _timed(self.chat_params(request, stream=True), timeout)
         sdk_stream = await araise_mapped(
             lambda: self.async_sdk.chat.completions.create(**params), self.map_error
         )
         return AsyncStream(self, sdk_stream)
 
-    def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
-        params = self.embed_params(request)
+    def embed(
+        self, request: EmbeddingRequest, *, timeout: float | None = None
+    ) -> EmbeddingResponse:
+        params = _timed(self.embed_params(request), timeout)
         result = raise_mapped(lambda: self.sdk.embeddings.create(**params), self.map_error)
         return self.to_embeddings(result, request)
 
-    async def aembed(self, request: EmbeddingRequest) -> EmbeddingResponse:
-        params = self.embed_params(request)
+    async def aembed(
+        self, request: EmbeddingRequest, *, timeout: float | None = None
+    ) -> EmbeddingResponse:
+        params = _timed(self.embed_params(request), timeout)
         result = await araise_mapped(
             lambda: self.async_sdk.embeddings.create(**params), self.map_error
         )
@@ -216,6 +220,12 @@ class OpenAIProvider:
 
 
 _Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
+
+
+def _timed(params: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+    # The SDK's per-request timeout (each attempt, as the client-wide one): kept out of
+    # chat_params, which is the payload `privllm plan` shows.
+    return params if timeout is None else {**params, "timeout": timeout}
 
 
 def without_env_headers(
