@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import httpx2
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from privllm import AsyncClient, Client
@@ -346,6 +346,7 @@ def _blocked(policy: Any, doc: Any) -> str | None:
         max_size=5,
     )
 )
+@example(["token= Kx9mQ2vLpRt7", "token="])  # "token=" then a secret: read in any order
 def test_a_body_is_refused_exactly_when_one_of_its_strings_is(strings: list[str]) -> None:
     policy = EgressPolicy.allow("https://api.openai.com/v1")
     alone = [_blocked(policy, {"store": False, "input": s}) for s in strings]

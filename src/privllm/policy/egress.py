@@ -151,8 +151,8 @@ class EgressPolicy:
         init=False, repr=False, compare=False
     )
     _scan: Callable[[str], Iterable[Finding]] | None = field(init=False, repr=False, compare=False)
-    _tokens: Mapping[Origin, str] = field(init=False, repr=False, compare=False)
-    _token_posts: Mapping[Origin, str] = field(init=False, repr=False, compare=False)
+    # Token endpoints by origin: the one method and path each takes, and what it is.
+    _tokens: Mapping[Origin, tuple[str, str, str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         try:
@@ -195,20 +195,17 @@ class EgressPolicy:
                 raise ConfigError(f"egress: a path rule for {rule.host}, which is not allowed")
             paths.setdefault(rule.host, []).append((rule.method, re.compile(rule.path)))
         object.__setattr__(self, "_paths", {h: tuple(r) for h, r in paths.items()})
-        tokens: dict[Origin, str] = {}
-        for url in self.token_urls:
-            try:
-                tokens[Origin.of(url)] = httpx2.URL(url).path
-            except (ValueError, httpx2.InvalidURL):
-                raise ConfigError("egress: a managed-identity token URL does not parse") from None
+        tokens: dict[Origin, tuple[str, str, str]] = {}
+        for urls, method, what in (
+            (self.token_urls, "GET", "a managed-identity endpoint"),
+            (self.token_posts, "POST", "the Entra authority of AZURE_AUTHORITY_HOST"),
+        ):
+            for url in urls:
+                try:
+                    tokens[Origin.of(url)] = (method, httpx2.URL(url).path, what)
+                except (ValueError, httpx2.InvalidURL):
+                    raise ConfigError(f"egress: a token URL of {what} does not parse") from None
         object.__setattr__(self, "_tokens", tokens)
-        posts: dict[Origin, str] = {}
-        for url in self.token_posts:
-            try:
-                posts[Origin.of(url)] = httpx2.URL(url).path
-            except (ValueError, httpx2.InvalidURL):
-                raise ConfigError("egress: an Entra token URL does not parse") from None
-        object.__setattr__(self, "_token_posts", posts)
 
     # -- building ------------------------------------------------------------------------------
 
@@ -357,22 +354,14 @@ class EgressPolicy:
             )
         port = url.port or DEFAULT_PORTS[scheme]
         origin = Origin(scheme, host, port)
-        token_only = self._tokens.get(origin)
-        if token_only is not None:
-            if method != "GET" or url.path != token_only:
+        token = self._tokens.get(origin)
+        if token is not None:
+            method_only, path_only, what = token
+            if method != method_only or url.path != path_only:
                 raise blocked(
                     "egress.identity",
                     host,
-                    f"{host} is a managed-identity endpoint: only GET of a token",
-                )
-            return _Target(origin, identity=True)
-        post_only = self._token_posts.get(origin)
-        if post_only is not None:
-            if method != "POST" or url.path != post_only:
-                raise blocked(
-                    "egress.identity",
-                    host,
-                    f"{host} is the Entra authority of AZURE_AUTHORITY_HOST: only POST of a token",
+                    f"{host} is {what}: only {method_only} of a token",
                 )
             return _Target(origin, identity=True)
         token_path = self._metadata.get(host)

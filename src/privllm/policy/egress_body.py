@@ -41,10 +41,13 @@ __all__ = ["DEFAULT_MAX_BODY_BYTES", "check_body", "detector_scanner", "detector
 DEFAULT_MAX_BODY_BYTES = 256 * 2**20
 
 _MISSING: Any = object()
-# Strings are scanned joined by a separator no detector treats as part of a value (it is
-# neither alphanumeric nor whitespace for ``re``); a hit is then confirmed on the string
-# alone, so context never reads from one string into the next.
-_JOIN = "\x00"
+# Strings are scanned joined by a separator no detector reads a value or a cue across: a
+# line break ends every cue window and assignment, and NUL is neither a word character nor
+# a value character. A hit is then confirmed on the string alone, so context never reads
+# from one string into the next. (A bare NUL let "token=" at the end of one string take
+# the next string as its value and hide that string's own secret: the joined scan must find
+# at least what the strings alone do; test_egress_bodies' property test holds it to that.)
+_JOIN = "\n\x00\n"
 # JSON integers this large can be card numbers or account numbers; small ones are noise.
 _BIG_INT = 10**8
 _FORM = "application/x-www-form-urlencoded"
@@ -173,7 +176,7 @@ def _first_blocked(
             if finding.type not in block_types:
                 continue
             if starts is None:
-                starts = list(accumulate((len(s) + 1 for s in unique[:-1]), initial=0))
+                starts = list(accumulate((len(s) + len(_JOIN) for s in unique[:-1]), initial=0))
             first = bisect_right(starts, finding.start) - 1
             last = bisect_right(starts, max(finding.end - 1, finding.start)) - 1
             for i in range(first, last + 1):
