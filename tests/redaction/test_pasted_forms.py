@@ -222,8 +222,9 @@ def test_a_csv_header_is_the_cue_for_its_column_on_every_line():
     for value in ("536221847", "078051121", "4155552671", "de89370400440532013000"):
         assert value not in out
     lines = out.splitlines()
-    assert lines[2] == "C-1001;Jane Doe;[US_SSN_1];[PHONE_1];[IBAN_1]"
-    assert lines[3].startswith('C-1002;"Roe; Rick";[US_SSN_2];')
+    # The name column is a cue too (PERSON, on by default), a quoted cell whole.
+    assert lines[2] == "C-1001;[PERSON_1];[US_SSN_1];[PHONE_1];[IBAN_1]"
+    assert lines[3].startswith('C-1002;"[PERSON_4]";[US_SSN_2];')
 
 
 def test_columns_without_a_cue_keep_their_numbers():
@@ -233,4 +234,4 @@ def test_columns_without_a_cue_keep_their_numbers():
 
 def test_prose_with_commas_is_not_a_table():
     text = "Hi, my name is Jane\nThanks, 536221847\n"
-    assert redact(text) == text
+    assert redact(text) == "Hi, my name is [PERSON_1]\nThanks, 536221847\n"

@@ -41,9 +41,22 @@ from privllm.redaction.terms import TermListDetector
 __all__ = ["BUILTIN_TYPES", "NAME_TYPES", "default_detectors", "resolve_overlaps", "scan"]
 
 BUILTIN_TYPES: frozenset[str] = frozenset(
-    {"EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "URL_CREDENTIALS", "SECRET"}
+    {
+        "EMAIL",
+        "PHONE",
+        "CREDIT_CARD",
+        "IBAN",
+        "US_SSN",
+        "IP_ADDRESS",
+        "URL_CREDENTIALS",
+        "SECRET",
+        "PERSON",
+        "STREET_ADDRESS",
+        "DATE_OF_BIRTH",
+    }
 )
-# Term lists (and NER plug-ins) report these; no built-in detector finds them by shape.
+# Term lists (and NER plug-ins) report these. PERSON also has a built-in, model-free detector
+# (cues, keys, e-mail linkage, a census gazetteer); ORGANIZATION has none.
 NAME_TYPES: frozenset[str] = frozenset({"PERSON", "ORGANIZATION"})
 
 
@@ -150,7 +163,9 @@ def default_detectors(
     (international ``+CC`` numbers are recognised from anywhere). ``terms`` maps a type to
     a term list, e.g. ``{"PERSON": customers, "ORGANIZATION": partners}``; each becomes a
     ``TermListDetector`` and is used whatever ``types`` says, since giving it is explicit.
-    PERSON and ORGANIZATION have no built-in detector: give terms or add an ``NERDetector``.
+    PERSON, STREET_ADDRESS and DATE_OF_BIRTH are found without a model (cues, keys and
+    headers, a census gazetteer); ORGANIZATION has no built-in detector: give terms or add an
+    ``NERDetector``.
 
     >>> [type(d).__name__ for d in default_detectors(["IBAN"], terms={"PERSON": ["Ann"]})]
     ['IBANDetector', 'TermListDetector']
@@ -182,6 +197,20 @@ def default_detectors(
             SecretAssignmentDetector(),
             HostLoginDetector(),
         ]
+    # Imported here: their modules are small, but the gazetteer they read is not, and
+    # nothing of it belongs in ``import privllm``. It is read on the first scan.
+    if "PERSON" in wanted:
+        from privllm.redaction.names import PersonDetector
+
+        detectors.append(PersonDetector())
+    if "STREET_ADDRESS" in wanted:
+        from privllm.redaction.addresses import StreetAddressDetector
+
+        detectors.append(StreetAddressDetector())
+    if "DATE_OF_BIRTH" in wanted:
+        from privllm.redaction.birthdates import DateOfBirthDetector
+
+        detectors.append(DateOfBirthDetector())
     for kind, words in (terms or {}).items():
         detectors.append(TermListDetector(words, type=kind))
     return detectors
