@@ -220,6 +220,7 @@ _PERSON_NEXT = re.compile(
 )
 _LOCAL_PART = re.compile(r"([^\W\d_]{2,})[._-]([^\W\d_]{2,})$")
 _MAX_TOKENS = 4
+_LINK_WINDOW = 4000
 
 
 def name_parts(name: str) -> list[str]:
@@ -468,6 +469,9 @@ class PersonDetector:
 
     def _linked(self, text: str) -> Iterator[Finding]:
         """``jane.doe@...`` makes ``Jane Doe``, ``Jane`` and ``Doe`` names in the same text."""
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            return
         seen: set[tuple[str, str]] = set()
         for at in _positions(text, "@"):
             lo = at
@@ -476,15 +480,24 @@ class PersonDetector:
             m = _LOCAL_PART.search(text, lo, at)
             if m is None:
                 continue
-            first, last = m.group(1), m.group(2)
-            key = (fold(first), fold(last))
-            if key in seen or key[0] in NOT_NAMES or key[1] in NOT_NAMES:
+            first, last = m.group(1).lower(), m.group(2).lower()
+            if (first, last) in seen or first in NOT_NAMES or last in NOT_NAMES:
                 continue
-            seen.add(key)
-            parts = rf"{re.escape(first)}(?:[ \t]+{re.escape(last)})?|{re.escape(last)}"
-            for hit in re.finditer(rf"(?<![\w@.])(?:{parts})(?![\w@])", text, re.IGNORECASE):
-                if hit.group()[0].isupper():
-                    yield Finding(hit.start(), hit.end(), "PERSON", hit.group())
+            seen.add((first, last))
+            # Near the address only: one pass over a whole 5 MB export per address would be
+            # quadratic. A message's signature and its From: line sit within a few KB.
+            lo, hi = max(0, at - _LINK_WINDOW), min(len(text), at + _LINK_WINDOW)
+            for part in (first, last):
+                i = lowered.find(part, lo, hi)
+                while i >= 0:
+                    end = i + len(part)
+                    if text[i].isupper() and _alone(text, i, end):
+                        if part == first and lowered.startswith(" " + last, end):
+                            full = end + 1 + len(last)
+                            if _alone(text, i, full):
+                                end = full
+                        yield Finding(i, end, "PERSON", text[i:end])
+                    i = lowered.find(part, end, hi)
 
     def _profiles(self, text: str) -> Iterator[Finding]:
         for i in _positions(text, ".com/"):
@@ -515,6 +528,13 @@ def _name_like(word: str) -> bool:
     if word.isupper():
         return len(word) >= 3
     return True
+
+
+def _alone(text: str, start: int, end: int) -> bool:
+    """``text[start:end]`` is a whole word, not part of an address or a longer word."""
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isalnum() or before in "_@.") and not (after.isalnum() or after in "_@")
 
 
 def _value_end(text: str, i: int) -> int:
