@@ -224,7 +224,7 @@ def test_a_csv_header_is_the_cue_for_its_column_on_every_line():
     lines = out.splitlines()
     # The name column is a cue too (PERSON, on by default), a quoted cell whole.
     assert lines[2] == "C-1001;[PERSON_1];[US_SSN_1];[PHONE_1];[IBAN_1]"
-    assert lines[3].startswith('C-1002;"[PERSON_4]";[US_SSN_2];')
+    assert lines[3].startswith('C-1002;"[PERSON_2]";[US_SSN_2];')
 
 
 def test_columns_without_a_cue_keep_their_numbers():

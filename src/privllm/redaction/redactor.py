@@ -247,10 +247,12 @@ def _learn_parts(name: str, vault: Vault) -> None:
 
     parts = name_parts(name)
     if len(parts) > 1 or (parts and parts[0] != name):
-        vault.placeholder("PERSON", name)  # the whole name first: it keeps the lowest number
+        # The name itself is in this text: issued now, so the parts below are looked for in
+        # this very text too (``known`` reads a vault that holds something).
+        vault.placeholder("PERSON", name)
         for part in parts:
             if len(part) > 2 and part != name:
-                vault.placeholder("PERSON", part)
+                vault.expect("PERSON", part)
 
 
 def _nested(parent: str, key: str) -> str:
