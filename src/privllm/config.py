@@ -336,6 +336,7 @@ class ClientOverrides(TypedDict, total=False):
     redaction: RedactionConfig | Mapping[str, Any]
     audit: AuditConfig | Mapping[str, Any]
     finetune: FinetuneSettings | Mapping[str, Any]
+    otel: OTelConfig | Mapping[str, Any]
 
 
 class ConfigOverrides(ClientOverrides, total=False):

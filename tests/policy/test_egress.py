@@ -298,8 +298,9 @@ def test_a_custom_scanner_reports_types_the_policy_blocks():
 
 def test_term_types_need_terms():
     section = ProviderConfig(name="openai")
-    with pytest.raises(ConfigError, match="PERSON"):
-        EgressPolicy.from_config(section, PolicyConfig(egress_block_types=["PERSON"]))
+    # ORGANIZATION has no built-in detector (PERSON has one since issue 13): terms are needed.
+    with pytest.raises(ConfigError, match="ORGANIZATION"):
+        EgressPolicy.from_config(section, PolicyConfig(egress_block_types=["ORGANIZATION"]))
     guard = EgressPolicy.from_config(
         section, PolicyConfig(egress_block_types=["PERSON"]), terms={"PERSON": ["Ann Smith"]}
     )

@@ -34,14 +34,18 @@ def _load_corpus() -> ModuleType:
 corpus = _load_corpus()
 RECALL = {t: 0.99 for t in corpus.TYPES} | {"PHONE": 0.95}
 PRECISION = 0.98
+TYPES = frozenset(corpus.TYPES)
 
 
 @pytest.fixture(scope="module", params=[1234, 2024])
 def tallies(request: pytest.FixtureRequest) -> dict[str, object]:
     examples = corpus.Generator(request.param).examples(per_type=500, lookalikes=3000)
     detectors = default_detectors()
+    # This corpus labels no names, addresses or birth dates (its prose holds some, from
+    # Faker's templates): those types are measured on names_corpus.py instead.
     return corpus.evaluate(
-        examples, lambda text: [(f.start, f.end, f.type) for f in scan(text, detectors)]
+        examples,
+        lambda text: [(f.start, f.end, f.type) for f in scan(text, detectors) if f.type in TYPES],
     )
 
 

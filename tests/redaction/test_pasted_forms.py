@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from privllm import Client, Message
 from privllm.redaction.redactor import Redactor
+from privllm.redaction.scan import BUILTIN_TYPES
 from privllm.redaction.vault import Vault
 from privllm.testing import Reply
 
@@ -224,6 +225,11 @@ def test_a_csv_header_is_the_cue_for_its_column_on_every_line():
     lines = out.splitlines()
     assert lines[2] == "C-1001;Jane Doe;[US_SSN_1];[PHONE_1];[IBAN_1]"
     assert lines[3].startswith('C-1002;"Roe; Rick";[US_SSN_2];')
+    # With the preview name detector listed, the name column is a cue too, a quoted cell
+    # whole.
+    lines = Redactor.from_types(BUILTIN_TYPES).redact(EXPORT, Vault()).text.splitlines()
+    assert lines[2] == "C-1001;[PERSON_1];[US_SSN_1];[PHONE_1];[IBAN_1]"
+    assert lines[3].startswith('C-1002;"[PERSON_2]";[US_SSN_2];')
 
 
 def test_columns_without_a_cue_keep_their_numbers():

@@ -19,7 +19,9 @@ __all__ = ["CUE_WORDS", "cued_cells"]
 # Header (or JSON key) words that say what a value is: the detectors' cues.
 CUE_WORDS = re.compile(
     r"ssn|social|phone|tel|mobile|cell|fax|passw|pwd|pass|secret|token|key|card|iban"
-    r"|account|mail|birth|dob|name|address|street",
+    r"|account|mail|birth|dob|name|address|street|customer|client|holder|contact|patient"
+    r"|person|employee|recipient|sender|owner|geburt|naissance|adress|anschrift|stra(?:ss|ß)e"
+    r"|kunde|inhaber|nom\b|pr[ée]nom|titulaire|destinataire",
     re.IGNORECASE,
 )
 _DELIMITERS = ",;\t|"

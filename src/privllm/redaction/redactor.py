@@ -147,6 +147,10 @@ class Redactor:
         answers: "What's your SSN?"): its cues count, its own values are not redacted here.
         """
         findings = self._find_after(context, text) if text and detect else []
+        if self.action("PERSON") == "placeholder":
+            for f in findings:
+                if f.type == "PERSON":
+                    _learn_parts(f.value, vault)
         known = vault.known(text) if len(vault) or len(vault.restored) else []
         if known:
             findings = resolve_overlaps([*findings, *known]) if findings else known
@@ -233,6 +237,22 @@ class Redactor:
         if changed:
             total.text = json.dumps(new, ensure_ascii=False)
         return total
+
+
+def _learn_parts(name: str, vault: Vault) -> None:
+    """Put each part of a full name in the vault: "Jane Doe" found once, a later "Thanks,
+    Jane" (no cue, no surname) is redacted too, in this message and the rest of the
+    conversation (``Vault.known``)."""
+    from privllm.redaction.names import name_parts
+
+    parts = name_parts(name)
+    if len(parts) > 1 or (parts and parts[0] != name):
+        # The name itself is in this text: issued now, so the parts below are looked for in
+        # this very text too (``known`` reads a vault that holds something).
+        vault.placeholder("PERSON", name)
+        for part in parts:
+            if len(part) > 2 and part != name:
+                vault.expect("PERSON", part)
 
 
 def _nested(parent: str, key: str) -> str:

@@ -95,6 +95,12 @@ class Vault:
         self._by_token[(kind, n)] = value
         return token
 
+    def expect(self, kind: str, value: str) -> None:
+        """Redact ``value`` wherever it occurs from now on, as one of ``kind``; its placeholder
+        is issued where it first occurs (a name's parts: see ``Redactor.redact``)."""
+        if (kind, value) not in self._by_value:
+            self._known.add(kind, value)
+
     def known(self, text: str) -> list[Finding]:
         """Where ``text`` holds a value this vault stands in for, or one it restored.
 

@@ -1,0 +1,575 @@
+"""Person names without a model: found from cues, structure, linkage, and a census gazetteer.
+
+Evidence, strongest first:
+
+- a key or header that names a person (``name: Jane Doe``, ``From: Jane Doe <jd@...>``, a
+  CSV ``customer`` column, a JSON ``"holder"`` key), see ``name_cues.NAME_KEYS``;
+- a cue just before the name: a title (Mr, Dr, Frau, Mme), a salutation or sign-off (Dear,
+  Hi, Regards, Liebe, Cordialement), a phrase ("my name is", "spoke with", "account holder");
+- linkage: the parts of an e-mail's local part (``jane.doe@``) written as a name;
+- the gazetteer (``gazetteer.py``): a capitalised given name from the census and registry
+  lists followed by a listed surname (``Priya Raman``). Given names that are also words
+  (Will, Mark, Rose, Summer) never count from the list alone.
+
+Profile URLs (``linkedin.com/in/...``, ``x.com/<user>``, a bare ``github.com/<user>``) are
+reported as PERSON too: they identify one.
+
+    >>> [f.value for f in PersonDetector().find("Dear Ms. Okafor, thanks. Priya Raman")]
+    ['Okafor', 'Priya Raman']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from privllm.redaction.findings import Finding
+from privllm.redaction.gazetteer import Gazetteer, fold, gazetteer
+from privllm.redaction.name_cues import (
+    COMPANY_WORDS,
+    NAME_KEYS,
+    NOT_NAMES,
+    PARTICLES,
+    PLACE_HEADS,
+    key_words,
+)
+
+__all__ = ["PersonDetector", "name_parts"]
+
+# A name word: a letter, then letters, apostrophes and hyphens (O'Brien, Müller-Lüdenscheidt).
+_WORD = re.compile(r"[^\W\d_](?:[\w'\u2019-]*[^\W\d_])?\.?")
+# Cues after which a name follows on the same line. Written capitalised, as they start a
+# line or a sentence: a regex led by capitals skips the rest of the text in C (a
+# case-insensitive alternation of words would test every letter: ten times slower).
+_BEFORE = re.compile(
+    r"(?:Hi|Hello|Hey|Dear|Hallo|Liebe[rs]?|Sehr geehrte[rs]?|Guten Tag|Moin|Servus"
+    r"|Bonjour|Bonsoir|Salut|Cher|Chère|Chers|My name is|My name's|Mein Name ist|Ich heiße"
+    r"|Je m'appelle|Je m\u2019appelle|Spoke with|Spoke to|Account holder|Card ?holder"
+    r"|Policy ?holder|Signed by|Approved by|Reported by|Assigned to|Attn\.?|Attention"
+    r"|Contact person|Ansprechpartner(?:in)?|Kontoinhaber(?:in)?|Karteninhaber(?:in)?"
+    r"|Titulaire(?: du compte)?|Patient(?:in|e)?|Customer|Client|Kunde|Kundin"
+    r"|Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Herrn|Frau|Hr|Fr|Mme|Mlle|Monsieur|Madame"
+    r"|Mademoiselle|M\.)(?=[\s.,:])"
+)
+# The same cues inside a sentence, lower-case: found with str.find on the lowered text.
+_PHRASES = (
+    "my name is", "name is", "spoke with", "spoke to", "speaking with", "speaking to",
+    "talked to", "talked with", "met with", "call with", "meeting with", "account holder",
+    "cardholder", "card holder", "policyholder", "on behalf of", "signed by", "approved by",
+    "reported by", "assigned to", "requested by", "contact person", "mein name ist",
+    "ich heiße", "gespräch mit", "telefonat mit", "im auftrag von", "je m'appelle",
+    "titulaire du compte", "de la part de", "échangé avec", "parlé avec", "au nom de",
+)  # fmt: skip
+# Titles: what follows may be a surname alone ("Herr Schulz"), and may be a word ("Mr Bill").
+_TITLES = frozenset(
+    {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "herr", "herrn", "frau", "hr", "fr", "mme",
+     "mlle", "monsieur", "madame", "mademoiselle", "m."}
+)  # fmt: skip
+_GREETINGS = frozenset(
+    [
+        "hi",
+        "hello",
+        "hey",
+        "dear",
+        "hallo",
+        "liebe",
+        "lieber",
+        "liebes",
+        "moin",
+        "servus",
+        "bonjour",
+        "bonsoir",
+        "salut",
+        "cher",
+        "chère",
+        "chers",
+    ]
+) | {"sehr geehrte", "sehr geehrter", "guten tag"}
+# Sign-offs: the name follows on the same line or the next one.
+_AFTER = re.compile(
+    r"(?:Thanks|Thank you|Many thanks|Thx|Cheers|Regards|Best regards|Kind regards"
+    r"|Warm regards|Best wishes|Best|Sincerely|Yours truly|Yours sincerely|All the best"
+    r"|Mit freundlichen Grüßen|Mit freundlichen Grüssen|Viele Grüße|Beste Grüße|Liebe Grüße"
+    r"|Freundliche Grüße|Schöne Grüße|Grüße|Gruß|LG|VG|MfG|Cordialement|Bien cordialement"
+    r"|Bien à vous|Merci beaucoup|Merci|Amitiés|Bises|Salutations|Sincères salutations"
+    r"|Danke|Vielen Dank|Best Regards|Kind Regards)[ \t]*([,.!]?)[ \t]*(\r?\n[ \t]*)?"
+    r"(?=[^\W\d_])"
+)
+# Sign-offs that also end a line in lower case ("Kind regards,\nJane"): found from "regards".
+_AFTER_LOWER = re.compile(r"(?:regards|grüße|grüßen|thanks)[ \t]*([,.!]?)[ \t]*(\r?\n[ \t]*)?")
+_PAIR = re.compile(
+    r"[A-ZÀ-ÖØ-Þ\u0100-\u017f][\w'\u2019-]*[ \t]+(?:[A-Z]\.[ \t]+)?"
+    r"[A-ZÀ-ÖØ-Þ\u0100-\u017f][\w'\u2019-]*"
+)
+# A profile host just before ".com/" (found with str.find), and the account after it.
+_PROFILE_HOST = re.compile(
+    r"(?:https?://)?(?:www\.|[a-z]{2}\.)?(linkedin|xing|x|twitter|facebook|instagram|github)$",
+    re.IGNORECASE,
+)
+_PROFILE_PATH = {"linkedin": "in/", "xing": "profile/"}
+_ACCOUNT = re.compile(r"[\w.%-]{2,}")
+_NOT_PROFILES = frozenset(
+    [
+        "features",
+        "orgs",
+        "settings",
+        "login",
+        "about",
+        "pricing",
+        "explore",
+        "topics",
+        "marketplace",
+        "sponsors",
+        "search",
+        "home",
+        "share",
+        "intent",
+        "i",
+        "hashtag",
+        "pages",
+        "groups",
+        "events",
+        "watch",
+        "help",
+        "policies",
+        "privacy",
+    ]
+)
+_NOT_PERSON_QUALIFIERS = frozenset(
+    [
+        "company",
+        "product",
+        "file",
+        "host",
+        "user",
+        "domain",
+        "brand",
+        "app",
+        "application",
+        "project",
+        "model",
+        "service",
+        "bank",
+        "street",
+        "city",
+        "country",
+        "business",
+        "org",
+        "organization",
+        "organisation",
+        "team",
+        "server",
+        "database",
+        "db",
+        "table",
+        "column",
+        "field",
+        "package",
+        "module",
+        "class",
+        "function",
+        "variable",
+        "event",
+        "item",
+        "device",
+        "branch",
+        "repo",
+        "repository",
+        "bucket",
+        "queue",
+        "topic",
+        "image",
+        "container",
+        "cluster",
+        "node",
+        "pod",
+        "namespace",
+        "site",
+        "store",
+        "shop",
+        "firm",
+        "plan",
+        "tier",
+        "course",
+        "campaign",
+        "channel",
+        "group",
+        "role",
+        "display",
+        "screen",
+        "code",
+        "brand",
+        "trade",
+        "firmen",
+        "produkt",
+        "datei",
+        "projekt",
+        "société",
+        "produit",
+        "fichier",
+        "entreprise",
+        "projet",
+        "ville",
+    ]
+)
+_ADDRESSING = frozenset({"from", "to", "cc", "reply_to", "attn", "attention", "author"})
+_PERSON_NEXT = re.compile(
+    r",? (?:who|said|says|wrote|writes|asked|approved|confirmed|called|replied|signed|owns"
+    r"|joined|left|told|emailed|mentioned|agreed|sent|sagte|schrieb|hat|ist|a dit|a écrit"
+    r"|a validé|a signé|qui)\b"
+)
+_LOCAL_PART = re.compile(r"([^\W\d_]{2,})[._-]([^\W\d_]{2,})$")
+_MAX_TOKENS = 4
+_LINK_WINDOW = 4000
+
+
+def name_parts(name: str) -> list[str]:
+    """The words of a name worth redacting alone: no particles, initials or titles.
+
+    >>> name_parts("Dr. Jean-Luc van der Berg")
+    ['Jean-Luc', 'Berg']
+    """
+    parts = []
+    for word in name.replace(",", " ").split():
+        word = word.strip(".'\u2019")
+        low = fold(word)
+        if len(word) > 1 and low not in PARTICLES and low not in _TITLES and low not in NOT_NAMES:
+            parts.append(word)
+    return parts
+
+
+class PersonDetector:
+    """PERSON from keys, cues, e-mail linkage, profile URLs and the census gazetteer."""
+
+    types = frozenset({"PERSON"})
+
+    def __init__(self, names: Gazetteer | None = None) -> None:
+        self._names = names
+
+    @property
+    def names(self) -> Gazetteer:
+        if self._names is None:
+            self._names = gazetteer()
+        return self._names
+
+    def find(self, text: str) -> Iterator[Finding]:
+        yield from self._keyed(text)
+        yield from self._cued(text)
+        yield from self._paired(text)
+        if "@" in text:
+            yield from self._linked(text)
+        if ".com/" in text:
+            yield from self._profiles(text)
+
+    # -- evidence -------------------------------------------------------------------------------
+
+    def _keyed(self, text: str) -> Iterator[Finding]:
+        """``name: Jane Doe``, ``"holder": "Jane Doe"``, ``From: Jane Doe <jd@x.org>``."""
+        pos = 0
+        while True:
+            i = _next_colon(text, pos)
+            if i < 0:
+                return
+            pos = i + 1
+            key = _key_before(text, i)
+            if not key:
+                continue
+            words = key_words(key).split("_")
+            if "_".join(words[-2:]) in NAME_KEYS:
+                words = [*words[:-2], "_".join(words[-2:])]
+            elif words[-1] not in NAME_KEYS:
+                continue
+            if len(words) > 1 and words[-2] in _NOT_PERSON_QUALIFIERS:
+                continue  # "Product name:", "company name:"
+            span = self._value(text, i + 1)
+            if span is not None and words[-1] in _ADDRESSING:
+                # "From: Berlin" is a route: a header names a person in two words or more,
+                # or with their address after the name.
+                rest = text[span[1] : span[1] + 3]
+                if " " not in text[span[0] : span[1]] and "<" not in rest:
+                    continue
+            if span is not None:
+                yield Finding(span[0], span[1], "PERSON", text[span[0] : span[1]])
+
+    def _value(self, text: str, i: int) -> tuple[int, int] | None:
+        """The name a key holds: letters only, one to five words, on the key's line."""
+        n = len(text)
+        while i < n and text[i] in " \t\"'":
+            i += 1
+        end = _value_end(text, i)
+        if end < n and text[end] in ",;":
+            # "Doe, Jane" / "Roe; Rick": a surname-first name, when nothing else follows.
+            more = _value_end(text, end + 1)
+            if (more >= n or text[more] in '\r\n"') and 0 < len(text[end + 1 : more].split()) < 3:
+                end = more
+        value = text[i:end].rstrip(" .'")
+        if end < n and text[end] in ":=" and " " in value:
+            value = value.rsplit(" ", 1)[0].rstrip(" ,")  # "Jane Doe Phone:": the next key
+        words = value.split()
+        if not words or len(words) > 5 or any(c.isdigit() for c in value):
+            return None
+        if not any(len(w.strip(".,;")) > 1 for w in words):
+            return None  # "X", "n/a"-like placeholders
+        if all(fold(w) in NOT_NAMES or fold(w) in PARTICLES for w in words):
+            return None
+        if fold(words[-1]) in COMPANY_WORDS:
+            return None
+        if not all(_WORD.fullmatch(w.rstrip(",;")) for w in words):
+            return None
+        return (i, i + len(value))
+
+    def _cued(self, text: str) -> Iterator[Finding]:
+        for m in _BEFORE.finditer(text):
+            yield from self._after_cue(text, m.start(), m.end(), m.group(), sign_off=False)
+        for m in _AFTER.finditer(text):
+            yield from self._after_cue(text, m.start(), m.end(), m.group(), sign_off=True, m=m)
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            return  # a character that lowers to two: offsets would shift; capitals suffice
+        for phrase in _PHRASES:
+            i = lowered.find(phrase)
+            while i >= 0:
+                end = i + len(phrase)
+                if text[i].islower() and (end >= len(text) or text[end] in " \t:,"):
+                    yield from self._after_cue(text, i, end, phrase, sign_off=False)
+                i = lowered.find(phrase, end)
+        i = lowered.find("regards")
+        while i >= 0:
+            low = _AFTER_LOWER.match(text, i)
+            if low is not None and text[i].islower() and low.group(2):
+                yield from self._after_cue(text, i, low.end(), "regards", sign_off=True, m=low)
+            i = lowered.find("regards", i + 7)
+
+    def _after_cue(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        cue: str,
+        *,
+        sign_off: bool,
+        m: re.Match[str] | None = None,
+    ) -> Iterator[Finding]:
+        if start and (text[start - 1].isalnum() or text[start - 1] in "_-'"):
+            return
+        cue = fold(cue.strip())
+        title = cue.rstrip(".") in _TITLES or cue == "m."
+        span = self._read(text, end, cue_is_title=title, next_line=sign_off)
+        if span is None:
+            return
+        # "Thanks Jane!" but not "Best Practices for...": without a comma or a line break
+        # after the sign-off, the name must end the sentence.
+        bare = sign_off and m is not None and not (m.group(1) or m.group(2))
+        if bare and span[1] < len(text) and text[span[1]] not in "!.,\r\n":
+            return
+        if not title and not self._known(text[span[0] : span[1]]):
+            if not sign_off and cue not in _GREETINGS:
+                return  # "Customer Success": a role's cue needs a listed name
+            # "Thanks, Looks good": a name in no list needs the greeting's own punctuation
+            # after it ("Hi Oluwaseun,"), or a line of its own under a sign-off.
+            if span[1] < len(text) and text[span[1]] not in ",!\r\n":
+                return
+        yield Finding(span[0], span[1], "PERSON", text[span[0] : span[1]])
+
+    def _read(
+        self, text: str, i: int, *, cue_is_title: bool, next_line: bool
+    ) -> tuple[int, int] | None:
+        """The capitalised name starting at (or just after) ``i``, up to four words."""
+        n = len(text)
+        while (i < n and text[i] in " \t.,:") or (next_line and i < n and text[i] in "\r\n"):
+            i += 1
+        tokens: list[tuple[int, int]] = []
+        pos = i
+        while len(tokens) < _MAX_TOKENS:
+            m = _WORD.match(text, pos)
+            if m is None:
+                break
+            word = m.group().rstrip(".")
+            low = fold(word)
+            if low in PARTICLES and tokens:
+                nxt = (
+                    _WORD.match(text, m.end() + 1) if m.end() < n and text[m.end()] == " " else None
+                )
+                if nxt is None or not nxt.group()[0].isupper():
+                    break
+                pos = m.end() + 1
+                continue
+            if not _name_like(word) or low in NOT_NAMES or low in COMPANY_WORDS:
+                break
+            # An initial keeps its dot; a full word's dot ends the sentence.
+            end = m.end() if len(word) == 1 else m.start() + len(word)
+            tokens.append((m.start(), end))
+            if m.end() >= n or text[m.end()] != " " or (len(word) > 1 and m.group().endswith(".")):
+                break
+            pos = m.end() + 1
+        if not tokens:
+            return None
+        after = _WORD.match(text, tokens[-1][1] + 1)
+        if after is not None and fold(after.group().rstrip(".")) in COMPANY_WORDS:
+            return None  # "Dear Acme Corp"
+        start, end = tokens[0][0], tokens[-1][1]
+        if not cue_is_title and len(tokens) == 1:
+            word = text[start:end]
+            # A single word after a greeting: a name if it is not a word (Hi Team, Hi Will).
+            if word.isupper() and len(word) < 3:
+                return None
+        return (start, end)
+
+    def _known(self, name: str) -> bool:
+        names = self.names
+        return any(
+            names.is_given(w) or names.is_ambiguous(w) or names.is_surname(w)
+            for w in name_parts(name)
+        )
+
+    def _paired(self, text: str) -> Iterator[Finding]:
+        """Given name + surname from the gazetteer, both capitalised: ``Priya Raman``."""
+        pos = 0
+        while True:
+            m = _PAIR.search(text, pos)
+            if m is None:
+                return
+            start, end = m.span()
+            first_end = text.find(" ", start, end)
+            tab = text.find("\t", start, end)
+            if first_end < 0 or 0 <= tab < first_end:
+                first_end = tab
+            first = text[start:first_end]
+            last_start = end - len(m.group().split()[-1])
+            last = text[last_start:end]
+            if start and (text[start - 1].isalnum() or text[start - 1] in "_-'\u2019@./"):
+                pos = first_end
+                continue
+            if end < len(text) and text[end] in "@/":
+                pos = last_start
+                continue
+            if self._pair_ok(text, start, first, last, end):
+                yield Finding(start, end, "PERSON", text[start:end])
+                pos = end
+            else:
+                pos = last_start
+
+    def _pair_ok(self, text: str, start: int, first: str, last: str, end: int) -> bool:
+        names = self.names
+        lf, ll = fold(first), fold(last)
+        if lf in NOT_NAMES or ll in NOT_NAMES or lf in PLACE_HEADS or ll in COMPANY_WORDS:
+            return False
+        if not (_name_like(first) and _name_like(last)):
+            return False
+        if not names.is_surname(last):
+            return False
+        if names.is_ambiguous(first):
+            # "Bill Hughes approved", "Grant Abernathy, who": a word-name needs a person's verb.
+            if not _PERSON_NEXT.match(text, end):
+                return False
+        elif not names.is_given(first):
+            return False
+        after = _WORD.match(text, end + 1) if end < len(text) and text[end] == " " else None
+        return after is None or fold(after.group().rstrip(".")) not in COMPANY_WORDS
+
+    def _linked(self, text: str) -> Iterator[Finding]:
+        """``jane.doe@...`` makes ``Jane Doe``, ``Jane`` and ``Doe`` names in the same text."""
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            return
+        seen: set[tuple[str, str]] = set()
+        for at in _positions(text, "@"):
+            lo = at
+            while lo > 0 and (text[lo - 1].isalnum() or text[lo - 1] in "._-"):
+                lo -= 1
+            m = _LOCAL_PART.search(text, lo, at)
+            if m is None:
+                continue
+            first, last = m.group(1).lower(), m.group(2).lower()
+            if (first, last) in seen or first in NOT_NAMES or last in NOT_NAMES:
+                continue
+            seen.add((first, last))
+            # Near the address only: one pass over a whole 5 MB export per address would be
+            # quadratic. A message's signature and its From: line sit within a few KB.
+            lo, hi = max(0, at - _LINK_WINDOW), min(len(text), at + _LINK_WINDOW)
+            for part in (first, last):
+                i = lowered.find(part, lo, hi)
+                while i >= 0:
+                    end = i + len(part)
+                    if text[i].isupper() and _alone(text, i, end):
+                        if part == first and lowered.startswith(" " + last, end):
+                            full = end + 1 + len(last)
+                            if _alone(text, i, full):
+                                end = full
+                        yield Finding(i, end, "PERSON", text[i:end])
+                    i = lowered.find(part, end, hi)
+
+    def _profiles(self, text: str) -> Iterator[Finding]:
+        for i in _positions(text, ".com/"):
+            host = _PROFILE_HOST.search(text, max(0, i - 24), i)
+            if host is None or (host.start() and text[host.start() - 1] not in " \t\n(<[\"'"):
+                continue
+            site = host.group(1).lower()
+            path = i + 5
+            prefix = _PROFILE_PATH.get(site, "")
+            if not text.startswith(prefix, path):
+                continue
+            account = _ACCOUNT.match(text, path + len(prefix))
+            if account is None:
+                continue
+            user = account.group().rstrip(".")
+            end = account.start() + len(user)
+            if fold(user) in _NOT_PROFILES:
+                continue
+            if site == "github" and end < len(text) and text[end] == "/":
+                continue  # github.com/<org>/<repo>: a project, not a person
+            yield Finding(host.start(), end, "PERSON", text[host.start() : end])
+
+
+def _name_like(word: str) -> bool:
+    """Capitalised, or all capitals of three letters or more (JEAN-LUC, not IT or HR)."""
+    if not word or not word[0].isupper() or not _WORD.fullmatch(word):
+        return False
+    if word.isupper():
+        return len(word) >= 3
+    return True
+
+
+def _alone(text: str, start: int, end: int) -> bool:
+    """``text[start:end]`` is a whole word, not part of an address or a longer word."""
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isalnum() or before in "_@.") and not (after.isalnum() or after in "_@")
+
+
+def _value_end(text: str, i: int) -> int:
+    end, n = i, len(text)
+    while end < n and text[end] not in _VALUE_STOPS and end - i < 80:
+        end += 1
+    return end
+
+
+_VALUE_STOPS = frozenset('\n\r,;|<>("[{}]=:/@\t')
+
+
+def _next_colon(text: str, pos: int) -> int:
+    colon = text.find(":", pos)
+    equals = text.find("=", pos)
+    if colon < 0:
+        return equals
+    if equals < 0:
+        return colon
+    return min(colon, equals)
+
+
+def _key_before(text: str, i: int) -> str:
+    """The label just before ``text[i]`` on its line, quotes dropped: at most 40 chars."""
+    j = i
+    while j > 0 and text[j - 1] in " \t\"'":
+        j -= 1
+    k = j
+    while k > 0 and j - k < 40 and (text[k - 1].isalnum() or text[k - 1] in " _-.'\u2019"):
+        k -= 1
+    return text[k:j].strip(" .\"'")
+
+
+def _positions(text: str, char: str) -> Iterator[int]:
+    i = text.find(char)
+    while i >= 0:
+        yield i
+        i = text.find(char, i + 1)
