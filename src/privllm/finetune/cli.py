@@ -149,6 +149,7 @@ def prepare(
     audit master key into --map, for `privllm finetune reidentify`.
     """
     from privllm.finetune.dataset import DatasetError, prepare_file
+    from privllm.finetune.staging import sigterm_unwinds
     from privllm.redaction.redactor import Redactor
 
     if output is None and not dry_run:
@@ -182,30 +183,33 @@ def prepare(
         # Written under a temporary name and renamed once the map is sealed: a prepared
         # file never exists without the map that re-identifies it.
         staged = None if dry_run or output is None else output.with_name(f".{output.name}.new")
-        try:
-            with _progress_bar(source, progress) as tick:
-                report = prepare_file(
-                    source,
-                    staged,
-                    redactor,
-                    vmap,
-                    format=fmt,  # type: ignore[arg-type]  # click.Choice guarantees the literal
-                    workers=_workers(workers, source),
-                    max_issues=max_errors,
-                    progress=tick,
-                )
-            if staged is not None and output is not None and map_path and ring is not None:
-                try:
-                    vmap.save(map_path, ring)
-                except OSError as exc:
-                    raise ConfigError(f"cannot write {map_path}: {exc.strerror}") from exc
-                try:
-                    os.replace(staged, output)
-                except OSError as exc:
-                    raise ConfigError(f"cannot write {output}: {exc.strerror}") from exc
-        finally:
-            if staged is not None:
-                staged.unlink(missing_ok=True)
+        # SIGTERM unwinds like Ctrl-C: the finally blocks remove the staged files, then the
+        # process dies of the signal.
+        with sigterm_unwinds():
+            try:
+                with _progress_bar(source, progress) as tick:
+                    report = prepare_file(
+                        source,
+                        staged,
+                        redactor,
+                        vmap,
+                        format=fmt,  # type: ignore[arg-type]  # click.Choice guarantees the literal
+                        workers=_workers(workers, source),
+                        max_issues=max_errors,
+                        progress=tick,
+                    )
+                if staged is not None and output is not None and map_path and ring is not None:
+                    try:
+                        vmap.save(map_path, ring)
+                    except OSError as exc:
+                        raise ConfigError(f"cannot write {map_path}: {exc.strerror}") from exc
+                    try:
+                        os.replace(staged, output)
+                    except OSError as exc:
+                        raise ConfigError(f"cannot write {output}: {exc.strerror}") from exc
+            finally:
+                if staged is not None:
+                    staged.unlink(missing_ok=True)
     except DatasetError as exc:
         for issue in exc.issues:
             click.echo(str(issue), err=True)
@@ -259,11 +263,12 @@ def scan(path: Path, workers: int | None, progress: bool | None, config_path: st
     from rich.table import Table
 
     from privllm.finetune.dataset import scan_file
+    from privllm.finetune.staging import sigterm_unwinds
     from privllm.redaction.redactor import Redactor
 
     try:
         redactor = Redactor.from_config(_config(config_path).redaction)
-        with _progress_bar(path, progress) as tick:
+        with sigterm_unwinds(), _progress_bar(path, progress) as tick:
             result = scan_file(path, redactor, workers=_workers(workers, path), progress=tick)
     except PrivllmError as exc:
         _fail(exc)
