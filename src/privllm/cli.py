@@ -2,23 +2,21 @@
 
 privllm demo                 a whole call against a local server, no API key needed
 privllm chat "prompt"        one chat with the configured provider
-privllm config show          the effective config, secrets masked, with each value's source
+privllm config show          what is set and where it came from (--all, --json)
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 import click
-from pydantic import SecretStr
 
 from privllm.audit.cli import audit_group
-from privllm.config import LoadedConfig, load_config, mask_secret
+from privllm.config import LoadedConfig, load_config
 from privllm.errors import ConfigError, PrivllmError
 from privllm.finetune.cli import finetune_group
 
@@ -268,70 +266,26 @@ def config_group() -> None:
 
 @config_group.command("show")
 @config_option
-def config_show(config_path: str | None) -> None:
-    """Print the effective config, secrets masked, and where each value came from."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+@click.option("--all", "show_all", is_flag=True, help="Every setting, defaults included.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Every setting as JSON {setting: {value, source}}, masked.")  # fmt: skip
+def config_show(config_path: str | None, show_all: bool, as_json: bool) -> None:
+    """What is set and where it came from (file, environment, code), secrets masked.
+
+    By default: the provider in use, its key variable (set or not), and every setting not
+    at its default. --all adds the defaults.
+    """
+    from privllm.config_cli import show_json, show_text
 
     try:
         config = _load(config_path)
     except PrivllmError as exc:
         _fail(exc)
         return
-    table = Table(title="privllm effective config")
-    table.add_column("setting", overflow="fold")
-    table.add_column("value", overflow="fold")
-    table.add_column("source", overflow="fold")
-    for key, value in _flatten(config.model_dump()):
-        shown = _show(key, value)
-        if key.endswith("api_key_env") and value:
-            # Say whether the named variable is set, masked, so a missing key is obvious.
-            shown += f" ({mask_secret(os.environ.get(value))})"
-        # Values, keys and paths are the user's: print them as text, never as rich markup.
-        table.add_row(escape(key), escape(shown), escape(config.sources.get(key, "default")))
-    Console().print(table)
-
-
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for key, value in data.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            yield from _flatten(value, path + ".")
-        else:
-            yield path, value
-
-
-def _show(key: str, value: Any) -> str:
-    from privllm.config_keys import looks_like_env_name
-
-    if isinstance(value, SecretStr):
-        return mask_secret(value.get_secret_value())
-    if key.endswith("_env") and isinstance(value, str) and not looks_like_env_name(value or "_"):
-        # Validation refuses a key here; a config built without it still never shows one.
-        return mask_secret(value)
-    if value is None:
-        return "-"
-    if key.startswith("redaction.terms.") and isinstance(value, list):
-        # The terms are the very names redaction hides: show how many, not which.
-        return f"{len(value)} term{'' if len(value) == 1 else 's'}"
-    if isinstance(value, str) and "@" in value and "://" in value:
-        return _mask_userinfo(value)
-    return str(value)
-
-
-def _mask_userinfo(url: str) -> str:
-    """``https://user:***@host``; a lone user name is masked too (it is often a token)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if "@" not in parts.netloc:
-        return url
-    userinfo, host = parts.netloc.rsplit("@", 1)
-    user, sep, _ = userinfo.partition(":")
-    masked = f"{user}:***" if sep else "***"
-    return parts._replace(netloc=f"{masked}@{host}").geturl()
+    if as_json:
+        show_json(config)
+    else:
+        show_text(config, show_all=show_all)
 
 
 def _stream_name(stream: IO[bytes]) -> str:
