@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -111,6 +112,10 @@ def chat(prompt: str, config_path: str | None, model: str | None, no_stream: boo
     """Send PROMPT ('-' reads stdin) to the configured provider and print the answer."""
     from privllm.client import Client
 
+    if prompt == "-":
+        from privllm.cli_output import stdin_hint
+
+        stdin_hint("the prompt")
     text = _read_text(sys.stdin.buffer, "<stdin>") if prompt == "-" else prompt
     try:
         with Client(_load(config_path)) as client:
@@ -130,7 +135,12 @@ def chat(prompt: str, config_path: str | None, model: str | None, no_stream: boo
 @config_option
 @click.option("--jsonl", is_flag=True, help="Input is JSON Lines: redact every string value.")
 @click.option("--report", is_flag=True, help="Print counts per type to stderr.")
-def redact(source: Any, config_path: str | None, jsonl: bool, report: bool) -> None:
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr for a file (default: when stderr is a terminal "
+              "and stdout is not).")  # fmt: skip
+def redact(
+    source: Any, config_path: str | None, jsonl: bool, report: bool, progress: bool | None
+) -> None:
     """Redact SOURCE (a file, or '-' for stdin) with the configured detectors, to stdout.
 
     One placeholder map serves the whole input, so a value gets the same placeholder on
@@ -138,23 +148,35 @@ def redact(source: Any, config_path: str | None, jsonl: bool, report: bool) -> N
     """
     from collections import Counter
 
+    from privllm.cli_output import progress_bar, stdin_hint
     from privllm.redaction.redactor import Redactor, blocked_error
     from privllm.redaction.vault import Vault
 
+    name = _stream_name(source)
+    path = None if name == "<stdin>" else Path(name)
+    if path is None:
+        stdin_hint("the text to redact")
+    elif progress is None and sys.stdout.isatty():
+        progress = False  # the bar would be drawn over the redacted text
+    read = [0]
     try:
         redactor = Redactor.from_config(_load(config_path).redaction)
         vault = Vault()
         totals: Counter[str] = Counter()
-        for number, line in enumerate(_text_lines(source, _stream_name(source)), start=1):
-            result = (
-                redactor.redact_json(line.rstrip("\n"), vault)
-                if jsonl
-                else redactor.redact(line, vault)
-            )
-            if result.blocked:
-                raise blocked_error(result.blocked, f"line {number}")
-            totals.update(result.counts)
-            click.echo(result.text + ("\n" if jsonl else ""), nl=False)
+        with progress_bar(path, progress) if path else _no_bar() as tick:
+            lines = _text_lines(_counted(source, read), name)
+            for number, line in enumerate(lines, start=1):
+                result = (
+                    redactor.redact_json(line.rstrip("\n"), vault)
+                    if jsonl
+                    else redactor.redact(line, vault)
+                )
+                if result.blocked:
+                    raise blocked_error(result.blocked, f"line {number}")
+                totals.update(result.counts)
+                click.echo(result.text + ("\n" if jsonl else ""), nl=False)
+                if tick is not None and number % 512 == 0:
+                    tick(read[0], number)
     except PrivllmError as exc:
         _fail(exc)
         return
@@ -182,6 +204,9 @@ def plan(prompt: str | None, file_: Any, config_path: str | None, as_json: bool)
     if file_ is not None:
         text = _read_text(file_, _stream_name(file_))
     elif prompt in (None, "-"):
+        from privllm.cli_output import stdin_hint
+
+        stdin_hint("the prompt to plan")
         text = _read_text(sys.stdin.buffer, "<stdin>")
     else:
         text = prompt
@@ -286,6 +311,18 @@ def config_show(config_path: str | None, show_all: bool, as_json: bool) -> None:
         show_json(config)
     else:
         show_text(config, show_all=show_all)
+
+
+@contextmanager
+def _no_bar() -> Iterator[Callable[[int, int], None] | None]:
+    yield None
+
+
+def _counted(stream: Iterable[bytes], read: list[int]) -> Iterator[bytes]:
+    """``stream``'s chunks, adding their sizes to ``read[0]`` (for the progress bar)."""
+    for raw in stream:
+        read[0] += len(raw)
+        yield raw
 
 
 def _stream_name(stream: IO[bytes]) -> str:

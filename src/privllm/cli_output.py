@@ -20,15 +20,18 @@ two-letter lines; the columns that remain are wrapped between words where they m
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-__all__ = ["Column", "console", "print_table", "stdin_hint"]
+__all__ = ["Column", "console", "print_table", "progress_bar", "stdin_hint"]
 
 
 @dataclass(frozen=True)
@@ -129,3 +132,48 @@ def stdin_hint(what: str) -> None:
             file=sys.stderr,
             flush=True,
         )
+
+
+@contextmanager
+def progress_bar(path: Path, wanted: bool | None) -> Iterator[Callable[[int, int], None] | None]:
+    """A Rich bar (bytes, lines, speed) for reading ``path``, on stderr; by default
+    (``wanted`` None) only when stderr is a terminal. Yields ``tick(bytes_done, lines)``, or
+    None when there is no bar."""
+    if wanted is False or (wanted is None and not sys.stderr.isatty()):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[lines]:,} lines"),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    # No auto-refresh: its thread would be running when the detector workers are forked.
+    # ``--progress`` into a pipe or a CI log still draws (Rich would draw only the end).
+    out = Console(stderr=True, force_terminal=True if wanted else None)
+    bar = Progress(*columns, console=out, transient=True, auto_refresh=False)
+    with bar:
+        task = bar.add_task(path.name, total=path.stat().st_size, lines=0)
+        last = 0.0
+
+        def tick(done: int, lines: int) -> None:
+            nonlocal last
+            bar.update(task, completed=done, lines=lines)
+            now = time.monotonic()
+            if now - last >= 0.1:
+                last = now
+                bar.refresh()
+
+        yield tick

@@ -11,6 +11,7 @@ import select
 import struct
 import subprocess
 import sys
+import tempfile
 import termios
 import time
 from collections.abc import Mapping, Sequence
@@ -70,12 +71,15 @@ def in_terminal(
     for on the terminal, bytes to type then)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    # Not a pipe: nobody reads it while the terminal is being read, so a full pipe would
+    # block the command.
+    captured = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(
         command(*args),
         cwd=cwd,
         env=_env(env, columns),
         stdin=slave if stdin_terminal else subprocess.DEVNULL,
-        stdout=slave if stdout_terminal else subprocess.PIPE,
+        stdout=slave if stdout_terminal else captured,
         stderr=slave,
         start_new_session=True,
     )
@@ -99,13 +103,15 @@ def in_terminal(
             if not data:
                 break
             seen += data
-        out = proc.stdout.read().decode() if proc.stdout is not None else ""
         proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        captured.seek(0)
+        out = captured.read().decode()
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         os.close(master)
+        captured.close()
     return Screen(plain(seen.decode(errors="replace")), out, proc.returncode)
 
 

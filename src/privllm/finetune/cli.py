@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import os
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from privllm.cli_output import progress_bar
 from privllm.config import LoadedConfig, load_config
 from privllm.errors import ConfigError, PrivllmError
 
@@ -187,7 +185,7 @@ def prepare(
         # process dies of the signal.
         with sigterm_unwinds():
             try:
-                with _progress_bar(source, progress) as tick:
+                with progress_bar(source, progress) as tick:
                     report = prepare_file(
                         source,
                         staged,
@@ -268,7 +266,7 @@ def scan(path: Path, workers: int | None, progress: bool | None, config_path: st
 
     try:
         redactor = Redactor.from_config(_config(config_path).redaction)
-        with sigterm_unwinds(), _progress_bar(path, progress) as tick:
+        with sigterm_unwinds(), progress_bar(path, progress) as tick:
             result = scan_file(path, redactor, workers=_workers(workers, path), progress=tick)
     except PrivllmError as exc:
         _fail(exc)
@@ -322,49 +320,6 @@ def _console() -> Console:
     from rich.console import Console
 
     return Console(highlight=False)
-
-
-@contextmanager
-def _progress_bar(path: Path, wanted: bool | None) -> Iterator[Callable[[int, int], None] | None]:
-    """A Rich bar (bytes, lines, speed) on stderr; by default only when stderr is a terminal."""
-    if wanted is False or (wanted is None and not sys.stderr.isatty()):
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TextColumn("{task.fields[lines]:,} lines"),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
-    # No auto-refresh: its thread would be running when the detector workers are forked.
-    # ``--progress`` into a pipe or a CI log still draws (Rich would draw only the end).
-    console = Console(stderr=True, force_terminal=True if wanted else None)
-    bar = Progress(*columns, console=console, transient=True, auto_refresh=False)
-    with bar:
-        task = bar.add_task(path.name, total=path.stat().st_size, lines=0)
-        last = 0.0
-
-        def tick(done: int, lines: int) -> None:
-            nonlocal last
-            bar.update(task, completed=done, lines=lines)
-            now = time.monotonic()
-            if now - last >= 0.1:
-                last = now
-                bar.refresh()
-
-        yield tick
 
 
 def _summary(console: Console, report: PrepareReport, vmap: ValueMap | None, redactor: Any) -> None:
