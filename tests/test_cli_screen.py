@@ -51,3 +51,14 @@ def test_plan_waiting_on_the_terminal_says_so(tmp_path):
     )
     assert "end with Ctrl-D" in screen.terminal
     assert "endpoint: openai api.openai.com" in screen.terminal
+
+
+def test_chat_without_a_model_names_the_flag(tmp_path, openai_server):
+    from support.terminal import piped
+
+    env = {**_env(tmp_path), "OPENAI_API_KEY": "sk-test-0000000000000000",
+           "PRIVLLM_PROVIDER__OPENAI__BASE_URL": openai_server.url}  # fmt: skip
+    result = piped(["chat", "hello"], cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert "pass --model or set provider.model" in result.stderr
+    assert "model=..." not in result.stderr

@@ -126,6 +126,11 @@ def chat(prompt: str, config_path: str | None, model: str | None, no_stream: boo
                 for chunk in stream:
                     click.echo(chunk.text, nl=False)
             click.echo()
+    except ConfigError as exc:
+        if exc.field == "provider.model" and model is None:
+            # The client's message speaks to code (model=...); here the flag is --model.
+            exc = ConfigError("no model: pass --model or set provider.model", field=exc.field)
+        _fail(exc)
     except PrivllmError as exc:
         _fail(exc)
 
