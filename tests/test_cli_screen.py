@@ -62,3 +62,22 @@ def test_chat_without_a_model_names_the_flag(tmp_path, openai_server):
     assert result.returncode == 2
     assert "pass --model or set provider.model" in result.stderr
     assert "model=..." not in result.stderr
+
+
+def test_plan_and_policy_check_warn_about_missing_credentials(tmp_path):
+    from support.terminal import piped
+
+    env = {**_env(tmp_path), "OPENAI_API_KEY": ""}
+    plan = piped(["plan", "hello"], cwd=tmp_path, env=env)
+    assert plan.returncode == 0, plan.stderr
+    assert "warning: provider.openai.api_key_env: OPENAI_API_KEY is not set" in plan.stderr
+    check = piped(["policy", "check"], cwd=tmp_path, env=env)
+    assert "OPENAI_API_KEY is not set" in check.stdout + check.stderr
+
+    (tmp_path / "privllm.toml").write_text('[provider]\nname = "google"\n')
+    check = piped(["policy", "check"], cwd=tmp_path, env=env)
+    assert "warning: provider.google.project: not set" in check.stdout + check.stderr
+    assert check.returncode == 0  # a warning, not an error
+
+    quiet = piped(["plan", "hello"], cwd=tmp_path / "..", env={**env, "OPENAI_API_KEY": "sk-x"})
+    assert "warning" not in quiet.stderr

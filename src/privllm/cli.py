@@ -204,7 +204,7 @@ def plan(prompt: str | None, file_: Any, config_path: str | None, as_json: bool)
     from rich.markup import escape
     from rich.table import Table
 
-    from privllm.plan import plan_call
+    from privllm.plan import check_credentials, plan_call
 
     if file_ is not None:
         text = _read_text(file_, _stream_name(file_))
@@ -216,10 +216,16 @@ def plan(prompt: str | None, file_: Any, config_path: str | None, as_json: bool)
     else:
         text = prompt
     try:
-        result = plan_call(_load(config_path), text or "", env=dict(os.environ))
+        config = _load(config_path)
+        result = plan_call(config, text or "", env=dict(os.environ))
     except PrivllmError as exc:
         _fail(exc)
         return
+    # The plan holds, but the call itself would fail: said on stderr, or in the JSON.
+    warnings = check_credentials(config, env=dict(os.environ))
+    if not as_json:
+        for issue in warnings:
+            click.echo(str(issue), err=True)
     if as_json:
         click.echo(
             jsonlib.dumps(
@@ -231,6 +237,7 @@ def plan(prompt: str | None, file_: Any, config_path: str | None, as_json: bool)
                     "findings": result.findings,
                     "decisions": [d.as_dict() for d in result.decisions],
                     "payload": result.payload,
+                    "warnings": [{"field": w.field, "message": w.message} for w in warnings],
                 },
                 indent=2,
             )
