@@ -118,3 +118,27 @@ def test_short_ids_grow_until_unique_and_erase_takes_a_prefix(tmp_path, env, key
     with AuditStore(path, MasterKey.from_base64(key_text), read_only=True) as store:
         assert store.get(twins[1]).placeholder_map is None
         assert store.get(twins[0]).placeholder_map == {"[EMAIL_1]": "ann@acme.com"}
+
+
+def test_an_empty_log_file_is_a_log_with_no_records_for_the_cli_as_for_the_client(
+    tmp_path, env, key_text, openai_server
+):
+    path = tmp_path / "audit.db"
+    path.touch()  # provisioned ahead of the service, or left by a crash before the first write
+    for command in ("verify", "show", "stats"):
+        result = piped(["audit", command, "--path", str(path)], cwd=tmp_path, env=env)
+        assert result.returncode == 0, (command, result.stderr)
+    assert (
+        "ok: 0 record(s) verify"
+        in piped(["audit", "verify", "--path", str(path)], cwd=tmp_path, env=env).stdout
+    )
+    assert path.stat().st_size == 0  # reading never writes
+    with Client(
+        None,
+        env={"PRIVLLM_AUDIT_KEY": key_text},
+        provider=openai_server.provider_config(),
+        audit={"path": path},
+    ) as client:
+        client.chat("hello")  # the client starts its chain in the empty file
+    result = piped(["audit", "verify", "--path", str(path)], cwd=tmp_path, env=env)
+    assert "ok: 1 record(s) verify" in result.stdout

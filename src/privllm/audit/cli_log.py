@@ -7,6 +7,7 @@ import functools
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -133,6 +134,15 @@ class LogLocation:
                 field="audit.path",
             )
         key = self.key(config)[0]
+        if not write and db.stat().st_size == 0:
+            # An empty file is a log with no records yet: the client starts its chain there,
+            # so reading it shows none (read from a new log elsewhere: reading never writes).
+            with (
+                tempfile.TemporaryDirectory(prefix="privllm-empty-") as folder,
+                AuditStore(Path(folder) / db.name, key, content_mode=config.content) as store,
+            ):
+                yield store
+            return
         with AuditStore(db, key, content_mode=config.content, read_only=not write) as store:
             yield store
 
