@@ -127,7 +127,13 @@ def test_config_object_in_code():
 
 @pytest.mark.parametrize(
     ("secret", "shown"),
-    [("sk-abcdefghijklmnop1234", "sk-…1234"), ("short", "…"), (None, "(unset)")],
+    [
+        ("sk-abcdefghijklmnop1234", "sk-…1234"),
+        ("short", "…"),
+        (None, "(unset)"),
+        ("sk-abcdefghi", "…fghi"),  # 12 characters: at most 4 of them shown
+        ("sk-abcdefghijklmn12", "…mn12"),
+    ],
 )
 def test_mask_secret(secret, shown):
     assert mask_secret(secret) == shown

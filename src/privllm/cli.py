@@ -2,23 +2,22 @@
 
 privllm demo                 a whole call against a local server, no API key needed
 privllm chat "prompt"        one chat with the configured provider
-privllm config show          the effective config, secrets masked, with each value's source
+privllm config show          what is set and where it came from (--all, --json)
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 import click
-from pydantic import SecretStr
 
 from privllm.audit.cli import audit_group
-from privllm.config import LoadedConfig, load_config, mask_secret
+from privllm.config import LoadedConfig, load_config
 from privllm.errors import ConfigError, PrivllmError
 from privllm.finetune.cli import finetune_group
 
@@ -113,6 +112,10 @@ def chat(prompt: str, config_path: str | None, model: str | None, no_stream: boo
     """Send PROMPT ('-' reads stdin) to the configured provider and print the answer."""
     from privllm.client import Client
 
+    if prompt == "-":
+        from privllm.cli_output import stdin_hint
+
+        stdin_hint("the prompt")
     text = _read_text(sys.stdin.buffer, "<stdin>") if prompt == "-" else prompt
     try:
         with Client(_load(config_path)) as client:
@@ -123,6 +126,11 @@ def chat(prompt: str, config_path: str | None, model: str | None, no_stream: boo
                 for chunk in stream:
                     click.echo(chunk.text, nl=False)
             click.echo()
+    except ConfigError as exc:
+        if exc.field == "provider.model" and model is None:
+            # The client's message speaks to code (model=...); here the flag is --model.
+            exc = ConfigError("no model: pass --model or set provider.model", field=exc.field)
+        _fail(exc)
     except PrivllmError as exc:
         _fail(exc)
 
@@ -132,7 +140,12 @@ def chat(prompt: str, config_path: str | None, model: str | None, no_stream: boo
 @config_option
 @click.option("--jsonl", is_flag=True, help="Input is JSON Lines: redact every string value.")
 @click.option("--report", is_flag=True, help="Print counts per type to stderr.")
-def redact(source: Any, config_path: str | None, jsonl: bool, report: bool) -> None:
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr for a file (default: when stderr is a terminal "
+              "and stdout is not).")  # fmt: skip
+def redact(
+    source: Any, config_path: str | None, jsonl: bool, report: bool, progress: bool | None
+) -> None:
     """Redact SOURCE (a file, or '-' for stdin) with the configured detectors, to stdout.
 
     One placeholder map serves the whole input, so a value gets the same placeholder on
@@ -140,23 +153,35 @@ def redact(source: Any, config_path: str | None, jsonl: bool, report: bool) -> N
     """
     from collections import Counter
 
+    from privllm.cli_output import progress_bar, stdin_hint
     from privllm.redaction.redactor import Redactor, blocked_error
     from privllm.redaction.vault import Vault
 
+    name = _stream_name(source)
+    path = None if name == "<stdin>" else Path(name)
+    if path is None:
+        stdin_hint("the text to redact")
+    elif progress is None and sys.stdout.isatty():
+        progress = False  # the bar would be drawn over the redacted text
+    read = [0]
     try:
         redactor = Redactor.from_config(_load(config_path).redaction)
         vault = Vault()
         totals: Counter[str] = Counter()
-        for number, line in enumerate(_text_lines(source, _stream_name(source)), start=1):
-            result = (
-                redactor.redact_json(line.rstrip("\n"), vault)
-                if jsonl
-                else redactor.redact(line, vault)
-            )
-            if result.blocked:
-                raise blocked_error(result.blocked, f"line {number}")
-            totals.update(result.counts)
-            click.echo(result.text + ("\n" if jsonl else ""), nl=False)
+        with progress_bar(path, progress) if path else _no_bar() as tick:
+            lines = _text_lines(_counted(source, read), name)
+            for number, line in enumerate(lines, start=1):
+                result = (
+                    redactor.redact_json(line.rstrip("\n"), vault)
+                    if jsonl
+                    else redactor.redact(line, vault)
+                )
+                if result.blocked:
+                    raise blocked_error(result.blocked, f"line {number}")
+                totals.update(result.counts)
+                click.echo(result.text + ("\n" if jsonl else ""), nl=False)
+                if tick is not None and number % 512 == 0:
+                    tick(read[0], number)
     except PrivllmError as exc:
         _fail(exc)
         return
@@ -179,19 +204,28 @@ def plan(prompt: str | None, file_: Any, config_path: str | None, as_json: bool)
     from rich.markup import escape
     from rich.table import Table
 
-    from privllm.plan import plan_call
+    from privllm.plan import check_credentials, plan_call
 
     if file_ is not None:
         text = _read_text(file_, _stream_name(file_))
     elif prompt in (None, "-"):
+        from privllm.cli_output import stdin_hint
+
+        stdin_hint("the prompt to plan")
         text = _read_text(sys.stdin.buffer, "<stdin>")
     else:
         text = prompt
     try:
-        result = plan_call(_load(config_path), text or "", env=dict(os.environ))
+        config = _load(config_path)
+        result = plan_call(config, text or "", env=dict(os.environ))
     except PrivllmError as exc:
         _fail(exc)
         return
+    # The plan holds, but the call itself would fail: said on stderr, or in the JSON.
+    warnings = check_credentials(config, env=dict(os.environ))
+    if not as_json:
+        for issue in warnings:
+            click.echo(str(issue), err=True)
     if as_json:
         click.echo(
             jsonlib.dumps(
@@ -203,6 +237,7 @@ def plan(prompt: str | None, file_: Any, config_path: str | None, as_json: bool)
                     "findings": result.findings,
                     "decisions": [d.as_dict() for d in result.decisions],
                     "payload": result.payload,
+                    "warnings": [{"field": w.field, "message": w.message} for w in warnings],
                 },
                 indent=2,
             )
@@ -268,70 +303,38 @@ def config_group() -> None:
 
 @config_group.command("show")
 @config_option
-def config_show(config_path: str | None) -> None:
-    """Print the effective config, secrets masked, and where each value came from."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+@click.option("--all", "show_all", is_flag=True, help="Every setting, defaults included.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Every setting as JSON {setting: {value, source}}, masked.")  # fmt: skip
+def config_show(config_path: str | None, show_all: bool, as_json: bool) -> None:
+    """What is set and where it came from (file, environment, code), secrets masked.
+
+    By default: the provider in use, its key variable (set or not), and every setting not
+    at its default. --all adds the defaults.
+    """
+    from privllm.config_cli import show_json, show_text
 
     try:
         config = _load(config_path)
     except PrivllmError as exc:
         _fail(exc)
         return
-    table = Table(title="privllm effective config")
-    table.add_column("setting", overflow="fold")
-    table.add_column("value", overflow="fold")
-    table.add_column("source", overflow="fold")
-    for key, value in _flatten(config.model_dump()):
-        shown = _show(key, value)
-        if key.endswith("api_key_env") and value:
-            # Say whether the named variable is set, masked, so a missing key is obvious.
-            shown += f" ({mask_secret(os.environ.get(value))})"
-        # Values, keys and paths are the user's: print them as text, never as rich markup.
-        table.add_row(escape(key), escape(shown), escape(config.sources.get(key, "default")))
-    Console().print(table)
+    if as_json:
+        show_json(config)
+    else:
+        show_text(config, show_all=show_all)
 
 
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for key, value in data.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            yield from _flatten(value, path + ".")
-        else:
-            yield path, value
+@contextmanager
+def _no_bar() -> Iterator[Callable[[int, int], None] | None]:
+    yield None
 
 
-def _show(key: str, value: Any) -> str:
-    from privllm.config_keys import looks_like_env_name
-
-    if isinstance(value, SecretStr):
-        return mask_secret(value.get_secret_value())
-    if key.endswith("_env") and isinstance(value, str) and not looks_like_env_name(value or "_"):
-        # Validation refuses a key here; a config built without it still never shows one.
-        return mask_secret(value)
-    if value is None:
-        return "-"
-    if key.startswith("redaction.terms.") and isinstance(value, list):
-        # The terms are the very names redaction hides: show how many, not which.
-        return f"{len(value)} term{'' if len(value) == 1 else 's'}"
-    if isinstance(value, str) and "@" in value and "://" in value:
-        return _mask_userinfo(value)
-    return str(value)
-
-
-def _mask_userinfo(url: str) -> str:
-    """``https://user:***@host``; a lone user name is masked too (it is often a token)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if "@" not in parts.netloc:
-        return url
-    userinfo, host = parts.netloc.rsplit("@", 1)
-    user, sep, _ = userinfo.partition(":")
-    masked = f"{user}:***" if sep else "***"
-    return parts._replace(netloc=f"{masked}@{host}").geturl()
+def _counted(stream: Iterable[bytes], read: list[int]) -> Iterator[bytes]:
+    """``stream``'s chunks, adding their sizes to ``read[0]`` (for the progress bar)."""
+    for raw in stream:
+        read[0] += len(raw)
+        yield raw
 
 
 def _stream_name(stream: IO[bytes]) -> str:

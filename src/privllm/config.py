@@ -25,6 +25,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict, Unpack
 
 from .config_keys import EnvName, clean_key
@@ -126,6 +127,25 @@ class ProviderConfig(_Section):
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
     azure: AzureSettings = Field(default_factory=AzureSettings)
     google: GoogleSettings = Field(default_factory=GoogleSettings)
+
+    @field_validator("name")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        # A typo must fail when the config is read (config show, plan, policy check), not
+        # at the first call. The registry is read now, so a provider added to it counts.
+        from difflib import get_close_matches
+
+        from privllm.providers.base import PROVIDERS
+
+        if value in PROVIDERS:
+            return value
+        close = get_close_matches(value.lower(), PROVIDERS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        # A custom error type: pydantic would prefix a ValueError's text with "Value error,".
+        raise PydanticCustomError(
+            "unknown_provider",
+            f"unknown provider {value!r} (known: {', '.join(sorted(PROVIDERS))}){hint}",
+        )
 
 
 class PolicyConfig(_Section):
@@ -417,9 +437,18 @@ def resolve_secret(
 
 
 def mask_secret(secret: str | None) -> str:
-    """``'sk-…abcd'``: enough to tell keys apart, never enough to use one."""
+    """``'sk-…abcd'``: enough to tell keys apart, never enough to use one.
+
+    A key shorter than 20 characters shows at most its last 4 (``'…abcd'``), one shorter
+    than 12 none: the prefix and suffix of a short key are too much of it.
+
+    >>> mask_secret("sk-proj-0123456789abcdef"), mask_secret("0123456789abcd"), mask_secret("")
+    ('sk-…cdef', '…abcd', '(unset)')
+    """
     if not secret:
         return "(unset)"
     if len(secret) < 12:
         return "…"
+    if len(secret) < 20:
+        return f"…{secret[-4:]}"
     return f"{secret[:3]}…{secret[-4:]}"

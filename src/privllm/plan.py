@@ -17,7 +17,7 @@ from privllm.providers.base import Provider, build_provider
 from privllm.redaction.scan import BUILTIN_TYPES, NAME_TYPES
 from privllm.types import ChatRequest, Endpoint, Message
 
-__all__ = ["Issue", "Plan", "check_policy", "plan_call"]
+__all__ = ["Issue", "Plan", "check_credentials", "check_policy", "plan_call"]
 
 
 @dataclass
@@ -97,6 +97,37 @@ class Issue:
         return f"{self.level}: {self.field}: {self.message}"
 
 
+def check_credentials(config: Config, *, env: dict[str, str] | None = None) -> list[Issue]:
+    """Warnings for what calls would need and the config lacks: an API-key variable that is
+    not set, a Vertex project. Only read from ``env``; nothing is sent."""
+    environ = env or {}
+    issues: list[Issue] = []
+    sections = [("provider", config.provider)]
+    sections += [(f"providers.{name}", p) for name, p in config.providers.items()]
+    for where, section in sections:
+        name = section.name
+        if name == "google" and section.google.mode == "vertex":
+            if not section.google.project:
+                issues.append(
+                    Issue("warning", f"{where}.google.project", "not set: Vertex AI needs one")
+                )
+            continue
+        settings: Any = getattr(section, name, None)
+        if settings is None or (name == "azure" and section.azure.auth != "api_key"):
+            continue
+        if settings.api_key is not None or not settings.api_key_env:
+            continue
+        if not environ.get(settings.api_key_env):
+            issues.append(
+                Issue(
+                    "warning",
+                    f"{where}.{name}.api_key_env",
+                    f"{settings.api_key_env} is not set: calls would fail without a key",
+                )
+            )
+    return issues
+
+
 def check_policy(config: Config, *, env: dict[str, str] | None = None) -> list[Issue]:
     """Lint the policy against the providers it will meet. Errors make calls fail."""
     environ = env or {}
@@ -157,6 +188,7 @@ def check_policy(config: Config, *, env: dict[str, str] | None = None) -> list[I
                 "policy.route_sensitive_to",
                 f"profile {route} is {kind}: sensitive data must go to self-hosted or enterprise",
             )
+    issues.extend(check_credentials(config, env=environ))
     if not policy.egress_guard:
         add("warning", "policy.egress_guard", "the HTTP transport guard is off")
     if not policy.deny_consumer_endpoints:

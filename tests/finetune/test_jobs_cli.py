@@ -129,6 +129,30 @@ def test_purge_asks_first(run, server, tmp_path):
     assert server.files == {}
 
 
+def test_purge_without_a_terminal_or_yes_says_how_to_confirm(run, server, tmp_path):
+    prepared = write_jsonl(tmp_path / "train.jsonl", [chat("Hello", "Hi.")])
+    run("upload", str(prepared))
+    result = run("purge", "--older-than", "0")  # stdin: empty, not a terminal
+    assert result.exit_code == 1
+    assert "pass --yes" in result.stderr
+    assert "Aborted" not in result.output
+    assert len(server.files) == 1
+
+
+def test_inventory_piped_fits_80_columns_as_plain_text(run, server, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    prepared = write_jsonl(tmp_path / "train.jsonl", [chat("Hello", "Hi.")])
+    file_id = run("upload", str(prepared)).stdout.strip()
+    run("create-job", file_id, "--model", "gpt-4o-mini-2024-07-18")
+    result = run("inventory")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if len(line.rstrip()) > 80] == []
+    assert not set("─━┃│┏┡└") & set(result.stdout)
+    assert "\x1b" not in result.stdout
+    assert any(line.split()[:1] == ["openai"] and file_id in line for line in lines)
+
+
 def test_failed_job_exits_1(run, server, tmp_path):
     server.job_steps = ("queued", "failed")
     prepared = write_jsonl(tmp_path / "train.jsonl", [chat("Hello", "Hi.")])

@@ -252,6 +252,24 @@ def test_no_credentials_is_a_config_error(monkeypatch, gemini_server):
     assert gemini_server.requests == []
 
 
+@pytest.mark.parametrize("content", [None, b"{not json", b'{"type": "nonsense"}'])
+def test_a_bad_google_application_credentials_file_is_named(
+    monkeypatch, tmp_path, gemini_server, content
+):
+    path = tmp_path / "sa.json"
+    if content is not None:
+        path.write_bytes(content)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))  # real google.auth.default
+    config = gemini_server.provider_config(access_token=None)
+    with Client(provider=config, env={}) as client, pytest.raises(ConfigError) as caught:
+        client.chat("x")
+    message = str(caught.value)
+    assert f"GOOGLE_APPLICATION_CREDENTIALS names {path}" in message
+    assert ("does not exist" if content is None else "not a service account") in message
+    assert "nonsense" not in message  # the file's content is never quoted
+    assert gemini_server.requests == []
+
+
 def test_config_errors(gemini_server):
     config = gemini_server.provider_config(project=None)
     with Client(provider=config, env={}) as client, pytest.raises(ConfigError, match="project"):

@@ -60,6 +60,7 @@ def audit_group() -> None:
 # -- reading -------------------------------------------------------------------------------
 
 
+@click.option("--full", is_flag=True, help="Whole call ids (default: the shortest unique prefix).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
               help="The newest N matching calls; 0 for all.")  # fmt: skip
@@ -78,25 +79,43 @@ def show(
     status: str | None,
     limit: int,
     as_json: bool,
+    full: bool,
 ) -> None:
-    """List calls: metadata only, no content is decrypted."""
+    """List calls: metadata only, no content is decrypted.
+
+    Call ids are shortened like git's (the shortest prefix no other call shares, at least
+    8 characters); commands that take a call id accept such a prefix.
+    """
+    from privllm.cli_output import Column
+
     with log.open() as store:
         found = store.iter_records(since=since, provider=provider, status=status, decrypt=False)
         records = list(deque(found, maxlen=limit) if limit else found)
+        width = None if full or as_json else store.short_id_length(r.call_id for r in records)
     if as_json:
         for r in records:
             click.echo(r.model_dump_json(exclude={"payload", "placeholder_map"}))
         return
-    print_table(
-        f"{len(records)} call(s)",
-        ("time (UTC)", "call", "provider", "model", "host", "status", "rule", "ms", "tokens",
-         "findings"),
-        ([r.time.strftime("%Y-%m-%d %H:%M:%S"), r.call_id, r.provider, r.model,
-          r.endpoint_host or "-", r.status, r.rule or "-",
-          "-" if r.latency_ms is None else f"{r.latency_ms:.0f}",
-          "-" if r.total_tokens is None else str(r.total_tokens), counts(r.findings)]
-         for r in records),
-    )  # fmt: skip
+    # Dropped first when the terminal is narrow: the highest ``keep`` (see cli_output).
+    columns = [
+        Column("time (UTC)", wrap=False), Column("call", wrap=False),
+        Column("provider", keep=1), Column("model", keep=2), Column("host", keep=3),
+        Column("status", wrap=False), Column("rule", keep=4),
+        Column("ms", keep=6, justify="right", wrap=False),
+        Column("tokens", keep=5, justify="right", wrap=False), Column("findings", keep=2),
+    ]  # fmt: skip
+    rows = [
+        [r.time.strftime("%Y-%m-%d %H:%M:%S"), r.call_id[:width], r.provider, r.model,
+         r.endpoint_host or "-", r.status, r.rule or "-",
+         "-" if r.latency_ms is None else f"{r.latency_ms:.0f}",
+         "-" if r.total_tokens is None else str(r.total_tokens), counts(r.findings)]
+        for r in records
+    ]  # fmt: skip
+    if not any(r.rule for r in records):  # a column of dashes says nothing
+        del columns[6]
+        for row in rows:
+            del row[6]
+    print_table(f"{len(records)} call(s)", columns, rows, more="--json has every field")
 
 
 @log_command("verify")
@@ -218,13 +237,22 @@ def stats(log: LogLocation, as_json: bool) -> None:
         for row in rows:
             click.echo(json.dumps({**row.__dict__, "day": row.day.isoformat()}, sort_keys=True))
         return
+    from privllm.cli_output import Column
+
     print_table(
         "audit log usage",
-        ("day", "provider", "calls", "errors", "blocked", "prompt", "completion", "total tokens",
-         "findings"),
-        ([row.day.isoformat(), row.provider, str(row.calls), str(row.errors), str(row.blocked),
+        [Column("day", wrap=False), Column("provider"),
+         Column("calls", justify="right", wrap=False),
+         Column("errors", keep=1, justify="right", wrap=False),
+         Column("blocked", keep=1, justify="right", wrap=False),
+         Column("prompt", keep=3, justify="right", wrap=False),
+         Column("completion", keep=3, justify="right", wrap=False),
+         Column("total tokens", keep=2, justify="right", wrap=False),
+         Column("findings", keep=2)],
+        [[row.day.isoformat(), row.provider, str(row.calls), str(row.errors), str(row.blocked),
           str(row.prompt_tokens), str(row.completion_tokens), str(row.total_tokens),
-          counts(row.findings)] for row in rows),
+          counts(row.findings)] for row in rows],
+        more="--json has every field",
     )  # fmt: skip
 
 

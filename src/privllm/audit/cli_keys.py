@@ -6,11 +6,15 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from privllm.audit.cli_log import LogLocation, as_duration, log_command
 from privllm.errors import ConfigError
+
+if TYPE_CHECKING:
+    from privllm.audit.store import AuditStore
 
 __all__ = ["KEY_COMMANDS"]
 
@@ -114,7 +118,8 @@ def purge(log: LogLocation, older_than: timedelta) -> None:
     click.echo(f"purged {report.records} record(s); day keys destroyed: {days}")
 
 
-@click.option("--call", "call_id", required=True, help="The call id (see `audit show`).")
+@click.option("--call", "call_id", required=True,
+              help="The call id, or a unique prefix of it (as `audit show` prints).")  # fmt: skip
 @log_command("erase")
 def erase(log: LogLocation, call_id: str) -> None:
     """Destroy the key of one call's placeholder map: its real values become unreadable.
@@ -122,6 +127,7 @@ def erase(log: LogLocation, call_id: str) -> None:
     The record, its metadata and placeholder-form content stay, and the log still verifies.
     """
     with log.open(write=True) as store:
+        call_id = _one_call(store, call_id)
         record = store.get(call_id, decrypt=False)
         erased = record is not None and store.erase(call_id)
     if record is None:
@@ -135,6 +141,21 @@ def erase(log: LogLocation, call_id: str) -> None:
         )
         sys.exit(1)
     click.echo(f"erased: the real values of call {call_id} can no longer be decrypted")
+
+
+_MIN_PREFIX = 4  # as git: shorter prefixes are too easy to give by mistake
+
+
+def _one_call(store: AuditStore, given: str) -> str:
+    """The whole call id that ``given`` (an id, or a unique prefix of 4+ characters) names."""
+    if store.get(given, decrypt=False) is not None or len(given) < _MIN_PREFIX:
+        return given  # an exact id, or too short to expand: reported as not found
+    found = store.call_ids_starting(given, limit=4)
+    if len(found) > 1:
+        shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
+        click.echo(f"error: call id {given} is ambiguous ({shown}): give more of it", err=True)
+        sys.exit(1)
+    return found[0] if found else given
 
 
 #: The commands ``audit_group`` adds from here.

@@ -7,6 +7,7 @@ import functools
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from privllm.errors import ConfigError, PrivllmError
 if TYPE_CHECKING:
     from privllm.audit.crypto import MasterKey
     from privllm.audit.store import AuditStore
+    from privllm.cli_output import Column
 
 __all__ = [
     "LogLocation",
@@ -132,6 +134,15 @@ class LogLocation:
                 field="audit.path",
             )
         key = self.key(config)[0]
+        if not write and db.stat().st_size == 0:
+            # An empty file is a log with no records yet: the client starts its chain there,
+            # so reading it shows none (read from a new log elsewhere: reading never writes).
+            with (
+                tempfile.TemporaryDirectory(prefix="privllm-empty-") as folder,
+                AuditStore(Path(folder) / db.name, key, content_mode=config.content) as store,
+            ):
+                yield store
+            return
         with AuditStore(db, key, content_mode=config.content, read_only=not write) as store:
             yield store
 
@@ -174,15 +185,10 @@ def counts(findings: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(findings.items())) or "-"
 
 
-def print_table(title: str, columns: Iterable[str], rows: Iterable[list[str]]) -> None:
-    """Print a rich table; cells are shown as text, never as markup."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+def print_table(
+    title: str, columns: Iterable[Column], rows: Iterable[list[str]], *, more: str = ""
+) -> None:
+    """Print a table fitted to the terminal (80 columns piped); cells are text, never markup."""
+    from privllm.cli_output import print_table as fitted
 
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*(escape(cell) for cell in row))  # model names may hold [brackets]
-    Console().print(table)
+    fitted(title, list(columns), list(rows), more=more)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -343,6 +343,21 @@ class AuditStore:
             conn = self._db()
             row = conn.execute(SELECT_ROW + " WHERE call_id = ?", (call_id,)).fetchone()
             return None if row is None else self._to_record(conn, row, decrypt)
+
+    def short_id_length(self, call_ids: Iterable[str]) -> int:
+        """How many leading characters tell each of ``call_ids`` apart from every other call
+        in the log (at least 8), for short ids like git's."""
+        from privllm.audit.call_ids import prefix_length
+
+        with self._lock, sqlite_errors(self.path, "read"):
+            return prefix_length(self._db(), call_ids)
+
+    def call_ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
+        """The call ids starting with ``prefix`` (a short id), the first ``limit`` of them."""
+        from privllm.audit.call_ids import matching
+
+        with self._lock, sqlite_errors(self.path, "read"):
+            return matching(self._db(), prefix, limit)
 
     def iter_records(
         self,

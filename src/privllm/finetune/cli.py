@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import os
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from privllm.cli_output import progress_bar
 from privllm.config import LoadedConfig, load_config
 from privllm.errors import ConfigError, PrivllmError
 
@@ -149,6 +147,7 @@ def prepare(
     audit master key into --map, for `privllm finetune reidentify`.
     """
     from privllm.finetune.dataset import DatasetError, prepare_file
+    from privllm.finetune.staging import sigterm_unwinds
     from privllm.redaction.redactor import Redactor
 
     if output is None and not dry_run:
@@ -182,30 +181,33 @@ def prepare(
         # Written under a temporary name and renamed once the map is sealed: a prepared
         # file never exists without the map that re-identifies it.
         staged = None if dry_run or output is None else output.with_name(f".{output.name}.new")
-        try:
-            with _progress_bar(source, progress) as tick:
-                report = prepare_file(
-                    source,
-                    staged,
-                    redactor,
-                    vmap,
-                    format=fmt,  # type: ignore[arg-type]  # click.Choice guarantees the literal
-                    workers=_workers(workers, source),
-                    max_issues=max_errors,
-                    progress=tick,
-                )
-            if staged is not None and output is not None and map_path and ring is not None:
-                try:
-                    vmap.save(map_path, ring)
-                except OSError as exc:
-                    raise ConfigError(f"cannot write {map_path}: {exc.strerror}") from exc
-                try:
-                    os.replace(staged, output)
-                except OSError as exc:
-                    raise ConfigError(f"cannot write {output}: {exc.strerror}") from exc
-        finally:
-            if staged is not None:
-                staged.unlink(missing_ok=True)
+        # SIGTERM unwinds like Ctrl-C: the finally blocks remove the staged files, then the
+        # process dies of the signal.
+        with sigterm_unwinds():
+            try:
+                with progress_bar(source, progress) as tick:
+                    report = prepare_file(
+                        source,
+                        staged,
+                        redactor,
+                        vmap,
+                        format=fmt,  # type: ignore[arg-type]  # click.Choice guarantees the literal
+                        workers=_workers(workers, source),
+                        max_issues=max_errors,
+                        progress=tick,
+                    )
+                if staged is not None and output is not None and map_path and ring is not None:
+                    try:
+                        vmap.save(map_path, ring)
+                    except OSError as exc:
+                        raise ConfigError(f"cannot write {map_path}: {exc.strerror}") from exc
+                    try:
+                        os.replace(staged, output)
+                    except OSError as exc:
+                        raise ConfigError(f"cannot write {output}: {exc.strerror}") from exc
+            finally:
+                if staged is not None:
+                    staged.unlink(missing_ok=True)
     except DatasetError as exc:
         for issue in exc.issues:
             click.echo(str(issue), err=True)
@@ -259,11 +261,12 @@ def scan(path: Path, workers: int | None, progress: bool | None, config_path: st
     from rich.table import Table
 
     from privllm.finetune.dataset import scan_file
+    from privllm.finetune.staging import sigterm_unwinds
     from privllm.redaction.redactor import Redactor
 
     try:
         redactor = Redactor.from_config(_config(config_path).redaction)
-        with _progress_bar(path, progress) as tick:
+        with sigterm_unwinds(), progress_bar(path, progress) as tick:
             result = scan_file(path, redactor, workers=_workers(workers, path), progress=tick)
     except PrivllmError as exc:
         _fail(exc)
@@ -317,49 +320,6 @@ def _console() -> Console:
     from rich.console import Console
 
     return Console(highlight=False)
-
-
-@contextmanager
-def _progress_bar(path: Path, wanted: bool | None) -> Iterator[Callable[[int, int], None] | None]:
-    """A Rich bar (bytes, lines, speed) on stderr; by default only when stderr is a terminal."""
-    if wanted is False or (wanted is None and not sys.stderr.isatty()):
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TextColumn("{task.fields[lines]:,} lines"),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
-    # No auto-refresh: its thread would be running when the detector workers are forked.
-    # ``--progress`` into a pipe or a CI log still draws (Rich would draw only the end).
-    console = Console(stderr=True, force_terminal=True if wanted else None)
-    bar = Progress(*columns, console=console, transient=True, auto_refresh=False)
-    with bar:
-        task = bar.add_task(path.name, total=path.stat().st_size, lines=0)
-        last = 0.0
-
-        def tick(done: int, lines: int) -> None:
-            nonlocal last
-            bar.update(task, completed=done, lines=lines)
-            now = time.monotonic()
-            if now - last >= 0.1:
-                last = now
-                bar.refresh()
-
-        yield tick
 
 
 def _summary(console: Console, report: PrepareReport, vmap: ValueMap | None, redactor: Any) -> None:

@@ -51,6 +51,7 @@ from privllm.finetune.lines import (
 )
 from privllm.finetune.parallel import can_fork, ordered
 from privllm.finetune.report import DatasetError, Example, FileScan, Issue, PrepareReport
+from privllm.finetune.staging import remove_stale, temp_path
 from privllm.finetune.strictjson import loads
 from privllm.finetune.surrogates import is_surrogate
 from privllm.finetune.valuemap import ValueMap
@@ -91,16 +92,20 @@ def prepare_file(
     ``value_map`` receives every stand-in; save it (``value_map.save``) to re-identify
     later. ``workers`` > 1 runs the detectors in that many forked processes; the output is
     byte for byte the same. The output appears whole or not at all (a temporary file,
-    renamed at the end). Raises ``DatasetError`` listing the problems when a line is
-    invalid or holds a value whose action is ``block``, ``ConfigError`` naming the path
-    when ``source`` cannot be read or ``output`` written (a missing folder, no permission),
-    and ``RedactionError`` when a detector fails (fail closed).
+    renamed at the end; one left by a killed run is removed by the next). Raises
+    ``DatasetError`` listing the problems when a line is invalid or holds a value whose
+    action is ``block``, ``ConfigError`` naming the path when ``source`` cannot be read or
+    ``output`` written (a missing folder, no permission), and ``RedactionError`` when a
+    detector fails (fail closed).
     """
     started = time.perf_counter()
     src, dst = Path(source), None if output is None else Path(output)
     report = PrepareReport(src, dst, workers=max(1, workers) if can_fork() else 1)
     apply = _Apply(redactor, value_map, report, max_issues, examples)
-    tmp = None if dst is None else dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    tmp = None
+    if dst is not None:
+        remove_stale(dst)  # left by a run that was killed (SIGKILL runs no clean-up)
+        tmp = temp_path(dst)
     out: IO[bytes] | None = None
     try:
         with _reading(src) as fh:

@@ -207,26 +207,24 @@ def inventory(
 
 
 def _table(items: list[Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from privllm.cli_output import Column, console, print_table
 
-    # In a terminal rich fits the table to it; piped, lines stay whole for grep and friends.
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     if not items:
-        console.print("nothing recorded")
+        console().print("nothing recorded")
         return
-    table = Table()
-    for column in ("provider", "host", "kind", "id", "bytes", "sha256", "since", "expires",
-                   "state"):  # fmt: skip
-        table.add_column(column, overflow="fold")
-    for i in items:
-        state = f"deleted {_day(i.deleted_at)}" if i.deleted_at else (i.status or "present")
-        table.add_row(
-            i.provider, i.host, i.kind, i.remote_id, "" if i.bytes is None else f"{i.bytes:,}",
-            (i.sha256 or "")[:12], _day(i.created_at), _day(i.expires_at) or "-", state,
-        )  # fmt: skip
-    console.print(table)
-    console.print("(sha256 shortened; --json shows it whole)", style="dim")
+    # Fitted to the terminal (80 columns piped, plain text): the least needed columns go first.
+    print_table(
+        None,
+        [Column("provider"), Column("host", keep=3), Column("kind"), Column("id"),
+         Column("bytes", keep=4, justify="right", wrap=False), Column("sha256", keep=5),
+         Column("since", keep=2), Column("expires", keep=1), Column("state")],
+        [[i.provider, i.host, i.kind, i.remote_id,
+          "" if i.bytes is None else f"{i.bytes:,}", (i.sha256 or "")[:12],
+          _day(i.created_at), _day(i.expires_at) or "-",
+          f"deleted {_day(i.deleted_at)}" if i.deleted_at else (i.status or "present")]
+         for i in items],
+        more="--json shows every field, sha256 whole",
+    )  # fmt: skip
 
 
 def _day(when: Any) -> str:
@@ -263,7 +261,7 @@ def purge(
         if dry_run or not due:
             click.echo(f"{len(due)} item(s) due" + (" (dry run)" if dry_run else ""))
             return
-        if not yes and not click.confirm(f"delete {len(due)} item(s) at the provider?"):
+        if not yes and not _confirmed(f"delete {len(due)} item(s) at the provider?"):
             click.echo("nothing deleted")
             return
         done = jobs.purge(older_than=age, models=models)
@@ -272,6 +270,21 @@ def purge(
         if outcome.action != "kept":
             _echo(outcome)
     sys.exit(1 if failed else 0)
+
+
+def _confirmed(question: str) -> bool:
+    try:
+        return click.confirm(question)
+    except click.Abort:
+        if sys.stdin.isatty():
+            raise  # Ctrl-C or Ctrl-D at the prompt: click's "Aborted!"
+        # No terminal (cron, CI, a pipe that ended): say how to confirm instead.
+        click.echo(
+            "error: nothing deleted: no answer to confirm with (stdin is not a terminal); "
+            "pass --yes to delete without asking",
+            err=True,
+        )
+        sys.exit(1)
 
 
 def _echo(outcome: Any) -> None:

@@ -7,7 +7,10 @@ worker are in flight, so memory does not grow with the file.
 
 Workers are forked, so they inherit the redactor as built, custom detectors and loaded NER
 models included, without pickling it. A worker that dies (killed, out of memory) fails the
-run with ``BrokenProcessPool`` rather than hanging it. Where ``fork`` is not available
+run with ``BrokenProcessPool`` rather than hanging it; a parent that dies (SIGKILL, a crash)
+takes its workers with it (``PR_SET_PDEATHSIG`` on Linux, elsewhere a thread in each worker
+that watches the parent), as nothing else would end them: they wait on a queue whose write
+end they hold themselves. Where ``fork`` is not available
 (Windows), and for ``workers=1``, the task runs in this process over the same chunks.
 
     >>> def lengths(state, first, lines, in_process):
@@ -19,8 +22,13 @@ run with ``BrokenProcessPool`` rather than hanging it. Where ``fork`` is not ava
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
 import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -70,7 +78,9 @@ def ordered(
     global _state
     context = multiprocessing.get_context("fork")
     pending: deque[tuple[int, list[bytes], Future[list[R]]]] = deque()
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_sigint) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
+    ) as pool:
         _state = state
         try:
             for first, chunk in _chunks(lines, chunk_bytes):
@@ -94,10 +104,41 @@ def _run(task: Task[R], first: int, chunk: list[bytes]) -> list[R]:
     return task(_state, first, chunk, False)
 
 
-def _ignore_sigint() -> None:
+def _worker_start(parent: int) -> None:
     # Ctrl-C reaches the whole process group; the parent handles it and stops the pool,
     # rather than every worker printing its own traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_parent(parent: int) -> None:
+    """End this (forked) process when ``parent``, the process that forked it, ends.
+
+    Linux: the kernel sends SIGKILL when the forking thread exits (``prctl``; the pool's
+    workers are forked by the thread that submits the first chunk, which runs until the
+    pool is shut down). Elsewhere, or if ``prctl`` is unavailable, a daemon thread polls the
+    parent PID twice a second.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            done = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            done = False
+        if done:
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
+            return
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)  # no clean-up: the parent owns every file; a worker only computes
 
 
 def _chunks(lines: Iterable[bytes], size: int) -> Iterator[tuple[int, list[bytes]]]:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from privllm.errors import AuditError
+from privllm.finetune.staging import remove_stale, temp_path
 from privllm.finetune.surrogates import PLACEHOLDER_ONLY, Draw, normalise, surrogate
 from privllm.redaction.vault import TOKEN, Vault
 
@@ -251,7 +252,8 @@ class ValueMap:
         """Seal the map with ``keyring``'s primary key into ``path`` (mode 0600, atomic)."""
         blob = keyring.seal(self.to_json(), _AAD)
         target = Path(path)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        remove_stale(target)
+        tmp = temp_path(target)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             with os.fdopen(fd, "wb") as fh:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import google.auth
@@ -34,13 +36,33 @@ def vertex_credentials(
         try:
             creds, _ = google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE])
         except google.auth.exceptions.DefaultCredentialsError:
-            raise ConfigError(
-                "provider.google: no Google credentials (run `gcloud auth "
-                "application-default login`, set access_token, or pass credentials=...)",
-                field="provider.google.access_token",
-            ) from None
+            raise _no_credentials() from None
     # Token refreshes then go through privllm's transport too.
     return RoutedCredentials(creds, HttpxAuthRequest(refresh_http))
+
+
+def _no_credentials() -> ConfigError:
+    """Why ADC found nothing: a GOOGLE_APPLICATION_CREDENTIALS file that is missing or not a
+    credentials file is named as the cause (google-auth would otherwise seem to find none).
+    Its content is never quoted: it holds a private key."""
+    named = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            problem = "does not exist" if not path.exists() else "is not a file"
+        else:
+            problem = "is not a service account or user credentials JSON file (or unreadable)"
+        return ConfigError(
+            f"provider.google: GOOGLE_APPLICATION_CREDENTIALS names {named}, which {problem}; "
+            "fix or unset the variable (or run `gcloud auth application-default login`)",
+            source="env GOOGLE_APPLICATION_CREDENTIALS",
+            field="provider.google.access_token",
+        )
+    return ConfigError(
+        "provider.google: no Google credentials (run `gcloud auth "
+        "application-default login`, set access_token, or pass credentials=...)",
+        field="provider.google.access_token",
+    )
 
 
 class HttpxAuthRequest(google.auth.transport.Request):
