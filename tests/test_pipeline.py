@@ -135,9 +135,9 @@ def test_policy_error_stops_the_call_and_reaches_on_error(runner_factory, openai
     run = runner_factory(
         provider=openai_server.provider_config(), middleware=[Recorder("a", log), Refuse()]
     )
-    with pytest.raises(PolicyViolation):
+    with pytest.raises(PolicyViolation, match="refused by test rule"):
         run.chat("hi")
-    with pytest.raises(PolicyViolation):
+    with pytest.raises(PolicyViolation, match="refused by test rule"):
         run.stream("hi")
     assert openai_server.requests == []
     assert log == ["a:request", "a:error:PolicyViolation"] * 2

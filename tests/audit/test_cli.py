@@ -49,7 +49,7 @@ def log(tmp_path, openai_server, key_text):
         openai_server.reply(Reply.error(500))
         with pytest.raises(Exception, match="scripted error"):
             client.chat("fails")
-        with pytest.raises(RedactionBlocked):
+        with pytest.raises(RedactionBlocked, match=r"CREDIT_CARD .*redaction\.actions"):
             client.chat("card 4111 1111 1111 1111")
     return path
 

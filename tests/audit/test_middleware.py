@@ -80,7 +80,7 @@ def every_outcome(run, server):
     server.reply(Reply.error(500, "upstream failed on [PERSON_1]"))
     with pytest.raises(ServerError):
         run.chat(PROMPT)
-    with pytest.raises(RedactionBlocked):
+    with pytest.raises(RedactionBlocked, match="CREDIT_CARD"):
         run.chat(f"{PROMPT} card {CARD}")
 
 
@@ -162,7 +162,7 @@ def test_policy_refusal_is_a_blocked_record_naming_the_rule(
 ):
     s = settings(openai_server, log, key)
     run = runner_factory(**s, policy={"denied_hosts": ["127.0.0.1"]})
-    with pytest.raises(PolicyViolation):
+    with pytest.raises(PolicyViolation, match="denied_hosts"):
         run.chat(PROMPT)
     assert openai_server.requests == []
     (record,) = records(run, log, key)

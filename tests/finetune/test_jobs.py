@@ -164,8 +164,9 @@ def test_consumer_or_unknown_host_is_refused(make, prepared, base_url, rule):
         with pytest.raises(PolicyViolation) as caught:
             jobs.upload(prepared)
         assert caught.value.rule == rule
-        with pytest.raises(PolicyViolation):
+        with pytest.raises(PolicyViolation) as again:
             jobs.create_job("file-1", model="gpt-4o-mini")
+        assert again.value.rule == rule
         assert server.requests == []
 
 

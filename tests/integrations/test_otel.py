@@ -131,7 +131,7 @@ def test_no_value_placeholder_or_prompt_word_in_any_span_metric_or_log(
     # embeddings
     run.embed([PROMPT, f"narwhal {EMAIL}"])
     # a call redaction blocks
-    with pytest.raises(RedactionBlocked):
+    with pytest.raises(RedactionBlocked, match="CREDIT_CARD"):
         run.chat(f"{PROMPT} card {CARD}")
     # a provider error whose text quotes the request
     openai_server.reply(Reply.error(500, "upstream failed on [PERSON_1] narwhal quokka"))
@@ -260,7 +260,7 @@ def test_a_provider_error_is_an_error_span_with_its_class_only(
 
 def test_a_blocked_call_is_a_span_and_a_blocked_count(runner_factory, openai_server, telemetry):
     run = runner_factory(**settings(openai_server, telemetry))
-    with pytest.raises(RedactionBlocked):
+    with pytest.raises(RedactionBlocked, match="CREDIT_CARD"):
         run.chat(f"{PROMPT} card {CARD}")
     assert openai_server.requests == []
     (span,) = telemetry.spans()
@@ -283,7 +283,7 @@ def test_a_policy_refusal_names_its_rule(runner_factory, openai_server, telemetr
     run = runner_factory(
         **settings(openai_server, telemetry, policy={"denied_hosts": ["127.0.0.1"]})
     )
-    with pytest.raises(PolicyViolation):
+    with pytest.raises(PolicyViolation, match="denied_hosts"):
         run.chat("hi")
     (span,) = telemetry.spans()
     assert attrs(span)["privllm.policy.rule"] == "denied_hosts"
@@ -376,7 +376,7 @@ def test_metrics_count_calls_findings_and_tokens(runner_factory, openai_server, 
     run = runner_factory(**settings(openai_server, telemetry))
     first = run.chat(PROMPT)
     run.chat(f"again {EMAIL}")
-    with pytest.raises(RedactionBlocked):
+    with pytest.raises(RedactionBlocked, match="CREDIT_CARD"):
         run.chat(f"card {CARD}")
 
     calls = {

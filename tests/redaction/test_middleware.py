@@ -125,7 +125,7 @@ def test_block_action_refuses_before_sending_and_names_type_and_position(
     assert f"{start}-{start + len(CARD)}" in message
     for value in VALUES:
         assert value not in message
-    with pytest.raises(RedactionBlocked):
+    with pytest.raises(RedactionBlocked, match=r"CREDIT_CARD at message 0 \(user\)"):
         run.stream(PROMPT)
     assert openai_server.requests == []
 
