@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
+import pytest
 
 import privllm
 
@@ -94,3 +97,33 @@ def test_a_users_mypy_sees_privllm_types(tmp_path):
     assert "privllm.types.ChatResponse" in out.stdout
     # A wrong use is a type error the user's checker catches.
     assert 'Incompatible types in assignment (expression has type "Message"' in out.stdout
+
+
+PACKAGES = [
+    "privllm.audit",
+    "privllm.finetune",
+    "privllm.policy",
+    "privllm.providers",
+    "privllm.redaction",
+    "privllm.testing",
+]
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_every_package_has_one_sorted_complete_surface(name):
+    # httpx's exported-members test, per package: what users import is named, sorted, and
+    # every name resolves (lazily loaded ones included).
+    module = importlib.import_module(name)
+    assert module.__all__ == sorted(set(module.__all__)), name
+    for attr in module.__all__:
+        assert getattr(module, attr) is not None, f"{name}.{attr}"
+
+
+def test_subpackages_import_nothing_heavy():
+    code = (
+        "import sys, privllm.policy, privllm.finetune, privllm.providers\n"
+        "heavy = ('openai', 'google.genai', 'azure.identity', 'httpx2', 'cryptography')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -1,0 +1,73 @@
+"""Fine-tuning on confidential data: prepare training files (consistent redaction or
+surrogates, a sealed value map), upload them under policy, run and purge jobs.
+
+Names load on first use: ``import privllm.finetune`` reads no file and imports no SDK.
+
+>>> from privllm.finetune import ValueMap, prepare_file, scan_file
+>>> ValueMap("placeholder").mode
+'placeholder'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from privllm.finetune.dataset import (
+        DatasetError,
+        Example,
+        FileScan,
+        Issue,
+        PrepareReport,
+        prepare_file,
+        scan_file,
+    )
+    from privllm.finetune.jobs import (
+        FinetuneJobs,
+        FinetuneSettings,
+        JobState,
+        JobStatus,
+        PurgeOutcome,
+        UnpreparedFileError,
+    )
+    from privllm.finetune.valuemap import ValueMap
+
+__all__ = [
+    "DatasetError",
+    "Example",
+    "FileScan",
+    "FinetuneJobs",
+    "FinetuneSettings",
+    "Issue",
+    "JobState",
+    "JobStatus",
+    "PrepareReport",
+    "PurgeOutcome",
+    "UnpreparedFileError",
+    "ValueMap",
+    "prepare_file",
+    "scan_file",
+]
+
+_WHERE = {
+    **dict.fromkeys(["DatasetError", "Example", "FileScan", "Issue", "PrepareReport"], "dataset"),
+    "prepare_file": "dataset",
+    "scan_file": "dataset",
+    **dict.fromkeys(
+        ["FinetuneJobs", "FinetuneSettings", "JobState", "JobStatus", "PurgeOutcome"], "jobs"
+    ),
+    "UnpreparedFileError": "jobs",
+    "ValueMap": "valuemap",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'privllm.finetune' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"privllm.finetune.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

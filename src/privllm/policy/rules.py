@@ -4,8 +4,7 @@ Every rule checked yields a :class:`Decision`; the first refusal stops the call 
 ``PolicyViolation`` naming the rule and host.
 
 >>> from privllm.config import PolicyConfig
->>> from privllm.policy.regions import places
-from privllm.types import Endpoint
+>>> from privllm.types import Endpoint
 >>> engine = PolicyEngine(PolicyConfig())
 >>> chatgpt = Endpoint(provider="openai", base_url="https://chatgpt.com", host="chatgpt.com",
 ...                    kind="consumer")
