@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2
 from openai import NotGiven, Omit
@@ -212,6 +212,33 @@ def embed_call(
     return args, options.get("encoding_format") == "base64"
 
 
+_M = TypeVar("_M", bound=BaseModel)
+_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+
+
+def _make(cls: type[_M], **fields: Any) -> _M:
+    """``cls.model_construct(**fields)``, without its per-field work: these are the SDK's
+    response types filled from privllm's already validated answer, one per stream chunk, and
+    the SDK's own ``construct`` costs ~100 us each (pydantic's ~2x this). The instance is
+    what ``model_construct`` makes: defaults filled in, ``model_fields_set`` the given ones.
+    """
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = _DEFAULTS[cls] = {
+            name: info.get_default(call_default_factory=True)
+            for name, info in cls.model_fields.items()
+            if not info.is_required()
+        }
+    obj = cls.__new__(cls)
+    values = dict(defaults)
+    values.update(fields)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(obj, "__pydantic_extra__", {})  # the SDK's models allow extra fields
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
 # -- results --------------------------------------------------------------------------------
 
 _FINISH = frozenset({"stop", "length", "tool_calls", "content_filter"})
@@ -226,7 +253,8 @@ def _finish(reason: str | None) -> Any:
 def _usage(usage: Usage | None) -> CompletionUsage | None:
     if usage is None:
         return None
-    return CompletionUsage.model_construct(
+    return _make(
+        CompletionUsage,
         prompt_tokens=usage.prompt_tokens,
         completion_tokens=usage.completion_tokens,
         total_tokens=usage.total_tokens,
@@ -240,23 +268,30 @@ def _id(response_id: str | None) -> str:
 def completion(response: ChatResponse[Any]) -> ChatCompletion:
     """A ``ChatCompletion`` from privllm's answer (values restored, as privllm returns them)."""
     calls: list[Any] = [
-        ChatCompletionMessageFunctionToolCall.model_construct(
+        _make(
+            ChatCompletionMessageFunctionToolCall,
             id=c.id,
             type="function",
-            function=Function.model_construct(name=c.name, arguments=c.arguments),
+            function=_make(Function, name=c.name, arguments=c.arguments),
         )
         for c in response.tool_calls
     ]
-    message = ChatCompletionMessage.model_construct(
+    message = _make(
+        ChatCompletionMessage,
         role="assistant",
         content=response.text if response.text or not calls else None,
         refusal=None,
         tool_calls=calls or None,
     )
-    choice = cc.Choice.model_construct(
-        index=0, message=message, finish_reason=_finish(response.finish_reason), logprobs=None
+    choice = _make(
+        cc.Choice,
+        index=0,
+        message=message,
+        finish_reason=_finish(response.finish_reason),
+        logprobs=None,
     )
-    return ChatCompletion.model_construct(
+    return _make(
+        ChatCompletion,
         id=_id(response.id),
         object="chat.completion",
         created=int(time.time()),
@@ -273,10 +308,12 @@ def parsed_completion(
     calls to a ``pydantic_function_tool`` (or a strict function) get ``parsed_arguments``."""
     by_name = _input_functions(tools)
     calls = [
-        ParsedFunctionToolCall.model_construct(
+        _make(
+            ParsedFunctionToolCall,
             id=c.id,
             type="function",
-            function=ParsedFunction.model_construct(
+            function=_make(
+                ParsedFunction,
                 name=c.name,
                 arguments=c.arguments,
                 parsed_arguments=_parse_arguments(by_name.get(c.name), c.name, c.arguments),
@@ -285,17 +322,23 @@ def parsed_completion(
         for c in response.tool_calls
     ]
     content_type: Any = response_format if isinstance(response_format, type) else Any
-    message = ParsedChatCompletionMessage[content_type].model_construct(
+    message = _make(
+        ParsedChatCompletionMessage[content_type],
         role="assistant",
         content=response.text if response.text or not calls else None,
         refusal=None,
         tool_calls=calls or None,
         parsed=response.parsed,
     )
-    choice = ParsedChoice[content_type].model_construct(
-        index=0, message=message, finish_reason=_finish(response.finish_reason), logprobs=None
+    choice = _make(
+        ParsedChoice[content_type],
+        index=0,
+        message=message,
+        finish_reason=_finish(response.finish_reason),
+        logprobs=None,
     )
-    result: ParsedChatCompletion[Any] = ParsedChatCompletion[content_type].model_construct(
+    result: ParsedChatCompletion[Any] = _make(
+        ParsedChatCompletion[content_type],
         id=_id(response.id),
         object="chat.completion",
         created=int(time.time()),
@@ -347,30 +390,33 @@ class ChunkMaker:
     def __call__(self, chunk: ChatChunk) -> Iterator[ChatCompletionChunk]:
         if chunk.text or chunk.tool_calls or chunk.finish_reason is not None or self._first:
             calls = [
-                ccc.ChoiceDeltaToolCall.model_construct(
+                _make(
+                    ccc.ChoiceDeltaToolCall,
                     index=d.index,
                     id=d.id,
                     type="function" if d.id else None,
-                    function=ccc.ChoiceDeltaToolCallFunction.model_construct(
-                        name=d.name, arguments=d.arguments
+                    function=_make(
+                        ccc.ChoiceDeltaToolCallFunction, name=d.name, arguments=d.arguments
                     ),
                 )
                 for d in chunk.tool_calls
             ]
-            delta = ccc.ChoiceDelta.model_construct(
+            delta = _make(
+                ccc.ChoiceDelta,
                 role="assistant" if self._first else None,
                 content=chunk.text or None,
                 tool_calls=calls or None,
             )
             self._first = False
             finish = _finish(chunk.finish_reason) if chunk.finish_reason is not None else None
-            choice = ccc.Choice.model_construct(index=0, delta=delta, finish_reason=finish)
+            choice = _make(ccc.Choice, index=0, delta=delta, finish_reason=finish)
             yield self._chunk([choice], None)
         if chunk.usage is not None and self._include_usage:
             yield self._chunk([], _usage(chunk.usage))
 
     def _chunk(self, choices: list[Any], usage: CompletionUsage | None) -> ChatCompletionChunk:
-        return ChatCompletionChunk.model_construct(
+        return _make(
+            ChatCompletionChunk,
             id=self._id,
             object="chat.completion.chunk",
             created=self._created,
@@ -393,16 +439,16 @@ def embeddings(response: EmbeddingResponse, base64_wanted: bool) -> CreateEmbedd
         for v in response.vectors
     ]
     data = [
-        Embedding.model_construct(object="embedding", index=i, embedding=v)
-        for i, v in enumerate(vectors)
+        _make(Embedding, object="embedding", index=i, embedding=v) for i, v in enumerate(vectors)
     ]
     usage = response.usage or Usage()
-    return CreateEmbeddingResponse.model_construct(
+    return _make(
+        CreateEmbeddingResponse,
         object="list",
         data=data,
         model=response.model,
-        usage=EmbeddingUsage.model_construct(
-            prompt_tokens=usage.prompt_tokens, total_tokens=usage.total_tokens
+        usage=_make(
+            EmbeddingUsage, prompt_tokens=usage.prompt_tokens, total_tokens=usage.total_tokens
         ),
     )
 
