@@ -79,6 +79,8 @@ def answer_with_tools(client: OpenAI, model: str) -> str:
     if first.choices[0].finish_reason == "tool_calls" and message.tool_calls:
         messages.append(message)
         for call in message.tool_calls:
+            if call.type != "function":
+                continue
             args = json.loads(call.function.arguments)
             messages.append(
                 {

@@ -220,6 +220,9 @@ class OpenAI(_Facade):
     """
 
     _client_class: type[Any] = Client
+    chat: Chat
+    embeddings: Embeddings
+    models: Models
 
     def __init__(
         self,
@@ -306,11 +309,16 @@ class AsyncOpenAI(OpenAI):
     """The async twin of :class:`OpenAI` (``AsyncOpenAI`` of the SDK)."""
 
     _client_class = AsyncClient
+    # The async resources replace the sync ones (the SDK's AsyncOpenAI is no OpenAI subclass;
+    # here it is one, so the sync class's code is shared).
+    chat: AsyncChat  # type: ignore[assignment]
+    embeddings: AsyncEmbeddings  # type: ignore[assignment]
+    models: AsyncModels  # type: ignore[assignment]
 
     def _tree(self) -> None:
-        self.chat = AsyncChat(self)  # type: ignore[assignment]
-        self.embeddings = AsyncEmbeddings(self)  # type: ignore[assignment]
-        self.models = AsyncModels(self)  # type: ignore[assignment]
+        self.chat = AsyncChat(self)
+        self.embeddings = AsyncEmbeddings(self)
+        self.models = AsyncModels(self)
         self.beta = _Beta(self.chat)
 
     async def close(self) -> None:  # type: ignore[override]

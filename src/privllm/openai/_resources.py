@@ -124,9 +124,12 @@ class Completions:
         except PrivllmError as exc:
             raise to_openai_error(exc, url)  # noqa: B904 - the cause is set, scrubbed
 
-    def parse(
-        self, *, response_format: type[_M] | Any = None, **kwargs: Any
-    ) -> ParsedChatCompletion[_M]:
+    @overload
+    def parse(self, *, response_format: type[_M], **kwargs: Any) -> ParsedChatCompletion[_M]: ...
+    @overload
+    def parse(self, **kwargs: Any) -> ParsedChatCompletion[None]: ...
+
+    def parse(self, *, response_format: Any = None, **kwargs: Any) -> ParsedChatCompletion[Any]:
         """As the SDK's ``parse``: a pydantic ``response_format`` is parsed by privllm into
         ``choices[0].message.parsed``; a mismatch raises ``StructuredOutputError`` naming
         fields, never values."""
@@ -250,9 +253,16 @@ class AsyncCompletions:
         except PrivllmError as exc:
             raise to_openai_error(exc, url)  # noqa: B904
 
+    @overload
     async def parse(
-        self, *, response_format: type[_M] | Any = None, **kwargs: Any
-    ) -> ParsedChatCompletion[_M]:
+        self, *, response_format: type[_M], **kwargs: Any
+    ) -> ParsedChatCompletion[_M]: ...
+    @overload
+    async def parse(self, **kwargs: Any) -> ParsedChatCompletion[None]: ...
+
+    async def parse(
+        self, *, response_format: Any = None, **kwargs: Any
+    ) -> ParsedChatCompletion[Any]:
         _no_stream(kwargs, "parse")
         client = self._client
         call = chat_call(
