@@ -65,12 +65,38 @@ def test_every_drawn_class_exists_with_the_drawn_parent():
         assert bases == [getattr(errors, parent)], f"{name}: drawn under {parent}, is {bases}"
 
 
+#: The openai drop-in's errors: the SDK's classes subclassed with drawn ones (below).
+DROPIN = "privllm.openai"
+
+
 def test_every_error_class_in_the_package_is_drawn():
     drawn = set(drawn_tree())
     for cls in privllm_error_classes():
+        if cls.__module__.startswith(DROPIN + "."):
+            continue
         assert cls.__name__ in drawn, f"{cls.__module__}.{cls.__qualname__} is not drawn"
         # defined once, in errors.py: other modules only re-export it
         assert getattr(errors, cls.__name__) is cls
+
+
+def test_the_drop_ins_errors_are_sdk_classes_on_drawn_ones():
+    # Each is one of the openai SDK's exceptions (or the drop-in's refusal) whose privllm
+    # bases are drawn classes: `except privllm.errors.X` keeps covering it, and the tree in
+    # errors.py stays the whole of privllm's own hierarchy.
+    import openai
+
+    from privllm import openai as dropin
+
+    drawn = {getattr(errors, name) for name in drawn_tree()}
+    classes = [c for c in privllm_error_classes() if c.__module__.startswith(DROPIN + ".")]
+    assert len(classes) >= 15
+    for cls in classes:
+        assert getattr(dropin, cls.__name__) is cls
+        assert cls.__name__ in dropin.__all__
+        bases = [b for b in cls.__bases__ if issubclass(b, errors.PrivllmError)]
+        assert bases, cls
+        assert all(b in drawn for b in bases), cls
+        assert issubclass(cls, openai.OpenAIError) or cls is dropin.EndpointNotCovered
 
 
 def test_every_error_class_is_exported_from_privllm():

@@ -32,6 +32,11 @@ Catch ``ProviderConnectionError`` to cover timeouts too (as httpx's ``TransportE
 ``ProviderStatusError`` for every answer with an error status (openai's ``APIStatusError``).
 Messages never carry an API key, a log key or a restored (real) value: provider error text
 stays in the placeholder form the provider saw.
+
+The openai drop-in (``privllm.openai``) raises the SDK's exception classes subclassed with
+these (``privllm.openai.RateLimitError`` is an ``openai.RateLimitError`` and a
+``RateLimitError``), and refuses the endpoints it does not carry with ``EndpointNotCovered``,
+a ``PolicyViolation``.
 """
 
 from __future__ import annotations

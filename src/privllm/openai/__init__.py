@@ -1,0 +1,65 @@
+"""A drop-in for the ``openai`` SDK: change the import line, keep the code.
+
+>>> from privllm.openai import OpenAI  # was: from openai import OpenAI
+
+``OpenAI``, ``AsyncOpenAI``, ``AzureOpenAI`` and ``AsyncAzureOpenAI`` take the SDK's
+constructor arguments (plus privllm's config) and offer its resource tree:
+``chat.completions.create`` (``stream=True`` too) and ``parse``, ``embeddings.create``,
+``models.list``, ``with_options`` and ``with_raw_response``. Every call runs through a privllm
+``Client`` / ``AsyncClient`` (redaction, policy, audit, the egress guard) and returns the
+SDK's own types (``ChatCompletion``, chunks of ``ChatCompletionChunk``,
+``ParsedChatCompletion``, ``CreateEmbeddingResponse``). Errors are the SDK's classes and
+privllm's at once (``privllm.openai.RateLimitError`` is an ``openai.RateLimitError`` and a
+``privllm.errors.RateLimitError``). Endpoints privllm does not carry (files, batches,
+assistants, realtime, fine-tuning, the Responses API...) raise
+:class:`EndpointNotCovered`, naming the privllm way, and send nothing. See docs/migrate.md.
+
+Importing this module imports the ``openai`` SDK; ``import privllm`` does not.
+"""
+
+from ._azure import AsyncAzureOpenAI, AzureOpenAI
+from ._clients import AsyncOpenAI, OpenAI
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    ContentFilterError,
+    ContentFilterFinishReasonError,
+    EndpointNotCovered,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    UnprocessableEntityError,
+)
+from ._resources import RawResponse
+from ._streams import AsyncStream, Stream
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncAzureOpenAI",
+    "AsyncOpenAI",
+    "AsyncStream",
+    "AuthenticationError",
+    "AzureOpenAI",
+    "BadRequestError",
+    "ConflictError",
+    "ContentFilterError",
+    "ContentFilterFinishReasonError",
+    "EndpointNotCovered",
+    "InternalServerError",
+    "NotFoundError",
+    "OpenAI",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RawResponse",
+    "Stream",
+    "UnprocessableEntityError",
+]
