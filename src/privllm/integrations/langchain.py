@@ -24,17 +24,15 @@ redact what it cannot read.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
 from privllm.client import AsyncClient, Client
 from privllm.core import USE_CLIENT_DEFAULT
 from privllm.integrations._clients import ClientSource, ConfigLike
-from privllm.types import ChatChunk, ChatResponse, Usage
 
 try:
     from langchain_core.callbacks import (
@@ -43,44 +41,38 @@ try:
     )
     from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import LangSmithParams, LanguageModelInput
-    from langchain_core.language_models.chat_models import BaseChatModel, generate_from_stream
-    from langchain_core.messages import (
-        AIMessage,
-        AIMessageChunk,
-        BaseMessage,
-        ChatMessage,
-        HumanMessage,
-        SystemMessage,
-        ToolMessage,
+    from langchain_core.language_models.chat_models import (
+        BaseChatModel,
+        agenerate_from_stream,
+        generate_from_stream,
     )
-    from langchain_core.messages.ai import UsageMetadata
-    from langchain_core.messages.tool import tool_call_chunk
+    from langchain_core.messages import AIMessage, BaseMessage
     from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
     from langchain_core.output_parsers.openai_tools import (
         JsonOutputKeyToolsParser,
         PydanticToolsParser,
-        make_invalid_tool_call,
-        parse_tool_call,
     )
-    from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+    from langchain_core.outputs import ChatGenerationChunk, ChatResult
     from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
     from langchain_core.tools import BaseTool
-    from langchain_core.utils.function_calling import (
-        convert_to_openai_function,
-        convert_to_openai_tool,
-    )
+    from langchain_core.utils.function_calling import convert_to_openai_tool
     from langchain_core.utils.pydantic import is_basemodel_subclass
 except ImportError as exc:  # the extra is not installed
     raise ImportError(
         "privllm.integrations.langchain needs LangChain: pip install 'privllm[langchain]'"
     ) from exc
 
+from privllm.integrations._langchain_messages import (
+    generation_chunk,
+    json_schema_format,
+    last_chunk,
+    openai_tool_choice,
+    result,
+    to_privllm_messages,
+)
+
 __all__ = ["ChatPrivllm", "PrivllmEmbeddings"]
 
-#: Gemini's opaque per-call context (``ToolCall.signature``), kept on the AIMessage by call
-#: id so a replayed conversation sends it back.
-SIGNATURES = "privllm_signatures"
-_ROLES = ((HumanMessage, "user"), (AIMessage, "assistant"), (ToolMessage, "tool"))
 StructuredMethod = Literal["function_calling", "json_mode", "json_schema"]
 
 
@@ -230,7 +222,7 @@ class ChatPrivllm(BaseChatModel):
             return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
         client = self._clients.sync()
         response = client.chat(to_privllm_messages(messages), **self._arguments(stop, kwargs))
-        return _result(response)
+        return result(response)
 
     async def _agenerate(
         self,
@@ -240,12 +232,11 @@ class ChatPrivllm(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         if self.streaming:
-            chunks = [c async for c in self._astream(messages, stop, run_manager, **kwargs)]
-            return generate_from_stream(iter(chunks))
+            return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
         client = self._clients.async_()
         arguments = self._arguments(stop, kwargs)
         response = await client.chat(to_privllm_messages(messages), **arguments)
-        return _result(response)
+        return result(response)
 
     def _stream(
         self,
@@ -258,14 +249,14 @@ class ChatPrivllm(BaseChatModel):
         arguments = self._arguments(stop, kwargs)
         with client.stream(to_privllm_messages(messages), **arguments) as stream:
             for chunk in stream:
-                generation = _generation_chunk(chunk)
+                generation = generation_chunk(chunk)
                 if generation is None:
                     continue
                 if run_manager:
                     run_manager.on_llm_new_token(generation.text, chunk=generation)
                 yield generation
         if stream.response is not None:
-            yield _last_chunk(stream.response)
+            yield last_chunk(stream.response)
 
     async def _astream(
         self,
@@ -278,14 +269,14 @@ class ChatPrivllm(BaseChatModel):
         arguments = self._arguments(stop, kwargs)
         async with client.stream(to_privllm_messages(messages), **arguments) as stream:
             async for chunk in stream:
-                generation = _generation_chunk(chunk)
+                generation = generation_chunk(chunk)
                 if generation is None:
                     continue
                 if run_manager:
                     await run_manager.on_llm_new_token(generation.text, chunk=generation)
                 yield generation
         if stream.response is not None:
-            yield _last_chunk(stream.response)
+            yield last_chunk(stream.response)
 
     # -- tools and structured output -----------------------------------------------------------
 
@@ -305,7 +296,7 @@ class ChatPrivllm(BaseChatModel):
         formatted = [convert_to_openai_tool(t, strict=strict) for t in tools]
         names = [t["function"]["name"] for t in formatted]
         if tool_choice is not None and tool_choice is not False:
-            kwargs["tool_choice"] = _tool_choice(tool_choice, names)
+            kwargs["tool_choice"] = openai_tool_choice(tool_choice, names)
         if parallel_tool_calls is not None:
             kwargs["parallel_tool_calls"] = parallel_tool_calls
         return super().bind(tools=formatted, **kwargs)
@@ -357,7 +348,7 @@ class ChatPrivllm(BaseChatModel):
         elif method == "json_schema":
             assert schema is not None
             llm = self.bind(
-                response_format=_json_schema_format(schema, strict),
+                response_format=json_schema_format(schema, strict),
                 ls_structured_output_format=trace,
             )
             if pydantic_schema:
@@ -465,171 +456,3 @@ class PrivllmEmbeddings(BaseModel, Embeddings):
 
     async def aembed_query(self, text: str) -> list[float]:
         return (await self.aembed_documents([text]))[0]
-
-
-# -- LangChain -> privllm ----------------------------------------------------------------------
-
-
-def to_privllm_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
-    """LangChain messages as the OpenAI-style dicts privllm reads.
-
-    Text content only (text blocks of a list kept, others passed on for privllm to refuse);
-    an assistant's ``tool_use``/``thinking``/``reasoning`` blocks dropped (its
-    ``tool_calls`` carry the calls); ``name`` never sent.
-    """
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        if isinstance(message, ChatMessage):
-            role = message.role
-        elif isinstance(message, SystemMessage):
-            role = message.additional_kwargs.get("__openai_role__", "system")
-        else:
-            # Chunks too (an AIMessageChunk assembled from a stream is replayed as is);
-            # a type privllm has no role for (FunctionMessage) is refused by privllm.
-            role = next((r for cls, r in _ROLES if isinstance(message, cls)), message.type)
-        item: dict[str, Any] = {"role": role, "content": _content(message)}
-        if isinstance(message, AIMessage):
-            calls = _tool_calls(message)
-            if calls:
-                item["tool_calls"] = calls
-                item["content"] = item["content"] or None
-        elif isinstance(message, ToolMessage):
-            item["tool_call_id"] = message.tool_call_id
-        out.append(item)
-    return out
-
-
-def _content(message: BaseMessage) -> Any:
-    content = message.content
-    if isinstance(content, str):
-        return content
-    assistant = isinstance(message, AIMessage)
-    parts: list[Any] = []
-    for block in content:
-        if isinstance(block, str):
-            parts.append({"type": "text", "text": block})
-        elif block.get("type") == "text":
-            parts.append({"type": "text", "text": block.get("text", "")})
-        elif assistant:
-            continue  # tool_use, thinking, tool_call...: the tool calls travel in tool_calls
-        else:
-            parts.append(block)  # image, audio, file: privllm refuses them, naming the part
-    if (assistant or isinstance(message, ToolMessage)) and all(
-        p.get("type") == "text" for p in parts
-    ):
-        return "".join(p["text"] for p in parts)
-    return parts
-
-
-def _tool_calls(message: AIMessage) -> list[dict[str, Any]]:
-    signatures = message.additional_kwargs.get(SIGNATURES) or {}
-    calls = [
-        {"id": c["id"], "name": c["name"], "arguments": json.dumps(c["args"], ensure_ascii=False)}
-        for c in message.tool_calls
-    ] + [
-        {"id": c["id"], "name": c["name"], "arguments": c["args"] or "{}"}
-        for c in message.invalid_tool_calls
-    ]
-    for call in calls:
-        if call["id"] in signatures:
-            call["signature"] = signatures[call["id"]]
-    return calls
-
-
-def _tool_choice(choice: dict[str, Any] | str | bool, names: list[str]) -> Any:
-    if isinstance(choice, dict):
-        return choice
-    if choice is True:
-        if len(names) != 1:
-            raise ValueError("tool_choice=True needs exactly one tool; name the tool instead")
-        choice = names[0]
-    if choice == "any":
-        return "required"
-    if choice in ("auto", "none", "required"):
-        return choice
-    return {"type": "function", "function": {"name": choice}}
-
-
-def _json_schema_format(schema: dict[str, Any] | type, strict: bool | None) -> dict[str, Any]:
-    if isinstance(schema, dict) and schema.get("type") == "json_schema":
-        return schema  # already OpenAI's response_format
-    function = convert_to_openai_function(schema, strict=strict)
-    function["schema"] = function.pop("parameters")
-    return {"type": "json_schema", "json_schema": function}
-
-
-# -- privllm -> LangChain ----------------------------------------------------------------------
-
-
-def _usage(usage: Usage | None) -> UsageMetadata | None:
-    if usage is None:
-        return None
-    # privllm's Usage has totals only; the detail keys are NotRequired, though mypy (reading
-    # langchain-core's typing_extensions import) takes them as required.
-    metadata = {
-        "input_tokens": usage.prompt_tokens,
-        "output_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-    }
-    return cast("UsageMetadata", metadata)
-
-
-def _metadata(response: ChatResponse[Any]) -> dict[str, Any]:
-    return {
-        "model_name": response.model,
-        "finish_reason": response.finish_reason,
-        "id": response.id,
-        "provider": response.provider,  # the backend that answered (after any routing)
-        "model_provider": "privllm",
-    }
-
-
-def _result(response: ChatResponse[Any]) -> ChatResult:
-    tool_calls, invalid, signatures = [], [], {}
-    for call in response.tool_calls:
-        raw = {"id": call.id, "function": {"name": call.name, "arguments": call.arguments}}
-        try:
-            tool_calls.append(parse_tool_call(raw, return_id=True))
-        except Exception as exc:  # LangChain keeps a call it cannot parse, as invalid
-            invalid.append(make_invalid_tool_call(raw, str(exc)))
-        if call.signature:
-            signatures[call.id] = call.signature
-    message = AIMessage(
-        content=response.text,
-        tool_calls=[c for c in tool_calls if c is not None],
-        invalid_tool_calls=invalid,
-        additional_kwargs={SIGNATURES: signatures} if signatures else {},
-        usage_metadata=_usage(response.usage),
-        response_metadata=_metadata(response),
-        id=response.id,
-    )
-    info = {"finish_reason": response.finish_reason}
-    return ChatResult(generations=[ChatGeneration(message=message, generation_info=info)])
-
-
-def _generation_chunk(chunk: ChatChunk) -> ChatGenerationChunk | None:
-    """The text and tool-call pieces of a privllm chunk; usage and the finish reason come
-    once, on the last chunk (:func:`_last_chunk`), with the model the provider named."""
-    if not chunk.text and not chunk.tool_calls:
-        return None
-    signatures = {d.id: d.signature for d in chunk.tool_calls if d.id and d.signature}
-    message = AIMessageChunk(
-        content=chunk.text,
-        tool_call_chunks=[
-            tool_call_chunk(name=d.name, args=d.arguments or None, id=d.id, index=d.index)
-            for d in chunk.tool_calls
-        ],
-        additional_kwargs={SIGNATURES: signatures} if signatures else {},
-    )
-    return ChatGenerationChunk(message=message)
-
-
-def _last_chunk(response: ChatResponse[Any]) -> ChatGenerationChunk:
-    message = AIMessageChunk(
-        content="",
-        usage_metadata=_usage(response.usage),
-        response_metadata=_metadata(response),
-        chunk_position="last",
-    )
-    info = {"finish_reason": response.finish_reason}
-    return ChatGenerationChunk(message=message, generation_info=info)
