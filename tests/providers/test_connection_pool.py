@@ -5,8 +5,12 @@ server: how many connections (client ports) carried the requests."""
 from __future__ import annotations
 
 import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
-from privllm import AsyncClient
+import pytest
+
+from privllm import AsyncClient, Client
 from privllm.testing import Reply
 
 
@@ -44,3 +48,26 @@ def test_the_pool_size_is_configurable(openai_server):
     asyncio.run(go())
     assert len(openai_server.requests) == 40
     assert len(peers(openai_server)) <= 4
+
+
+@pytest.mark.parametrize("server_name", ["openai_server", "azure_server", "gemini_server"])
+def test_threads_making_the_first_call_at_once_share_one_sdk_client(server_name, request):
+    # LangChain's batch() (and any thread pool) makes a client's first calls from several
+    # threads at once. Each used to build its own SDK client on first use, and all but the
+    # last were dropped unclosed, with their connections (a ResourceWarning when collected).
+    server = request.getfixturevalue(server_name)
+    section = (
+        server.provider_config("vertex")
+        if server_name == "gemini_server"
+        else (server.provider_config())
+    )
+    with Client(env={}, provider=section, audit={"enabled": False}) as client:
+        start = threading.Barrier(8)
+
+        def first_use(_: int) -> int:
+            start.wait()
+            return id(client.provider.sdk)
+
+        with ThreadPoolExecutor(8) as pool:
+            built = set(pool.map(first_use, range(8)))
+    assert len(built) == 1

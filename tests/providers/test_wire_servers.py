@@ -138,3 +138,26 @@ def test_gemini_safety_block_is_prompt_feedback(http):
         ).json()
         assert body["promptFeedback"]["blockReason"] == "SAFETY"
         assert "candidates" not in body
+
+
+def test_a_responder_answers_what_is_not_scripted(http):
+    # A stand-in model for calls a test cannot script in advance (an agent loop, a
+    # third-party test suite): it sees each request; queued replies still come first.
+    def responder(request):
+        asked = request.json()["messages"][-1]["content"]
+        return Reply.tool_call("lookup", {"q": asked}) if "look" in asked else Reply.text("no")
+
+    with AzureOpenAIServer(responder=responder) as server:
+        url = f"{server.url}/openai/deployments/test-deployment/chat/completions"
+        params = {"api-version": "2024-10-21"}
+        headers = {"api-key": server.api_key or "k"}
+
+        def ask(text):
+            body = {**CHAT, "messages": [{"role": "user", "content": text}]}
+            return http.post(url, params=params, json=body, headers=headers).json()
+
+        server.reply(Reply.text("scripted"))
+        assert ask("look it up")["choices"][0]["message"]["content"] == "scripted"
+        call = ask("look it up")["choices"][0]["message"]["tool_calls"][0]["function"]
+        assert call == {"name": "lookup", "arguments": '{"q": "look it up"}'}
+        assert ask("hello")["choices"][0]["message"]["content"] == "no"

@@ -27,6 +27,7 @@ URL, so the :class:`~privllm.types.Endpoint` repeats what config says for policy
 from __future__ import annotations
 
 import inspect
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -126,6 +127,7 @@ class AzureProvider(OpenAIProvider):
             )
         )
         self._sync: openai.OpenAI | None = None  # AzureOpenAI, or OpenAI on the v1 API
+        self._sync_lock = threading.Lock()  # one SDK client (OpenAIProvider.sdk)
         self._async: openai.AsyncOpenAI | None = None
         self._token_provider: Callable[[], str] | None = None
         self._async_token_provider: Callable[[], Awaitable[str]] | None = None

@@ -21,7 +21,7 @@ go ``pending`` -> ``running`` -> ``succeeded``; the model is named ``BASE.ft-JOB
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from .openai import OpenAIServer
@@ -61,10 +61,11 @@ class AzureOpenAIServer(OpenAIServer):
         *,
         default: Reply | None = None,
         api_key: str | None = None,
+        responder: Callable[[RecordedRequest], Reply] | None = None,
         tokens: Collection[str] | None = None,
         deployments: Collection[str] | None = None,
     ) -> None:
-        super().__init__(default=default, api_key=api_key)
+        super().__init__(default=default, api_key=api_key, responder=responder)
         self.tokens = set(tokens) if tokens is not None else None
         self.deployments = (
             set(deployments) if deployments is not None else {self.model, self.embedding_model}

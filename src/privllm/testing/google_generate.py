@@ -41,7 +41,7 @@ class GenerateContentEndpoints(WireServer):
 
     def generate(self, request: RecordedRequest, model: str, *, stream: bool) -> WireResponse:
         """Answer ``:generateContent`` (JSON) or ``:streamGenerateContent`` (SSE)."""
-        reply = self.next_reply()
+        reply = self.next_reply(request)
         if reply.status >= 400:
             return self._error(reply)
         payload = request.json()

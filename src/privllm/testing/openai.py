@@ -103,7 +103,7 @@ class OpenAIServer(FineTuningEndpoints):
         return json_response(reply.status, body, headers, reply.delay)
 
     def chat(self, request: RecordedRequest) -> WireResponse:
-        reply = self.next_reply()
+        reply = self.next_reply(request)
         if reply.status >= 400:
             return self._error(reply)
         payload = request.json()

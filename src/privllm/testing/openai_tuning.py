@@ -15,6 +15,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -40,8 +41,14 @@ class FineTuningEndpoints(WireServer):
     #: The statuses a fine-tuning job goes through, one per fetch of the job.
     job_steps: tuple[str, ...] = ("validating_files", "queued", "running", "succeeded")
 
-    def __init__(self, *, default: Reply | None = None, api_key: str | None = None) -> None:
-        super().__init__(default=default, api_key=api_key)
+    def __init__(
+        self,
+        *,
+        default: Reply | None = None,
+        api_key: str | None = None,
+        responder: Callable[[RecordedRequest], Reply] | None = None,
+    ) -> None:
+        super().__init__(default=default, api_key=api_key, responder=responder)
         self.files: dict[str, dict[str, Any]] = {}
         self.file_data: dict[str, bytes] = {}
         self.jobs: dict[str, dict[str, Any]] = {}

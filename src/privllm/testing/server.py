@@ -13,7 +13,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -166,13 +166,22 @@ class WireServer:
     """Base of the protocol servers. Start with ``with Server() as s`` or ``start()``.
 
     ``s.reply(...)``/``s.replies.append(...)`` queue scripted replies, used in order; when the
-    queue is empty ``default`` answers (an echo of the last user message). ``s.requests``
-    holds every request received.
+    queue is empty ``responder(request)`` answers a chat request if one is given (a stand-in
+    model for code that makes calls you cannot script in advance, such as an agent loop or a
+    third-party test suite), else ``default`` (an echo of the last user message).
+    ``s.requests`` holds every request received.
     """
 
-    def __init__(self, *, default: Reply | None = None, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        default: Reply | None = None,
+        api_key: str | None = None,
+        responder: Callable[[RecordedRequest], Reply] | None = None,
+    ) -> None:
         self.default = default or Reply.echo()
         self.api_key = api_key
+        self.responder = responder
         self.replies: collections.deque[Reply] = collections.deque()
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -232,9 +241,14 @@ class WireServer:
         with self._lock:
             self.replies.extend(replies)
 
-    def next_reply(self) -> Reply:
+    def next_reply(self, request: RecordedRequest | None = None) -> Reply:
+        """The next queued reply; else the responder's answer to ``request``; else ``default``."""
         with self._lock:
-            return self.replies.popleft() if self.replies else self.default
+            if self.replies:
+                return self.replies.popleft()
+        if self.responder is not None and request is not None:
+            return self.responder(request)
+        return self.default
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:

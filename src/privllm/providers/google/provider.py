@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -81,6 +82,8 @@ class GoogleProvider:
         )
         self._credentials = credentials
         self._sync: genai.Client | None = None
+        # One sync client even when threads make their first calls at once (see OpenAI's).
+        self._sync_lock = threading.Lock()
         self._async: genai.Client | None = None
         self._sync_http: list[httpx2.Client] = []
         self._async_http: tuple[httpx2.AsyncClient, httpx2.Client] | None = None
@@ -152,20 +155,26 @@ class GoogleProvider:
     def sdk(self) -> genai.Client:
         """The ``genai.Client`` used for sync calls (built on first use)."""
         if self._sync is None:
-            timeout = self._config.timeout
-            http = make_http_client(timeout, self._wrap, limits=connection_limits(self._config))
-            refresh = make_http_client(timeout, self._wrap)
-            # The async slot must hold privllm's client too, or the SDK builds its own. It
-            # stays unused and opens no connection, so it needs no closing.
-            unused = make_async_http_client(timeout, self._wrap)
-            try:
-                self._sync = self._genai(http, unused, refresh)
-            except BaseException:
-                http.close()
-                refresh.close()
-                raise
-            self._sync_http = [http, refresh]
+            with self._sync_lock:
+                if self._sync is None:
+                    self._sync = self._new_sync()
         return self._sync
+
+    def _new_sync(self) -> genai.Client:
+        timeout = self._config.timeout
+        http = make_http_client(timeout, self._wrap, limits=connection_limits(self._config))
+        refresh = make_http_client(timeout, self._wrap)
+        # The async slot must hold privllm's client too, or the SDK builds its own. It
+        # stays unused and opens no connection, so it needs no closing.
+        unused = make_async_http_client(timeout, self._wrap)
+        try:
+            client = self._genai(http, unused, refresh)
+        except BaseException:
+            http.close()
+            refresh.close()
+            raise
+        self._sync_http = [http, refresh]
+        return client
 
     @property
     def async_sdk(self) -> genai.Client:

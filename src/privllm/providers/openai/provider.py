@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -69,6 +70,9 @@ class OpenAIProvider:
             "max_retries": config.max_retries,
         }
         self._sync: openai.OpenAI | None = None
+        # Threads making their first calls at once (a thread pool, LangChain's batch) must
+        # build one SDK client: the others would be dropped with their connections open.
+        self._sync_lock = threading.Lock()
         self._async: openai.AsyncOpenAI | None = None
 
     # -- SDK clients, built on first use ------------------------------------------------------
@@ -109,8 +113,10 @@ class OpenAIProvider:
         (Realtime, ``responses.connect``, Live) raise ``EgressBlocked`` unless the provider
         was built with ``allow_websockets=True`` (``policy.allow_websockets``)."""
         if self._sync is None:
-            self._check_key()
-            self._sync = self._no_websockets(self._new_sync())
+            with self._sync_lock:
+                if self._sync is None:
+                    self._check_key()
+                    self._sync = self._no_websockets(self._new_sync())
         return self._sync
 
     @property
