@@ -20,8 +20,8 @@ from privllm.config import AuditConfig, load_config
 from privllm.errors import ConfigError, PrivllmError
 
 if TYPE_CHECKING:
+    from privllm.audit.backend import AuditLog
     from privllm.audit.crypto import MasterKey
-    from privllm.audit.store import AuditStore
 
 __all__ = [
     "LogLocation",
@@ -119,20 +119,21 @@ class LogLocation:
         return resolve_key(config, create=False), key_source(config)
 
     @contextmanager
-    def open(self, *, write: bool = False) -> Iterator[AuditStore]:
-        """The log, read-only unless ``write``: reading never changes it (nor needs to)."""
+    def open(self, *, write: bool = False) -> Iterator[AuditLog]:
+        """The log ``[audit] backend`` names, read-only unless ``write``: reading never
+        changes it (nor needs to). No command creates a log."""
+        from privllm.audit.backend import open_store
         from privllm.audit.keys import audit_paths
-        from privllm.audit.store import AuditStore
 
         config = self.config()
         db, _ = audit_paths(config)
-        if not db.is_file():
+        if not db.is_file():  # before the key: "no log" is the more useful error
             raise ConfigError(
                 f"no audit log at {db} (set audit.path in the config, or pass --path)",
                 field="audit.path",
             )
         key = self.key(config)[0]
-        with AuditStore(db, key, content_mode=config.content, read_only=not write) as store:
+        with open_store(config, key, create=False, read_only=not write) as store:
             yield store
 
 

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from privllm.audit.chain import canonical
 from privllm.audit.crypto import DataKey, KeyRing
@@ -25,7 +24,11 @@ from privllm.audit.record import AuditRecord, ContentMode, StatsRow, VerifyRepor
 from privllm.errors import AuditError
 
 __all__ = [
+    "PERIOD_FIRSTS",
+    "STATS_FIRST",
+    "STATS_TOTALS",
     "Prepared",
+    "Queries",
     "chain_label",
     "check_data_keys",
     "data_label",
@@ -38,6 +41,32 @@ __all__ = [
 
 _PERIOD, _PAYLOAD, _MAP = 16, 17, 18
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class Queries(Protocol):
+    """A connection that runs ``?``-parameter SQL: ``sqlite3.Connection``, or the PostgreSQL
+    store's adapter. The queries below are written once for both unless they take SQL."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+
+#: Per (day, provider): calls, errors, blocked, tokens. SQLite sums booleans as integers.
+STATS_TOTALS = (
+    "SELECT substr(time, 1, 10), provider, COUNT(*), SUM(status = 'error'),"
+    " SUM(status = 'blocked'), COALESCE(SUM(prompt_tokens), 0),"
+    " COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(total_tokens), 0)"
+    " FROM records GROUP BY 1, 2 ORDER BY 1, 2"
+)
+#: The first record of a (day, provider) group, to name it when its day is unreadable.
+STATS_FIRST = (
+    "SELECT seq, call_id FROM records WHERE substr(time, 1, 10) IS ?"
+    " AND provider IS ? ORDER BY seq LIMIT 1"
+)
+#: Each period holding ciphertext, with its first record, in chain order.
+PERIOD_FIRSTS = (
+    "SELECT period, MIN(seq), call_id FROM records"
+    " WHERE payload IS NOT NULL OR map IS NOT NULL GROUP BY period ORDER BY 2"
+)
 
 
 def utc_text(when: datetime) -> str:
@@ -122,7 +151,7 @@ def _json(call_id: str, value: dict[str, Any] | None) -> bytes | None:
 
 
 def decrypt(
-    conn: sqlite3.Connection, dk: DataKey, log_id: bytes, row: Sequence[Any]
+    conn: Queries, dk: DataKey, log_id: bytes, row: Sequence[Any]
 ) -> tuple[dict[str, Any] | None, dict[str, str] | None]:
     """The payload and placeholder map of a row (the map is None once erased)."""
     seq, call_id, period = row[0], row[1], row[_PERIOD]
@@ -184,7 +213,7 @@ def filters(
     return where, args
 
 
-def stats(conn: sqlite3.Connection) -> list[StatsRow]:
+def stats(conn: Queries, totals: str = STATS_TOTALS, first: str = STATS_FIRST) -> list[StatsRow]:
     """Per (UTC day of the call, provider): calls, errors, blocked, tokens, findings.
 
     Raises ``AuditError`` naming the first record whose time or findings cannot be read.
@@ -201,22 +230,13 @@ def stats(conn: sqlite3.Connection) -> list[StatsRow]:
         except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep JSON
             raise _invalid(seq, call_id) from exc
     out = []
-    for day, provider, calls, errors, blocked, pt, ct, tt in conn.execute(
-        "SELECT substr(time, 1, 10), provider, COUNT(*), SUM(status = 'error'),"
-        " SUM(status = 'blocked'), COALESCE(SUM(prompt_tokens), 0),"
-        " COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(total_tokens), 0)"
-        " FROM records GROUP BY 1, 2 ORDER BY 1, 2"
-    ).fetchall():
+    for day, provider, calls, errors, blocked, pt, ct, tt in conn.execute(totals).fetchall():
         try:
             when = date.fromisoformat(day) if _DAY.fullmatch(str(day)) else None
         except ValueError:
             when = None
         if when is None:
-            seq, call_id = conn.execute(
-                "SELECT seq, call_id FROM records WHERE substr(time, 1, 10) IS ?"
-                " AND provider IS ? ORDER BY seq LIMIT 1",
-                (day, provider),
-            ).fetchone()
+            seq, call_id = conn.execute(first, (day, provider)).fetchone()
             raise _invalid(seq, call_id)
         out.append(
             StatsRow(
@@ -247,17 +267,18 @@ def _invalid(seq: object, call_id: object) -> AuditError:
 
 
 def check_data_keys(
-    conn: sqlite3.Connection, ring: KeyRing, log_id: bytes, report: VerifyReport
+    conn: Queries,
+    ring: KeyRing,
+    log_id: bytes,
+    report: VerifyReport,
+    period_firsts: str = PERIOD_FIRSTS,
 ) -> VerifyReport:
     """``report``, or a failed one if a period's data key is missing or does not unwrap.
 
     The key table is outside the chain (purge must be able to delete keys), so verify
     checks it separately: every period that still has ciphertext must have a working key.
     """
-    for period, seq, call_id in conn.execute(
-        "SELECT period, MIN(seq), call_id FROM records"
-        " WHERE payload IS NOT NULL OR map IS NOT NULL GROUP BY period ORDER BY 2"
-    ).fetchall():
+    for period, seq, call_id in conn.execute(period_firsts).fetchall():
         found = conn.execute("SELECT wrapped FROM data_keys WHERE period = ?", (period,)).fetchone()
         problem = None
         if found is None:
