@@ -1,7 +1,13 @@
 """The storage seam: what the middleware, the writer, the CLI and ``verify`` need of a log.
 
-:class:`~privllm.audit.store.AuditStore` (SQLite, one file per host) implements
-:class:`AuditLog`; :func:`open_store` opens the log ``[audit]`` names.
+Two stores implement :class:`AuditLog`, with the same records, encryption and chain:
+
+``sqlite``       :class:`~privllm.audit.store.AuditStore`, one file per host (stdlib)
+``postgresql``   :class:`~privllm.audit.store_postgres.PostgresAuditStore`, one log shared by
+                 many processes and hosts (psycopg 3, the ``postgres`` extra)
+
+:func:`open_store` opens the one ``[audit] backend`` names. The PostgreSQL module, and so
+psycopg, is imported only when that backend is chosen.
 
     >>> from privllm.config import AuditConfig
     >>> from privllm.audit.crypto import MasterKey, generate_key
@@ -12,6 +18,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -30,7 +37,7 @@ if TYPE_CHECKING:
     )
     from privllm.config import AuditConfig
 
-__all__ = ["AuditLog", "open_store"]
+__all__ = ["AuditLog", "open_store", "read_dsn"]
 
 
 class AuditLog(Protocol):
@@ -93,6 +100,22 @@ class AuditLog(Protocol):
     def verify_or_raise(self) -> VerifyReport: ...
 
 
+def read_dsn(config: AuditConfig, environ: Mapping[str, str] | None = None) -> str:
+    """The PostgreSQL connection string from the env var ``audit.dsn_env`` names.
+
+    Raises ``ConfigError`` naming the variable (never its value) when it is unset.
+    """
+    env = os.environ if environ is None else environ
+    dsn = env.get(config.dsn_env, "")
+    if not dsn.strip():
+        raise ConfigError(
+            f"audit.backend is postgresql but {config.dsn_env} is not set: put the "
+            "PostgreSQL connection string (e.g. postgresql://app@db.internal/audit) in it",
+            field="audit.dsn_env",
+        )
+    return dsn
+
+
 def open_store(
     config: AuditConfig,
     key: MasterKey,
@@ -106,6 +129,26 @@ def open_store(
     ``create`` makes a new log (and its SQLite folder) if there is none; without it a
     missing log is a ``ConfigError``. ``read_only`` never writes (the reading commands).
     """
+    if config.backend == "postgresql":
+        try:
+            from privllm.audit.store_postgres import PostgresAuditStore
+        except ImportError as exc:
+            if exc.name not in ("psycopg", "psycopg_pool"):
+                raise
+            raise ConfigError(
+                'audit.backend = "postgresql" needs psycopg 3 and its pool: '
+                "pip install 'privllm[postgres]'",
+                field="audit.backend",
+            ) from exc
+        return PostgresAuditStore(
+            read_dsn(config, environ),
+            key,
+            schema=config.pg_schema,
+            content_mode=config.content,
+            durable=config.durable,
+            create=create and not read_only,
+            read_only=read_only,
+        )
     from privllm.audit.keys import audit_paths
     from privllm.audit.store import AuditStore
 

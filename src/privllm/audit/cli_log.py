@@ -126,12 +126,13 @@ class LogLocation:
         from privllm.audit.keys import audit_paths
 
         config = self.config()
-        db, _ = audit_paths(config)
-        if not db.is_file():  # before the key: "no log" is the more useful error
-            raise ConfigError(
-                f"no audit log at {db} (set audit.path in the config, or pass --path)",
-                field="audit.path",
-            )
+        if config.backend == "sqlite":
+            db, _ = audit_paths(config)
+            if not db.is_file():  # before the key: "no log" is the more useful error
+                raise ConfigError(
+                    f"no audit log at {db} (set audit.path in the config, or pass --path)",
+                    field="audit.path",
+                )
         key = self.key(config)[0]
         with open_store(config, key, create=False, read_only=not write) as store:
             yield store

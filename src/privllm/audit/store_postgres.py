@@ -1,0 +1,484 @@
+"""``PostgresAuditStore``: the audit log in PostgreSQL, one log for many processes and hosts.
+
+    >>> from privllm.audit.crypto import MasterKey
+    >>> with PostgresAuditStore(os.environ["PRIVLLM_AUDIT_DSN"], MasterKey.from_env()) as log:
+    ...     log.append(record)                                          # doctest: +SKIP
+    ...     log.verify_or_raise()
+
+The same rows, encryption and chain as the SQLite :class:`~privllm.audit.store.AuditStore`
+(records copy across byte for byte and keep verifying); only the storage differs.
+Needs ``pip install 'privllm[postgres]'`` (psycopg 3 and psycopg_pool).
+
+**The chain under many writers.** Every write is one transaction that takes the log's
+transaction-level advisory lock (``pg_advisory_xact_lock``), reads the signed head, inserts
+its records after it and updates the head, then commits, which releases the lock. So
+appends from any number of processes and hosts are serialised by the server, the chain
+never forks, and a writer killed at any point leaves either its whole transaction or
+nothing (the server rolls it back and frees the lock). The transaction runs at READ
+COMMITTED, so the head it reads is the one the previous lock holder committed. The lock is
+held for two network round trips per batch: the :class:`~privllm.audit.writer.AuditWriter`
+batches records, so one lock serves hundreds of records. docs/audit.md has the numbers.
+
+Keys never reach the database: only data keys and the chain key wrapped under the master
+key, as in SQLite. A connection string's password is never in a message or ``repr``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from types import TracebackType
+from typing import Any, get_args
+
+import psycopg
+from psycopg_pool import ConnectionPool
+from pydantic import ValidationError
+
+from privllm.audit import pg_schema, rows
+from privllm.audit.chain import Head, canonical, verify_chain
+from privllm.audit.crypto import DataKey, KeyRing, MasterKey
+from privllm.audit.pg_schema import INSERT_ROW, SELECT_ROW, Target
+from privllm.audit.record import AuditRecord, ContentMode, PurgeReport, StatsRow, VerifyReport
+from privllm.audit.store import period_of
+from privllm.errors import AuditError, TamperedLogError, WrongKeyError
+
+__all__ = ["PostgresAuditStore"]
+
+_HEAD_COLS = "anchor_seq, anchor_mac, last_seq, last_mac, head_mac"
+_SELECT_HEAD = f"SELECT {_HEAD_COLS} FROM log_head WHERE id = 1"  # noqa: S608 - constant
+_PAGE = 500
+_BEFORE_ALL = "0001-01-01"
+_STATS_TOTALS = (
+    "SELECT substr(time, 1, 10), provider, COUNT(*), COUNT(*) FILTER (WHERE status = 'error'),"
+    " COUNT(*) FILTER (WHERE status = 'blocked'), COALESCE(SUM(prompt_tokens), 0)::bigint,"
+    " COALESCE(SUM(completion_tokens), 0)::bigint, COALESCE(SUM(total_tokens), 0)::bigint"
+    " FROM records GROUP BY 1, 2 ORDER BY 1, 2"
+)
+_STATS_FIRST = (
+    "SELECT seq, call_id FROM records WHERE substr(time, 1, 10) IS NOT DISTINCT FROM ?"
+    " AND provider IS NOT DISTINCT FROM ? ORDER BY seq LIMIT 1"
+)
+_PERIOD_FIRSTS = (
+    "SELECT * FROM (SELECT DISTINCT ON (period) period, seq, call_id FROM records"
+    " WHERE payload IS NOT NULL OR map IS NOT NULL ORDER BY period, seq) AS firsts ORDER BY 2"
+)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _Qmark:
+    """Runs the shared ``?``-parameter queries of :mod:`privllm.audit.rows` on psycopg."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        # The shared queries hold no literal ? or %: the swap cannot touch a value.
+        return self._conn.execute(sql.replace("?", "%s"), parameters)
+
+
+class PostgresAuditStore:
+    """An audit log in a PostgreSQL schema, opened with its master key.
+
+    ``dsn`` is a libpq connection string or URI (it may hold a password: it is never shown).
+    ``schema`` holds the log's tables (one log per schema); ``create=True`` makes or migrates
+    it. ``durable=False`` (the default) commits with ``synchronous_commit = off``: a killed
+    client loses nothing committed, a crash of the server may lose the last few hundred
+    milliseconds of commits (never half of one); ``durable=True`` waits for the server's own
+    setting (WAL flushed, and synchronous standbys if configured). ``timeout`` bounds the
+    wait for a connection. Other arguments are those of the SQLite ``AuditStore``.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        key: MasterKey | None = None,
+        *,
+        schema: str = "privllm_audit",
+        content_mode: ContentMode = "redacted",
+        durable: bool = False,
+        clock: Callable[[], datetime] | None = None,
+        create: bool = True,
+        read_only: bool = False,
+        pool_size: int = 4,
+        timeout: float = 30.0,
+    ) -> None:
+        if content_mode not in get_args(ContentMode):
+            raise ValueError(f"content_mode must be one of {get_args(ContentMode)}")
+        self._target = Target(dsn, schema)
+        self.content_mode: ContentMode = content_mode
+        self.durable = durable
+        self.read_only = read_only
+        self._clock = clock or _utc_now
+        self._master = key if key is not None else MasterKey.from_env()
+        self._ring = KeyRing(self._master)
+        self._data_keys: dict[str, DataKey] = {}
+        self._lock = threading.Lock()  # guards _pool and the key cache
+        self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
+        with self._target.errors("open"):
+            conn = self._target.connect(read_only=read_only, timeout=timeout)
+            try:
+                self._log_id, self._mac = pg_schema.open_log(
+                    conn, self._target, self._ring, create=create and not read_only
+                )
+            finally:
+                conn.close()
+            conninfo, kwargs = self._target.pool_args()
+            self._pool = ConnectionPool(
+                conninfo,
+                kwargs=kwargs,
+                min_size=1,
+                max_size=max(1, pool_size),
+                configure=self._target.setup(read_only),
+                timeout=timeout,
+                name="privllm-audit",
+                open=True,
+            )
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    @property
+    def key_id(self) -> str:
+        """The id of the master key this store is open with."""
+        return self._ring.key_id
+
+    @property
+    def where(self) -> str:
+        """The log's server, database and schema, safe to show (no password)."""
+        return self._target.where
+
+    def __repr__(self) -> str:
+        return (
+            f"PostgresAuditStore({self._target.where!r}, key_id={self.key_id}, "
+            f"mode={self.content_mode})"
+        )
+
+    def close(self) -> None:
+        """Close the connection pool. Idempotent. Close any ``AuditWriter`` on it first."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            self._data_keys.clear()
+        if pool is not None:
+            pool.close()
+
+    def __enter__(self) -> PostgresAuditStore:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _conn(self, action: str) -> Iterator[psycopg.Connection[Any]]:
+        pool = self._pool
+        if pool is None:
+            raise AuditError(f"audit log {self._target.where} is closed")
+        with self._target.errors(action), pool.connection() as conn:
+            yield conn
+
+    # -- writing ------------------------------------------------------------------------
+
+    def append(self, record: AuditRecord) -> int:
+        """Write one record in its own transaction; returns its ``seq``."""
+        return self.append_many([record])[0]
+
+    def append_many(self, records: Sequence[AuditRecord]) -> list[int]:
+        """Write records in one transaction (all or none); returns their ``seq`` numbers."""
+        if not records:
+            return []
+        prepared = [rows.Prepared(r, r.content_mode or self.content_mode) for r in records]
+        with self._write("append", pipeline=True) as conn:
+            head, last_period = self._head_for_write(conn)
+            period = max(last_period, period_of(self._clock()))
+            dk = self._data_key(conn, period, create=True)
+            seq, prev = head.last_seq, head.last_mac
+            new_rows: list[tuple[Any, ...]] = []
+            map_keys: list[tuple[str, bytes]] = []
+            for p in prepared:
+                seq += 1
+                row, map_key = p.row(seq, period, dk, self._log_id)
+                prev = self._mac.link(prev, canonical(row))
+                new_rows.append((*row, prev))
+                if map_key is not None:
+                    map_keys.append((p.call_id, map_key))
+            with conn.cursor() as cur:
+                cur.executemany(INSERT_ROW, new_rows)
+                if map_keys:
+                    cur.executemany(
+                        "INSERT INTO map_keys (call_id, wrapped) VALUES (%s, %s)", map_keys
+                    )
+            new = Head.signed(self._mac, self._log_id, head.anchor_seq, head.anchor_mac, seq, prev)
+            conn.execute(
+                "UPDATE log_head SET last_seq = %s, last_mac = %s, last_period = %s,"
+                " head_mac = %s WHERE id = 1",
+                (new.last_seq, new.last_mac, period, new.head_mac),
+            )
+        return list(range(head.last_seq + 1, seq + 1))
+
+    def erase(self, call_id: str) -> bool:
+        """Destroy the key of a ``full`` record's placeholder map; False if there was none."""
+        with self._write("erase") as conn:
+            erased = conn.execute("DELETE FROM map_keys WHERE call_id = %s", (call_id,)).rowcount
+        self._vacuum()
+        return erased > 0
+
+    def purge(self, older_than: timedelta) -> PurgeReport:
+        """Crypto-shred and delete every day period that ended more than ``older_than`` ago.
+
+        As in the SQLite store: the removed prefix is verified first, its data keys and rows
+        are deleted, and the signed anchor moves to its last link.
+        """
+        if older_than < timedelta(0):
+            raise ValueError("older_than must not be negative")
+        try:
+            cut = period_of(self._clock() - older_than)
+        except OverflowError:
+            cut = _BEFORE_ALL
+        with self._write("purge") as conn:
+            head, _ = self._head_for_write(conn)
+            (first_kept,) = _one(
+                conn.execute("SELECT MIN(seq) FROM records WHERE period >= %s", (cut,))
+            )
+            last_gone = (head.last_seq + 1 if first_kept is None else first_kept) - 1
+            anchor_seq, anchor_mac, removed = head.anchor_seq, head.anchor_mac, 0
+            if last_gone > head.anchor_seq:
+                anchor_mac = self._verified_prefix_end(conn, head, last_gone)
+                anchor_seq = last_gone
+                conn.execute(
+                    "DELETE FROM map_keys WHERE call_id IN"
+                    " (SELECT call_id FROM records WHERE seq <= %s)",
+                    (last_gone,),
+                )
+                removed = conn.execute("DELETE FROM records WHERE seq <= %s", (last_gone,)).rowcount
+            gone = conn.execute(
+                "DELETE FROM data_keys WHERE period < %s AND NOT EXISTS"
+                " (SELECT 1 FROM records WHERE records.period = data_keys.period)"
+                " RETURNING period",
+                (cut,),
+            ).fetchall()
+            periods = tuple(sorted(str(r[0]) for r in gone))
+            new = Head.signed(
+                self._mac, self._log_id, anchor_seq, anchor_mac, head.last_seq, head.last_mac
+            )
+            conn.execute(
+                "UPDATE log_head SET anchor_seq = %s, anchor_mac = %s, head_mac = %s WHERE id = 1",
+                (anchor_seq, anchor_mac, new.head_mac),
+            )
+        with self._lock:
+            for p in periods:
+                self._data_keys.pop(p, None)
+        self._vacuum()
+        return PurgeReport(records=removed, periods=periods, anchor_seq=anchor_seq)
+
+    def _verified_prefix_end(self, conn: psycopg.Connection[Any], head: Head, last: int) -> bytes:
+        # Purge must not launder tampering: check the rows it removes before it re-anchors.
+        found = conn.execute("SELECT mac FROM records WHERE seq = %s", (last,)).fetchone()
+        end = bytes(found[0]) if found is not None else b""
+        segment = Head.signed(self._mac, self._log_id, head.anchor_seq, head.anchor_mac, last, end)
+        with conn.cursor(name="privllm_purge") as cur:
+            cur.itersize = 2000
+            cur.execute(SELECT_ROW + " WHERE seq <= %s ORDER BY seq", (last,))
+            report = verify_chain(self._mac, self._log_id, segment, cur)
+        if not report.ok:
+            raise TamperedLogError(f"purge refused: {report.problem}", record=report.bad_seq)
+        return end
+
+    def rotate_key(self, new_key: MasterKey) -> None:
+        """Re-wrap every data key and the chain key under ``new_key``; records stay as is."""
+        ring = KeyRing(new_key, previous=[self._master])
+        with self._write("rotate key") as conn:
+            self._head_for_write(conn)
+            for period, wrapped in conn.execute("SELECT period, wrapped FROM data_keys").fetchall():
+                label = rows.data_label(self._log_id, period)
+                conn.execute(
+                    "UPDATE data_keys SET wrapped = %s WHERE period = %s",
+                    (ring.rewrap(wrapped, label, what=f"the data key of {period}"), period),
+                )
+            (chain_key,) = _one(conn.execute("SELECT chain_key FROM log_head WHERE id = 1"))
+            chain_key = ring.rewrap(chain_key, rows.chain_label(self._log_id), what="the chain key")
+            conn.execute(
+                "UPDATE log_head SET chain_key = %s, key_id = %s WHERE id = 1",
+                (chain_key, new_key.key_id),
+            )
+        self._master, self._ring = new_key, KeyRing(new_key)
+        self._vacuum()
+
+    @contextmanager
+    def _write(self, action: str, *, pipeline: bool = False) -> Iterator[psycopg.Connection[Any]]:
+        if self.read_only:
+            raise AuditError(f"audit log {self._target.where} is open read-only: cannot {action}")
+        with self._conn(action) as conn:
+            if pipeline:
+                # BEGIN, the lock and the head read go out in one round trip, the inserts,
+                # head update and COMMIT in a second. Each statement still runs in order,
+                # so the head is read only once the lock is held.
+                with conn.pipeline(), conn.transaction():
+                    self._lock_log(conn)
+                    yield conn
+            else:
+                with conn.transaction():
+                    self._lock_log(conn)
+                    yield conn
+
+    def _lock_log(self, conn: psycopg.Connection[Any]) -> None:
+        if not self.durable:
+            conn.execute("SET LOCAL synchronous_commit = off")
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._target.lock_key,))
+
+    def _head_for_write(self, conn: psycopg.Connection[Any]) -> tuple[Head, str]:
+        found = conn.execute(
+            f"SELECT key_id, last_period, {_HEAD_COLS} FROM log_head WHERE id = 1"  # noqa: S608 - constant
+        ).fetchone()
+        if found is None:
+            raise TamperedLogError(
+                f"audit log {self._target.where}: the signed head (table log_head, row 1) is "
+                "missing: it was deleted; refusing to write"
+            )
+        kid, period, *rest = found
+        pg_schema.check_key_id(self._target, self.key_id, kid)
+        head = Head(*rest)
+        if not head.signature_ok(self._mac, self._log_id):
+            raise TamperedLogError("the signed head was altered; refusing to write", record=None)
+        return head, str(period)
+
+    def _data_key(self, conn: psycopg.Connection[Any], period: str, *, create: bool) -> DataKey:
+        dk = self._data_keys.get(period)
+        if dk is not None:
+            return dk
+        label = rows.data_label(self._log_id, period)
+        row = conn.execute("SELECT wrapped FROM data_keys WHERE period = %s", (period,)).fetchone()
+        if row is not None:
+            dk = self._ring.open_data_key(period, row[0], label, what=f"the data key of {period}")
+        elif create:
+            dk, wrapped = self._ring.new_data_key(period, label)
+            conn.execute(
+                "INSERT INTO data_keys (period, wrapped) VALUES (%s, %s)", (period, wrapped)
+            )
+        else:
+            raise AuditError(f"the data key of {period} was destroyed (purged)")
+        with self._lock:
+            self._data_keys[period] = dk
+        return dk
+
+    def _vacuum(self) -> None:
+        # Deleted or re-wrapped keys stay in dead row versions until a vacuum: clear them now
+        # (best effort: a long reader elsewhere can keep them a while; the WAL and backups
+        # keep them until recycled, still wrapped under the master key).
+        with self._conn("vacuum") as conn:
+            conn.execute("VACUUM data_keys, map_keys, log_head")
+
+    # -- reading ------------------------------------------------------------------------
+
+    def get(self, call_id: str, *, decrypt: bool = True) -> AuditRecord | None:
+        """The record of one call, or None."""
+        with self._conn("read") as conn:
+            row = conn.execute(SELECT_ROW + " WHERE call_id = %s", (call_id,)).fetchone()
+            return None if row is None else self._to_record(conn, row, decrypt)
+
+    def iter_records(
+        self,
+        since: datetime | None = None,
+        provider: str | None = None,
+        status: str | None = None,
+        decrypt: bool = True,
+    ) -> Iterator[AuditRecord]:
+        """Records in chain order, filtered by call time (>= ``since``), provider, status."""
+        where, args = rows.filters(since, provider, status)
+        query = f"{SELECT_ROW} WHERE seq > %s{where.replace('?', '%s')} ORDER BY seq LIMIT {_PAGE}"
+        after = 0
+        while True:
+            with self._conn("read") as conn:
+                found = conn.execute(query, (after, *args)).fetchall()
+                page = [self._to_record(conn, row, decrypt) for row in found]
+            yield from page
+            if len(found) < _PAGE:
+                return
+            after = found[-1][0]
+
+    def count(
+        self, since: datetime | None = None, provider: str | None = None, status: str | None = None
+    ) -> int:
+        """How many records :meth:`iter_records` with the same filters would give."""
+        where, args = rows.filters(since, provider, status)
+        query = f"SELECT COUNT(*) FROM records WHERE true{where.replace('?', '%s')}"  # noqa: S608
+        with self._conn("count") as conn:
+            return int(_one(conn.execute(query, args))[0])
+
+    def stats(self) -> list[StatsRow]:
+        """Calls, errors, tokens and finding counts per (UTC day of the call, provider)."""
+        with self._conn("stats") as conn:
+            return rows.stats(_Qmark(conn), _STATS_TOTALS, _STATS_FIRST)
+
+    def export_jsonl(self, fp: Any, *, decrypt: bool = True, since: datetime | None = None) -> int:
+        """Write records as JSON lines to the text file ``fp``; returns how many."""
+        count = 0
+        for record in self.iter_records(since=since, decrypt=decrypt):
+            fp.write(record.model_dump_json() + "\n")
+            count += 1
+        return count
+
+    def _to_record(
+        self, conn: psycopg.Connection[Any], row: Sequence[Any], decrypt: bool
+    ) -> AuditRecord:
+        seq, call_id, period = row[0], row[1], row[16]
+        payload = mapping = None
+        if decrypt and (row[17] is not None or row[18] is not None):
+            try:
+                dk = self._data_key(conn, period, create=False)
+                payload, mapping = rows.decrypt(_Qmark(conn), dk, self._log_id, row)
+            except WrongKeyError:
+                raise
+            except AuditError as exc:
+                raise AuditError(f"record {seq} (call {call_id}): {exc}") from exc
+        try:
+            return rows.to_record(row, payload, mapping)
+        except (ValidationError, ValueError, TypeError) as exc:
+            raise AuditError(
+                f"record {seq} (call {call_id}) has invalid metadata: run verify"
+            ) from exc
+
+    # -- verification -------------------------------------------------------------------
+
+    def verify(self) -> VerifyReport:
+        """Check the whole chain, the signed head, and that every period's key unwraps.
+
+        Reads one snapshot (REPEATABLE READ), streaming the rows through a server-side
+        cursor, so it runs while others append.
+        """
+        with self._conn("verify") as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            found = conn.execute(_SELECT_HEAD).fetchone()
+            if found is None:
+                raise TamperedLogError(
+                    f"audit log {self._target.where}: the signed head (table log_head, row 1) "
+                    "is missing: it was deleted, so no record can be checked against it"
+                )
+            with conn.cursor(name="privllm_verify") as cur:
+                cur.itersize = 2000
+                cur.execute(SELECT_ROW + " ORDER BY seq")
+                report = verify_chain(self._mac, self._log_id, Head(*found), cur)
+            if report.ok:
+                report = rows.check_data_keys(
+                    _Qmark(conn), self._ring, self._log_id, report, _PERIOD_FIRSTS
+                )
+            return report
+
+    def verify_or_raise(self) -> VerifyReport:
+        """:meth:`verify`, raising ``TamperedLogError(problem, record=seq)`` on failure."""
+        report = self.verify()
+        report.raise_for_problem()
+        return report
+
+
+def _one(cursor: psycopg.Cursor[Any]) -> tuple[Any, ...]:
+    row = cursor.fetchone()
+    if row is None:  # aggregates and the head row always give one
+        raise AuditError("the database returned no row where one was expected")
+    return tuple(row)
