@@ -103,7 +103,7 @@ def _map_aad(log_id: bytes, call_id: str, seq: int) -> bytes:
 class Prepared:
     """A record's column values, computed before the write lock is taken."""
 
-    __slots__ = ("call_id", "map_json", "meta", "payload_json")
+    __slots__ = ("call_id", "map_json", "meta", "meta_encoded", "payload_json")
 
     def __init__(self, r: AuditRecord, mode: ContentMode) -> None:
         self.call_id = r.call_id
@@ -124,8 +124,15 @@ class Prepared:
             json.dumps(r.findings, sort_keys=True, separators=(",", ":")),
             mode,
         )
+        self.meta_encoded = canonical(self.meta)
         self.payload_json = None if mode == "metadata" else _json(r.call_id, r.payload)
         self.map_json = _json(r.call_id, r.placeholder_map) if mode == "full" else None
+
+    def encoded(self, row: tuple[Any, ...]) -> bytes:
+        """``canonical(row)`` of a row from :meth:`row`, with the metadata's part encoded
+        before the lock: ``canonical`` concatenates one encoding per value, so the bytes
+        (and MACs) are the same, and less work is done while every other writer waits."""
+        return canonical(row[:1]) + self.meta_encoded + canonical(row[1 + len(self.meta) :])
 
     def row(
         self, seq: int, period: str, dk: DataKey, log_id: bytes

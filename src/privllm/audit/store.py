@@ -33,7 +33,7 @@ from typing import Any, get_args
 from pydantic import ValidationError
 
 from privllm.audit import rows
-from privllm.audit.chain import Head, canonical, verify_chain
+from privllm.audit.chain import Head, verify_chain
 from privllm.audit.crypto import DataKey, KeyRing, MasterKey
 from privllm.audit.record import AuditRecord, ContentMode, PurgeReport, StatsRow, VerifyReport
 from privllm.audit.schema import (
@@ -168,7 +168,7 @@ class AuditStore:
             for p in prepared:
                 seq += 1
                 row, map_key = p.row(seq, period, dk, self._log_id)
-                prev = self._mac.link(prev, canonical(row))
+                prev = self._mac.link(prev, p.encoded(row))
                 new_rows.append((*row, prev))
                 if map_key is not None:
                     map_keys.append((p.call_id, map_key))

@@ -37,7 +37,7 @@ from psycopg_pool import ConnectionPool
 from pydantic import ValidationError
 
 from privllm.audit import pg_schema, rows
-from privllm.audit.chain import Head, canonical, verify_chain
+from privllm.audit.chain import CHAIN_COLUMNS, Head, verify_chain
 from privllm.audit.crypto import DataKey, KeyRing, MasterKey
 from privllm.audit.pg_schema import INSERT_ROW, SELECT_ROW, Target
 from privllm.audit.record import AuditRecord, ContentMode, PurgeReport, StatsRow, VerifyReport
@@ -49,6 +49,10 @@ __all__ = ["PostgresAuditStore"]
 _HEAD_COLS = "anchor_seq, anchor_mac, last_seq, last_mac, head_mac"
 _SELECT_HEAD = f"SELECT {_HEAD_COLS} FROM log_head WHERE id = 1"  # noqa: S608 - constant
 _PAGE = 500
+_COPY_ROWS = f"COPY records ({', '.join(CHAIN_COLUMNS)}, mac) FROM STDIN (FORMAT BINARY)"
+_COPY_TYPES = (
+    ["int8"] + ["text"] * 9 + ["float8", "int8", "int8", "int8"] + ["text"] * 3 + ["bytea"] * 3
+)
 _BEFORE_ALL = "0001-01-01"
 _STATS_TOTALS = (
     "SELECT substr(time, 1, 10), provider, COUNT(*), COUNT(*) FILTER (WHERE status = 'error'),"
@@ -194,7 +198,7 @@ class PostgresAuditStore:
         if not records:
             return []
         prepared = [rows.Prepared(r, r.content_mode or self.content_mode) for r in records]
-        with self._write("append", pipeline=True) as conn:
+        with self._write("append") as conn:
             head, last_period = self._head_for_write(conn)
             period = max(last_period, period_of(self._clock()))
             dk = self._data_key(conn, period, create=True)
@@ -204,12 +208,18 @@ class PostgresAuditStore:
             for p in prepared:
                 seq += 1
                 row, map_key = p.row(seq, period, dk, self._log_id)
-                prev = self._mac.link(prev, canonical(row))
+                prev = self._mac.link(prev, p.encoded(row))
                 new_rows.append((*row, prev))
                 if map_key is not None:
                     map_keys.append((p.call_id, map_key))
             with conn.cursor() as cur:
-                cur.executemany(INSERT_ROW, new_rows)
+                if len(new_rows) == 1:
+                    cur.execute(INSERT_ROW, new_rows[0])
+                else:  # a batch: binary COPY is several times faster per row than INSERTs
+                    with cur.copy(_COPY_ROWS) as out:
+                        out.set_types(_COPY_TYPES)
+                        for new_row in new_rows:
+                            out.write_row(new_row)
                 if map_keys:
                     cur.executemany(
                         "INSERT INTO map_keys (call_id, wrapped) VALUES (%s, %s)", map_keys
@@ -311,26 +321,26 @@ class PostgresAuditStore:
         self._vacuum()
 
     @contextmanager
-    def _write(self, action: str, *, pipeline: bool = False) -> Iterator[psycopg.Connection[Any]]:
+    def _write(self, action: str) -> Iterator[psycopg.Connection[Any]]:
+        # Plain statements, one round trip each: on loopback psycopg's pipeline mode cost
+        # more in Python than the round trips it saved (measured: 137 vs 81 us for
+        # BEGIN, lock, head, COMMIT).
         if self.read_only:
             raise AuditError(f"audit log {self._target.where} is open read-only: cannot {action}")
-        with self._conn(action) as conn:
-            if pipeline:
-                # BEGIN, the lock and the head read go out in one round trip, the inserts,
-                # head update and COMMIT in a second. Each statement still runs in order,
-                # so the head is read only once the lock is held.
-                with conn.pipeline(), conn.transaction():
-                    self._lock_log(conn)
-                    yield conn
-            else:
-                with conn.transaction():
-                    self._lock_log(conn)
-                    yield conn
+        with self._conn(action) as conn, conn.transaction():
+            self._lock_log(conn)
+            yield conn
 
     def _lock_log(self, conn: psycopg.Connection[Any]) -> None:
-        if not self.durable:
-            conn.execute("SET LOCAL synchronous_commit = off")
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._target.lock_key,))
+        # One statement: set_config(..., true) is SET LOCAL. The head is read by the next
+        # statement, whose snapshot is taken once this one holds the lock.
+        if self.durable:  # the server's own synchronous_commit, whatever it is
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._target.lock_key,))
+        else:
+            conn.execute(
+                "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(%s)",
+                (self._target.lock_key,),
+            )
 
     def _head_for_write(self, conn: psycopg.Connection[Any]) -> tuple[Head, str]:
         found = conn.execute(
