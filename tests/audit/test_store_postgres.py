@@ -146,3 +146,73 @@ def test_a_client_and_the_cli_use_the_configured_postgresql_log(
     assert failed.exit_code == 1
     assert "record 2" in failed.output
     assert pg_log.dsn not in verified.output + failed.output
+
+
+def sqlite_log(path, key_text: str, n: int = 5) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from privllm.audit.store import AuditStore
+
+    t0 = datetime(2025, 3, 1, 23, 59, tzinfo=timezone.utc)
+    clock = iter([t0] * 3 + [t0 + timedelta(minutes=2)] * 100)
+    with AuditStore(
+        path, MasterKey.from_base64(key_text), content_mode="full", clock=lambda: next(clock)
+    ) as store:
+        for i in range(n):
+            store.append(
+                AuditRecord(
+                    call_id=f"c{i}",
+                    provider="openai",
+                    model="m",
+                    payload={"q": i},
+                    placeholder_map={"<E>": f"u{i}@example.com"},
+                )
+            )
+        store.erase("c1")
+
+
+def test_copy_moves_an_sqlite_log_into_postgresql_and_verifies_both(pg_log, tmp_path, monkeypatch):
+    key_text = generate_key()
+    sqlite_log(tmp_path / "audit.db", key_text)
+    config = tmp_path / "privllm.toml"
+    config.write_text(f'[audit]\nbackend = "postgresql"\npg_schema = "{pg_log.schema}"\n')
+    monkeypatch.setenv("PRIVLLM_AUDIT_KEY", key_text)
+    monkeypatch.setenv("PRIVLLM_AUDIT_DSN", pg_log.dsn)
+    args = ["audit", "copy", "--from", str(tmp_path / "audit.db"), "--config", str(config)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "copied 5 record(s)" in result.output
+    assert "both verify (records 1..5)" in result.output
+    with pg_log.open(MasterKey.from_base64(key_text)) as store:
+        assert store.verify().records == 5
+        assert store.get("c3").placeholder_map == {"<E>": "u3@example.com"}
+        assert store.get("c1").placeholder_map is None  # erased stays erased
+        assert store.append(rec("after")) == 6  # and the chain goes on
+        assert store.verify().ok
+    # a second copy would mix two histories: refused, the log untouched
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 1
+    assert "is not empty" in again.output
+    assert pg_log.sql("SELECT COUNT(*) FROM records") == [(6,)]
+
+
+def test_copy_refuses_a_tampered_source_and_copies_nothing(pg_log, tmp_path):
+    import sqlite3
+
+    from privllm.audit.copy import copy_to_postgres
+    from privllm.audit.store import AuditStore
+    from privllm.errors import TamperedLogError
+
+    key_text = generate_key()
+    sqlite_log(tmp_path / "audit.db", key_text)
+    db = sqlite3.connect(tmp_path / "audit.db", isolation_level=None)
+    db.execute("UPDATE records SET model = 'x' WHERE seq = 2")
+    db.close()
+    key = MasterKey.from_base64(key_text)
+    with (
+        AuditStore(tmp_path / "audit.db", key, read_only=True) as lite,
+        pg_log.open(key) as target,
+        pytest.raises(TamperedLogError, match="copy refused: record 2"),
+    ):
+        copy_to_postgres(lite, target)
+    assert pg_log.sql("SELECT COUNT(*) FROM records") == [(0,)]

@@ -26,7 +26,7 @@ key, as in SQLite. A connection string's password is never in a message or ``rep
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
@@ -319,6 +319,54 @@ class PostgresAuditStore:
             )
         self._master, self._ring = new_key, KeyRing(new_key)
         self._vacuum()
+
+    def load_copy(
+        self,
+        head: Sequence[Any],
+        data_keys: Sequence[tuple[str, bytes]],
+        map_keys: Sequence[tuple[str, bytes]],
+        records: Iterable[Sequence[Any]],
+    ) -> int:
+        """Make this new, empty log a copy of another log (``privllm audit copy``, see
+        :mod:`privllm.audit.copy`); returns how many records were copied.
+
+        ``head`` is the source's ``log_id, key_id, chain_key, anchor_seq, anchor_mac,
+        last_seq, last_mac, last_period, head_mac``; ``records`` its rows in chain order.
+        One transaction: on any failure the log stays empty.
+        """
+        log_id, kid, chain_key = bytes(head[0]), str(head[1]), bytes(head[2])
+        pg_schema.check_key_id(self._target, self.key_id, kid)
+        mac = self._ring.open_mac_key(
+            chain_key, rows.chain_label(log_id), what="the copied log's chain key"
+        )
+        count = 0
+        with self._write("copy") as conn:
+            current, _ = self._head_for_write(conn)
+            (keys,) = _one(conn.execute("SELECT COUNT(*) FROM data_keys"))
+            if current.last_seq or current.anchor_seq or keys:
+                raise AuditError(
+                    f"audit log {self._target.where} is not empty: copy only into a new log"
+                )
+            conn.execute(
+                "UPDATE log_head SET log_id = %s, key_id = %s, chain_key = %s, anchor_seq = %s,"
+                " anchor_mac = %s, last_seq = %s, last_mac = %s, last_period = %s,"
+                " head_mac = %s WHERE id = 1",
+                tuple(head),
+            )
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO data_keys (period, wrapped) VALUES (%s, %s)", data_keys
+                )
+                with cur.copy(_COPY_ROWS) as out:
+                    out.set_types(_COPY_TYPES)
+                    for row in records:
+                        out.write_row(row)
+                        count += 1
+                cur.executemany("INSERT INTO map_keys (call_id, wrapped) VALUES (%s, %s)", map_keys)
+        with self._lock:
+            self._log_id, self._mac = log_id, mac
+            self._data_keys.clear()
+        return count
 
     @contextmanager
     def _write(self, action: str) -> Iterator[psycopg.Connection[Any]]:
