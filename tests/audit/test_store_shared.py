@@ -547,3 +547,16 @@ def test_kill_9_of_writers_mid_run_leaves_a_log_that_verifies(log_backend):
             expected = report.records
             assert store.append(record(f"after-{round_}")) == report.last_seq + 1
             expected += 1
+
+
+def test_a_failed_first_write_of_a_day_loses_no_later_record(log_backend, key):
+    # The first write of a day makes that day's data key. If its transaction rolls back,
+    # the key was never stored: later records must not be encrypted under it from memory
+    # (they could never be read, and verify would find the key missing).
+    with log_backend.open(key) as store:
+        with pytest.raises(AuditError):
+            store.append_many([record(1), record(1)])
+        store.append(record(2))
+        assert store.verify().ok, store.verify().problem
+    with log_backend.open(key) as reopened:
+        assert reopened.get("c2").payload == {"messages": ["hello 2 <EMAIL_1>"]}

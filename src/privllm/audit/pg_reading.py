@@ -88,10 +88,14 @@ class PostgresReading:
         if row is not None:
             dk = self._ring.open_data_key(period, row[0], label, what=f"the data key of {period}")
         elif create:
+            # Not cached here: the transaction may still roll back, and a key kept in memory
+            # but never stored would encrypt records nobody can read. append_many caches it
+            # once committed.
             dk, wrapped = self._ring.new_data_key(period, label)
             conn.execute(
                 "INSERT INTO data_keys (period, wrapped) VALUES (%s, %s)", (period, wrapped)
             )
+            return dk
         else:
             raise AuditError(f"the data key of {period} was destroyed (purged)")
         with self._lock:

@@ -181,6 +181,7 @@ class AuditStore:
                 " WHERE id = 1",
                 (new.last_seq, new.last_mac, period, new.head_mac),
             )
+        self._data_keys[period] = dk  # committed: stored with the records
         return list(range(head.last_seq + 1, seq + 1))
 
     def erase(self, call_id: str) -> bool:
@@ -324,8 +325,12 @@ class AuditStore:
         if row is not None:
             dk = self._ring.open_data_key(period, row[0], label, what=f"the data key of {period}")
         elif create:
+            # Not cached here: the transaction may still roll back, and a key kept in memory
+            # but never stored would encrypt records nobody can read. append_many caches it
+            # once committed.
             dk, wrapped = self._ring.new_data_key(period, label)
             conn.execute("INSERT INTO data_keys (period, wrapped) VALUES (?, ?)", (period, wrapped))
+            return dk
         else:
             raise AuditError(f"the data key of {period} was destroyed (purged)")
         self._data_keys[period] = dk

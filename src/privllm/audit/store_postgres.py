@@ -196,6 +196,8 @@ class PostgresAuditStore(PostgresReading):
                 " head_mac = %s WHERE id = 1",
                 (new.last_seq, new.last_mac, period, new.head_mac),
             )
+        with self._lock:
+            self._data_keys[period] = dk  # committed: stored with the records
         return list(range(head.last_seq + 1, seq + 1))
 
     def erase(self, call_id: str) -> bool:
