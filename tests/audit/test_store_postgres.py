@@ -8,6 +8,9 @@ import pickle
 import sys
 
 import pytest
+
+pytest.importorskip("psycopg", reason="the postgres extra: pip install 'privllm[postgres]'")
+
 from click.testing import CliRunner
 
 from privllm import Client
