@@ -144,6 +144,16 @@ def test_a_client_and_the_cli_use_the_configured_postgresql_log(
     purged = audit_cli("purge", "--older-than", "30d")
     assert purged.exit_code == 0, purged.output
     assert "purged 0 record(s)" in purged.output
+    erased = audit_cli("erase", "--call", first["call_id"])
+    assert erased.exit_code == 0, erased.output
+    new_key = generate_key()
+    monkeypatch.setenv("NEW_AUDIT_KEY", new_key)
+    rotated = audit_cli("rotate-key", "--new-key-env", "NEW_AUDIT_KEY")
+    assert rotated.exit_code == 0, rotated.output
+    monkeypatch.setenv("PRIVLLM_AUDIT_KEY", new_key)
+    with pg_log.open(MasterKey.from_base64(new_key), read_only=True) as store:
+        assert store.get(first["call_id"]).placeholder_map is None
+        assert store.verify().records == 2
     pg_log.sql("UPDATE records SET model = 'other' WHERE seq = 2")
     failed = audit_cli("verify")
     assert failed.exit_code == 1
