@@ -1,6 +1,6 @@
 """The PostgreSQL audit store: 8 writer processes into one log, and the latency per call.
 
-Run: ``.venv/bin/python benchmarks/audit_postgres.py [records per writer]``
+Run: ``ROUNDS=3 .venv/bin/python benchmarks/audit_postgres.py [records per writer]``
 
 Starts its own PostgreSQL (``privllm.testing.postgres``, fsync on, as a server would run)
 and prints, in one run:
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import os
 import statistics
 import subprocess
 import sys
@@ -45,7 +46,7 @@ from privllm.testing.postgres import PostgresServer
 PROMPT = "Summarise the call with Jane Doe (jane.doe@acme-corp.com) in three lines."
 
 WRITERS = 8
-ROUNDS = 3
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
 BATCH = 512
 BAR_RATE = 10_000
 BAR_LATENCY_MS = 0.3
@@ -189,7 +190,8 @@ def main() -> None:
                     " call_id text UNIQUE, time text, provider text, model text, payload bytea)"
                 )
         for r in range(ROUNDS):
-            for design in ("advisory", "rowlock"):
+            order = ("advisory", "rowlock") if r % 2 == 0 else ("rowlock", "advisory")
+            for design in order:
                 schema = f"bench_{design}{r}"
                 PostgresAuditStore(dsn, key, schema=schema).close()  # create it once
                 runs[design].append(run_writers(design, dsn, schema, key_text, n))
