@@ -79,6 +79,8 @@ def test_the_wheel_ships_the_typed_marker(tmp_path):
     wheel = next(tmp_path.glob("privllm-*.whl"))
     with zipfile.ZipFile(wheel) as zf:
         assert "privllm/py.typed" in zf.namelist()
+        # the PostgreSQL audit store reads its schema from these files at run time
+        assert "privllm/audit/migrations/0001_create_log.sql" in zf.namelist()
 
 
 def test_a_users_mypy_sees_privllm_types(tmp_path):

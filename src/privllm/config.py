@@ -258,9 +258,17 @@ class AuditConfig(_Section):
     """
 
     enabled: bool = True
+    #: Where the log is kept: ``sqlite`` (one file per host, ``path``) or ``postgresql`` (one
+    #: log for many hosts, needs ``pip install 'privllm[postgres]'``; see ``dsn_env``).
+    backend: Literal["sqlite", "postgresql"] = "sqlite"
     #: The SQLite file; unset means ``$XDG_DATA_HOME/privllm/audit.db`` (else
     #: ``~/.local/share/privllm/audit.db``).
     path: Path | None = None
+    #: ``postgresql``: env var holding the connection string (libpq DSN or URI). Read from
+    #: the environment only, as it may hold a password; never shown.
+    dsn_env: EnvName = "PRIVLLM_AUDIT_DSN"
+    #: ``postgresql``: the schema holding the log's tables (one log per schema).
+    pg_schema: str = Field(default="privllm_audit", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     #: ``metadata`` (no content), ``redacted`` (content as sent, in placeholder form), or
     #: ``full`` (also the placeholder map, under a per-call key that ``erase`` destroys).
     content: Literal["metadata", "redacted", "full"] = "redacted"

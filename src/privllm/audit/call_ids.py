@@ -14,10 +14,10 @@ characters) that no other call in the log shares, and a unique prefix back to th
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
+from typing import Any
 
-__all__ = ["MIN_LENGTH", "common_prefix", "matching", "prefix_length"]
+__all__ = ["MIN_LENGTH", "common_prefix", "matching", "matching_postgres", "prefix_length"]
 
 MIN_LENGTH = 8
 
@@ -33,16 +33,17 @@ def common_prefix(a: str, b: str) -> int:
 
 
 def prefix_length(
-    conn: sqlite3.Connection, call_ids: Iterable[str], minimum: int = MIN_LENGTH
+    conn: Any, call_ids: Iterable[str], minimum: int = MIN_LENGTH, *, mark: str = "?"
 ) -> int:
     """The prefix length, at least ``minimum``, that tells each of ``call_ids`` apart from
     every other call in the log (not only from the ones listed: a short id stays usable with
-    ``erase --call``). Two index look-ups per id."""
+    ``erase --call``). Two index look-ups per id. ``conn`` is an sqlite3 or psycopg
+    connection; ``mark`` its parameter marker (``"%s"`` for psycopg)."""
     length = minimum
     for call_id in call_ids:
         for op, order in (("<", "DESC"), (">", "ASC")):
             row = conn.execute(
-                f"SELECT call_id FROM records WHERE call_id {op} ? "  # noqa: S608 - constants
+                f"SELECT call_id FROM records WHERE call_id {op} {mark} "  # noqa: S608 - constants
                 f"ORDER BY call_id {order} LIMIT 1",
                 (call_id,),
             ).fetchone()
@@ -51,7 +52,7 @@ def prefix_length(
     return length
 
 
-def matching(conn: sqlite3.Connection, prefix: str, limit: int = 10) -> list[str]:
+def matching(conn: Any, prefix: str, limit: int = 10) -> list[str]:
     """The call ids starting with ``prefix`` (the first ``limit``, in id order)."""
     # GLOB is case-sensitive like the ids, and uses the unique index on call_id; its
     # wildcards in the prefix are matched literally.
@@ -59,5 +60,16 @@ def matching(conn: sqlite3.Connection, prefix: str, limit: int = 10) -> list[str
     found = conn.execute(
         "SELECT call_id FROM records WHERE call_id GLOB ? ORDER BY call_id LIMIT ?",
         (escaped + "*", limit),
+    ).fetchall()
+    return [row[0] for row in found]
+
+
+def matching_postgres(conn: Any, prefix: str, limit: int = 10) -> list[str]:
+    """:func:`matching` on PostgreSQL: ``LIKE`` with its wildcards escaped (``COLLATE "C"``
+    compares bytes, case-sensitive like the ids)."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    found = conn.execute(
+        'SELECT call_id FROM records WHERE call_id COLLATE "C" LIKE %s ORDER BY call_id LIMIT %s',
+        (escaped + "%", limit),
     ).fetchall()
     return [row[0] for row in found]

@@ -8,6 +8,7 @@ privllm audit keygen                     a new master key
 privllm audit rotate-key                 re-wrap the log's keys under a new master key
 privllm audit purge --older-than 30d     crypto-shred whole days past retention
 privllm audit erase --call ID            destroy one call's placeholder map for good
+privllm audit copy --from audit.db       move an SQLite log into the PostgreSQL log (config)
 
 The log and its key are found as the client finds them (``[audit]`` config,
 ``PRIVLLM_AUDIT_KEY``, the key file); ``--path`` and ``--key-file`` override. Only ``keygen``
@@ -257,10 +258,12 @@ def stats(log: LogLocation, as_json: bool) -> None:
 
 
 def _add_commands() -> None:
-    # The reading commands above; keygen / rotate-key / purge / erase are in cli_keys.py.
+    # The reading commands above; keygen / rotate-key / purge / erase are in cli_keys.py,
+    # copy (SQLite to PostgreSQL) in cli_copy.py.
+    from privllm.audit.cli_copy import copy
     from privllm.audit.cli_keys import KEY_COMMANDS
 
-    for command in (show, verify, export, stats, *KEY_COMMANDS):
+    for command in (show, verify, export, stats, *KEY_COMMANDS, copy):
         audit_group.add_command(command)
 
 

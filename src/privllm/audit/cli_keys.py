@@ -14,7 +14,7 @@ from privllm.audit.cli_log import LogLocation, as_duration, log_command
 from privllm.errors import ConfigError
 
 if TYPE_CHECKING:
-    from privllm.audit.store import AuditStore
+    from privllm.audit.backend import AuditLog
 
 __all__ = ["KEY_COMMANDS"]
 
@@ -146,7 +146,7 @@ def erase(log: LogLocation, call_id: str) -> None:
 _MIN_PREFIX = 4  # as git: shorter prefixes are too easy to give by mistake
 
 
-def _one_call(store: AuditStore, given: str) -> str:
+def _one_call(store: AuditLog, given: str) -> str:
     """The whole call id that ``given`` (an id, or a unique prefix of 4+ characters) names."""
     if store.get(given, decrypt=False) is not None or len(given) < _MIN_PREFIX:
         return given  # an exact id, or too short to expand: reported as not found

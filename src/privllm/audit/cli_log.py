@@ -21,8 +21,8 @@ from privllm.config import AuditConfig, load_config
 from privllm.errors import ConfigError, PrivllmError
 
 if TYPE_CHECKING:
+    from privllm.audit.backend import AuditLog
     from privllm.audit.crypto import MasterKey
-    from privllm.audit.store import AuditStore
     from privllm.cli_output import Column
 
 __all__ = [
@@ -121,29 +121,33 @@ class LogLocation:
         return resolve_key(config, create=False), key_source(config)
 
     @contextmanager
-    def open(self, *, write: bool = False) -> Iterator[AuditStore]:
-        """The log, read-only unless ``write``: reading never changes it (nor needs to)."""
+    def open(self, *, write: bool = False) -> Iterator[AuditLog]:
+        """The log ``[audit] backend`` names, read-only unless ``write``: reading never
+        changes it (nor needs to). No command creates a log."""
+        from privllm.audit.backend import open_store
         from privllm.audit.keys import audit_paths
-        from privllm.audit.store import AuditStore
 
         config = self.config()
-        db, _ = audit_paths(config)
-        if not db.is_file():
-            raise ConfigError(
-                f"no audit log at {db} (set audit.path in the config, or pass --path)",
-                field="audit.path",
-            )
+        if config.backend == "sqlite":
+            db, _ = audit_paths(config)
+            if not db.is_file():  # before the key: "no log" is the more useful error
+                raise ConfigError(
+                    f"no audit log at {db} (set audit.path in the config, or pass --path)",
+                    field="audit.path",
+                )
         key = self.key(config)[0]
-        if not write and db.stat().st_size == 0:
+        if config.backend == "sqlite" and not write and db.stat().st_size == 0:
             # An empty file is a log with no records yet: the client starts its chain there,
             # so reading it shows none (read from a new log elsewhere: reading never writes).
+            from privllm.audit.store import AuditStore
+
             with (
                 tempfile.TemporaryDirectory(prefix="privllm-empty-") as folder,
                 AuditStore(Path(folder) / db.name, key, content_mode=config.content) as store,
             ):
                 yield store
             return
-        with AuditStore(db, key, content_mode=config.content, read_only=not write) as store:
+        with open_store(config, key, create=False, read_only=not write) as store:
             yield store
 
 

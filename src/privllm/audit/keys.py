@@ -80,6 +80,14 @@ def resolve_key(
     if key_file.exists():
         return MasterKey.from_file(key_file)
     may_create = config.create_key if create is None else create
+    if config.backend == "postgresql":
+        # One log for many hosts: a key made here would differ from every other host's.
+        raise ConfigError(
+            f"no audit key: a postgresql audit log is shared by every instance, so each needs "
+            f"the same key: set {config.key_env} or audit.key_file (`privllm audit keygen`); "
+            "none is created",
+            field="audit.key_env",
+        )
     if _has_log(db):
         raise ConfigError(
             f"the audit log {db} exists but no key was found: set {config.key_env}, or put "

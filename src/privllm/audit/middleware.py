@@ -40,9 +40,9 @@ from datetime import datetime, timedelta, timezone
 from time import monotonic
 from typing import Any, Literal
 
-from privllm.audit.keys import audit_paths, resolve_key
+from privllm.audit.backend import AuditLog, open_store
+from privllm.audit.keys import resolve_key
 from privllm.audit.record import AuditRecord, ContentMode, RecordStatus
-from privllm.audit.store import AuditStore
 from privllm.audit.writer import AuditWriter
 from privllm.config import AuditConfig
 from privllm.errors import AuditError, PolicyViolation, PrivllmError, ProviderError
@@ -97,7 +97,7 @@ class AuditMiddleware(Middleware):
 
     def __init__(
         self,
-        store: AuditStore,
+        store: AuditLog,
         *,
         queue_size: int = 10_000,
         on_full: Literal["block", "fail"] = "block",
@@ -135,15 +135,8 @@ class AuditMiddleware(Middleware):
         cls, config: AuditConfig, environ: Mapping[str, str] | None = None
     ) -> AuditMiddleware:
         """Open the configured log (creating it, and its key if allowed) and a writer."""
-        path, _ = audit_paths(config, environ)
         key = resolve_key(config, environ)
-        try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError as exc:
-            raise AuditError(
-                f"cannot create the audit log folder {path.parent}: {exc.strerror}"
-            ) from exc
-        store = AuditStore(path, key, content_mode=config.content, durable=config.durable)
+        store = open_store(config, key, environ=environ)
         try:
             return cls(
                 store,
@@ -367,7 +360,7 @@ def _error_json(error: BaseException) -> dict[str, Any]:
 class _Retention:
     """Purges records past retention every hour, in a daemon thread (never on a caller)."""
 
-    def __init__(self, store: AuditStore, older_than: timedelta) -> None:
+    def __init__(self, store: AuditLog, older_than: timedelta) -> None:
         self._store = store
         self._older_than = older_than
         self._stop = threading.Event()

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from privllm.audit.chain import canonical
 from privllm.audit.crypto import DataKey, KeyRing
@@ -25,7 +24,11 @@ from privllm.audit.record import AuditRecord, ContentMode, StatsRow, VerifyRepor
 from privllm.errors import AuditError
 
 __all__ = [
+    "PERIOD_FIRSTS",
+    "STATS_FIRST",
+    "STATS_TOTALS",
     "Prepared",
+    "Queries",
     "chain_label",
     "check_data_keys",
     "data_label",
@@ -38,6 +41,32 @@ __all__ = [
 
 _PERIOD, _PAYLOAD, _MAP = 16, 17, 18
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class Queries(Protocol):
+    """A connection that runs ``?``-parameter SQL: ``sqlite3.Connection``, or the PostgreSQL
+    store's adapter. The queries below are written once for both unless they take SQL."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+
+#: Per (day, provider): calls, errors, blocked, tokens. SQLite sums booleans as integers.
+STATS_TOTALS = (
+    "SELECT substr(time, 1, 10), provider, COUNT(*), SUM(status = 'error'),"
+    " SUM(status = 'blocked'), COALESCE(SUM(prompt_tokens), 0),"
+    " COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(total_tokens), 0)"
+    " FROM records GROUP BY 1, 2 ORDER BY 1, 2"
+)
+#: The first record of a (day, provider) group, to name it when its day is unreadable.
+STATS_FIRST = (
+    "SELECT seq, call_id FROM records WHERE substr(time, 1, 10) IS ?"
+    " AND provider IS ? ORDER BY seq LIMIT 1"
+)
+#: Each period holding ciphertext, with its first record, in chain order.
+PERIOD_FIRSTS = (
+    "SELECT period, MIN(seq), call_id FROM records"
+    " WHERE payload IS NOT NULL OR map IS NOT NULL GROUP BY period ORDER BY 2"
+)
 
 
 def utc_text(when: datetime) -> str:
@@ -74,7 +103,7 @@ def _map_aad(log_id: bytes, call_id: str, seq: int) -> bytes:
 class Prepared:
     """A record's column values, computed before the write lock is taken."""
 
-    __slots__ = ("call_id", "map_json", "meta", "payload_json")
+    __slots__ = ("call_id", "map_json", "meta", "meta_encoded", "payload_json")
 
     def __init__(self, r: AuditRecord, mode: ContentMode) -> None:
         self.call_id = r.call_id
@@ -95,8 +124,15 @@ class Prepared:
             json.dumps(r.findings, sort_keys=True, separators=(",", ":")),
             mode,
         )
+        self.meta_encoded = canonical(self.meta)
         self.payload_json = None if mode == "metadata" else _json(r.call_id, r.payload)
         self.map_json = _json(r.call_id, r.placeholder_map) if mode == "full" else None
+
+    def encoded(self, row: tuple[Any, ...]) -> bytes:
+        """``canonical(row)`` of a row from :meth:`row`, with the metadata's part encoded
+        before the lock: ``canonical`` concatenates one encoding per value, so the bytes
+        (and MACs) are the same, and less work is done while every other writer waits."""
+        return canonical(row[:1]) + self.meta_encoded + canonical(row[1 + len(self.meta) :])
 
     def row(
         self, seq: int, period: str, dk: DataKey, log_id: bytes
@@ -122,7 +158,7 @@ def _json(call_id: str, value: dict[str, Any] | None) -> bytes | None:
 
 
 def decrypt(
-    conn: sqlite3.Connection, dk: DataKey, log_id: bytes, row: Sequence[Any]
+    conn: Queries, dk: DataKey, log_id: bytes, row: Sequence[Any]
 ) -> tuple[dict[str, Any] | None, dict[str, str] | None]:
     """The payload and placeholder map of a row (the map is None once erased)."""
     seq, call_id, period = row[0], row[1], row[_PERIOD]
@@ -184,7 +220,7 @@ def filters(
     return where, args
 
 
-def stats(conn: sqlite3.Connection) -> list[StatsRow]:
+def stats(conn: Queries, totals: str = STATS_TOTALS, first: str = STATS_FIRST) -> list[StatsRow]:
     """Per (UTC day of the call, provider): calls, errors, blocked, tokens, findings.
 
     Raises ``AuditError`` naming the first record whose time or findings cannot be read.
@@ -201,22 +237,13 @@ def stats(conn: sqlite3.Connection) -> list[StatsRow]:
         except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep JSON
             raise _invalid(seq, call_id) from exc
     out = []
-    for day, provider, calls, errors, blocked, pt, ct, tt in conn.execute(
-        "SELECT substr(time, 1, 10), provider, COUNT(*), SUM(status = 'error'),"
-        " SUM(status = 'blocked'), COALESCE(SUM(prompt_tokens), 0),"
-        " COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(total_tokens), 0)"
-        " FROM records GROUP BY 1, 2 ORDER BY 1, 2"
-    ).fetchall():
+    for day, provider, calls, errors, blocked, pt, ct, tt in conn.execute(totals).fetchall():
         try:
             when = date.fromisoformat(day) if _DAY.fullmatch(str(day)) else None
         except ValueError:
             when = None
         if when is None:
-            seq, call_id = conn.execute(
-                "SELECT seq, call_id FROM records WHERE substr(time, 1, 10) IS ?"
-                " AND provider IS ? ORDER BY seq LIMIT 1",
-                (day, provider),
-            ).fetchone()
+            seq, call_id = conn.execute(first, (day, provider)).fetchone()
             raise _invalid(seq, call_id)
         out.append(
             StatsRow(
@@ -247,17 +274,18 @@ def _invalid(seq: object, call_id: object) -> AuditError:
 
 
 def check_data_keys(
-    conn: sqlite3.Connection, ring: KeyRing, log_id: bytes, report: VerifyReport
+    conn: Queries,
+    ring: KeyRing,
+    log_id: bytes,
+    report: VerifyReport,
+    period_firsts: str = PERIOD_FIRSTS,
 ) -> VerifyReport:
     """``report``, or a failed one if a period's data key is missing or does not unwrap.
 
     The key table is outside the chain (purge must be able to delete keys), so verify
     checks it separately: every period that still has ciphertext must have a working key.
     """
-    for period, seq, call_id in conn.execute(
-        "SELECT period, MIN(seq), call_id FROM records"
-        " WHERE payload IS NOT NULL OR map IS NOT NULL GROUP BY period ORDER BY 2"
-    ).fetchall():
+    for period, seq, call_id in conn.execute(period_firsts).fetchall():
         found = conn.execute("SELECT wrapped FROM data_keys WHERE period = ?", (period,)).fetchone()
         problem = None
         if found is None:

@@ -33,7 +33,7 @@ from typing import Any, get_args
 from pydantic import ValidationError
 
 from privllm.audit import rows
-from privllm.audit.chain import Head, canonical, verify_chain
+from privllm.audit.chain import Head, verify_chain
 from privllm.audit.crypto import DataKey, KeyRing, MasterKey
 from privllm.audit.record import AuditRecord, ContentMode, PurgeReport, StatsRow, VerifyReport
 from privllm.audit.schema import (
@@ -168,7 +168,7 @@ class AuditStore:
             for p in prepared:
                 seq += 1
                 row, map_key = p.row(seq, period, dk, self._log_id)
-                prev = self._mac.link(prev, canonical(row))
+                prev = self._mac.link(prev, p.encoded(row))
                 new_rows.append((*row, prev))
                 if map_key is not None:
                     map_keys.append((p.call_id, map_key))
@@ -181,6 +181,7 @@ class AuditStore:
                 " WHERE id = 1",
                 (new.last_seq, new.last_mac, period, new.head_mac),
             )
+        self._data_keys[period] = dk  # committed: stored with the records
         return list(range(head.last_seq + 1, seq + 1))
 
     def erase(self, call_id: str) -> bool:
@@ -324,8 +325,12 @@ class AuditStore:
         if row is not None:
             dk = self._ring.open_data_key(period, row[0], label, what=f"the data key of {period}")
         elif create:
+            # Not cached here: the transaction may still roll back, and a key kept in memory
+            # but never stored would encrypt records nobody can read. append_many caches it
+            # once committed.
             dk, wrapped = self._ring.new_data_key(period, label)
             conn.execute("INSERT INTO data_keys (period, wrapped) VALUES (?, ?)", (period, wrapped))
+            return dk
         else:
             raise AuditError(f"the data key of {period} was destroyed (purged)")
         self._data_keys[period] = dk

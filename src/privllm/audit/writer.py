@@ -34,8 +34,8 @@ import time
 from types import TracebackType
 from typing import Literal
 
+from privllm.audit.backend import AuditLog
 from privllm.audit.record import AuditRecord
-from privllm.audit.store import AuditStore
 from privllm.errors import AuditError
 
 __all__ = ["AuditWriter"]
@@ -71,7 +71,7 @@ class AuditWriter:
 
     def __init__(
         self,
-        store: AuditStore,
+        store: AuditLog,
         *,
         max_queue: int = 10_000,
         on_full: Literal["block", "fail"] = "block",

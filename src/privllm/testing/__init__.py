@@ -24,6 +24,9 @@ principals and workload identity).
 For pytest, add ``pytest_plugins = ["privllm.testing.pytest_plugin"]`` to ``conftest.py``
 and use the ``openai_server``, ``azure_server`` and ``gemini_server`` fixtures.
 
+``privllm.testing.postgres.PostgresServer`` starts a throwaway PostgreSQL (``initdb`` in a
+temp folder, a free loopback port) for tests of the PostgreSQL audit log.
+
 ``ConnectionRecorder`` is a bare TCP listener for the channels that bypass HTTP (websocket
 APIs): point one at it and assert that nothing connected.
 """
