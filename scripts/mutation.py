@@ -53,9 +53,16 @@ PHASE_1: dict[str, list[str]] = {
     "audit/chain.py": ["tests/audit/test_chain.py", "tests/audit/test_tamper.py"],
     "audit/crypto.py": ["tests/audit/test_crypto.py"],
 }
-#: Phase 2, once the policy work in progress has landed.
+#: Phase 2: the egress guard and host classification. The guard's own tests are three files:
+#: its rules (test_egress), the body forms it reads (test_egress_bodies) and the bypasses an
+#: SDK caller could try, checked against a recording server (test_bypass).
+_EGRESS_TESTS = [
+    "tests/policy/test_egress.py",
+    "tests/policy/test_egress_bodies.py",
+    "tests/policy/test_bypass.py",
+]
 PHASE_2: dict[str, list[str]] = {
-    "policy/egress.py": ["tests/policy/test_egress.py"],
+    "policy/egress.py": _EGRESS_TESTS,
     "policy/endpoints.py": ["tests/policy/test_endpoints.py"],
 }
 # The keys this script sets per module; pyproject.toml must leave them to it.
