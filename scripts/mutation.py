@@ -12,7 +12,7 @@ then ``cd mutants/redaction.vault`` (the module's folder) and ``../../.venv/bin/
 
 mutmut 3 reads one ``[tool.mutmut]`` table and mutates in ``./mutants``; to run each module
 against its own test files only, every module gets its own folder (``mutants/audit.chain/``,
-git-ignored) holding links to ``src`` and ``tests`` and a ``pyproject.toml`` that is the
+git-ignored) holding links to ``src``, ``tests`` and ``docs`` and a ``pyproject.toml`` that is the
 repository's with ``only_mutate`` and ``pytest_add_cli_args_test_selection`` added to its
 ``[tool.mutmut]`` table. Shared settings (timeouts, pytest options) live in that table in
 the repository's ``pyproject.toml``. A second run of the same module reuses mutmut's cache:
@@ -68,6 +68,9 @@ PHASE_2: dict[str, list[str]] = {
 # The keys this script sets per module; pyproject.toml must leave them to it.
 _PER_MODULE = ("only_mutate", "pytest_add_cli_args_test_selection", "tests_dir")
 _KILLED = ("killed", "timeout")
+# What each module's folder links to; mutmut copies src and tests, and ``docs`` too because
+# pyproject.toml lists it in ``also_copy`` (test_egress.py checks every rule is documented).
+_LINKED = ("src", "tests", "docs")
 
 
 @dataclass
@@ -127,7 +130,7 @@ def _prepare(module: str, tests: list[str]) -> Path:
             raise SystemExit(f"{path} does not exist: update the module map in {__file__}")
     work = WORK / _slug(module)
     work.mkdir(parents=True, exist_ok=True)
-    for name in ("src", "tests"):
+    for name in _LINKED:
         link = work / name
         if not link.is_symlink():
             link.symlink_to(Path("..", "..", name))
