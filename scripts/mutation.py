@@ -53,11 +53,13 @@ PHASE_1: dict[str, list[str]] = {
     "audit/chain.py": ["tests/audit/test_chain.py", "tests/audit/test_tamper.py"],
     "audit/crypto.py": ["tests/audit/test_crypto.py"],
 }
-#: Phase 2: the egress guard and host classification. The guard's own tests are three files:
-#: its rules (test_egress), the body forms it reads (test_egress_bodies) and the bypasses an
-#: SDK caller could try, checked against a recording server (test_bypass).
+#: Phase 2: the egress guard and host classification. The guard's own tests: its rules
+#: (test_egress), redirects (test_egress_redirects), the body forms it reads
+#: (test_egress_bodies) and the bypasses an SDK caller could try, checked against a
+#: recording server (test_bypass).
 _EGRESS_TESTS = [
     "tests/policy/test_egress.py",
+    "tests/policy/test_egress_redirects.py",
     "tests/policy/test_egress_bodies.py",
     "tests/policy/test_bypass.py",
 ]
