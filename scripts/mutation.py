@@ -66,6 +66,12 @@ _EGRESS_TESTS = [
 PHASE_2: dict[str, list[str]] = {
     "policy/egress.py": _EGRESS_TESTS,
     "policy/endpoints.py": ["tests/policy/test_endpoints.py"],
+    # How the guard reads a body: its own tests, and the body rules that read through it.
+    "policy/egress_decode.py": [
+        "tests/policy/test_egress_decode.py",
+        "tests/policy/test_egress_bodies.py",
+        "tests/policy/test_egress.py",
+    ],
 }
 # The keys this script sets per module; pyproject.toml must leave them to it.
 _PER_MODULE = ("only_mutate", "pytest_add_cli_args_test_selection", "tests_dir")
