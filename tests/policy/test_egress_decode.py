@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import tracemalloc
 import zlib
 
 import httpx2
@@ -272,3 +273,31 @@ def parts_of(body: bytes, content_type: str) -> list[Part]:
 def test_a_header_value_may_hold_a_colon():
     body = b'--b\r\nContent-Disposition: form-data; name="a:b"\r\n\r\nx\r\n--b--'
     assert parts(body)[1].name == "a:b"
+
+
+def test_quoted_parameters_are_unescaped_as_servers_read_them():
+    # name="st\ore" is the field "store" to a server: the store rule must see it so.
+    body = b'--b\r\nContent-Disposition: form-data; name="st\\ore"; filename="a\\"b.txt"\r\n\r\nx'
+    part = parts(body + b"\r\n--b--")[1]
+    assert (part.name, part.filename) == ("store", 'a"b.txt')
+    request = httpx2.Request(
+        "POST",
+        f"https://{HOST}/v1/files",
+        content=b'--b\r\nContent-Disposition: form-data; name="st\\ore"\r\n\r\ntrue\r\n--b--',
+        headers={"content-type": FORM_DATA},
+    )
+    with pytest.raises(EgressBlocked, match=r"\(egress\.store\)"):
+        EgressPolicy.allow(f"https://{HOST}", block_types=()).check(request)
+
+
+def test_a_compressed_body_is_never_inflated_far_past_the_bound():
+    # 16 MiB of zeros gzip to 16 KiB: inflating it whole before refusing it is the bomb.
+    bomb = gz(bytes(16 * 2**20))
+    tracemalloc.start()
+    try:
+        with pytest.raises(EgressBlocked, match=r"\(egress\.body_size\)"):
+            decode_content(bomb, "gzip", HOST, limit=1024)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20
