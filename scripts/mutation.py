@@ -12,7 +12,7 @@ then ``cd mutants/redaction.vault`` (the module's folder) and ``../../.venv/bin/
 
 mutmut 3 reads one ``[tool.mutmut]`` table and mutates in ``./mutants``; to run each module
 against its own test files only, every module gets its own folder (``mutants/audit.chain/``,
-git-ignored) holding links to ``src`` and ``tests`` and a ``pyproject.toml`` that is the
+git-ignored) holding links to ``src``, ``tests`` and ``docs`` and a ``pyproject.toml`` that is the
 repository's with ``only_mutate`` and ``pytest_add_cli_args_test_selection`` added to its
 ``[tool.mutmut]`` table. Shared settings (timeouts, pytest options) live in that table in
 the repository's ``pyproject.toml``. A second run of the same module reuses mutmut's cache:
@@ -53,14 +53,32 @@ PHASE_1: dict[str, list[str]] = {
     "audit/chain.py": ["tests/audit/test_chain.py", "tests/audit/test_tamper.py"],
     "audit/crypto.py": ["tests/audit/test_crypto.py"],
 }
-#: Phase 2, once the policy work in progress has landed.
+#: Phase 2: the egress guard and host classification. The guard's own tests: its rules
+#: (test_egress), redirects (test_egress_redirects), the body forms it reads
+#: (test_egress_bodies) and the bypasses an SDK caller could try, checked against a
+#: recording server (test_bypass).
+_EGRESS_TESTS = [
+    "tests/policy/test_egress.py",
+    "tests/policy/test_egress_redirects.py",
+    "tests/policy/test_egress_bodies.py",
+    "tests/policy/test_bypass.py",
+]
 PHASE_2: dict[str, list[str]] = {
-    "policy/egress.py": ["tests/policy/test_egress.py"],
+    "policy/egress.py": _EGRESS_TESTS,
     "policy/endpoints.py": ["tests/policy/test_endpoints.py"],
+    # How the guard reads a body: its own tests, and the body rules that read through it.
+    "policy/egress_decode.py": [
+        "tests/policy/test_egress_decode.py",
+        "tests/policy/test_egress_bodies.py",
+        "tests/policy/test_egress.py",
+    ],
 }
 # The keys this script sets per module; pyproject.toml must leave them to it.
 _PER_MODULE = ("only_mutate", "pytest_add_cli_args_test_selection", "tests_dir")
 _KILLED = ("killed", "timeout")
+# What each module's folder links to; mutmut copies src and tests, and ``docs`` too because
+# pyproject.toml lists it in ``also_copy`` (test_egress.py checks every rule is documented).
+_LINKED = ("src", "tests", "docs")
 
 
 @dataclass
@@ -120,7 +138,7 @@ def _prepare(module: str, tests: list[str]) -> Path:
             raise SystemExit(f"{path} does not exist: update the module map in {__file__}")
     work = WORK / _slug(module)
     work.mkdir(parents=True, exist_ok=True)
-    for name in ("src", "tests"):
+    for name in _LINKED:
         link = work / name
         if not link.is_symlink():
             link.symlink_to(Path("..", "..", name))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import re
 from pathlib import Path
 
 import httpx2
@@ -665,3 +666,79 @@ def test_by_default_the_guard_refuses_each_number_type(value, kind):
         policy.check(request)
     assert kind in str(info.value)
     assert value not in str(info.value)
+
+
+# -- what mutation testing showed untested ------------------------------------------------------
+
+TOKEN_POST = "https://login.microsoftonline.com/common/oauth2/v2.0/token"
+
+
+def test_check_url_checks_a_post_unless_told_otherwise(policy):
+    policy.check_url(TOKEN_POST)  # identity hosts take POST only
+    policy.check_url(httpx2.URL(TOKEN_POST), "POST")
+    with pytest.raises(EgressBlocked, match=r"\(egress\.identity\)"):
+        policy.check_url(TOKEN_POST, "GET")
+
+
+def test_check_url_says_the_url_does_not_parse():
+    message = "egress guard refused the request (egress.host_syntax): the URL does not parse"
+    with pytest.raises(EgressBlocked, match=f"^{re.escape(message)}$"):
+        EgressPolicy.allow(API).check_url("https://[api.openai.com]/v1")
+
+
+@pytest.mark.parametrize(
+    ("guard", "body", "rule"),
+    [
+        # store is refused even when no type is scanned for...
+        (EgressPolicy.allow(API, block_types=()), {"store": True}, "egress.store"),
+        # ...and values are scanned for even when store is allowed.
+        (EgressPolicy.allow(API, require_no_store=False), {"t": CARD}, "egress.body"),
+        (EgressPolicy.allow(API, require_no_store=False, block_types=()), {"t": CARD}, None),
+    ],
+)
+async def test_each_body_rule_applies_without_the_other(mode, guard, body, rule):
+    recorder = Recorder()
+    if rule is None:
+        await send(mode, guard, recorder, "POST", f"{API}/chat/completions", json=body)
+        assert len(recorder.seen) == 1
+        return
+    with pytest.raises(EgressBlocked, match=rf"\({re.escape(rule)}\)"):
+        await send(mode, guard, recorder, "POST", f"{API}/chat/completions", json=body)
+    assert recorder.seen == []
+
+
+@pytest.mark.parametrize(
+    ("headers", "extensions"),
+    [
+        ({}, {"sni_hostname": b"evil.example"}),  # not a str: not a name the guard can check
+        ({}, {"sni_hostname": "evil example"}),  # does not normalise
+        ({}, {"sni_hostname": "a..b"}),
+        ({"Host": "api.openai.com:x"}, {}),  # does not parse
+        ({"Host": "api.openai.com:443:443"}, {}),
+        ({"Host": "a..b"}, {}),
+    ],
+)
+def test_a_host_header_or_tls_name_that_does_not_parse_is_refused(headers, extensions):
+    request = post(f"{API}/models", json={}, headers=headers, extensions=extensions)
+    with pytest.raises(EgressBlocked, match=r"\(egress\.host_header\)"):
+        EgressPolicy.allow(API).check(request)
+
+
+def test_a_host_header_differing_only_in_case_passes():
+    policy = EgressPolicy.allow("https://api.x.ai/v1")
+    request = post("https://api.x.ai/v1/chat/completions", json={}, headers={"Host": "API.X.AI"})
+    policy.check(request)
+
+
+def test_from_config_takes_the_managed_identity_endpoint_from_the_clients_env():
+    msi = "http://127.0.0.1:41234/msi/token"
+    section = ProviderConfig(
+        name="azure", azure={"endpoint": "https://acme.openai.azure.com", "auth": "entra_id"}
+    )
+    guard = EgressPolicy.from_config(section, PolicyConfig(), env={"IDENTITY_ENDPOINT": msi})
+    guard.check_url(msi, "GET")
+    with pytest.raises(EgressBlocked, match=r"\(egress\.identity\)"):
+        guard.check_url(msi, "POST")
+    without = EgressPolicy.from_config(section, PolicyConfig())
+    with pytest.raises(EgressBlocked, match=r"\(egress\.ip_literal\)"):
+        without.check_url(msi, "GET")

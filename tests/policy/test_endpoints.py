@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import ipaddress
+import re
 
 import pytest
 
@@ -11,7 +12,9 @@ import privllm.policy.endpoints as endpoints_module
 from privllm.config import ProviderConfig
 from privllm.errors import ConfigError
 from privllm.policy.endpoints import (
+    HostFacts,
     classify,
+    host_facts,
     host_kind,
     ip_literal,
     is_private_host,
@@ -305,3 +308,177 @@ def test_provider_endpoint_applies_declarations():
 )  # fmt: skip
 def test_private_ranges_end_exactly_where_they_end(host, private):
     assert is_private_host(host) is private
+
+
+# -- what mutation testing showed untested ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"\xff\xfe", "host is not ASCII"),
+        ("[api.openai.com]", "brackets are only for IPv6 literals"),
+        ("[::1%eth0]", "IPv6 zone ids are not allowed"),
+        ("::g", "not a valid IPv6 literal"),
+        # One bracket only: stripping both ends anyway would read "::1" (loopback) or "1::".
+        ("1::1]", "not a valid IPv6 literal"),
+        ("[1::1", "not a valid IPv6 literal"),
+        ("a..b", "not a valid host name"),
+        ("\uff41pi.openai.com", "host fails IDNA encoding"),
+    ],
+)
+def test_normalize_host_says_why_it_refuses(raw, reason):
+    # Origin.of and EgressPolicy.allow put this reason in the ConfigError a user reads.
+    with pytest.raises(ValueError, match=f"^{re.escape(reason)}$"):
+        normalize_host(raw)
+
+
+def test_host_names_are_at_most_253_characters():
+    longest = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
+    assert len(longest) == 253
+    assert normalize_host(longest) == longest
+    assert normalize_host(longest + ".") == longest
+    with pytest.raises(ValueError, match=r"^not a valid host name$"):
+        normalize_host(longest + "d")
+
+
+@pytest.mark.parametrize("host", ["a..b", "1::1]", "[1::1", "bad host", "[::1%lo]"])
+def test_a_host_that_does_not_normalise_is_neither_private_nor_known(host):
+    assert is_private_host(host) is False
+    assert host_kind(host) == "unknown"
+    assert host_facts(host) is None
+
+
+@pytest.mark.parametrize(
+    ("host", "facts"),
+    [
+        ("chatgpt.com", HostFacts("openai", "consumer", trains_on_data=True, stores_data=True)),
+        ("www.chatgpt.com", HostFacts("openai", "consumer", trains_on_data=True, stores_data=True)),
+        ("ab.claude.ai", HostFacts("anthropic", "consumer", trains_on_data=True, stores_data=True)),
+        ("generativelanguage.googleapis.com", HostFacts("google", "enterprise_api", "global")),
+        (
+            "europe-west4-aiplatform.googleapis.com",
+            HostFacts("google", "enterprise_api", "europe-west4"),
+        ),
+        ("acme.openai.azure.com", HostFacts("microsoft", "enterprise_api")),
+        ("acme.cognitiveservices.azure.com", HostFacts("microsoft", "enterprise_api")),
+        ("gpu.lan.example", None),
+    ],
+)  # fmt: skip
+def test_host_facts_name_the_vendor_and_what_it_does_with_data(host, facts):
+    assert host_facts(host) == facts
+
+
+def test_a_consumer_domain_needs_no_exact_host_entry(monkeypatch):
+    # Every subdomain of a consumer-only domain is consumer, even one the exact table lacks.
+    monkeypatch.setattr(endpoints_module, "CONSUMER_DOMAINS", frozenset({"newchat.example"}))
+    assert host_kind("app.newchat.example") == "consumer"
+    assert host_facts("app.newchat.example") == HostFacts(
+        "newchat.example", "consumer", trains_on_data=True, stores_data=True
+    )
+
+
+def test_unknown_and_self_hosted_endpoints_take_declarations_and_promise_nothing_more():
+    gpu = classify(
+        "https://gpu.lan.example/v1",
+        provider="openai",
+        self_hosted_hosts=["gpu.lan.example"],
+        region="eu-west",
+        data_zone="eu",
+    )
+    assert (gpu.kind, gpu.region, gpu.data_zone) == ("self_hosted", "eu-west", "eu")
+    assert (gpu.trains_on_data, gpu.stores_data) == (False, False)
+    unknown = classify("https://llm.example.net/v1", provider="openai")
+    assert (unknown.kind, unknown.region, unknown.data_zone) == ("unknown", None, None)
+
+
+@pytest.mark.parametrize(
+    ("url", "declared", "message", "field"),
+    [
+        (
+            "https://api.openai.com/v1",
+            {"region": "eu"},
+            "declared region 'eu' contradicts api.openai.com, which is 'global'",
+            "region",
+        ),
+        (
+            "https://eu.api.openai.com/v1",
+            {"data_zone": "us"},
+            "declared data_zone 'us' contradicts eu.api.openai.com, which is 'eu'",
+            "data_zone",
+        ),
+    ],
+)
+def test_a_contradicting_declaration_names_the_field_and_the_host(url, declared, message, field):
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$") as info:
+        classify(url, provider="openai", **declared)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("not a url at all", "'not a url at all'"),
+        ("https://user:secret-password@/v1", "'…@/v1'"),
+        # Only what follows the last "@": the password may hold one.
+        ("https://u:pass@word@a..b/", "'…@a..b/'"),
+        ("https://a..b/v1?key=s3cret#frag", "'https://a..b/v1'"),
+        ("https://a..b/v1#frag?x", "'https://a..b/v1'"),
+        ("https://a..b/v1#x#y", "'https://a..b/v1'"),
+        ("https://a..b/v1?x?y", "'https://a..b/v1'"),
+        # Characters that are not printable ASCII become "?", which then ends the shown part.
+        ("https://bad host/\u00e9x", "'https://bad host/'"),
+        ("https://bad host/\x00x", "'https://bad host/'"),
+        ("https://a..b/" + "p" * 100, "'https://a..b/" + "p" * 67 + "'"),
+    ],
+)
+def test_an_invalid_base_url_is_shown_short_and_without_userinfo(url, shown):
+    with pytest.raises(ConfigError) as info:
+        classify(url, provider="openai")
+    assert str(info.value) == f"base URL {shown} has no valid host"
+
+
+def test_a_bad_self_hosted_name_does_not_hide_the_ones_after_it():
+    assert host_kind("gpu.lan.example", ["bad name", "gpu.lan.example"]) == "self_hosted"
+
+
+def test_provider_base_url_more_cases():
+    def base(name, **section):
+        return provider_base_url(ProviderConfig(name=name, **{name: section}))
+
+    assert base("google", location="us") == "https://aiplatform.us.rep.googleapis.com/"
+    assert base("google", location="global") == "https://aiplatform.googleapis.com/"
+    # Only slashes are stripped from an Azure endpoint, whatever it ends with.
+    assert base("azure", endpoint="https://gw.example/TENANTX") == (
+        "https://gw.example/TENANTX/openai"
+    )
+    with pytest.raises(ConfigError, match=r"^provider\.azure\.endpoint: not set$") as info:
+        base("azure")
+    assert info.value.field == "provider.azure.endpoint"
+    with pytest.raises(
+        ConfigError, match=r"^provider\.name: no endpoint rules for provider 'anthropic'$"
+    ) as info:
+        provider_base_url(ProviderConfig(name="anthropic"))
+    assert info.value.field == "provider.name"
+
+
+def test_provider_endpoint_passes_self_hosted_hosts_and_the_tier_of_google_only():
+    gateway = provider_endpoint(
+        ProviderConfig(name="azure", azure={"endpoint": "https://gpu.lan.example"}),
+        ["gpu.lan.example"],
+    )
+    assert gateway.kind == "self_hosted"
+    # Gemini's OpenAI-compatible endpoint through the openai provider: the google section's
+    # tier is not this provider's declaration, so the free tier's terms apply.
+    compat = provider_endpoint(
+        ProviderConfig(
+            name="openai",
+            openai={"base_url": "https://generativelanguage.googleapis.com/v1beta/openai/"},
+            google={"tier": "paid"},
+        )
+    )
+    assert (compat.kind, compat.trains_on_data, compat.stores_data) == (
+        "enterprise_api",
+        True,
+        True,
+    )
