@@ -294,7 +294,7 @@ async def test_blocked_requests_are_not_retried(mode, server):
     h = Harness(mode, server, None, provider, guard, policy={"egress_guard": False})
     try:
         sdk = h.sdk.with_options(base_url="https://evil.example/v1")
-        with pytest.raises(EgressBlocked):
+        with pytest.raises(EgressBlocked, match=r"egress\.host"):
             await h.run(lambda: sdk.models.list())
     finally:
         await h.close()

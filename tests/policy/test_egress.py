@@ -491,9 +491,9 @@ async def send(mode: str, policy: EgressPolicy, recorder: Recorder, method: str,
 
 async def test_blocked_requests_never_reach_the_inner_transport(mode, policy):
     recorder = Recorder()
-    with pytest.raises(EgressBlocked):
+    with pytest.raises(EgressBlocked, match=r"egress\.host"):
         await send(mode, policy, recorder, "POST", "https://evil.example/v1", json={})
-    with pytest.raises(EgressBlocked):
+    with pytest.raises(EgressBlocked, match=r"egress\.body"):
         await send(mode, policy, recorder, "POST", f"{API}/x", json={"t": CARD})
     assert recorder.seen == []
     response = await send(mode, policy, recorder, "POST", f"{API}/x", json={"t": "hi"})
@@ -595,7 +595,8 @@ def test_guarded_client_against_a_real_server():
         guard = guard_wrapper(EgressPolicy.allow(server.url))
         with Client(env={}, provider=server.provider_config(), transport_wrapper=guard) as client:
             assert client.chat("hello").text == "hello"
-            with pytest.raises(EgressBlocked):  # a raw SDK call skips the middleware
+            # a raw SDK call skips the middleware; the guard refuses the card
+            with pytest.raises(EgressBlocked, match=r"egress\.body.*CREDIT_CARD"):
                 client.provider.sdk.chat.completions.create(
                     model="m", messages=[{"role": "user", "content": f"my card is {CARD}"}]
                 )

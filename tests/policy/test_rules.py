@@ -62,9 +62,9 @@ def test_consumer_endpoints_are_refused_before_sending(runner_factory, openai_se
         run.chat("hello")
     assert info.value.rule == "deny_consumer_endpoints"
     assert info.value.host in base_url
-    with pytest.raises(PolicyViolation):
+    with pytest.raises(PolicyViolation, match="deny_consumer_endpoints"):
         run.stream("hello")
-    with pytest.raises(PolicyViolation):
+    with pytest.raises(PolicyViolation, match="deny_consumer_endpoints"):
         run.embed(["hello"])
     assert openai_server.requests == []
 

@@ -1,8 +1,8 @@
 """Move an SQLite audit log into PostgreSQL as it is: same log id, chain key, data keys,
 rows and MACs, so the copy verifies under the same master key and proves the same history.
 
-    >>> report = copy_to_postgres(AuditStore(path, key, read_only=True), pg_store)  # doctest: +SKIP
-    >>> report.records, report.last_seq
+    report = copy_to_postgres(AuditStore(path, key, read_only=True), pg_store)
+    report.records, report.last_seq  # what was copied, and where the chain ends
 
 Both ends are verified: the source before anything is written, the target after the copy
 (from a fresh connection, with the copied head). The target must be a new, empty log; the
