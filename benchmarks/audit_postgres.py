@@ -34,6 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg
+from audit_store import make_records  # the same records, for figures that compare
 
 from privllm.audit.chain import Head
 from privllm.audit.crypto import MasterKey, generate_key
@@ -50,33 +51,6 @@ ROUNDS = int(os.environ.get("ROUNDS", "3"))
 BATCH = 512
 BAR_RATE = 10_000
 BAR_LATENCY_MS = 0.3
-
-
-def make_records(n: int, prefix: str) -> list[AuditRecord]:
-    payload = {
-        "messages": [
-            {"role": "system", "content": "You are a helpful assistant for <ORG_1>."},
-            {"role": "user", "content": "Summarise the contract with <PERSON_1> " * 8},
-        ],
-        "answer": "The contract between <ORG_1> and <PERSON_1> covers ... " * 6,
-    }
-    return [
-        AuditRecord(
-            call_id=f"{prefix}-{i}",
-            provider="openai",
-            model="gpt-4.1-mini",
-            endpoint_host="api.openai.com",
-            endpoint_kind="enterprise",
-            status="ok",
-            latency_ms=812.5,
-            prompt_tokens=420,
-            completion_tokens=180,
-            total_tokens=600,
-            findings={"PERSON": 1, "ORG": 1},
-            payload=payload,
-        )
-        for i in range(n)
-    ]
 
 
 class RowLockStore(PostgresAuditStore):
