@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import subprocess
 import sys
 import zipfile
@@ -130,3 +131,17 @@ def test_subpackages_import_nothing_heavy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_module_doctests_never_write_into_the_real_home(tmp_path):
+    # Module docstrings build clients, which keep an audit log and make its key under the
+    # data home: the root conftest.py isolates the doctests as tests/conftest.py did the
+    # tests. Run as pytest runs them, with a home of our own to watch.
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "share")}
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         str(ROOT / "src/privllm/client.py"), str(ROOT / "src/privllm/errors.py")],
+        capture_output=True, text=True, env=env, cwd=ROOT,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout[-2000:]
+    assert list(tmp_path.iterdir()) == []
