@@ -274,3 +274,31 @@ def test_scan_invariants(before: str, value: str, after: str, rnd: random.Random
     shuffled = list(_DETECTORS)
     rnd.shuffle(shuffled)
     assert scan(text, shuffled) == found  # deterministic, whatever the detector order
+
+
+def _greedy_reference(findings: list[Finding]) -> list[Finding]:
+    """The rule resolve_overlaps documents, written the slow obvious way."""
+    kept: list[Finding] = []
+    rank = sorted(set(findings), key=lambda f: (-(f.end - f.start), -f.score, f.start, f.type))
+    for f in rank:
+        if all(f.end <= k.start or k.end <= f.start for k in kept):
+            kept.append(f)
+    return sorted(kept, key=lambda f: f.start)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 60),
+            st.integers(1, 12),
+            st.sampled_from(["A", "B", "C"]),
+            st.sampled_from([0.5, 0.9, 1.0]),
+        ),
+        max_size=40,
+    )
+)
+def test_overlaps_settle_as_the_documented_rule(spans) -> None:
+    fs = [Finding(s, s + n, kind, "x" * n, score) for s, n, kind, score in spans]
+    assert resolve_overlaps(fs) == _greedy_reference(fs)
+

@@ -95,9 +95,29 @@ def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
     # The common case: nothing overlaps (nor repeats), so the order by start is the answer.
     if all(a.end <= b.start for a, b in pairwise(ordered)):
         return ordered
+    # Findings in different clusters (maximal runs of overlapping spans) never clash, so each
+    # cluster is settled on its own: the work stays linear in the number of findings however
+    # many a long text holds, and a cluster is a handful of spans.
+    kept: list[Finding] = []
+    cluster: list[Finding] = []
+    reach = -1
+    for f in ordered:
+        if cluster and f.start >= reach:
+            kept.extend(_settle(cluster))
+            cluster = []
+        cluster.append(f)
+        reach = max(reach, f.end) if len(cluster) > 1 else f.end
+    kept.extend(_settle(cluster))
+    return kept
+
+
+def _settle(cluster: list[Finding]) -> list[Finding]:
+    """The winners of one cluster of overlapping findings, sorted by start."""
+    if len(cluster) == 1:
+        return cluster
     starts: list[int] = []  # accepted spans, sorted by start; they never overlap, so ends
     kept: list[Finding] = []  # are sorted too and one bisect finds the only possible clash
-    for f in sorted(set(ordered), key=_rank):
+    for f in sorted(set(cluster), key=_rank):
         i = bisect.bisect_right(starts, f.start)
         if i and kept[i - 1].end > f.start:
             continue
