@@ -170,6 +170,9 @@ class PastedCorpus:
                 row_id = str(r.randrange(1000, 99999))
                 text = f"{header}\n{row_id}{d}"
                 return _example(text + "{}" + f"{d}ok\n", value, kind, form + ", csv column")
+            if structure == 1:  # a JSON record pasted into a prompt, the value quoted
+                template = '{"id": 7, "ssn": "{}"}'
+                return _example(template, value, kind, form + ", json text")
             return _example(f"{cue} {{}} on file.", value, kind, form)
         if structure == 0:  # a CSV cell after a numeric or code field
             lead = r.choice([f"ORD-2025-{r.randrange(10**6):06d}", f"#{r.randrange(10**7)}",
@@ -194,6 +197,8 @@ class PastedCorpus:
             f"Order ORD\u2013{r.randrange(2020, 2026)}\u2013{r.randrange(10**6):06d} shipped.",
             f"Ref {sep.join(bad[i:i + 4] for i in range(0, 16, 4))} (not a card)",
             "Tracking 1Z\u00a0999\u00a0AA1\u00a001\u00a02345\u00a06784",
+            f"Catalogue no. 0{r.randrange(100, 999)} {r.randrange(1000, 9999)} "
+            f"{r.randrange(1000, 9999)}",
             f"タイムスタンプ {fw}",
             "Version 2\u20133\u20131 released 2025\u201303\u201314.",
             f"Phone extension {r.randrange(100, 999)}\u2013{r.randrange(10, 99)} (internal).",

@@ -317,7 +317,8 @@ class USSSNDetector:
     )
     _AFTER_CONTEXT = re.compile(
         # A few words may stand between the cue and the number: "SSN please? 536221847".
-        r"(?:[^\d\n]{0,24}?[\s:#=?.\-])??[\s:#=?.\-]*(?:(?:is|was|of|no\.?)[\s:#=]*)?"
+        # Quotes too: a JSON or CSV text pasted into a prompt ("ssn": "536 22 1847").
+        r"(?:[^\d\n]{0,24}?[\s:#=?.\-\"'])??[\s:#=?.\-\"']*(?:(?:is|was|of|no\.?)[\s:#=\"']*)?"
         r"(\d{3})([ -]?)(\d{2})\2(\d{4})(?!\d)",
         re.IGNORECASE,
     )

@@ -101,6 +101,16 @@ class PhoneDetector:
     _CUE = re.compile(rf"{_ANY_CUE}(?:\.?[ \t]*[:#]?[ \t]*|[^\d\n.;]{{0,24}})$", re.IGNORECASE)
     _COLUMN = re.compile(_ANY_CUE, re.IGNORECASE)
     # Amounts are not phone numbers: "1 234 567 EUR", "$ 612 345 678".
+    # A number named as an identifier right before it ("catalogue no.", "Bestell-Nr.", "Ref",
+    # "invoice #"): a national form there is a code, unless a phone word says otherwise or
+    # the number has an area code in brackets, which only phones have. (Not "account": an
+    # account number is better redacted as a phone than sent.)
+    _ID_CUE = re.compile(
+        r"(?:\b(?:no|nr|n[°o]|num|ref(?:erence)?|order|invoice|catalog(?:ue)?|serial|tracking"
+        r"|item|article|artikel|commande|facture|rechnung|bestell)"
+        r"|[#°])\.?[ \t]*[:#]?[ \t]*$",
+        re.IGNORECASE,
+    )
     _MONEY = re.compile(r"[ \u00a0]?(?:[€$£¥]|EUR|USD|GBP|CHF|JPY)(?![A-Za-z])")
     _CURRENCY_SIGNS = frozenset("€$£¥")
     _NON_DIGITS = re.compile(r"\D+")
@@ -194,6 +204,10 @@ class PhoneDetector:
                 ):
                     continue
             found = self._phone(text, start, number, digit_str, cue)
+            if found and number[0] not in "+(" and not digit_str.startswith("00"):
+                cue = self._cue(text, start) if cue is None else cue
+                if not cue and self._ID_CUE.search(text, max(0, start - 24), start):
+                    continue
             if found:
                 yield Finding(start, end, "PHONE", cand, found)
             elif digits >= 14 and ("/" in number or "+" in number[1:] or self._cue(text, start)):
