@@ -106,12 +106,32 @@ _SHAPES: tuple[_Shape, ...] = (
     _shape("api_org_", r"api_org_[A-Za-z]{34}", mixed_case=True),
     _shape("dapi", r"dapi[a-f0-9]{32}(?:-\d)?", digit=True),  # Databricks
 )
-# How each shape is gated, worked out once: (shape, needs "_", led by "A"). Most prose has
-# no underscore, and one test skips every shape that needs one.
-_GATES: tuple[tuple[_Shape, bool, bool], ...] = tuple(
-    (s, all("_" in n for n in s.needles) or s.needles == ("gh",), s.needles[0][0] == "A")
+# How each shape is gated, worked out once: the shapes each literal admits, split by whether
+# the shape needs an "_" (most prose has none, and one test skips all of those) and whether
+# the literal starts with "A" (one scan finds those, below). A text then costs one substring
+# test per literal, not a test per shape with a generator around it: on short texts that loop
+# was most of the detector's time.
+_NeedleIndex = tuple[tuple[str, tuple[int, ...]], ...]
+
+
+def _needle_index(select: bool) -> _NeedleIndex:
+    index: dict[str, list[int]] = {}
+    for i, s in enumerate(_SHAPES):
+        needs_underscore = all("_" in n for n in s.needles) or s.needles == ("gh",)
+        if needs_underscore == select and s.needles[0][0] != "A":
+            for n in s.needles:
+                index.setdefault(n, []).append(i)
+    return tuple((n, tuple(shapes)) for n, shapes in index.items())
+
+
+_PLAIN_NEEDLES = _needle_index(False)
+_UNDERSCORE_NEEDLES = _needle_index(True)
+_A_SHAPES: dict[str, tuple[int, ...]] = {
+    n: tuple(i for i, s in enumerate(_SHAPES) if n in s.needles)
     for s in _SHAPES
-)
+    for n in s.needles
+    if n[0] == "A"
+}
 _AWS_IDS = ("AKIA", "ASIA", "ABIA", "ACCA", "A3T")
 _A_NEEDLES = re.compile(r"A(?:Iza|KIA|SIA|BIA|CCA|3T|BSK)")
 # Documented example values and masks: AWS's AKIAIOSFODNN7EXAMPLE, "xxxx" fill-ins.
@@ -141,19 +161,18 @@ class SecretKeyDetector:
 
     def find(self, text: str) -> Iterator[Finding]:
         found: list[Finding] = []
-        underscore = "_" in text
         # One scan for the literal "A" (fast: ``re`` skips to it) finds which AWS and Google
         # prefixes are present, instead of a substring test per prefix over the whole text.
-        a_needles = set(_A_NEEDLES.findall(text))
-        for shape, needs_underscore, led_by_a in _GATES:
-            if needs_underscore and not underscore:
-                continue
-            if led_by_a:
-                if a_needles.isdisjoint(shape.needles):
-                    continue
-            elif not any(n in text for n in shape.needles):
-                continue
-            found.extend(self._matches(text, shape))
+        shapes = {i for n in set(_A_NEEDLES.findall(text)) for i in _A_SHAPES.get(n, ())}
+        for needle, admitted in _PLAIN_NEEDLES:
+            if needle in text:
+                shapes.update(admitted)
+        if "_" in text:
+            for needle, admitted in _UNDERSCORE_NEEDLES:
+                if needle in text:
+                    shapes.update(admitted)
+        for i in sorted(shapes):
+            found.extend(self._matches(text, _SHAPES[i]))
         cues = [f.start for f in found if f.value.startswith(_AWS_IDS)]
         if ("AWS" in text or "aws" in text) and ("ecret" in text or "ECRET" in text):
             cues += [m.start() for m in self._AWS_CUE.finditer(text)]
