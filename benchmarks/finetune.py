@@ -1,12 +1,16 @@
 """``prepare_file`` throughput and peak memory on generated chat fine-tuning files.
 
     python benchmarks/finetune.py [--sizes 50,200] [--seed 7] [--workdir DIR] [--keep]
+                                  [--dense 0.3] [--runs placeholders,surrogates]
 
 Builds seeded OpenAI-format JSONL files of each size (MB): a few fixed system prompts (they
 repeat, as in real training sets), user and assistant turns made of random sentences from a
 pool where ~6 % hold a labelled value (email, phone, card, IBAN, SSN, IP, URL credentials,
 key) and ~6 % a look-alike, customer names from a 5,000-name term list, and one line in six
 with a tool call and its result. Sentences are recombined per line, so no two lines repeat.
+``--dense 0.3`` makes 30 % of sentences hold a value never seen before, so the value map
+grows with the file (as on real customer data): compare MB per CPU second and peak RSS
+across sizes to see whether cost per MB and memory stay flat as the map grows.
 
 Each run is a fresh ``python`` subprocess, so its peak RSS (``ru_maxrss`` from ``wait4``: the
 largest process of the run, parent or worker) is that of the run alone. Printed per size:
@@ -77,9 +81,10 @@ def load_corpus() -> ModuleType:
 class Lines:
     """Seeded training lines from a pool of sentences."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, dense: float = 0.0) -> None:
         corpus = load_corpus()
         gen = corpus.Generator(seed)
+        self.corpus, self.gen, self.dense = corpus, gen, dense
         self.rnd = random.Random(seed)
         fake = gen.fakers["en_US"]
         self.names = sorted({f"{fake.first_name()} {fake.last_name()}" for _ in range(6000)})[:5000]
@@ -98,7 +103,15 @@ class Lines:
         self.emails = [gen.email() for _ in range(2000)]
 
     def text(self, lo: int, hi: int) -> str:
-        return " ".join(self.rnd.choices(self.sentences, k=self.rnd.randint(lo, hi)))
+        picked = self.rnd.choices(self.sentences, k=self.rnd.randint(lo, hi))
+        if self.dense:
+            # A PII-dense file: this share of sentences holds a value never seen before, so
+            # the value map grows with the file, as it does on real customer data.
+            for i in range(len(picked)):
+                if self.rnd.random() < self.dense:
+                    template, value = self.gen.labelled(self.rnd.choice(self.corpus.TYPES))
+                    picked[i] = template.replace("{}", value)
+        return " ".join(picked)
 
     def line(self) -> bytes:
         r = self.rnd
@@ -161,11 +174,18 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--workers", type=int, default=2, help="detector processes (second runs)")
+    parser.add_argument(
+        "--dense",
+        type=float,
+        default=0.0,
+        help="share of sentences holding a new value (e.g. 0.3): a value map that grows",
+    )
+    parser.add_argument("--runs", default="", help="comma-separated run labels to keep")
     args = parser.parse_args()
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="privllm-ft-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    lines = Lines(args.seed)
+    lines = Lines(args.seed, args.dense)
     terms = work / "customers.txt"
     terms.write_text("\n".join(lines.names) + "\n")
     print(f"prepare_file, one process, fresh interpreter per run; files in {work}")
@@ -175,7 +195,7 @@ def main() -> None:
     )
     try:
         for mb in (float(s) for s in args.sizes.split(",")):
-            src = work / f"train-{mb:g}mb.jsonl"
+            src = work / f"train-{mb:g}mb{'-dense' if args.dense else ''}.jsonl"
             if not src.exists():
                 generate(src, mb, lines)
             real_mb = src.stat().st_size / 1e6
@@ -191,6 +211,8 @@ def main() -> None:
                 ),
                 (f"surrog. x{args.workers}", PREPARE, (str(terms), "surrogate", str(args.workers))),
             ):
+                if args.runs and label.strip() not in args.runs.split(","):
+                    continue
                 seconds, cpu, rss, out = run(code, str(src), str(dst), *extra)
                 print(
                     f"{real_mb:>6.0f}MB{label:>14}{seconds:>10.1f}{real_mb / seconds:>8.1f}"
