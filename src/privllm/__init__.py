@@ -9,10 +9,10 @@ a client for that provider is built.
 """
 
 from . import errors, types
+from ._calls import USE_CLIENT_DEFAULT, UseClientDefault
 from .client import AsyncChatStream, AsyncClient, ChatStream, Client
 from .config import Config, load_config
 from .conversation import Conversation
-from .core import USE_CLIENT_DEFAULT, UseClientDefault
 from .errors import (
     AuditError,
     AuthenticationError,

@@ -7,7 +7,7 @@
 'Hello'
 
 Both clients share everything except the awaited provider call: request building, the
-middleware chain, routing and structured-output parsing live in ``privllm.core``; streams in
+middleware chain, routing and structured-output parsing live in ``privllm._core``; streams in
 ``privllm.streaming``.
 """
 
@@ -23,20 +23,10 @@ from typing import Any, TypeVar, overload
 from pydantic import BaseModel
 from typing_extensions import Unpack
 
+from . import _calls
+from ._calls import USE_CLIENT_DEFAULT, TimeoutLike
+from ._core import ClientCore, MessagesLike, ResponseFormatLike, ToolChoiceLike, ToolLike
 from .config import ClientOverrides, Config
-from .core import (
-    USE_CLIENT_DEFAULT,
-    MessagesLike,
-    ResponseFormatLike,
-    TimeoutLike,
-    ToolChoiceLike,
-    ToolLike,
-    _achat,
-    _aembed,
-    _chat,
-    _Core,
-    _embed,
-)
 from .errors import StructuredOutputError
 from .pipeline import Middleware
 from .providers.base import (
@@ -87,7 +77,7 @@ class Client:
         provider_options: Mapping[str, Mapping[str, Any]] | None = None,
         **overrides: Unpack[ClientOverrides],
     ) -> None:
-        self._core = _Core(
+        self._core = ClientCore(
             "Client",
             config,
             middleware,
@@ -184,7 +174,7 @@ class Client:
         )  # fmt: skip
         ctx = core.context("chat", messages, timeout)
         sent = core.before(request, ctx)
-        response = core.run(sent, ctx, _chat)
+        response = core.run(sent, ctx, _calls.chat)
         return core.after(response, request, ctx)
 
     @overload
@@ -275,7 +265,7 @@ class Client:
         request = core.embedding_request(texts, model, dimensions, extra)
         ctx = core.context("embed", timeout=timeout)
         sent = core.before_embed(request, ctx)
-        response = core.run(sent, ctx, _embed)
+        response = core.run(sent, ctx, _calls.embed)
         return core.after_embed(response, ctx)
 
     def close(self) -> None:
@@ -317,7 +307,7 @@ class AsyncClient:
         provider_options: Mapping[str, Mapping[str, Any]] | None = None,
         **overrides: Unpack[ClientOverrides],
     ) -> None:
-        self._core = _Core(
+        self._core = ClientCore(
             "AsyncClient",
             config,
             middleware,
@@ -404,7 +394,7 @@ class AsyncClient:
         )  # fmt: skip
         ctx = core.context("chat", messages, timeout)
         sent = core.before(request, ctx)
-        response = await core.arun(sent, ctx, _achat)
+        response = await core.arun(sent, ctx, _calls.achat)
         return core.after(response, request, ctx)
 
     @overload
@@ -490,7 +480,7 @@ class AsyncClient:
         request = core.embedding_request(texts, model, dimensions, extra)
         ctx = core.context("embed", timeout=timeout)
         sent = core.before_embed(request, ctx)
-        response = await core.arun(sent, ctx, _aembed)
+        response = await core.arun(sent, ctx, _calls.aembed)
         return core.after_embed(response, ctx)
 
     async def close(self) -> None:

@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic
 
-from .core import _astream, _stream, parse_structured
+from . import _calls
+from ._core import parse_structured
 from .types import ChatChunk, ChatRequest, ChatResponse, FinishReason, ParsedT, ToolCall, Usage
 
 if TYPE_CHECKING:
-    from .core import _Core
+    from ._core import ClientCore
     from .pipeline import CallContext
     from .providers.base import AsyncChunkStream, ChunkStream
 
@@ -92,7 +93,7 @@ class ChatStream(Generic[ParsedT]):
     answer once the stream has ended (``ChatStream[Invoice]``: its ``parsed`` is an
     ``Invoice``)."""
 
-    def __init__(self, core: _Core, request: ChatRequest, ctx: CallContext) -> None:
+    def __init__(self, core: ClientCore, request: ChatRequest, ctx: CallContext) -> None:
         self._core = core
         self._request = request
         self._ctx = ctx
@@ -111,7 +112,7 @@ class ChatStream(Generic[ParsedT]):
             core = self._core
             core.check_open()  # made before the client closed, opened after
             sent = core.before(self._request, self._ctx)
-            self._source = core.run(sent, self._ctx, _stream)
+            self._source = core.run(sent, self._ctx, _calls.stream)
         return self._source
 
     def __iter__(self) -> Iterator[ChatChunk]:
@@ -180,7 +181,7 @@ class ChatStream(Generic[ParsedT]):
 class AsyncChatStream(Generic[ParsedT]):
     """The async twin of :class:`ChatStream`."""
 
-    def __init__(self, core: _Core, request: ChatRequest, ctx: CallContext) -> None:
+    def __init__(self, core: ClientCore, request: ChatRequest, ctx: CallContext) -> None:
         self._core = core
         self._request = request
         self._ctx = ctx
@@ -198,7 +199,7 @@ class AsyncChatStream(Generic[ParsedT]):
             core = self._core
             core.check_open()
             sent = core.before(self._request, self._ctx)
-            self._source = await core.arun(sent, self._ctx, _astream)
+            self._source = await core.arun(sent, self._ctx, _calls.astream)
         return self._source
 
     def __aiter__(self) -> AsyncIterator[ChatChunk]:

@@ -46,6 +46,7 @@ __all__ = [
     "ToolCallDelta",
     "ToolDefinition",
     "Usage",
+    "message_from_dict",
     "validate_messages",
 ]
 
@@ -302,6 +303,18 @@ def validate_messages(
             error = input_error(exc, what, root=("messages", i))
         raise error from None
     return out
+
+
+def message_from_dict(data: Mapping[str, Any]) -> Message:
+    """A message from a dict in privllm's shape or OpenAI's (``tool_calls[].function``).
+
+    An input privllm does not accept raises :class:`~privllm.errors.InvalidRequestError`
+    naming the field, never its value.
+
+    >>> message_from_dict({"role": "user", "content": "Hi"}).text
+    'Hi'
+    """
+    return Message.model_validate(data)
 
 
 class Usage(_Model):

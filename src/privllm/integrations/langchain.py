@@ -30,8 +30,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
+from privllm import USE_CLIENT_DEFAULT
 from privllm.client import AsyncClient, Client
-from privllm.core import USE_CLIENT_DEFAULT
 from privllm.integrations._clients import ClientSource, ConfigLike
 
 try:
