@@ -41,6 +41,7 @@ from .errors import (
     UnpreparedFileError,
     WrongKeyError,
 )
+from .middleware_entry import MiddlewareEntry
 from .pipeline import CallContext, Middleware
 from .types import (
     ChatChunk,
@@ -80,6 +81,7 @@ __all__ = [  # noqa: RUF022
     "InvalidRequestError",
     "Message",
     "Middleware",
+    "MiddlewareEntry",
     "NotFoundError",
     "PermissionDeniedError",
     "PolicyViolation",

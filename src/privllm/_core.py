@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ._calls import USE_CLIENT_DEFAULT, TimeoutLike, call_timeout
-from ._chain import builtin_middleware
+from ._chain import build_chain
 from .config import Config, ProviderConfig, resolve_config
 from .conversation import Conversation
 from .errors import (
@@ -36,8 +36,9 @@ from .errors import (
     ServerError,
     StructuredOutputError,
 )
-from .pipeline import CallContext, Chain, Middleware, load_middleware
-from .policy.middleware import ROUTE, PolicyMiddleware
+from .middleware_entry import MiddlewareLike
+from .pipeline import CallContext, Chain
+from .policy.middleware import ROUTE
 from .providers.base import Provider, TransportWrapper, build_provider
 from .types import (
     ChatRequest,
@@ -85,7 +86,7 @@ class ClientCore:
         self,
         owner: str,
         config: Config | str | os.PathLike[str] | None,
-        middleware: Sequence[Middleware | str],
+        middleware: Sequence[MiddlewareLike],
         env: Mapping[str, str] | None,
         transport_wrapper: TransportWrapper | None,
         backend: Provider | None,
@@ -113,14 +114,13 @@ class ClientCore:
             name: self._build(section, name) for name, section in self.config.providers.items()
         }
         self._check_profile_names()
-        chain = [load_middleware(m) if isinstance(m, str) else m for m in middleware]
-        chain.extend(load_middleware(path) for path in self.config.middleware)
-        builtin = builtin_middleware(
-            self.config, {name: p.endpoint for name, p in self.profiles.items()}, self._env
+        chain, self.policy = build_chain(
+            self.config,
+            middleware,
+            {name: p.endpoint for name, p in self.profiles.items()},
+            self._env,
         )
-        chain.extend(builtin)
         self.chain = Chain(chain)
-        self.policy = next((m for m in builtin if isinstance(m, PolicyMiddleware)), None)
 
     def check_open(self) -> None:
         """Raise :class:`ClientClosedError` once the client is closed. A closed provider
@@ -193,8 +193,6 @@ class ClientCore:
                 raise
 
     def _fallback(self, request: R, ctx: CallContext, tried: set[str]) -> tuple[Provider, R] | None:
-        if self.policy is None:
-            return None
         for name in self.config.policy.fallbacks:
             if name in tried:
                 continue

@@ -28,7 +28,7 @@ from ._calls import USE_CLIENT_DEFAULT, TimeoutLike
 from ._core import ClientCore, MessagesLike, ResponseFormatLike, ToolChoiceLike, ToolLike
 from .config import ClientOverrides, Config
 from .errors import StructuredOutputError
-from .pipeline import Middleware
+from .middleware_entry import MiddlewareLike
 from .providers.base import (
     Provider,
     TransportWrapper,
@@ -70,7 +70,7 @@ class Client:
         self,
         config: Config | str | os.PathLike[str] | None = None,
         *,
-        middleware: Sequence[Middleware | str] = (),
+        middleware: Sequence[MiddlewareLike] = (),
         env: Mapping[str, str] | None = None,
         transport_wrapper: TransportWrapper | None = None,
         backend: Provider | None = None,
@@ -300,7 +300,7 @@ class AsyncClient:
         self,
         config: Config | str | os.PathLike[str] | None = None,
         *,
-        middleware: Sequence[Middleware | str] = (),
+        middleware: Sequence[MiddlewareLike] = (),
         env: Mapping[str, str] | None = None,
         transport_wrapper: TransportWrapper | None = None,
         backend: Provider | None = None,

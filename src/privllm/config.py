@@ -14,10 +14,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -33,6 +34,7 @@ from .config_load import ENV_PREFIX as ENV_PREFIX
 from .config_load import FieldError, config_error, merge_sources
 from .errors import ConfigError
 from .finetune.settings import FinetuneSettings
+from .middleware_entry import MiddlewareEntry, entry_problem
 
 __all__ = [
     "AuditConfig",
@@ -332,6 +334,19 @@ class OTelConfig(_Section):
     meter_provider: Any = Field(default=None, exclude=True, repr=False)
 
 
+def _middleware_entry(value: object) -> object:
+    """A ``{use = ..., options = ..., place = ...}`` table as a MiddlewareEntry; a bad one is
+    reported at its field (``middleware.1.place``), never with an option's value."""
+    if not isinstance(value, Mapping):
+        return value
+    problem = None
+    try:
+        return MiddlewareEntry.model_validate(value)
+    except ValidationError as exc:
+        problem = entry_problem(exc)
+    raise FieldError((problem[0],) if problem[0] else (), problem[1])
+
+
 class Config(_Section):
     """The whole configuration. Build it in code, or with :func:`load_config`."""
 
@@ -345,9 +360,13 @@ class Config(_Section):
     otel: OTelConfig = Field(default_factory=OTelConfig)
     #: Retention of training files and tuned models at providers (``privllm finetune``).
     finetune: FinetuneSettings = Field(default_factory=FinetuneSettings)
-    #: Extra middleware by import path (``"myapp.mw:Tagger"``). It runs before the built-in
-    #: ones (redaction, policy, audit), so it sees raw values: never log what it receives.
-    middleware: list[str] = Field(default_factory=list)
+    #: Extra middleware: an import path (``"myapp.mw:Tagger"``) or an entry with options and
+    #: a place (``{use = "myapp.mw:Log", options = {...}, place = "inside_redaction"}``).
+    #: Placed outside redaction (the default) it sees raw values: never log what it receives
+    #: there; inside redaction it sees placeholders only (see docs/middleware.md).
+    middleware: list[Annotated[str | MiddlewareEntry, BeforeValidator(_middleware_entry)]] = Field(
+        default_factory=list
+    )
 
 
 class ClientOverrides(TypedDict, total=False):
@@ -371,7 +390,7 @@ class ConfigOverrides(ClientOverrides, total=False):
     """The keyword overrides of :func:`load_config`: every :class:`Config` field. (A client
     takes ``middleware`` as its own argument, objects as well as import paths.)"""
 
-    middleware: Sequence[str]
+    middleware: Sequence[str | MiddlewareEntry | Mapping[str, Any]]
 
 
 class LoadedConfig(Config):
@@ -393,10 +412,13 @@ def load_config(
     """
     environ = os.environ if env is None else env
     data, sources = merge_sources(path, environ, overrides, sections=Config.model_fields)
+    error = None
     try:
         config = LoadedConfig.model_validate(data)
     except ValidationError as exc:
-        raise config_error(exc, sources) from None
+        error = config_error(exc, sources)
+    if error is not None:  # raised here: no context holding the input (it may be a secret)
+        raise error
     config.sources = sources
     return config
 

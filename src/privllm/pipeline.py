@@ -11,14 +11,12 @@ onion). Because every hook is a plain function, the same middleware serves ``Cli
 
 from __future__ import annotations
 
-import importlib
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal, get_args
 
-from .errors import ConfigError
 from .types import (
     ChatChunk,
     ChatRequest,
@@ -28,7 +26,14 @@ from .types import (
     Endpoint,
 )
 
-__all__ = ["CallContext", "Chain", "Middleware", "load_middleware"]
+__all__ = [
+    "PLACES",
+    "CallContext",
+    "Chain",
+    "Middleware",
+    "Place",
+    "load_middleware",
+]
 
 
 @dataclass(slots=True)
@@ -53,34 +58,72 @@ class CallContext:
     timeout: float | None = None
 
 
+#: Where a middleware runs in the chain.
+#:
+#: ``"outside_redaction"`` (the default): before privllm's redaction and policy. It sees the
+#: caller's raw values, and what it adds to a prompt is redacted and checked like the rest:
+#: the place for middleware that rewrites prompts or answers.
+#:
+#: ``"inside_redaction"``: after redaction and policy, before telemetry and audit. It sees
+#: placeholders only (``[EMAIL_1]``) in requests, answers, streamed chunks and tool calls,
+#: and the policy decision: the safe place for logging, metrics and tracing.
+Place = Literal["outside_redaction", "inside_redaction"]
+PLACES: tuple[Place, ...] = get_args(Place)
+
+
 class Middleware:
     """Base class with pass-through hooks; override the ones you need.
 
     Hooks never do network IO and never await. ``on_request`` may raise
     :class:`~privllm.errors.PolicyViolation` to refuse a call before anything is sent.
+    ``place`` says where the chain puts it unless its
+    :class:`~privllm.middleware_entry.MiddlewareEntry` says otherwise.
     """
 
+    #: Where this middleware runs (:data:`Place`), unless its entry names another place.
+    place: ClassVar[Place] = "outside_redaction"
+
     def on_request(self, request: ChatRequest, ctx: CallContext) -> ChatRequest:
+        """A chat request on its way out (in chain order); return it, changed or not.
+
+        Raise :class:`~privllm.errors.PolicyViolation` to refuse the call: nothing is sent
+        and every middleware's :meth:`on_error` is told.
+        """
         return request
 
     def on_response(self, response: ChatResponse, ctx: CallContext) -> ChatResponse:
+        """A whole chat answer on its way back (in reverse order); return it."""
         return response
 
     def on_chunk(self, chunk: ChatChunk, ctx: CallContext) -> Iterable[ChatChunk]:
+        """One streamed chunk on its way back (in reverse order).
+
+        Return the chunks to pass on: the same one, several, or none to hold it back until
+        a later chunk or :meth:`on_stream_end`.
+        """
         return (chunk,)
 
     def on_stream_end(self, ctx: CallContext) -> Iterable[ChatChunk]:
+        """The stream ended: return what :meth:`on_chunk` held back (it still passes every
+        middleware outside this one)."""
         return ()
 
     def on_embedding_request(self, request: EmbeddingRequest, ctx: CallContext) -> EmbeddingRequest:
+        """An embedding request on its way out (in chain order); return it. May raise
+        :class:`~privllm.errors.PolicyViolation` as :meth:`on_request` does."""
         return request
 
     def on_embedding_response(
         self, response: EmbeddingResponse, ctx: CallContext
     ) -> EmbeddingResponse:
+        """Embedding vectors on their way back (in reverse order); return them."""
         return response
 
     def on_error(self, error: BaseException, ctx: CallContext) -> None:
+        """The call failed: a provider error, a refusal, another middleware's error, or the
+        caller leaving a stream early (``GeneratorExit``; ``CancelledError`` for a cancelled
+        task). Observe only: the error is raised to the caller after every middleware saw it.
+        """
         return None
 
     def close(self) -> None:
@@ -202,21 +245,8 @@ class Chain:
 
 
 def load_middleware(path: str) -> Middleware:
-    """Instantiate a middleware named ``"package.module:ClassName"`` (no arguments)."""
-    module_name, sep, attr = path.partition(":")
-    if not sep or not module_name or not attr:
-        raise ConfigError(
-            f"middleware {path!r} must look like 'package.module:ClassName'", field="middleware"
-        )
-    try:
-        obj = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(
-            f"middleware {path!r} cannot be imported: {exc}", field="middleware"
-        ) from exc
-    instance = obj() if isinstance(obj, type) else obj
-    if not isinstance(instance, Middleware):
-        raise ConfigError(
-            f"middleware {path!r} is not a privllm.pipeline.Middleware", field="middleware"
-        )
-    return instance
+    """Instantiate a middleware named ``"package.module:ClassName"`` (no arguments).
+    :class:`~privllm.middleware_entry.MiddlewareEntry` also takes options and a place."""
+    from .middleware_entry import MiddlewareEntry  # it builds on this module
+
+    return MiddlewareEntry.of(path).build()

@@ -413,6 +413,25 @@ def test_it_sits_inside_redaction_and_policy_next_to_audit(openai_server, teleme
     ]
 
 
+def test_an_instance_passed_as_middleware_also_sits_inside(openai_server, telemetry):
+    mw = OpenTelemetryMiddleware(
+        tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider
+    )
+    config = {**settings(openai_server, telemetry), "otel": {"enabled": False}}
+    with Client(env={}, middleware=[mw], **config) as client:
+        kinds = [type(m) for m in client._core.chain.middleware]
+        client.chat(f"narwhal {EMAIL}")
+    assert kinds == [
+        RedactionMiddleware,
+        PolicyMiddleware,
+        OpenTelemetryMiddleware,
+        AuditMiddleware,
+    ]
+    (span,) = telemetry.spans()
+    assert attrs(span)["privllm.policy.decision"] == "allow"  # it saw policy decide
+    assert attrs(span)["privllm.findings.EMAIL"] == 1
+
+
 def test_off_by_default(openai_server):
     with Client(env={}, provider=openai_server.provider_config()) as client:
         chain = client._core.chain.middleware

@@ -125,14 +125,18 @@ class _Call:
 class OpenTelemetryMiddleware(Middleware):
     """A span per call and GenAI metrics, without content. Unset providers mean the global ones.
 
-    Configure it (``Client(otel={"enabled": True})``) rather than passing an instance as
-    ``middleware=``: middleware you pass runs outside redaction, so its span would also time
-    the redaction of the request and would not see the policy decision.
+    Configure it (``Client(otel={"enabled": True})``), or pass an instance as ``middleware=``:
+    either way it runs inside redaction and policy (its ``place`` is ``"inside_redaction"``),
+    so it sees placeholders only and the policy decision. Configured, it also runs inside
+    your own inside-redaction middleware, so its span records an error one of them raised.
 
     >>> from opentelemetry.sdk.trace import TracerProvider
     >>> OpenTelemetryMiddleware(tracer_provider=TracerProvider())
     OpenTelemetryMiddleware()
     """
+
+    #: Telemetry leaves the process: it runs where values are placeholders.
+    place = "inside_redaction"
 
     def __init__(self, *, tracer_provider: Any = None, meter_provider: Any = None) -> None:
         self._tracer = trace.get_tracer("privllm", __version__, tracer_provider=tracer_provider)
