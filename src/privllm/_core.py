@@ -54,6 +54,8 @@ from .types import (
 __all__ = [
     "ClientCore",
     "MessagesLike",
+    "ModelT",
+    "PlainFormat",
     "ResponseFormatLike",
     "ToolChoiceLike",
     "ToolLike",
@@ -68,6 +70,11 @@ ToolLike = ToolDefinition | type[BaseModel] | Mapping[str, Any]
 ToolChoiceLike = str | Mapping[str, Any]
 #: A pydantic model class (parsed into ``.parsed``) or OpenAI's dict / :class:`ResponseFormat`.
 ResponseFormatLike = type[BaseModel] | ResponseFormat | Mapping[str, Any]
+#: The ``response_format`` model class of a call, for the clients' overloads: its answer is a
+#: ``ChatResponse[ModelT]``.
+ModelT = TypeVar("ModelT", bound=BaseModel)
+#: A ``response_format`` that asks for JSON without a model class: ``.parsed`` stays None.
+PlainFormat = ResponseFormat | Mapping[str, Any]
 
 
 R = TypeVar("R", ChatRequest, EmbeddingRequest)

@@ -1,4 +1,5 @@
-"""``Client`` and ``AsyncClient``: one API over every provider, every call through the chain.
+"""``Client`` (and ``AsyncClient``, from :mod:`privllm.async_client`): one API over every
+provider, every call through the chain.
 
 >>> from privllm import Client
 >>> from privllm.testing import OpenAIServer
@@ -18,14 +19,22 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import Any, TypeVar, overload
+from typing import Any, overload
 
-from pydantic import BaseModel
 from typing_extensions import Unpack
 
 from . import _calls
 from ._calls import USE_CLIENT_DEFAULT, TimeoutLike
-from ._core import ClientCore, MessagesLike, ResponseFormatLike, ToolChoiceLike, ToolLike
+from ._core import (
+    ClientCore,
+    MessagesLike,
+    ModelT,
+    PlainFormat,
+    ResponseFormatLike,
+    ToolChoiceLike,
+    ToolLike,
+)
+from .async_client import AsyncClient
 from .config import ClientOverrides, Config
 from .errors import StructuredOutputError
 from .middleware_entry import MiddlewareLike
@@ -34,17 +43,9 @@ from .providers.base import (
     TransportWrapper,
 )
 from .streaming import AsyncChatStream, ChatStream
-from .types import (
-    ChatResponse,
-    EmbeddingResponse,
-    ResponseFormat,
-)
+from .types import ChatResponse, EmbeddingResponse
 
 __all__ = ["AsyncChatStream", "AsyncClient", "ChatStream", "Client", "StructuredOutputError"]
-
-_M = TypeVar("_M", bound=BaseModel)
-#: A ``response_format`` that asks for JSON without a model class: ``.parsed`` stays None.
-_PlainFormat = ResponseFormat | Mapping[str, Any]
 
 
 class Client:
@@ -110,11 +111,11 @@ class Client:
         user: str | None = None,
         tools: Sequence[ToolLike] | None = None,
         tool_choice: ToolChoiceLike | None = None,
-        response_format: type[_M],
+        response_format: type[ModelT],
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
         timeout: TimeoutLike = USE_CLIENT_DEFAULT,
-    ) -> ChatResponse[_M]: ...
+    ) -> ChatResponse[ModelT]: ...
 
     @overload
     def chat(
@@ -130,7 +131,7 @@ class Client:
         user: str | None = None,
         tools: Sequence[ToolLike] | None = None,
         tool_choice: ToolChoiceLike | None = None,
-        response_format: _PlainFormat | None = None,
+        response_format: PlainFormat | None = None,
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
         timeout: TimeoutLike = USE_CLIENT_DEFAULT,
@@ -191,11 +192,11 @@ class Client:
         user: str | None = None,
         tools: Sequence[ToolLike] | None = None,
         tool_choice: ToolChoiceLike | None = None,
-        response_format: type[_M],
+        response_format: type[ModelT],
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
         timeout: TimeoutLike = USE_CLIENT_DEFAULT,
-    ) -> ChatStream[_M]: ...
+    ) -> ChatStream[ModelT]: ...
 
     @overload
     def stream(
@@ -211,7 +212,7 @@ class Client:
         user: str | None = None,
         tools: Sequence[ToolLike] | None = None,
         tool_choice: ToolChoiceLike | None = None,
-        response_format: _PlainFormat | None = None,
+        response_format: PlainFormat | None = None,
         extra: Mapping[str, Any] | None = None,
         max_completion_tokens: int | None = None,
         timeout: TimeoutLike = USE_CLIENT_DEFAULT,
@@ -291,222 +292,3 @@ class Client:
 
     def __repr__(self) -> str:
         return f"Client(provider={self._core.provider!r})"
-
-
-class AsyncClient:
-    """The asynchronous client; same arguments and behaviour as :class:`Client`."""
-
-    def __init__(
-        self,
-        config: Config | str | os.PathLike[str] | None = None,
-        *,
-        middleware: Sequence[MiddlewareLike] = (),
-        env: Mapping[str, str] | None = None,
-        transport_wrapper: TransportWrapper | None = None,
-        backend: Provider | None = None,
-        provider_options: Mapping[str, Mapping[str, Any]] | None = None,
-        **overrides: Unpack[ClientOverrides],
-    ) -> None:
-        self._core = ClientCore(
-            "AsyncClient",
-            config,
-            middleware,
-            env,
-            transport_wrapper,
-            backend,
-            overrides,
-            provider_options,
-        )
-
-    @property
-    def config(self) -> Config:
-        return self._core.config
-
-    @property
-    def provider(self) -> Provider:
-        return self._core.provider
-
-    @overload
-    async def chat(
-        self,
-        messages: MessagesLike,
-        model: str | None = None,
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        top_p: float | None = None,
-        stop: str | Sequence[str] | None = None,
-        seed: int | None = None,
-        user: str | None = None,
-        tools: Sequence[ToolLike] | None = None,
-        tool_choice: ToolChoiceLike | None = None,
-        response_format: type[_M],
-        extra: Mapping[str, Any] | None = None,
-        max_completion_tokens: int | None = None,
-        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
-    ) -> ChatResponse[_M]: ...
-
-    @overload
-    async def chat(
-        self,
-        messages: MessagesLike,
-        model: str | None = None,
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        top_p: float | None = None,
-        stop: str | Sequence[str] | None = None,
-        seed: int | None = None,
-        user: str | None = None,
-        tools: Sequence[ToolLike] | None = None,
-        tool_choice: ToolChoiceLike | None = None,
-        response_format: _PlainFormat | None = None,
-        extra: Mapping[str, Any] | None = None,
-        max_completion_tokens: int | None = None,
-        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
-    ) -> ChatResponse[None]: ...
-
-    async def chat(
-        self,
-        messages: MessagesLike,
-        model: str | None = None,
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        top_p: float | None = None,
-        stop: str | Sequence[str] | None = None,
-        seed: int | None = None,
-        user: str | None = None,
-        tools: Sequence[ToolLike] | None = None,
-        tool_choice: ToolChoiceLike | None = None,
-        response_format: ResponseFormatLike | None = None,
-        extra: Mapping[str, Any] | None = None,
-        max_completion_tokens: int | None = None,
-        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
-    ) -> ChatResponse[Any]:
-        core = self._core
-        core.check_open()
-        request = core.chat_request(
-            messages, model, stream=False, temperature=temperature, max_tokens=max_tokens,
-            top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
-            response_format=response_format, extra=extra,
-            max_completion_tokens=max_completion_tokens,
-        )  # fmt: skip
-        ctx = core.context("chat", messages, timeout)
-        sent = core.before(request, ctx)
-        response = await core.arun(sent, ctx, _calls.achat)
-        return core.after(response, request, ctx)
-
-    @overload
-    def stream(
-        self,
-        messages: MessagesLike,
-        model: str | None = None,
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        top_p: float | None = None,
-        stop: str | Sequence[str] | None = None,
-        seed: int | None = None,
-        user: str | None = None,
-        tools: Sequence[ToolLike] | None = None,
-        tool_choice: ToolChoiceLike | None = None,
-        response_format: type[_M],
-        extra: Mapping[str, Any] | None = None,
-        max_completion_tokens: int | None = None,
-        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
-    ) -> AsyncChatStream[_M]: ...
-
-    @overload
-    def stream(
-        self,
-        messages: MessagesLike,
-        model: str | None = None,
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        top_p: float | None = None,
-        stop: str | Sequence[str] | None = None,
-        seed: int | None = None,
-        user: str | None = None,
-        tools: Sequence[ToolLike] | None = None,
-        tool_choice: ToolChoiceLike | None = None,
-        response_format: _PlainFormat | None = None,
-        extra: Mapping[str, Any] | None = None,
-        max_completion_tokens: int | None = None,
-        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
-    ) -> AsyncChatStream[None]: ...
-
-    def stream(
-        self,
-        messages: MessagesLike,
-        model: str | None = None,
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        top_p: float | None = None,
-        stop: str | Sequence[str] | None = None,
-        seed: int | None = None,
-        user: str | None = None,
-        tools: Sequence[ToolLike] | None = None,
-        tool_choice: ToolChoiceLike | None = None,
-        response_format: ResponseFormatLike | None = None,
-        extra: Mapping[str, Any] | None = None,
-        max_completion_tokens: int | None = None,
-        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
-    ) -> AsyncChatStream[Any]:
-        """``async for chunk in client.stream(...)`` or ``async with client.stream(...) as s``."""
-        core = self._core
-        core.check_open()
-        request = core.chat_request(
-            messages, model, stream=True, temperature=temperature, max_tokens=max_tokens,
-            top_p=top_p, stop=stop, seed=seed, user=user, tools=tools, tool_choice=tool_choice,
-            response_format=response_format, extra=extra,
-            max_completion_tokens=max_completion_tokens,
-        )  # fmt: skip
-        return AsyncChatStream(core, request, core.context("stream", messages, timeout))
-
-    async def embed(
-        self,
-        texts: str | Sequence[str],
-        model: str | None = None,
-        *,
-        dimensions: int | None = None,
-        extra: Mapping[str, Any] | None = None,
-        timeout: TimeoutLike = USE_CLIENT_DEFAULT,
-    ) -> EmbeddingResponse:
-        core = self._core
-        core.check_open()
-        request = core.embedding_request(texts, model, dimensions, extra)
-        ctx = core.context("embed", timeout=timeout)
-        sent = core.before_embed(request, ctx)
-        response = await core.arun(sent, ctx, _calls.aembed)
-        return core.after_embed(response, ctx)
-
-    async def close(self) -> None:
-        """Close the HTTP clients and the middleware (the audit log drains its queue).
-
-        Closing twice is harmless; a call after closing raises
-        :class:`~privllm.errors.ClientClosedError` before anything is sent.
-        """
-        if self._core.closed:
-            return
-        self._core.closed = True
-        try:
-            for provider in self._core.all_providers():
-                await provider.aclose()
-        finally:
-            if self._core.chain.needs_close:
-                # Closing may wait on a writer thread (the audit queue): off the event loop.
-                import asyncio
-
-                await asyncio.to_thread(self._core.chain.close)
-
-    async def __aenter__(self) -> AsyncClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    def __repr__(self) -> str:
-        return f"AsyncClient(provider={self._core.provider!r})"
