@@ -128,37 +128,27 @@ def test_tool_calls_inside_are_placeholders_both_ways(runner_factory, openai_ser
     assert json.dumps({"to": EMAIL, "body": f"hi {NAME}"}) in outside.text
 
 
-def test_order_outside_then_builtins_then_inside_then_audit(openai_server, tmp_path, monkeypatch):
+class Named(Middleware):
+    """Logs ``name>`` on the way out and ``<name`` on the way back."""
+
+    def __init__(self, log: list[str], name: str) -> None:
+        self.log, self.name = log, name
+
+    def on_request(self, request, ctx):
+        self.log.append(f"{self.name}>")
+        return request
+
+    def on_response(self, response, ctx):
+        self.log.append(f"<{self.name}")
+        return response
+
+
+def test_order_outside_then_builtins_then_inside_then_audit(openai_server):
     log: list[str] = []
 
     def named(name: str, place: str) -> MiddlewareEntry:
-        class Named(Middleware):
-            def on_request(self, request, ctx):
-                log.append(f"{name}>")
-                return request
+        return MiddlewareEntry(Named(log, name), place=place)
 
-            def on_response(self, response, ctx):
-                log.append(f"<{name}")
-                return response
-
-        return MiddlewareEntry(Named(), place=place)
-
-    (tmp_path / "placed_mw.py").write_text(
-        "from privllm import Middleware\n"
-        "class Config(Middleware):\n"
-        "    def __init__(self, log, name):\n"
-        "        self.log, self.name = log, name\n"
-        "    def on_request(self, request, ctx):\n"
-        "        self.log.append(self.name + '>')\n"
-        "        return request\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "placed_mw", raising=False)
-    from_config = [
-        {"use": "placed_mw:Config", "options": {"log": log, "name": "cfg-in"},
-         "place": "inside_redaction"},
-        {"use": "placed_mw:Config", "options": {"log": log, "name": "cfg-out"}},
-    ]  # fmt: skip
     with Client(
         env={},
         provider=openai_server.provider_config(),
@@ -169,18 +159,23 @@ def test_order_outside_then_builtins_then_inside_then_audit(openai_server, tmp_p
     assert log == ["a-out>", "c-out>", "b-in>", "<b-in", "<c-out", "<a-out"]
 
     log.clear()
-    config = load_config(env={}, provider=openai_server.provider_config(), middleware=from_config)
+    in_config = [
+        {"use": f"{__name__}:Named", "options": {"log": log, "name": "cfg-in"},
+         "place": "inside_redaction"},
+        {"use": f"{__name__}:Named", "options": {"log": log, "name": "cfg-out"}},
+    ]  # fmt: skip
+    config = load_config(env={}, provider=openai_server.provider_config(), middleware=in_config)
     with Client(config, middleware=[named("code-in", "inside_redaction")]) as client:
         client.chat("hi")
         kinds = [type(m).__name__ for m in client._core.chain.middleware]
     # in each place: passed in code first, then named in config
-    assert log == ["cfg-out>", "code-in>", "cfg-in>", "<code-in"]
+    assert log == ["cfg-out>", "code-in>", "cfg-in>", "<cfg-in", "<code-in", "<cfg-out"]
     assert kinds == [
-        "Config",
+        "Named",
         RedactionMiddleware.__name__,
         PolicyMiddleware.__name__,
         "Named",
-        "Config",
+        "Named",
         AuditMiddleware.__name__,
     ]
 
