@@ -138,6 +138,15 @@ def test_a_bad_entry_in_code_names_index_and_field_never_the_value(
     assert SECRET not in _everything_said(info.value)
 
 
+def test_a_misspelt_place_on_a_class_is_refused(openai_server):
+    class Logger(Middleware):
+        place = "inside"  # meant inside_redaction: never silently run outside
+
+    with pytest.raises(ConfigError, match=r"Logger\.place is 'inside'") as info:
+        Client(env={}, provider=openai_server.provider_config(), middleware=[Logger()])
+    assert info.value.field == "middleware[0].place"
+
+
 def test_config_entries_are_numbered_after_the_ones_in_code(openai_server):
     config = load_config(
         env={}, provider=openai_server.provider_config(), middleware=["nope.module:Thing"]

@@ -41,9 +41,10 @@ def user_middleware(items: Sequence[MiddlewareLike]) -> tuple[list[Middleware], 
     outside: list[Middleware] = []
     inside: list[Middleware] = []
     for i, item in enumerate(items):
-        entry = MiddlewareEntry.of(item, field=f"middleware[{i}]")
-        built = entry.build(field=f"middleware[{i}]")
-        (inside if entry.placed(built) == "inside_redaction" else outside).append(built)
+        field = f"middleware[{i}]"
+        entry = MiddlewareEntry.of(item, field=field)
+        built = entry.build(field=field)
+        (inside if entry.placed(built, field) == "inside_redaction" else outside).append(built)
     return outside, inside
 
 

@@ -30,7 +30,7 @@ from pydantic_core import PydanticCustomError
 
 from .config_load import FieldError
 from .errors import ConfigError
-from .pipeline import Middleware, Place
+from .pipeline import PLACES, Middleware, Place
 
 __all__ = ["MiddlewareEntry", "MiddlewareLike", "entry_problem", "load_middleware"]
 
@@ -159,9 +159,17 @@ class MiddlewareEntry(BaseModel):
             )
         return target
 
-    def placed(self, middleware: Middleware) -> Place:
-        """Where ``middleware`` (built from this entry) runs."""
-        return self.place or middleware.place
+    def placed(self, middleware: Middleware, field: str = "middleware") -> Place:
+        """Where ``middleware`` (built from this entry) runs. A class whose own ``place`` is
+        misspelt is refused: run outside by mistake, a logger would see raw values."""
+        place = self.place or middleware.place
+        if place not in PLACES:
+            name = type(middleware).__qualname__
+            raise ConfigError(
+                f"{field}: {name}.place is {place!r}, not one of {', '.join(PLACES)}",
+                field=f"{field}.place",
+            )
+        return place
 
 
 def entry_problem(exc: ValidationError) -> tuple[str, str]:
