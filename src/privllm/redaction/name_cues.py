@@ -31,7 +31,8 @@ NAME_KEYS = frozenset(
     recipient recipient_name sender sender_name beneficiary beneficiary_name insured
     policyholder policy_holder guest guest_name passenger passenger_name tenant member
     member_name user_full_name signed_by signatory assignee requester reporter owner_name
-    spouse emergency_contact next_of_kin attn attention from to cc reply_to author vorname
+    spouse emergency_contact next_of_kin owner participants attendees attn attention from to cc
+    reply_to author vorname
     nachname familienname vollständiger_name kunde kundin kundenname ansprechpartner
     ansprechpartnerin inhaber inhaberin kontoinhaber kontoinhaberin karteninhaber patientin
     mitarbeiter mitarbeiterin empfänger absender antragsteller mieter versicherter nom

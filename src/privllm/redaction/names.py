@@ -48,6 +48,7 @@ _BEFORE = re.compile(
     r"|Policy ?holder|Signed by|Approved by|Reported by|Assigned to|Attn\.?|Attention"
     r"|Contact person|Ansprechpartner(?:in)?|Kontoinhaber(?:in)?|Karteninhaber(?:in)?"
     r"|Titulaire(?: du compte)?|Patient(?:in|e)?|Customer|Client|Kunde|Kundin"
+    r"|Kollege|Kollegin|Tochter|Sohn|Schwester|Bruder|Mutter|Vater|Oma|Opa|Ehemann|Ehefrau"
     r"|Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Herrn|Frau|Hr|Fr|Mme|Mlle|Monsieur|Madame"
     r"|Mademoiselle|M\.)(?=[\s.,:])"
 )
@@ -59,6 +60,12 @@ _PHRASES = (
     "reported by", "assigned to", "requested by", "contact person", "mein name ist",
     "ich heiße", "gespräch mit", "telefonat mit", "im auftrag von", "je m'appelle",
     "titulaire du compte", "de la part de", "échangé avec", "parlé avec", "au nom de",
+    # Relations: "my colleague Ambrose", "ma femme Capucine" (a listed name must follow).
+    "colleague", "coworker", "co-worker", "husband", "wife", "daughter", "son", "mother",
+    "father", "mom", "mum", "dad", "brother", "sister", "friend", "boss", "manager",
+    "grandmother", "grandfather", "grandma", "grandpa", "handed over to", "escalated to",
+    "transferred to", "forwarded to", "femme", "mari", "fille", "fils", "mère", "père",
+    "collègue", "frère", "sœur",
 )  # fmt: skip
 # Titles: what follows may be a surname alone ("Herr Schulz"), and may be a word ("Mr Bill").
 _TITLES = frozenset(
@@ -218,6 +225,20 @@ _PERSON_NEXT = re.compile(
     r"|joined|left|told|emailed|mentioned|agreed|sent|sagte|schrieb|hat|ist|a dit|a écrit"
     r"|a validé|a signé|qui)\b"
 )
+# Addressed, then spoken to: "Harold, you forgot", "Jonas, kannst du", "Léa, merci".
+_VOCATIVE = re.compile(
+    r"([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\u2019-]+),[ \t]+(?=(?:you|your|please|thanks|thank|can you"
+    r"|could you|would you|did you|du|dein|deine|kannst|bitte|danke|tu|vous|merci|peux"
+    r"|pourriez|pouvez)\b)"
+)
+_OPENERS = frozenset('.!?"\u201c\u201e\u00ab:\n')
+# Between two items of a list of names, and what may follow an item.
+_LIST_SEP = re.compile(r",[ \t]*(?:(?:and|und|et)[ \t]+)?|[ \t]+(?:and|und|et)[ \t]+")
+_LIST_BEFORE = re.compile(
+    r"([A-ZÀ-ÖØ-Þ][\w'\u2019-]*(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'\u2019-]*){0,2})"
+    r"(?:,[ \t]*(?:(?:and|und|et)[ \t]+)?|[ \t]+(?:and|und|et)[ \t]+)$"
+)
+_ITEM_END = frozenset(",.;:!?)( \t\r\n")
 _LOCAL_PART = re.compile(r"([^\W\d_]{2,})[._-]([^\W\d_]{2,})$")
 _MAX_TOKENS = 4
 _LINK_WINDOW = 4000
@@ -253,11 +274,14 @@ class PersonDetector:
         return self._names
 
     def find(self, text: str) -> Iterator[Finding]:
-        yield from self._keyed(text)
-        yield from self._cued(text)
-        yield from self._paired(text)
+        found = [*self._keyed(text), *self._cued(text), *self._paired(text)]
+        found += self._vocatives(text)
+        found += self._dashed(text)
         if "@" in text:
-            yield from self._linked(text)
+            found += self._linked(text)
+        if found:
+            found += self._listed(text, found)
+        yield from found
         if ".com/" in text:
             yield from self._profiles(text)
 
@@ -316,6 +340,10 @@ class PersonDetector:
             return None
         if not all(_WORD.fullmatch(w.rstrip(",;")) for w in words):
             return None
+        if value.islower() and not any(
+            self.names.is_given(w) or self.names.is_ambiguous(w) for w in words
+        ):
+            return None  # "Reporter: automation", "assignee: unassigned"
         return (i, i + len(value))
 
     def _cued(self, text: str) -> Iterator[Finding]:
@@ -362,9 +390,12 @@ class PersonDetector:
         bare = sign_off and m is not None and not (m.group(1) or m.group(2))
         if bare and span[1] < len(text) and text[span[1]] not in "!.,\r\n":
             return
+        role = not (title or sign_off or cue in _GREETINGS)
+        if role and not self._known(text[span[0] : span[1]], alone=False):
+            return  # "Customer Success", "Customer Care": a role's cue needs a listed name
         if not title and not self._known(text[span[0] : span[1]]):
-            if not sign_off and cue not in _GREETINGS:
-                return  # "Customer Success": a role's cue needs a listed name
+            if role:
+                return
             # "Thanks, Looks good": a name in no list needs the greeting's own punctuation
             # after it ("Hi Oluwaseun,"), or a line of its own under a sign-off.
             if span[1] < len(text) and text[span[1]] not in ",!\r\n":
@@ -415,12 +446,14 @@ class PersonDetector:
                 return None
         return (start, end)
 
-    def _known(self, name: str) -> bool:
+    def _known(self, name: str, *, alone: bool = True) -> bool:
+        """A part of ``name`` is listed; with ``alone=False`` a one-word name must be a
+        given name (a surname alone, "Care", "Sale", is too often a word)."""
         names = self.names
-        return any(
-            names.is_given(w) or names.is_ambiguous(w) or names.is_surname(w)
-            for w in name_parts(name)
-        )
+        parts = name_parts(name)
+        if not alone and len(parts) == 1:
+            return names.is_given(parts[0]) or names.is_ambiguous(parts[0])
+        return any(names.is_given(w) or names.is_ambiguous(w) or names.is_surname(w) for w in parts)
 
     def _paired(self, text: str) -> Iterator[Finding]:
         """Given name + surname from the gazetteer, both capitalised: ``Priya Raman``."""
@@ -459,13 +492,83 @@ class PersonDetector:
         if not names.is_surname(last):
             return False
         if names.is_ambiguous(first):
-            # "Bill Hughes approved", "Grant Abernathy, who": a word-name needs a person's verb.
-            if not _PERSON_NEXT.match(text, end):
+            # "Bill Hughes approved", "Grant Abernathy, who": a word-name needs a person's verb,
+            # or a surname that is no word ("Rose Iwasaki", not "Rose Gold").
+            if not (names.is_plain_surname(last) or _PERSON_NEXT.match(text, end)):
                 return False
         elif not names.is_given(first):
             return False
         after = _WORD.match(text, end + 1) if end < len(text) and text[end] == " " else None
         return after is None or fold(after.group().rstrip(".")) not in COMPANY_WORDS
+
+    def _vocatives(self, text: str) -> Iterator[Finding]:
+        """A listed given name opening a sentence or a quote, then a comma and a lower-case
+        word: "Harold, you forgot the report" (not "Austin, Dallas and Houston")."""
+        names = self.names
+        for m in _VOCATIVE.finditer(text):
+            start = m.start()
+            before = text[:start].rstrip(" \t")
+            if before and before[-1] not in _OPENERS:
+                continue
+            word = m.group(1)
+            if fold(word) in NOT_NAMES or not names.is_given(word):
+                continue
+            yield Finding(start, m.end(1), "PERSON", word)
+
+    def _dashed(self, text: str) -> Iterator[Finding]:
+        """A signature line: "-- Tasha", "— Kwabena (Tier 1)"."""
+        for dash in ("\n-", "\n\u2014", "\n\u2013"):
+            i = text.find(dash)
+            while i >= 0:
+                j = i + 1
+                while j < len(text) and text[j] in "-\u2013\u2014":
+                    j += 1
+                span = self._read(text, j, cue_is_title=False, next_line=False)
+                if span is not None and (span[1] >= len(text) or text[span[1]] in "\r\n ,("):
+                    name = text[span[0] : span[1]]
+                    if self._known(name, alone=False):
+                        yield Finding(span[0], span[1], "PERSON", name)
+                i = text.find(dash, i + 2)
+
+    def _listed(self, text: str, found: list[Finding]) -> list[Finding]:
+        """Names listed beside a found one: "Attendees: Lorcan Doyle, Aiyana Begay and ..."."""
+        out: list[Finding] = []
+        seen = {(f.start, f.end) for f in found}
+        queue = [f for f in found if f.type == "PERSON"]
+        while queue:
+            f = queue.pop()
+            words = len(f.value.split())
+            for span in (self._next_item(text, f.end), self._previous_item(text, f.start)):
+                if span is None or span in seen:
+                    continue
+                name = text[span[0] : span[1]]
+                n = len(name.split())
+                # Full names beside full names; a first name alone only beside another.
+                if n >= 2 and words >= 2 and self._known(name):
+                    pass
+                elif not (n == 1 and words == 1 and self._known(name, alone=False)):
+                    continue
+                seen.add(span)
+                item = Finding(span[0], span[1], "PERSON", name)
+                out.append(item)
+                queue.append(item)
+        return out
+
+    def _next_item(self, text: str, end: int) -> tuple[int, int] | None:
+        sep = _LIST_SEP.match(text, end)
+        if sep is None:
+            return None
+        span = self._read(text, sep.end(), cue_is_title=False, next_line=False)
+        if span is None or (span[1] < len(text) and text[span[1]] not in _ITEM_END):
+            return None
+        return span
+
+    def _previous_item(self, text: str, start: int) -> tuple[int, int] | None:
+        m = _LIST_BEFORE.search(text, max(0, start - 80), start)
+        if m is None:
+            return None
+        span = self._read(text, m.start(1), cue_is_title=False, next_line=False)
+        return span if span is not None and span[1] == m.end(1) else None
 
     def _linked(self, text: str) -> Iterator[Finding]:
         """``jane.doe@...`` makes ``Jane Doe``, ``Jane`` and ``Doe`` names in the same text."""

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - texts keep their own line lengths
 """The held-out corpus: measure only, never tune on it (see README.md beside this file).
 
 Each document is ``(lang, form, marked text)``; look-alikes are ``(lang, text)``.
@@ -194,7 +195,7 @@ Please ship the replacement laptop to my home: [[A:3055 Quail Run Ct, Naperville
 [[D:June 3rd, 1974]], and she loves gardening. Sign it from me and [[P:Hamid]]."""),
     ("en", "chat", """can you summarize this call transcript? participants were [[P:Bartholomew Nkemelu]] (client), [[P:Ines Sobral]]
 (our side) and [[P:Mark]] from legal. [[P:Bartholomew]] asked about the deposit at [[A:250 Pine Hollow Road]]."""),
-    ("en", "chat", """Draft a reply to [[P:Ms. Winterbourne]] saying we can't waive the late fee but we can split it
+    ("en", "chat", """Draft a reply to Ms. [[P:Winterbourne]] saying we can't waive the late fee but we can split it
 over two months. Address it to [[P:Felicity Winterbourne]], [[A:88 Orchard Hill, Guildford GU1 3SR]]."""),
     ("en", "chat", """Fix the grammar: "me and [[P:Will]] went to the store and [[P:Will]]'s sister [[P:Summer]] was their.\""""),
     ("en", "chat", """Here is a row from our HR system, turn it into a short bio:

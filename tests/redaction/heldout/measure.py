@@ -32,12 +32,16 @@ corpus = load("privllm_names_corpus", HERE.parent / "names_corpus.py")
 documents = load("privllm_heldout_documents", HERE / "documents.py")
 
 
-def examples() -> list[Any]:
-    return [corpus.parse(text, lang, form) for lang, form, text in documents.DOCUMENTS]
+#: The development corpus, in the same form: the one detectors are tuned on.
+development = load("privllm_names_dev", HERE.parent / "names_dev.py")
 
 
-def lookalikes() -> list[Any]:
-    return [corpus.parse(text, lang, "lookalike") for lang, text in documents.LOOKALIKES]
+def examples(docs: ModuleType = documents) -> list[Any]:
+    return [corpus.parse(text, lang, form) for lang, form, text in docs.DOCUMENTS]
+
+
+def lookalikes(docs: ModuleType = documents) -> list[Any]:
+    return [corpus.parse(text, lang, "lookalike") for lang, text in docs.LOOKALIKES]
 
 
 def redacted_spans(redactor: Any, text: str) -> list[tuple[int, int, str]]:
@@ -52,12 +56,14 @@ def redacted_spans(redactor: Any, text: str) -> list[tuple[int, int, str]]:
     return sorted(spans)
 
 
-def measure(redactor: Any) -> tuple[dict[tuple[str, str], Any], list[str], int]:
+def measure(
+    redactor: Any, docs: ModuleType = documents
+) -> tuple[dict[tuple[str, str], Any], list[str], int]:
     """(tallies per type and language, look-alikes changed, look-alikes in all)."""
     from privllm.redaction.vault import Vault
 
-    tallies = corpus.evaluate(examples(), lambda text: redacted_spans(redactor, text))
-    others = lookalikes()
+    tallies = corpus.evaluate(examples(docs), lambda text: redacted_spans(redactor, text))
+    others = lookalikes(docs)
     changed = [ex.text for ex in others if redactor.redact(ex.text, Vault()).text != ex.text]
     return tallies, changed, len(others)
 
