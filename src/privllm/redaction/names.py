@@ -67,6 +67,15 @@ _PHRASES = (
     "transferred to", "forwarded to", "femme", "mari", "fille", "fils", "mère", "père",
     "collègue", "frère", "sœur",
 )  # fmt: skip
+# The phrases by their last three letters, and what may follow one before a name.
+_PHRASE_ENDS: dict[str, tuple[str, ...]] = {}
+for _phrase in _PHRASES:
+    _PHRASE_ENDS[_phrase[-3:]] = (*_PHRASE_ENDS.get(_phrase[-3:], ()), _phrase)
+# A capital after a lower-case word and a separator ("with Jane", "is: Jane"): led by the
+# capital, which re skips to in C; the lookbehinds then check what precedes it.
+_CAPITAL = re.compile(
+    r"[A-ZÀ-ÖØ-Þ](?:(?<=[a-zß-öø-ÿ][ \t:,][A-ZÀ-ÖØ-Þ])|(?<=[a-zß-öø-ÿ][:,] [A-ZÀ-ÖØ-Þ]))"
+)
 # Titles: what follows may be a surname alone ("Herr Schulz"), and may be a word ("Mr Bill").
 _TITLES = frozenset(
     {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "herr", "herrn", "frau", "hr", "fr", "mme",
@@ -105,8 +114,8 @@ _AFTER = re.compile(
 # Sign-offs that also end a line in lower case ("Kind regards,\nJane"): found from "regards".
 _AFTER_LOWER = re.compile(r"(?:regards|grüße|grüßen|thanks)[ \t]*([,.!]?)[ \t]*(\r?\n[ \t]*)?")
 _PAIR = re.compile(
-    r"[A-ZÀ-ÖØ-Þ\u0100-\u017f][\w'\u2019-]*[ \t]+(?:[A-Z]\.[ \t]+)?"
-    r"[A-ZÀ-ÖØ-Þ\u0100-\u017f][\w'\u2019-]*"
+    r"([A-ZÀ-ÖØ-Þ\u0100-\u017f][\w'\u2019-]*)[ \t]+(?:[A-Z]\.[ \t]+)?"
+    r"([A-ZÀ-ÖØ-Þ\u0100-\u017f][\w'\u2019-]*)"
 )
 # A profile host just before ".com/" (found with str.find), and the account after it.
 _PROFILE_HOST = re.compile(
@@ -219,17 +228,19 @@ _NOT_PERSON_QUALIFIERS = frozenset(
         "ville",
     ]
 )
+# The last word of every name key, lower-case: "customer_name", "firstName" end in "name".
+_KEY_ENDINGS = tuple(sorted({k.rsplit("_", 1)[-1] for k in NAME_KEYS}))
 _ADDRESSING = frozenset({"from", "to", "cc", "reply_to", "attn", "attention", "author"})
 _PERSON_NEXT = re.compile(
     r",? (?:who|said|says|wrote|writes|asked|approved|confirmed|called|replied|signed|owns"
     r"|joined|left|told|emailed|mentioned|agreed|sent|sagte|schrieb|hat|ist|a dit|a écrit"
     r"|a validé|a signé|qui)\b"
 )
-# Addressed, then spoken to: "Harold, you forgot", "Jonas, kannst du", "Léa, merci".
+# Addressed, then spoken to: "Harold, you forgot", "Jonas, kannst du", "Léa, merci". Led by
+# the comma (re jumps to a literal); the name before it is read in Python.
 _VOCATIVE = re.compile(
-    r"([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\u2019-]+),[ \t]+(?=(?:you|your|please|thanks|thank|can you"
-    r"|could you|would you|did you|du|dein|deine|kannst|bitte|danke|tu|vous|merci|peux"
-    r"|pourriez|pouvez)\b)"
+    r",[ \t]+(?:you|your|please|thanks|thank|can you|could you|would you|did you|du|dein"
+    r"|deine|kannst|bitte|danke|tu|vous|merci|peux|pourriez|pouvez)\b"
 )
 _OPENERS = frozenset('.!?"\u201c\u201e\u00ab:\n')
 # Between two items of a list of names, and what may follow an item.
@@ -289,14 +300,11 @@ class PersonDetector:
 
     def _keyed(self, text: str) -> Iterator[Finding]:
         """``name: Jane Doe``, ``"holder": "Jane Doe"``, ``From: Jane Doe <jd@x.org>``."""
-        pos = 0
-        while True:
-            i = _next_colon(text, pos)
-            if i < 0:
-                return
-            pos = i + 1
+        for i in _separators(text):
             key = _key_before(text, i)
-            if not key:
+            # Most labels name no person (times, URLs, "Status:"): a suffix test is enough
+            # to skip them before the key is split into words.
+            if not key or not key.lower().endswith(_KEY_ENDINGS):
                 continue
             words = key_words(key).split("_")
             if "_".join(words[-2:]) in NAME_KEYS:
@@ -351,22 +359,21 @@ class PersonDetector:
             yield from self._after_cue(text, m.start(), m.end(), m.group(), sign_off=False)
         for m in _AFTER.finditer(text):
             yield from self._after_cue(text, m.start(), m.end(), m.group(), sign_off=True, m=m)
-        lowered = text.lower()
-        if len(lowered) != len(text):
-            return  # a character that lowers to two: offsets would shift; capitals suffice
-        for phrase in _PHRASES:
-            i = lowered.find(phrase)
-            while i >= 0:
-                end = i + len(phrase)
-                if text[i].islower() and (end >= len(text) or text[end] in " \t:,"):
+        # Lower-case phrases: looked up from the capitalised word that may follow them, one
+        # pass for all (a pass per phrase cost more than every other name evidence).
+        for m in _CAPITAL.finditer(text):
+            cap = m.start()
+            end = cap - 1 if text[cap - 2].isalpha() else cap - 2
+            for phrase in _PHRASE_ENDS.get(text[end - 3 : end].lower(), ()):
+                i = end - len(phrase)
+                if i >= 0 and text[i].islower() and text[i:end].lower() == phrase:
                     yield from self._after_cue(text, i, end, phrase, sign_off=False)
-                i = lowered.find(phrase, end)
-        i = lowered.find("regards")
+        i = text.find("regards")
         while i >= 0:
             low = _AFTER_LOWER.match(text, i)
-            if low is not None and text[i].islower() and low.group(2):
+            if low is not None and low.group(2):
                 yield from self._after_cue(text, i, low.end(), "regards", sign_off=True, m=low)
-            i = lowered.find("regards", i + 7)
+            i = text.find("regards", i + 7)
 
     def _after_cue(
         self,
@@ -463,13 +470,8 @@ class PersonDetector:
             if m is None:
                 return
             start, end = m.span()
-            first_end = text.find(" ", start, end)
-            tab = text.find("\t", start, end)
-            if first_end < 0 or 0 <= tab < first_end:
-                first_end = tab
-            first = text[start:first_end]
-            last_start = end - len(m.group().split()[-1])
-            last = text[last_start:end]
+            first_end, last_start = m.end(1), m.start(2)
+            first, last = m.group(1), m.group(2)
             if start and (text[start - 1].isalnum() or text[start - 1] in "_-'\u2019@./"):
                 pos = first_end
                 continue
@@ -487,9 +489,9 @@ class PersonDetector:
         lf, ll = fold(first), fold(last)
         if lf in NOT_NAMES or ll in NOT_NAMES or lf in PLACE_HEADS or ll in COMPANY_WORDS:
             return False
-        if not (_name_like(first) and _name_like(last)):
+        if not names.is_surname(last):  # most capitalised pairs fail here: checked first
             return False
-        if not names.is_surname(last):
+        if not (_name_like(first) and _name_like(last)):
             return False
         if names.is_ambiguous(first):
             # "Bill Hughes approved", "Grant Abernathy, who": a word-name needs a person's verb,
@@ -506,14 +508,21 @@ class PersonDetector:
         word: "Harold, you forgot the report" (not "Austin, Dallas and Houston")."""
         names = self.names
         for m in _VOCATIVE.finditer(text):
-            start = m.start()
-            before = text[:start].rstrip(" \t")
-            if before and before[-1] not in _OPENERS:
+            comma = m.start()
+            start = comma
+            while start and (text[start - 1].isalpha() or text[start - 1] in "'\u2019-"):
+                start -= 1
+            word = text[start:comma]
+            if not word or not word[0].isupper() or word.isupper():
                 continue
-            word = m.group(1)
+            before = start
+            while before and text[before - 1] in " \t":
+                before -= 1
+            if before and text[before - 1] not in _OPENERS:
+                continue
             if fold(word) in NOT_NAMES or not names.is_given(word):
                 continue
-            yield Finding(start, m.end(1), "PERSON", word)
+            yield Finding(start, comma, "PERSON", word)
 
     def _dashed(self, text: str) -> Iterator[Finding]:
         """A signature line: "-- Tasha", "— Kwabena (Tier 1)"."""
@@ -650,14 +659,16 @@ def _value_end(text: str, i: int) -> int:
 _VALUE_STOPS = frozenset('\n\r,;|<>("[{}]=:/@\t')
 
 
-def _next_colon(text: str, pos: int) -> int:
-    colon = text.find(":", pos)
-    equals = text.find("=", pos)
-    if colon < 0:
-        return equals
-    if equals < 0:
-        return colon
-    return min(colon, equals)
+def _separators(text: str) -> Iterator[int]:
+    """Every ``:`` and ``=`` in order; each found once (linear, however many there are)."""
+    colon, equals = text.find(":"), text.find("=")
+    while colon >= 0 or equals >= 0:
+        if equals < 0 or 0 <= colon < equals:
+            yield colon
+            colon = text.find(":", colon + 1)
+        else:
+            yield equals
+            equals = text.find("=", equals + 1)
 
 
 def _key_before(text: str, i: int) -> str:
