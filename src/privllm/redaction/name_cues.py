@@ -84,7 +84,8 @@ COMPANY_WORDS = frozenset(
     clinic institute labs lab systems solutions technologies software consulting stanley
     motors motor airlines insurance trust fund media studios records river center centre
     station bridge hall airport stadium arena museum theatre theater tower building mall
-    valley island bay beach lake county award prize fellowship
+    valley island bay beach lake county award prize fellowship world store stores shop shops
+    brand brands products foods electronics cosmetics fashion boutique pharma
     """.split()  # noqa: SIM905 - a word list reads better as one string
 )
 # Capitalised words that are never a name on their own: function words, months, weekdays,

@@ -66,6 +66,8 @@ _PHRASES = (
     "grandmother", "grandfather", "grandma", "grandpa", "handed over to", "escalated to",
     "transferred to", "forwarded to", "femme", "mari", "fille", "fils", "mère", "père",
     "collègue", "frère", "sœur",
+    # Asked to reach someone: "ping Anastasia", "ask Leopold", "cc Wilhelmina Achterberg".
+    "ping", "ask", "cc", "tell", "remind", "thank",
 )  # fmt: skip
 # The phrases by their last three letters, and what may follow one before a name.
 _PHRASE_ENDS: dict[str, tuple[str, ...]] = {}
@@ -236,6 +238,13 @@ _PERSON_NEXT = re.compile(
     r"|joined|left|told|emailed|mentioned|agreed|sent|sagte|schrieb|hat|ist|a dit|a écrit"
     r"|a validé|a signé|qui)\b"
 )
+# A listed given name alone, then what only a person does: "Gideon confirmed the order".
+_ACTING = re.compile(
+    r"([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\u2019-]+) (?:said|says|wrote|writes|asked|asks|replied|told"
+    r"|emailed|mentioned|agreed|presented|confirmed|approved|explained|suggested|promised"
+    r"|complained|apologi[sz]ed|signed|sagte|schrieb|fragte|meinte|bestätigte|erklärte"
+    r"|a (?:dit|écrit|présenté|demandé|confirmé|validé|signé|appelé|posé|répondu))\b"
+)
 # Addressed, then spoken to: "Harold, you forgot", "Jonas, kannst du", "Léa, merci". Led by
 # the comma (re jumps to a literal); the name before it is read in Python.
 _VOCATIVE = re.compile(
@@ -287,6 +296,8 @@ class PersonDetector:
     def find(self, text: str) -> Iterator[Finding]:
         found = [*self._keyed(text), *self._cued(text), *self._paired(text)]
         found += self._vocatives(text)
+        found += self._acting(text)
+        found += self._last_line(text)
         found += self._dashed(text)
         if "@" in text:
             found += self._linked(text)
@@ -523,6 +534,32 @@ class PersonDetector:
             if fold(word) in NOT_NAMES or not names.is_given(word):
                 continue
             yield Finding(start, comma, "PERSON", word)
+
+    def _acting(self, text: str) -> Iterator[Finding]:
+        names = self.names
+        for m in _ACTING.finditer(text):
+            start, word = m.start(), m.group(1)
+            if start and (text[start - 1].isalnum() or text[start - 1] in "_-@./"):
+                continue
+            if fold(word) in NOT_NAMES or not names.is_given(word):
+                continue
+            yield Finding(start, m.end(1), "PERSON", word)
+
+    def _last_line(self, text: str) -> Iterator[Finding]:
+        """A message signed with a listed given name on its last line: "See attached.\nHiroshi"."""
+        end = len(text.rstrip())
+        start = text.rfind("\n", 0, end) + 1
+        if start == 0 or end - start > 40:
+            return
+        above = text[:start].rstrip()
+        if above and above[-1] not in ".!?:,":
+            return  # the end of a paragraph, not a signature
+        span = self._read(text, start, cue_is_title=False, next_line=False)
+        if span is None or span[1] != end:
+            return
+        name = text[start:end]
+        if len(name.split()) <= 2 and self._known(name, alone=False):
+            yield Finding(start, end, "PERSON", name)
 
     def _dashed(self, text: str) -> Iterator[Finding]:
         """A signature line: "-- Tasha", "— Kwabena (Tier 1)"."""
