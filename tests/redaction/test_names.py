@@ -76,6 +76,9 @@ def test_names_with_evidence(text, names):
         "Austin, we have a problem; Florence, Milan and Rome.",
         "Escalated to Engineering; my manager approved it.",
         "Walt Disney World opens at 9.",
+        "Deploy to:\nAustin",  # a place that is also a given name, on a line of its own
+        "Dallas, you are next on the rollout.",
+        "Mercedes confirmed the recall.",
     ],
 )
 def test_look_alikes_are_not_names(text):

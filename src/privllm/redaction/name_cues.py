@@ -15,6 +15,7 @@ __all__ = [
     "NAME_KEYS",
     "NOT_NAMES",
     "PARTICLES",
+    "PLACES",
     "PLACE_HEADS",
     "key_words",
 ]
@@ -74,6 +75,16 @@ PARTICLES = frozenset(
 PLACE_HEADS = frozenset(
     """
     san santa saint st sankt los las new port fort mount lake bad fort cape
+    """.split()  # noqa: SIM905 - a word list reads better as one string
+)
+# Places (and a brand) that are also given names, where the place is the likelier reading: a
+# single word needs more than a verb, a comma or a line of its own to be a person
+# ("Austin, we have a problem", "Deploy to:\nSydney").
+PLACES = frozenset(
+    """
+    paris austin sydney dallas denver houston orlando lincoln georgia virginia carolina asia
+    africa america india china israel kenya phoenix brooklyn adelaide alexandria odessa lima
+    santiago valencia verona siena montana nevada camden kingston salem mercedes
     """.split()  # noqa: SIM905 - a word list reads better as one string
 )
 # After a name, a company (Johnson Controls, Morgan Stanley LLC).

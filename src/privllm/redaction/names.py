@@ -31,6 +31,7 @@ from privllm.redaction.name_cues import (
     NOT_NAMES,
     PARTICLES,
     PLACE_HEADS,
+    PLACES,
     key_words,
 )
 
@@ -531,7 +532,7 @@ class PersonDetector:
                 before -= 1
             if before and text[before - 1] not in _OPENERS:
                 continue
-            if fold(word) in NOT_NAMES or not names.is_given(word):
+            if fold(word) in NOT_NAMES or fold(word) in PLACES or not names.is_given(word):
                 continue
             yield Finding(start, comma, "PERSON", word)
 
@@ -541,7 +542,7 @@ class PersonDetector:
             start, word = m.start(), m.group(1)
             if start and (text[start - 1].isalnum() or text[start - 1] in "_-@./"):
                 continue
-            if fold(word) in NOT_NAMES or not names.is_given(word):
+            if fold(word) in NOT_NAMES or fold(word) in PLACES or not names.is_given(word):
                 continue
             yield Finding(start, m.end(1), "PERSON", word)
 
@@ -558,6 +559,8 @@ class PersonDetector:
         if span is None or span[1] != end:
             return
         name = text[start:end]
+        if fold(name) in PLACES:
+            return
         if len(name.split()) <= 2 and self._known(name, alone=False):
             yield Finding(start, end, "PERSON", name)
 
