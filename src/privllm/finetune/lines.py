@@ -206,24 +206,48 @@ def spread_names(
     >>> spread = spread_names(texts, {0: [Finding(5, 13, "PERSON", "Jane Doe")]})
     >>> [(i, f.value) for i in sorted(spread) for f in spread[i]]
     [(0, 'Jane Doe'), (1, 'Jane')]
+
+    A full name elsewhere is found part by part (each part gets its own stand-in, and a
+    person's surrogate lends its parts, so "Jane Doe" still reads "Mara Lind").
     """
     from privllm.redaction.names import name_parts
 
     names = {f.value for fs in found.values() for f in fs if f.type == "PERSON"}
     if not names:
         return found
-    words = set(names)
+    parts: set[str] = set()
+    whole: list[str] = []  # names with no part long enough to look for alone ("Li Na")
     for name in names:
-        words.update(p for p in name_parts(name) if len(p) > 2)
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    pattern = re.compile(rf"(?<![\w@.])(?:{alternatives})(?![\w@])")
+        kept = [p for p in name_parts(name) if len(p) > 2]
+        parts.update(kept)
+        if not kept:
+            whole.append(name)
     out = dict(found)
     items = strings.items() if isinstance(strings, Mapping) else enumerate(strings)
     for i, text in items:
-        extra = [Finding(m.start(), m.end(), "PERSON", m.group()) for m in pattern.finditer(text)]
+        # Word by word against a set: linear in the text however many names the line holds
+        # (an alternation of every name would try each one at every position).
+        extra = []
+        for m in _NAME_WORD.finditer(text):
+            start, end, word = m.start(), m.end(), m.group()
+            if word not in parts:
+                if not (word.endswith(("'s", "\u2019s")) and word[:-2] in parts):
+                    continue
+                word, end = word[:-2], end - 2  # "Jane's": the name, not the possessive
+            if (start and text[start - 1] in "@.") or text[end : end + 1] == "@":
+                continue  # part of an e-mail address or a host name
+            extra.append(Finding(start, end, "PERSON", word))
+        for name in whole:
+            at = text.find(name)
+            while at >= 0:
+                extra.append(Finding(at, at + len(name), "PERSON", name))
+                at = text.find(name, at + len(name))
         if extra:
             out[i] = resolve_overlaps([*out.get(i, []), *extra])
     return out
+
+
+_NAME_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 
 
 def strings_of(node: Any) -> Iterator[str]:
