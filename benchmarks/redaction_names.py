@@ -3,7 +3,7 @@ per type and language, on the hand-written corpus; and the share of look-alikes 
 
     python benchmarks/redaction_names.py
 
-The default config: every built-in type, no term list, no model. ``tests/redaction/
+Every built-in type on (the three are opt-in for now), no term list, no model. ``tests/redaction/
 names_corpus.py`` is loaded by path: no pytest needed.
 """
 
@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from privllm.redaction.redactor import Redactor
+from privllm.redaction.scan import BUILTIN_TYPES
 from privllm.redaction.vault import Vault
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +29,7 @@ def main() -> None:
     sys.modules[name] = corpus  # dataclasses look their module up by name
     spec.loader.exec_module(corpus)
 
-    redactor = Redactor.from_types()
+    redactor = Redactor.from_types(BUILTIN_TYPES)  # the three types are opt-in for now
     examples = corpus.examples()
     tallies = corpus.evaluate(
         examples, lambda text: [(f.start, f.end, f.type) for f in redactor.find(text)]

@@ -22,7 +22,10 @@ Outputs, gzip, one casefolded name a line, sorted:
 - ``given_names.txt.gz``: given names that are not common lower-case words;
 - ``ambiguous_given_names.txt.gz``: given names that are also English words (Will, Mark, Rose,
   Hope, Summer): found only with a cue;
-- ``surnames.txt.gz``: surnames.
+- ``surnames.txt.gz``: surnames;
+- ``word_surnames.txt.gz``: surnames that are also lower-case words in en_US, de_DE or fr
+  (Gold, Sale, Hale, Park): after a given name that is also a word (Rose Gold, Summer Sale)
+  such a surname is no evidence of a person.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ def main() -> None:
         ("given_names.txt.gz", strong),
         ("ambiguous_given_names.txt.gz", ambiguous),
         ("surnames.txt.gz", surnames),
+        ("word_surnames.txt.gz", surnames & (english | other)),
     ):
         data = ("\n".join(sorted(rows)) + "\n").encode()
         (OUT / name).write_bytes(gzip.compress(data, compresslevel=9, mtime=0))

@@ -41,6 +41,16 @@ def looks_for(kind: str) -> bool:
         ("Yesterday Priya Raman approved it.", ["Priya Raman"]),  # the gazetteer alone
         ("see linkedin.com/in/praman-42 or x.com/praman", ["linkedin.com/in/praman-42",
                                                            "x.com/praman"]),
+        # A word-name before a surname that is no word; listed next to a found name.
+        ("Owner: Rose Iwasaki", ["Rose Iwasaki"]),
+        ("Attendees: Lorcan Doyle, Aiyana Begay and Rose Calloway.",
+         ["Lorcan Doyle", "Aiyana Begay", "Rose Calloway"]),
+        ("my colleague Hildegard has the same problem", ["Hildegard"]),
+        ("Refunded.\n-- Tasha", ["Tasha"]),
+        ('"Harold, you forgot the report again."', ["Harold"]),
+        ("Gideon confirmed the order.", ["Gideon"]),
+        ("pls ping Anastasia about it", ["Anastasia"]),
+        ("See attached.\nHiroshi", ["Hiroshi"]),
     ],
 )  # fmt: skip
 def test_names_with_evidence(text, names):
@@ -60,6 +70,15 @@ def test_names_with_evidence(text, names):
         "Senior Account Manager, Head of Sales",
         "github.com/python/cpython and github.com/features",
         "From: Berlin To: Paris",
+        "Rose Gold and Summer Sale",  # the surname is also a word: a colour, a sale
+        "Regards,\nCustomer Care",  # a role's cue and a surname alone
+        "Assignee: unassigned\nReporter: automation",
+        "Austin, we have a problem; Florence, Milan and Rome.",
+        "Escalated to Engineering; my manager approved it.",
+        "Walt Disney World opens at 9.",
+        "Deploy to:\nAustin",  # a place that is also a given name, on a line of its own
+        "Dallas, you are next on the rollout.",
+        "Mercedes confirmed the recall.",
     ],
 )
 def test_look_alikes_are_not_names(text):
@@ -118,6 +137,8 @@ def test_no_address_without_a_street(text):
         ("Geburtsdatum: 07.03.84", "07.03.84"),
         ("née le 1er mars 1984", "1er mars 1984"),
         ('{"dateOfBirth": "3rd of May 1991"}', "3rd of May 1991"),
+        ('{"dob": "19840307", "created": "20240105"}', "19840307"),
+        ("Geburtsdatum\n14.06.1990\nEintrittsdatum\n01.09.2015", "14.06.1990"),
     ],
 )
 def test_dates_of_birth(text, date):
@@ -131,6 +152,7 @@ def test_dates_of_birth(text, date):
         "record born 2024-05-01T10:00:00Z",  # a timestamp after a cue
         "Adobe 2024-01-01",
         "The project was born in 2015.",
+        "Born in the 90s.\n2024-01-05 release",  # a label above needs its value right below
     ],
 )
 def test_dates_that_are_not_births(text):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from privllm.cli_output import progress_bar
-from privllm.config import LoadedConfig, load_config
+from privllm.config import Config, LoadedConfig, load_config
 from privllm.errors import ConfigError, PrivllmError
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def _config(explicit: str | None) -> LoadedConfig:
     return load_config(local if local.is_file() else None)
 
 
-def _keyring(config: LoadedConfig, key_file: str | None) -> KeyRing:
+def _keyring(config: Config, key_file: str | None) -> KeyRing:
     from privllm.audit.crypto import KeyRing, MasterKey
     from privllm.audit.keys import audit_paths
 
@@ -251,23 +251,38 @@ def _open_map(path: Path | None, ring: KeyRing | None, surrogates: bool) -> Valu
 
 @finetune_group.command("scan")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--map", "map_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The value map that prepared PATH: the name surrogates it issued are not "
+              "findings.")  # fmt: skip
 @_workers_option
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal).")  # fmt: skip
-@_config_option
-def scan(path: Path, workers: int | None, progress: bool | None, config_path: str | None) -> None:
+@_common
+def scan(
+    path: Path,
+    map_path: Path | None,
+    workers: int | None,
+    progress: bool | None,
+    key_file: str | None,
+    config_path: str | None,
+) -> None:
     """Count findings still in PATH; exit 1 if there are any (placeholders do not count),
     or if a line has a repeated key or is nested too deeply."""
     from rich.table import Table
 
     from privllm.finetune.dataset import scan_file
     from privllm.finetune.staging import sigterm_unwinds
+    from privllm.finetune.valuemap import ValueMap
     from privllm.redaction.redactor import Redactor
 
     try:
-        redactor = Redactor.from_config(_config(config_path).redaction)
+        config = _config(config_path)
+        redactor = Redactor.from_config(config.redaction)
+        vmap = None if map_path is None else ValueMap.load(map_path, _keyring(config, key_file))
         with sigterm_unwinds(), progress_bar(path, progress) as tick:
-            result = scan_file(path, redactor, workers=_workers(workers, path), progress=tick)
+            result = scan_file(
+                path, redactor, workers=_workers(workers, path), progress=tick, value_map=vmap
+            )
     except PrivllmError as exc:
         _fail(exc)
         return

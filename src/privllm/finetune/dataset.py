@@ -34,6 +34,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -57,6 +58,7 @@ from privllm.finetune.surrogates import is_surrogate
 from privllm.finetune.valuemap import ValueMap
 from privllm.redaction.findings import Finding
 from privllm.redaction.redactor import Redactor
+from privllm.redaction.scan import NAME_TYPES
 
 __all__ = [
     "DatasetError",
@@ -196,6 +198,7 @@ def scan_file(
     *,
     workers: int = 1,
     progress: Progress | None = None,
+    value_map: ValueMap | None = None,
 ) -> FileScan:
     """Findings still in ``path``, per type: the check before uploading a training file.
 
@@ -203,6 +206,10 @@ def scan_file(
     as text. Placeholders (``[EMAIL_1]``), masks and surrogates are not findings. A line
     with a repeated key, or nested too deeply, is scanned as text and listed in ``issues``
     (such a file is not ``clean``): another parser may read a value the scan did not.
+
+    Realistic name surrogates look like anyone's name: give the ``value_map`` that prepared
+    the file and the names it issued are not findings (exactly those: a real name that is
+    merely like one still is). Without it, a surrogate-prepared file reports them.
 
     >>> import tempfile
     >>> p = Path(tempfile.mkdtemp()) / "f.jsonl"
@@ -214,7 +221,10 @@ def scan_file(
     done, next_tick = 0, _PROGRESS_EVERY
     with Path(path).open("rb") as fh:
         for number, raw, (found, problem) in ordered(
-            scan_chunk, Finder(redactor), fh, workers=workers
+            scan_chunk,
+            (Finder(redactor), value_map.surrogates() if value_map is not None else frozenset()),
+            fh,
+            workers=workers,
         ):
             result.lines = number
             done += len(raw)
@@ -316,7 +326,9 @@ class _Apply(Visit):
             if action == "mask":
                 new = f.type if bare else f"[{f.type}]"
             else:
-                new = self.vmap.stand_in(f.type, f.value, bare=bare, accept=self._acceptable)
+                new = self.vmap.stand_in(
+                    f.type, f.value, bare=bare, accept=partial(self._acceptable, f.type)
+                )
             parts += [(value[pos : f.start], False), (new, True)]
             pos = f.end
         if not parts:
@@ -328,10 +340,14 @@ class _Apply(Visit):
                 self.report.examples.append(example)
         return "".join(t for t, _ in parts)
 
-    def _acceptable(self, candidate: str) -> bool:
+    def _acceptable(self, kind: str, candidate: str) -> bool:
         # A surrogate the detectors would report as a real value would fail the prepared
-        # file's own pre-upload scan (and could be someone's real number).
-        return all(is_surrogate(f.type, f.value) for f in self.redactor.find(candidate))
+        # file's own pre-upload scan (and could be someone's real number). A realistic name
+        # is always found as one: the scan is told the names this map issued instead.
+        return all(
+            is_surrogate(f.type, f.value) or (f.type == kind and kind in NAME_TYPES)
+            for f in self.redactor.find(candidate)
+        )
 
 
 def _excerpt(

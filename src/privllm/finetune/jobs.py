@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from privllm.config import Config, ProviderConfig
     from privllm.finetune.backends import _Backend
     from privllm.finetune.inventory import Inventory, InventoryCheck, InventoryItem
+    from privllm.finetune.valuemap import ValueMap
     from privllm.providers.base import TransportWrapper
     from privllm.types import Endpoint
 
@@ -157,13 +158,18 @@ class FinetuneJobs:
     # -- upload, train, track ------------------------------------------------------------------
 
     def upload(
-        self, path: str | os.PathLike[str], *, allow_unredacted: bool = False
+        self,
+        path: str | os.PathLike[str],
+        *,
+        allow_unredacted: bool = False,
+        value_map: ValueMap | None = None,
     ) -> InventoryItem:
         """Check ``path`` and upload it as a fine-tuning file; returns its inventory entry.
 
         Refused before any byte is sent when policy refuses the endpoint, or (without
         ``allow_unredacted``) when the configured detectors still find values in the file:
-        run ``privllm finetune prepare`` first. The provider gets the bytes checked, under a
+        run ``privllm finetune prepare`` first (give its ``value_map`` when it wrote name
+        surrogates: they are not findings). The provider gets the bytes checked, under a
         neutral name (``privllm-<sha256>.jsonl``): a local file name can say too much.
 
         On Vertex AI the file goes to ``settings.gcs_bucket`` (in ``gcs_prefix``), which
@@ -185,7 +191,7 @@ class FinetuneJobs:
             admit_bucket(inventory, self.section, self.config.policy, self.settings)
         before = _sha256(source)
         # One process: forking here would copy a process that runs the audit writer thread.
-        scan = scan_file(source, Redactor.from_config(self.config.redaction))
+        scan = scan_file(source, Redactor.from_config(self.config.redaction), value_map=value_map)
         if scan.issues:
             # Not even --allow-unredacted: what was scanned may not be what the provider reads.
             counts = dict(sorted(scan.findings.items()))

@@ -1,6 +1,6 @@
 """``privllm finetune`` commands for uploads, jobs and retention (see ``finetune.jobs``).
 
-privllm finetune upload FILE [--allow-unredacted]     check, upload, record; print the file id
+privllm finetune upload FILE [--allow-unredacted] [--map MAP]   check, upload, record; print the id
                                                       (Vertex: the object in [finetune] gcs_bucket)
 privllm finetune create-job TRAINING --model BASE     start a job (file id; or gs:// on Vertex)
 privllm finetune status JOB [--wait] [--events]       the job now; a tuned model is recorded
@@ -78,9 +78,20 @@ def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--allow-unredacted", is_flag=True,
               help="Upload even if the detectors find values (recorded as such).")  # fmt: skip
+@click.option("--map", "map_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The value map that prepared PATH (with --surrogates): the names it "
+              "issued are not findings. Opened with --key-file or the audit key.")  # fmt: skip
+@click.option("--key-file", type=click.Path(dir_okay=False),
+              help="Master key file for --map (default: PRIVLLM_AUDIT_KEY, else the audit "
+              "key file).")  # fmt: skip
 @_options
 def upload(
-    path: Path, allow_unredacted: bool, config_path: str | None, profile: str | None
+    path: Path,
+    allow_unredacted: bool,
+    map_path: Path | None,
+    key_file: str | None,
+    config_path: str | None,
+    profile: str | None,
 ) -> None:
     """Upload the prepared training file PATH; print its file id.
 
@@ -89,7 +100,13 @@ def upload(
     the file goes to the Cloud Storage bucket [finetune] gcs_bucket names.
     """
     with _jobs(config_path, profile) as jobs:
-        item = jobs.upload(path, allow_unredacted=allow_unredacted)
+        vmap = None
+        if map_path is not None:
+            from privllm.finetune.cli import _keyring
+            from privllm.finetune.valuemap import ValueMap
+
+            vmap = ValueMap.load(map_path, _keyring(jobs.config, key_file))
+        item = jobs.upload(path, allow_unredacted=allow_unredacted, value_map=vmap)
     click.echo(item.remote_id)
     expires = item.expires_at.strftime("%Y-%m-%d") if item.expires_at else "never (no retention)"
     click.echo(

@@ -16,16 +16,18 @@ and issue stand-ins in file order: numbering and surrogates are those of a one-p
 from __future__ import annotations
 
 import json
+import re
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from privllm.finetune.formats import Format, check_line, detect_format, key_path, slots
 from privllm.finetune.strictjson import DEEP, DUPLICATE, BadJSON, loads
-from privllm.finetune.surrogates import is_surrogate
+from privllm.finetune.surrogates import is_surrogate, normalise
 from privllm.redaction.findings import Finding
 from privllm.redaction.redactor import Redactor
+from privllm.redaction.scan import resolve_overlaps
 
 __all__ = [
     "Checked",
@@ -35,6 +37,7 @@ __all__ = [
     "examine_chunk",
     "parse",
     "scan_chunk",
+    "spread_names",
     "strings_of",
 ]
 
@@ -123,7 +126,8 @@ def examine(
         return Checked(problems)
     recorder = _Recorder(finder)
     recorder.line(record, fmt)
-    return Checked([], recorder.found, record) if recorder.found else None
+    found = spread_names(recorder.strings, recorder.found)
+    return Checked([], found, record) if found else None
 
 
 def examine_chunk(
@@ -142,29 +146,108 @@ def examine_chunk(
 #: One line's scan: findings (surrogates left out), and why the line cannot be trusted to
 #: read the same to the provider (a repeated key, runaway nesting), if it cannot.
 Scanned = tuple[list[Finding], str | None]
+#: ``(kind, normalised surrogate)`` a value map issued (``ValueMap.surrogates``).
+Issued = frozenset[tuple[str, str]]
 
 
-def scan_chunk(state: Finder, first: int, lines: list[bytes], in_process: bool) -> list[Scanned]:
+def scan_chunk(
+    state: tuple[Finder, Issued], first: int, lines: list[bytes], in_process: bool
+) -> list[Scanned]:
     """Findings in each line's JSON strings and keys (or its text, if it is not JSON): the
-    worker's task for ``scan_file``.
+    worker's task for ``scan_file``. A name found in one string of a line is looked for in
+    all of them (its parts too), as ``prepare`` does.
 
     A line with a repeated key or nested too deeply is scanned as text (every value in it
     is seen) and its problem reported: a parser keeping another of the repeated values
-    would read what no scan looked at.
+    would read what no scan looked at. Surrogates are not findings: those from reserved
+    ranges (``is_surrogate``), and the names the preparing value map issued (``issued``,
+    the exact surrogate, never a name merely like one).
     """
+    finder, issued = state
     out: list[Scanned] = []
     for raw in lines:
         text = raw.decode("utf-8", errors="replace")
         problem = None
         try:
-            strings: Iterator[str] = strings_of(loads(text))
+            strings = list(strings_of(loads(text)))
         except BadJSON as exc:
-            strings = iter((text,))
+            strings = [text]
             if exc.reason in (DUPLICATE, DEEP):
                 problem = exc.reason
-        found = [f for s in strings for f in state(s) if not is_surrogate(f.type, f.value)]
+        # Surrogates first out: a surrogate's parts are no evidence of a real name.
+        real = {i: [f for f in finder(s) if _real(issued, f)] for i, s in enumerate(strings)}
+        by_string = spread_names(strings, real)
+        found = [f for i in sorted(by_string) for f in by_string[i] if _real(issued, f)]
         out.append((found, problem))
     return out
+
+
+def _real(issued: Issued, f: Finding) -> bool:
+    """Not a surrogate: neither from a reserved range nor one the value map issued."""
+    if is_surrogate(f.type, f.value):
+        return False
+    if not issued:
+        return True
+    value = f.value
+    if value.endswith(("'s", "\u2019s")):  # "Mara Lind's": the surrogate and a possessive
+        value = value[:-2]
+    return (f.type, normalise(f.type, value)) not in issued
+
+
+def spread_names(
+    strings: Sequence[str] | Mapping[int, str], found: dict[int, list[Finding]]
+) -> dict[int, list[Finding]]:
+    """``found`` (findings by string index) with every name found in a line, and each part
+    of it, found again wherever it stands alone in the line's strings: "Dear Jane Doe" in
+    one message makes "Thanks, Jane" a name in the next, as the chat vault does.
+
+    >>> from privllm.redaction.findings import Finding
+    >>> texts = ["Dear Jane Doe,", "Thanks, Jane."]
+    >>> spread = spread_names(texts, {0: [Finding(5, 13, "PERSON", "Jane Doe")]})
+    >>> [(i, f.value) for i in sorted(spread) for f in spread[i]]
+    [(0, 'Jane Doe'), (1, 'Jane')]
+
+    A full name elsewhere is found part by part (each part gets its own stand-in, and a
+    person's surrogate lends its parts, so "Jane Doe" still reads "Mara Lind").
+    """
+    from privllm.redaction.names import name_parts
+
+    names = {f.value for fs in found.values() for f in fs if f.type == "PERSON"}
+    if not names:
+        return found
+    parts: set[str] = set()
+    whole: list[str] = []  # names with no part long enough to look for alone ("Li Na")
+    for name in names:
+        kept = [p for p in name_parts(name) if len(p) > 2]
+        parts.update(kept)
+        if not kept:
+            whole.append(name)
+    out = dict(found)
+    items = strings.items() if isinstance(strings, Mapping) else enumerate(strings)
+    for i, text in items:
+        # Word by word against a set: linear in the text however many names the line holds
+        # (an alternation of every name would try each one at every position).
+        extra = []
+        for m in _NAME_WORD.finditer(text):
+            start, end, word = m.start(), m.end(), m.group()
+            if word not in parts:
+                if not (word.endswith(("'s", "\u2019s")) and word[:-2] in parts):
+                    continue
+                word, end = word[:-2], end - 2  # "Jane's": the name, not the possessive
+            if (start and text[start - 1] in "@.") or text[end : end + 1] == "@":
+                continue  # part of an e-mail address or a host name
+            extra.append(Finding(start, end, "PERSON", word))
+        for name in whole:
+            at = text.find(name)
+            while at >= 0:
+                extra.append(Finding(at, at + len(name), "PERSON", name))
+                at = text.find(name, at + len(name))
+        if extra:
+            out[i] = resolve_overlaps([*out.get(i, []), *extra])
+    return out
+
+
+_NAME_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 
 
 def strings_of(node: Any) -> Iterator[str]:
@@ -259,8 +342,10 @@ class _Recorder(Visit):
         super().__init__()
         self.finder = finder
         self.found: dict[int, list[Finding]] = {}
+        self.strings: dict[int, str] = {}  # by visit index
 
     def text(self, i: int, where: str, value: str, bare: bool) -> str:
+        self.strings[i] = value
         found = self.finder(value)
         if found:
             self.found[i] = found

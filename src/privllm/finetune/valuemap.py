@@ -130,11 +130,36 @@ class ValueMap:
                 continue
             self._by_value[(kind, value)] = candidate
             self._owner.setdefault(candidate, (kind, key, value))
+            if kind == "PERSON":
+                self._parts(value, candidate)
             self._finder = None
             return candidate
         # Remembered, so the next occurrence does not draw all over again.
         self._no_surrogate.add((kind, value))
         return self._placeholder(kind, value)
+
+    def surrogates(self) -> frozenset[tuple[str, str]]:
+        """``(kind, normalised surrogate)`` of every surrogate issued: what ``scan_file``
+        does not count as a finding in a file this map prepared. Surrogates only, never a
+        real value, so the set may go to worker processes and into error-free reports."""
+        return frozenset((kind, normalise(kind, s)) for s, (kind, _, _) in self._owner.items())
+
+    def _parts(self, value: str, candidate: str) -> None:
+        """A person's surrogate parts stand in for the real parts ("Jane Doe" -> "Mara
+        Lind": "Jane" -> "Mara", "Doe" -> "Lind"), so a later "Thanks, Jane" reads as
+        "Thanks, Mara", unless a part already has a stand-in or another value owns it."""
+        real, fake = value.split(), candidate.split()
+        if len(real) < 2 or len(fake) != len(real):
+            return
+        for r, f in ((real[0], fake[0]), (real[-1], fake[-1])):
+            key = normalise("PERSON", r)
+            owner = self._owner.get(f)
+            if ("PERSON", r) in self._by_value or (owner is not None and owner[1] != key):
+                continue
+            if len(r) < 3 or normalise("PERSON", f) == key:
+                continue
+            self._by_value[("PERSON", r)] = f
+            self._owner.setdefault(f, ("PERSON", key, r))
 
     def _placeholder(self, kind: str, value: str) -> str:
         spelling = self._spelling.setdefault((kind, normalise(kind, value)), value)

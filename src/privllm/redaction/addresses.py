@@ -45,8 +45,7 @@ _NUMBER_FIRST = re.compile(
 # street name before it is matched on a short window ending at the number.
 _DE_TYPES = r"straße|strasse|str\.|gasse|weg|platz|allee|ring|damm|ufer|chaussee|steig|pfad|markt"
 _DE_WORDS = r"Straße|Strasse|Str\.|Gasse|Weg|Platz|Allee|Ring|Damm|Ufer|Markt|Chaussee"
-_DE_HINTS = ("str", "gasse", "weg", "platz", "allee", "ring", "damm", "ufer", "chaussee", "steig",
-             "pfad", "markt")  # fmt: skip
+_DE_HINT = re.compile(r"str|gasse|weg|platz|allee|ring|damm|ufer|chaussee|steig|pfad|markt")
 _GERMAN_STREET = re.compile(
     rf"(?:{_CAP}[\w.-]*[ \t]+)?(?:{_CAP}[\w-]*?(?:{_DE_TYPES})|{_DE_WORDS})"
     rf"(?:[ \t]+{_CAP}[\w-]*)?[ \t]+$"
@@ -67,11 +66,13 @@ _FRENCH = re.compile(
     rf"(?:,?[ \t]+\d{{2}}[ \t]?\d{{3}}[ \t]+{_CAP}[\w'-]*(?:[ \t-]+{_CAP}[\w'-]*)*)?"
 )
 # ASCII digits: scan() has already mapped other scripts' digits, and re tests [0-9] faster.
-# A single class first (not a repeat): re then skips non-digits in C.
-_DIGITS = re.compile(r"[0-9][0-9]*")
-_NUMBER_LED = re.compile(
-    r"[0-9][0-9]{0,5}(?:[A-Za-z]|-\d{1,4})?(?:[ \t]?(?:bis|ter|quater)\b)?,?[ \t]+"
-    r"(?:[NSEW]\.?[ \t]+)?[A-ZÀ-ÖØ-Þrabpicqsvfl]"
+# A number that may lead a street (not inside a word or a longer number: the lookbehind
+# after the first digit keeps re's fast skip to digits), or a short one after a word, which
+# may end a German street.
+_CANDIDATE = re.compile(
+    r"[0-9](?:(?<![^\W_][0-9])(?P<lead>[0-9]{0,5}(?:[A-Za-z]|-\d{1,4})?"
+    r"(?:[ \t]?(?:bis|ter|quater)\b)?,?[ \t]+(?:[NSEW]\.?[ \t]+)?[A-ZÀ-ÖØ-Þrabpicqsvfl])"
+    r"|(?:(?<=[^\W\d_] [0-9])|(?<=\. [0-9]))[0-9]{0,3}(?![0-9]))"
 )
 _PO_BOX = re.compile(r"(?:P\.?[ \t]?O\.?[ \t]?Box|Postfach|Boîte postale|BP)[ \t]+\d{1,6}")
 
@@ -82,38 +83,48 @@ class StreetAddressDetector:
     types = frozenset({"STREET_ADDRESS"})
 
     def find(self, text: str) -> Iterator[Finding]:
-        # Every form holds a house number. A number followed by a word (capitalised, or a
-        # French street type) may lead a street; any other may end a German one.
-        for lead in _NUMBER_LED.finditer(text):
-            start = lead.start()
-            if start and text[start - 1].isalnum():
-                continue
-            for pattern in (_NUMBER_FIRST, _FRENCH):
-                m = pattern.match(text, start)
-                if m is not None:
-                    value = m.group().rstrip(" ,.")
-                    if not (pattern is _NUMBER_FIRST and _times_or_counts(value)):
-                        yield Finding(start, start + len(value), "STREET_ADDRESS", value)
-                    break
-        for digits in _DIGITS.finditer(text):
-            start = digits.start()
-            if start > 3 and text[start - 1] == " " and digits.end() - start < 5:
-                before = text[start - 2]
-                if before.isalpha() or before == ".":
-                    found = self._german(text, start)
-                    if found is not None:
-                        yield found
+        # Every form holds a house number: one pass over the numbers serves them all. A
+        # number followed by a word (capitalised, or a French street type) may lead a
+        # street; a short one after a word may end a German one.
+        for m in _CANDIDATE.finditer(text):
+            start = m.start()
+            if m.group("lead") is not None:
+                found = self._number_first(text, start)
+                if found is not None:
+                    yield found
+                    continue
+                # Not a street it leads: it may still end a German one ("Am Markt 3 Berlin").
+                prior = text[start - 2 : start]
+                if len(prior) < 2 or prior[1] != " " or not (prior[0].isalpha() or prior[0] == "."):
+                    continue
+                head = text[start : start + 5]
+                if len(head) == 5 and head.isdigit():
+                    continue  # five digits or more: a postcode, an order number
+            german = self._german(text, start)
+            if german is not None:
+                yield german
         if "Box" in text or "Postfach" in text or "BP" in text or "postale" in text:
             for m in _PO_BOX.finditer(text):
                 yield Finding(m.start(), m.end(), "STREET_ADDRESS", m.group())
         yield from self._keyed(text)
 
     @staticmethod
+    def _number_first(text: str, start: int) -> Finding | None:
+        for pattern in (_NUMBER_FIRST, _FRENCH):
+            m = pattern.match(text, start)
+            if m is not None:
+                value = m.group().rstrip(" ,.")
+                if pattern is _NUMBER_FIRST and _times_or_counts(value):
+                    return None
+                return Finding(start, start + len(value), "STREET_ADDRESS", value)
+        return None
+
+    @staticmethod
     def _german(text: str, number: int) -> Finding | None:
         if number < 4 or text[number - 1] not in " \t":
             return None
         near = text[max(0, number - 16) : number].lower()
-        if not any(hint in near for hint in _DE_HINTS):
+        if _DE_HINT.search(near) is None:
             return None
         street = _GERMAN_STREET.search(text, max(0, number - 60), number)
         tail = _GERMAN_NUMBER.match(text, number)
@@ -127,14 +138,19 @@ class StreetAddressDetector:
 
     def _keyed(self, text: str) -> Iterator[Finding]:
         lowered = text.lower()
-        if not any(hint in lowered for hint in _KEY_HINTS):
-            return
-        pos = 0
-        while True:
-            i = text.find(":", pos)
-            if i < 0:
-                return
-            pos = i + 1
+        if len(lowered) != len(text):
+            lowered = text  # offsets must hold; keys then match as written (lower-case)
+        # The colons just after a hint only: a text has many more colons (times, URLs) than
+        # address keys.
+        colons = set()
+        for hint in _KEY_HINTS:
+            h = lowered.find(hint)
+            while h >= 0:
+                i = text.find(":", h, h + 32)
+                if i >= 0:
+                    colons.add(i)
+                h = lowered.find(hint, h + len(hint))
+        for i in sorted(colons):
             j = i
             while j > 0 and text[j - 1] in " \t\"'":
                 j -= 1

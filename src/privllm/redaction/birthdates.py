@@ -35,12 +35,14 @@ _DATE = re.compile(
     r"|\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)"
     rf"|\d{{1,2}}(?:st|nd|rd|th|er|\.)?[ \t]+(?:of[ \t]+)?(?:{_MONTHS})\.?,?[ \t]+\d{{4}}"
     rf"|(?:{_MONTHS})\.?[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+\d{{4}}"
-    rf"|\d{{1,2}}[ \t]*-[ \t]*(?:{_MONTHS})[ \t]*-[ \t]*\d{{2,4}}",
+    rf"|\d{{1,2}}[ \t]*-[ \t]*(?:{_MONTHS})[ \t]*-[ \t]*\d{{2,4}}"
+    r"|(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])",  # 19840307
     re.IGNORECASE,
 )
 _WINDOW = 40  # characters between the cue and the date
 _TIME_AFTER = re.compile(r"(?:T|[ \t]+)\d{1,2}:\d{2}")
 _BREAKS = frozenset(";\n\r")
+_LABEL_ABOVE = re.compile(r"[ \t]*:?[ \t]*\r?\n[ \t]*")
 
 
 class DateOfBirthDetector:
@@ -80,8 +82,10 @@ class DateOfBirthDetector:
             if date is None:
                 continue
             gap = text[word_end : date.start()]
-            if any(c in _BREAKS for c in gap) or ". " in gap:
-                continue
+            if _LABEL_ABOVE.fullmatch(gap) is None and (
+                any(c in _BREAKS for c in gap) or ". " in gap
+            ):
+                continue  # a label on the line above its value ("Geburtsdatum\n14.06.1990")
             d0, d1 = date.span()
             if (d0 and text[d0 - 1].isalnum()) or (d1 < len(text) and text[d1].isalnum()):
                 continue

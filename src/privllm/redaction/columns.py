@@ -21,7 +21,9 @@ CUE_WORDS = re.compile(
     r"ssn|social|phone|tel|mobile|cell|fax|passw|pwd|pass|secret|token|key|card|iban"
     r"|account|mail|birth|dob|name|address|street|customer|client|holder|contact|patient"
     r"|person|employee|recipient|sender|owner|geburt|naissance|adress|anschrift|stra(?:ss|ß)e"
-    r"|kunde|inhaber|nom\b|pr[ée]nom|titulaire|destinataire",
+    r"|kunde|inhaber|nom\b|pr[ée]nom|titulaire|destinataire"
+    r"|member|requester|reporter|assignee|owner|author|attendee|participant|guest|passenger"
+    r"|tenant|applicant|beneficiary|spouse|vorname|nachname",
     re.IGNORECASE,
 )
 _DELIMITERS = ",;\t|"

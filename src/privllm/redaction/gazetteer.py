@@ -8,8 +8,10 @@ census's ``MULLER``).
     >>> names = gazetteer()
     >>> names.is_given("Jane"), names.is_surname("Okafor"), names.is_given("Summer")
     (True, True, False)
-    >>> names.is_ambiguous("Summer")
-    True
+    >>> names.is_ambiguous("Summer"), names.is_plain_surname("Iwasaki")
+    (True, True)
+    >>> names.is_plain_surname("Gold")  # also a word
+    False
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class Gazetteer:
     given: frozenset[str]
     ambiguous: frozenset[str]  # given names that are also words: a cue is needed
     surnames: frozenset[str]
+    word_surnames: frozenset[str] = frozenset()  # surnames that are also words: Gold, Hale
 
     def _has(self, names: frozenset[str], word: str) -> bool:
         key = fold(word)
@@ -64,6 +67,10 @@ class Gazetteer:
         parts = word.split("-")
         return len(parts) > 1 and any(self._has(self.surnames, p) for p in parts)
 
+    def is_plain_surname(self, word: str) -> bool:
+        """A surname that is not also a common word: Iwasaki, Calloway, not Gold or Hale."""
+        return self.is_surname(word) and not self._has(self.word_surnames, word)
+
 
 def _read(name: str) -> frozenset[str]:
     data = resources.files("privllm.redaction").joinpath("data").joinpath(name).read_bytes()
@@ -77,4 +84,5 @@ def gazetteer() -> Gazetteer:
         given=_read("given_names.txt.gz"),
         ambiguous=_read("ambiguous_given_names.txt.gz"),
         surnames=_read("surnames.txt.gz"),
+        word_surnames=_read("word_surnames.txt.gz"),
     )

@@ -15,6 +15,7 @@ __all__ = [
     "NAME_KEYS",
     "NOT_NAMES",
     "PARTICLES",
+    "PLACES",
     "PLACE_HEADS",
     "key_words",
 ]
@@ -31,7 +32,8 @@ NAME_KEYS = frozenset(
     recipient recipient_name sender sender_name beneficiary beneficiary_name insured
     policyholder policy_holder guest guest_name passenger passenger_name tenant member
     member_name user_full_name signed_by signatory assignee requester reporter owner_name
-    spouse emergency_contact next_of_kin attn attention from to cc reply_to author vorname
+    spouse emergency_contact next_of_kin owner participants attendees attn attention from to cc
+    reply_to author vorname
     nachname familienname vollständiger_name kunde kundin kundenname ansprechpartner
     ansprechpartnerin inhaber inhaberin kontoinhaber kontoinhaberin karteninhaber patientin
     mitarbeiter mitarbeiterin empfänger absender antragsteller mieter versicherter nom
@@ -75,6 +77,16 @@ PLACE_HEADS = frozenset(
     san santa saint st sankt los las new port fort mount lake bad fort cape
     """.split()  # noqa: SIM905 - a word list reads better as one string
 )
+# Places (and a brand) that are also given names, where the place is the likelier reading: a
+# single word needs more than a verb, a comma or a line of its own to be a person
+# ("Austin, we have a problem", "Deploy to:\nSydney").
+PLACES = frozenset(
+    """
+    paris austin sydney dallas denver houston orlando lincoln georgia virginia carolina asia
+    africa america india china israel kenya phoenix brooklyn adelaide alexandria odessa lima
+    santiago valencia verona siena montana nevada camden kingston salem mercedes
+    """.split()  # noqa: SIM905 - a word list reads better as one string
+)
 # After a name, a company (Johnson Controls, Morgan Stanley LLC).
 COMPANY_WORDS = frozenset(
     """
@@ -83,7 +95,8 @@ COMPANY_WORDS = frozenset(
     clinic institute labs lab systems solutions technologies software consulting stanley
     motors motor airlines insurance trust fund media studios records river center centre
     station bridge hall airport stadium arena museum theatre theater tower building mall
-    valley island bay beach lake county award prize fellowship
+    valley island bay beach lake county award prize fellowship world store stores shop shops
+    brand brands products foods electronics cosmetics fashion boutique pharma
     """.split()  # noqa: SIM905 - a word list reads better as one string
 )
 # Capitalised words that are never a name on their own: function words, months, weekdays,

@@ -31,6 +31,7 @@ from privllm.redaction.name_cues import (
     NOT_NAMES,
     PARTICLES,
     PLACE_HEADS,
+    PLACES,
     key_words,
 )
 
@@ -48,6 +49,7 @@ _BEFORE = re.compile(
     r"|Policy ?holder|Signed by|Approved by|Reported by|Assigned to|Attn\.?|Attention"
     r"|Contact person|Ansprechpartner(?:in)?|Kontoinhaber(?:in)?|Karteninhaber(?:in)?"
     r"|Titulaire(?: du compte)?|Patient(?:in|e)?|Customer|Client|Kunde|Kundin"
+    r"|Kollege|Kollegin|Tochter|Sohn|Schwester|Bruder|Mutter|Vater|Oma|Opa|Ehemann|Ehefrau"
     r"|Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Herrn|Frau|Hr|Fr|Mme|Mlle|Monsieur|Madame"
     r"|Mademoiselle|M\.)(?=[\s.,:])"
 )
@@ -59,7 +61,24 @@ _PHRASES = (
     "reported by", "assigned to", "requested by", "contact person", "mein name ist",
     "ich heiße", "gespräch mit", "telefonat mit", "im auftrag von", "je m'appelle",
     "titulaire du compte", "de la part de", "échangé avec", "parlé avec", "au nom de",
+    # Relations: "my colleague Ambrose", "ma femme Capucine" (a listed name must follow).
+    "colleague", "coworker", "co-worker", "husband", "wife", "daughter", "son", "mother",
+    "father", "mom", "mum", "dad", "brother", "sister", "friend", "boss", "manager",
+    "grandmother", "grandfather", "grandma", "grandpa", "handed over to", "escalated to",
+    "transferred to", "forwarded to", "femme", "mari", "fille", "fils", "mère", "père",
+    "collègue", "frère", "sœur",
+    # Asked to reach someone: "ping Anastasia", "ask Leopold", "cc Wilhelmina Achterberg".
+    "ping", "ask", "cc", "tell", "remind", "thank",
 )  # fmt: skip
+# The phrases by their last three letters, and what may follow one before a name.
+_PHRASE_ENDS: dict[str, tuple[str, ...]] = {}
+for _phrase in _PHRASES:
+    _PHRASE_ENDS[_phrase[-3:]] = (*_PHRASE_ENDS.get(_phrase[-3:], ()), _phrase)
+# A capital after a lower-case word and a separator ("with Jane", "is: Jane"): led by the
+# capital, which re skips to in C; the lookbehinds then check what precedes it.
+_CAPITAL = re.compile(
+    r"[A-ZÀ-ÖØ-Þ](?:(?<=[a-zß-öø-ÿ][ \t:,][A-ZÀ-ÖØ-Þ])|(?<=[a-zß-öø-ÿ][:,] [A-ZÀ-ÖØ-Þ]))"
+)
 # Titles: what follows may be a surname alone ("Herr Schulz"), and may be a word ("Mr Bill").
 _TITLES = frozenset(
     {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "herr", "herrn", "frau", "hr", "fr", "mme",
@@ -98,8 +117,8 @@ _AFTER = re.compile(
 # Sign-offs that also end a line in lower case ("Kind regards,\nJane"): found from "regards".
 _AFTER_LOWER = re.compile(r"(?:regards|grüße|grüßen|thanks)[ \t]*([,.!]?)[ \t]*(\r?\n[ \t]*)?")
 _PAIR = re.compile(
-    r"[A-ZÀ-ÖØ-Þ\u0100-\u017f][\w'\u2019-]*[ \t]+(?:[A-Z]\.[ \t]+)?"
-    r"[A-ZÀ-ÖØ-Þ\u0100-\u017f][\w'\u2019-]*"
+    r"([A-ZÀ-ÖØ-Þ\u0100-\u017f][\w'\u2019-]*)[ \t]+(?:[A-Z]\.[ \t]+)?"
+    r"([A-ZÀ-ÖØ-Þ\u0100-\u017f][\w'\u2019-]*)"
 )
 # A profile host just before ".com/" (found with str.find), and the account after it.
 _PROFILE_HOST = re.compile(
@@ -212,12 +231,35 @@ _NOT_PERSON_QUALIFIERS = frozenset(
         "ville",
     ]
 )
+# The last word of every name key, lower-case: "customer_name", "firstName" end in "name".
+_KEY_ENDINGS = tuple(sorted({k.rsplit("_", 1)[-1] for k in NAME_KEYS}))
 _ADDRESSING = frozenset({"from", "to", "cc", "reply_to", "attn", "attention", "author"})
 _PERSON_NEXT = re.compile(
     r",? (?:who|said|says|wrote|writes|asked|approved|confirmed|called|replied|signed|owns"
     r"|joined|left|told|emailed|mentioned|agreed|sent|sagte|schrieb|hat|ist|a dit|a écrit"
     r"|a validé|a signé|qui)\b"
 )
+# A listed given name alone, then what only a person does: "Gideon confirmed the order".
+_ACTING = re.compile(
+    r"([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\u2019-]+) (?:said|says|wrote|writes|asked|asks|replied|told"
+    r"|emailed|mentioned|agreed|presented|confirmed|approved|explained|suggested|promised"
+    r"|complained|apologi[sz]ed|signed|sagte|schrieb|fragte|meinte|bestätigte|erklärte"
+    r"|a (?:dit|écrit|présenté|demandé|confirmé|validé|signé|appelé|posé|répondu))\b"
+)
+# Addressed, then spoken to: "Harold, you forgot", "Jonas, kannst du", "Léa, merci". Led by
+# the comma (re jumps to a literal); the name before it is read in Python.
+_VOCATIVE = re.compile(
+    r",[ \t]+(?:you|your|please|thanks|thank|can you|could you|would you|did you|du|dein"
+    r"|deine|kannst|bitte|danke|tu|vous|merci|peux|pourriez|pouvez)\b"
+)
+_OPENERS = frozenset('.!?"\u201c\u201e\u00ab:\n')
+# Between two items of a list of names, and what may follow an item.
+_LIST_SEP = re.compile(r",[ \t]*(?:(?:and|und|et)[ \t]+)?|[ \t]+(?:and|und|et)[ \t]+")
+_LIST_BEFORE = re.compile(
+    r"([A-ZÀ-ÖØ-Þ][\w'\u2019-]*(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'\u2019-]*){0,2})"
+    r"(?:,[ \t]*(?:(?:and|und|et)[ \t]+)?|[ \t]+(?:and|und|et)[ \t]+)$"
+)
+_ITEM_END = frozenset(",.;:!?)( \t\r\n")
 _LOCAL_PART = re.compile(r"([^\W\d_]{2,})[._-]([^\W\d_]{2,})$")
 _MAX_TOKENS = 4
 _LINK_WINDOW = 4000
@@ -253,11 +295,16 @@ class PersonDetector:
         return self._names
 
     def find(self, text: str) -> Iterator[Finding]:
-        yield from self._keyed(text)
-        yield from self._cued(text)
-        yield from self._paired(text)
+        found = [*self._keyed(text), *self._cued(text), *self._paired(text)]
+        found += self._vocatives(text)
+        found += self._acting(text)
+        found += self._last_line(text)
+        found += self._dashed(text)
         if "@" in text:
-            yield from self._linked(text)
+            found += self._linked(text)
+        if found:
+            found += self._listed(text, found)
+        yield from found
         if ".com/" in text:
             yield from self._profiles(text)
 
@@ -265,14 +312,11 @@ class PersonDetector:
 
     def _keyed(self, text: str) -> Iterator[Finding]:
         """``name: Jane Doe``, ``"holder": "Jane Doe"``, ``From: Jane Doe <jd@x.org>``."""
-        pos = 0
-        while True:
-            i = _next_colon(text, pos)
-            if i < 0:
-                return
-            pos = i + 1
+        for i in _separators(text):
             key = _key_before(text, i)
-            if not key:
+            # Most labels name no person (times, URLs, "Status:"): a suffix test is enough
+            # to skip them before the key is split into words.
+            if not key or not key.lower().endswith(_KEY_ENDINGS):
                 continue
             words = key_words(key).split("_")
             if "_".join(words[-2:]) in NAME_KEYS:
@@ -316,6 +360,10 @@ class PersonDetector:
             return None
         if not all(_WORD.fullmatch(w.rstrip(",;")) for w in words):
             return None
+        if value.islower() and not any(
+            self.names.is_given(w) or self.names.is_ambiguous(w) for w in words
+        ):
+            return None  # "Reporter: automation", "assignee: unassigned"
         return (i, i + len(value))
 
     def _cued(self, text: str) -> Iterator[Finding]:
@@ -323,22 +371,21 @@ class PersonDetector:
             yield from self._after_cue(text, m.start(), m.end(), m.group(), sign_off=False)
         for m in _AFTER.finditer(text):
             yield from self._after_cue(text, m.start(), m.end(), m.group(), sign_off=True, m=m)
-        lowered = text.lower()
-        if len(lowered) != len(text):
-            return  # a character that lowers to two: offsets would shift; capitals suffice
-        for phrase in _PHRASES:
-            i = lowered.find(phrase)
-            while i >= 0:
-                end = i + len(phrase)
-                if text[i].islower() and (end >= len(text) or text[end] in " \t:,"):
+        # Lower-case phrases: looked up from the capitalised word that may follow them, one
+        # pass for all (a pass per phrase cost more than every other name evidence).
+        for m in _CAPITAL.finditer(text):
+            cap = m.start()
+            end = cap - 1 if text[cap - 2].isalpha() else cap - 2
+            for phrase in _PHRASE_ENDS.get(text[end - 3 : end].lower(), ()):
+                i = end - len(phrase)
+                if i >= 0 and text[i].islower() and text[i:end].lower() == phrase:
                     yield from self._after_cue(text, i, end, phrase, sign_off=False)
-                i = lowered.find(phrase, end)
-        i = lowered.find("regards")
+        i = text.find("regards")
         while i >= 0:
             low = _AFTER_LOWER.match(text, i)
-            if low is not None and text[i].islower() and low.group(2):
+            if low is not None and low.group(2):
                 yield from self._after_cue(text, i, low.end(), "regards", sign_off=True, m=low)
-            i = lowered.find("regards", i + 7)
+            i = text.find("regards", i + 7)
 
     def _after_cue(
         self,
@@ -362,9 +409,12 @@ class PersonDetector:
         bare = sign_off and m is not None and not (m.group(1) or m.group(2))
         if bare and span[1] < len(text) and text[span[1]] not in "!.,\r\n":
             return
+        role = not (title or sign_off or cue in _GREETINGS)
+        if role and not self._known(text[span[0] : span[1]], alone=False):
+            return  # "Customer Success", "Customer Care": a role's cue needs a listed name
         if not title and not self._known(text[span[0] : span[1]]):
-            if not sign_off and cue not in _GREETINGS:
-                return  # "Customer Success": a role's cue needs a listed name
+            if role:
+                return
             # "Thanks, Looks good": a name in no list needs the greeting's own punctuation
             # after it ("Hi Oluwaseun,"), or a line of its own under a sign-off.
             if span[1] < len(text) and text[span[1]] not in ",!\r\n":
@@ -415,12 +465,14 @@ class PersonDetector:
                 return None
         return (start, end)
 
-    def _known(self, name: str) -> bool:
+    def _known(self, name: str, *, alone: bool = True) -> bool:
+        """A part of ``name`` is listed; with ``alone=False`` a one-word name must be a
+        given name (a surname alone, "Care", "Sale", is too often a word)."""
         names = self.names
-        return any(
-            names.is_given(w) or names.is_ambiguous(w) or names.is_surname(w)
-            for w in name_parts(name)
-        )
+        parts = name_parts(name)
+        if not alone and len(parts) == 1:
+            return names.is_given(parts[0]) or names.is_ambiguous(parts[0])
+        return any(names.is_given(w) or names.is_ambiguous(w) or names.is_surname(w) for w in parts)
 
     def _paired(self, text: str) -> Iterator[Finding]:
         """Given name + surname from the gazetteer, both capitalised: ``Priya Raman``."""
@@ -430,13 +482,8 @@ class PersonDetector:
             if m is None:
                 return
             start, end = m.span()
-            first_end = text.find(" ", start, end)
-            tab = text.find("\t", start, end)
-            if first_end < 0 or 0 <= tab < first_end:
-                first_end = tab
-            first = text[start:first_end]
-            last_start = end - len(m.group().split()[-1])
-            last = text[last_start:end]
+            first_end, last_start = m.end(1), m.start(2)
+            first, last = m.group(1), m.group(2)
             if start and (text[start - 1].isalnum() or text[start - 1] in "_-'\u2019@./"):
                 pos = first_end
                 continue
@@ -454,18 +501,123 @@ class PersonDetector:
         lf, ll = fold(first), fold(last)
         if lf in NOT_NAMES or ll in NOT_NAMES or lf in PLACE_HEADS or ll in COMPANY_WORDS:
             return False
+        if not names.is_surname(last):  # most capitalised pairs fail here: checked first
+            return False
         if not (_name_like(first) and _name_like(last)):
             return False
-        if not names.is_surname(last):
-            return False
         if names.is_ambiguous(first):
-            # "Bill Hughes approved", "Grant Abernathy, who": a word-name needs a person's verb.
-            if not _PERSON_NEXT.match(text, end):
+            # "Bill Hughes approved", "Grant Abernathy, who": a word-name needs a person's verb,
+            # or a surname that is no word ("Rose Iwasaki", not "Rose Gold").
+            if not (names.is_plain_surname(last) or _PERSON_NEXT.match(text, end)):
                 return False
         elif not names.is_given(first):
             return False
         after = _WORD.match(text, end + 1) if end < len(text) and text[end] == " " else None
         return after is None or fold(after.group().rstrip(".")) not in COMPANY_WORDS
+
+    def _vocatives(self, text: str) -> Iterator[Finding]:
+        """A listed given name opening a sentence or a quote, then a comma and a lower-case
+        word: "Harold, you forgot the report" (not "Austin, Dallas and Houston")."""
+        names = self.names
+        for m in _VOCATIVE.finditer(text):
+            comma = m.start()
+            start = comma
+            while start and (text[start - 1].isalpha() or text[start - 1] in "'\u2019-"):
+                start -= 1
+            word = text[start:comma]
+            if not word or not word[0].isupper() or word.isupper():
+                continue
+            before = start
+            while before and text[before - 1] in " \t":
+                before -= 1
+            if before and text[before - 1] not in _OPENERS:
+                continue
+            if fold(word) in NOT_NAMES or fold(word) in PLACES or not names.is_given(word):
+                continue
+            yield Finding(start, comma, "PERSON", word)
+
+    def _acting(self, text: str) -> Iterator[Finding]:
+        names = self.names
+        for m in _ACTING.finditer(text):
+            start, word = m.start(), m.group(1)
+            if start and (text[start - 1].isalnum() or text[start - 1] in "_-@./"):
+                continue
+            if fold(word) in NOT_NAMES or fold(word) in PLACES or not names.is_given(word):
+                continue
+            yield Finding(start, m.end(1), "PERSON", word)
+
+    def _last_line(self, text: str) -> Iterator[Finding]:
+        """A message signed with a listed given name on its last line: "See attached.\nHiroshi"."""
+        end = len(text.rstrip())
+        start = text.rfind("\n", 0, end) + 1
+        if start == 0 or end - start > 40:
+            return
+        above = text[:start].rstrip()
+        if above and above[-1] not in ".!?:,":
+            return  # the end of a paragraph, not a signature
+        span = self._read(text, start, cue_is_title=False, next_line=False)
+        if span is None or span[1] != end:
+            return
+        name = text[start:end]
+        if fold(name) in PLACES:
+            return
+        if len(name.split()) <= 2 and self._known(name, alone=False):
+            yield Finding(start, end, "PERSON", name)
+
+    def _dashed(self, text: str) -> Iterator[Finding]:
+        """A signature line: "-- Tasha", "— Kwabena (Tier 1)"."""
+        for dash in ("\n-", "\n\u2014", "\n\u2013"):
+            i = text.find(dash)
+            while i >= 0:
+                j = i + 1
+                while j < len(text) and text[j] in "-\u2013\u2014":
+                    j += 1
+                span = self._read(text, j, cue_is_title=False, next_line=False)
+                if span is not None and (span[1] >= len(text) or text[span[1]] in "\r\n ,("):
+                    name = text[span[0] : span[1]]
+                    if self._known(name, alone=False):
+                        yield Finding(span[0], span[1], "PERSON", name)
+                i = text.find(dash, i + 2)
+
+    def _listed(self, text: str, found: list[Finding]) -> list[Finding]:
+        """Names listed beside a found one: "Attendees: Lorcan Doyle, Aiyana Begay and ..."."""
+        out: list[Finding] = []
+        seen = {(f.start, f.end) for f in found}
+        queue = [f for f in found if f.type == "PERSON"]
+        while queue:
+            f = queue.pop()
+            words = len(f.value.split())
+            for span in (self._next_item(text, f.end), self._previous_item(text, f.start)):
+                if span is None or span in seen:
+                    continue
+                name = text[span[0] : span[1]]
+                n = len(name.split())
+                # Full names beside full names; a first name alone only beside another.
+                if n >= 2 and words >= 2 and self._known(name):
+                    pass
+                elif not (n == 1 and words == 1 and self._known(name, alone=False)):
+                    continue
+                seen.add(span)
+                item = Finding(span[0], span[1], "PERSON", name)
+                out.append(item)
+                queue.append(item)
+        return out
+
+    def _next_item(self, text: str, end: int) -> tuple[int, int] | None:
+        sep = _LIST_SEP.match(text, end)
+        if sep is None:
+            return None
+        span = self._read(text, sep.end(), cue_is_title=False, next_line=False)
+        if span is None or (span[1] < len(text) and text[span[1]] not in _ITEM_END):
+            return None
+        return span
+
+    def _previous_item(self, text: str, start: int) -> tuple[int, int] | None:
+        m = _LIST_BEFORE.search(text, max(0, start - 80), start)
+        if m is None:
+            return None
+        span = self._read(text, m.start(1), cue_is_title=False, next_line=False)
+        return span if span is not None and span[1] == m.end(1) else None
 
     def _linked(self, text: str) -> Iterator[Finding]:
         """``jane.doe@...`` makes ``Jane Doe``, ``Jane`` and ``Doe`` names in the same text."""
@@ -547,14 +699,16 @@ def _value_end(text: str, i: int) -> int:
 _VALUE_STOPS = frozenset('\n\r,;|<>("[{}]=:/@\t')
 
 
-def _next_colon(text: str, pos: int) -> int:
-    colon = text.find(":", pos)
-    equals = text.find("=", pos)
-    if colon < 0:
-        return equals
-    if equals < 0:
-        return colon
-    return min(colon, equals)
+def _separators(text: str) -> Iterator[int]:
+    """Every ``:`` and ``=`` in order; each found once (linear, however many there are)."""
+    colon, equals = text.find(":"), text.find("=")
+    while colon >= 0 or equals >= 0:
+        if equals < 0 or 0 <= colon < equals:
+            yield colon
+            colon = text.find(":", colon + 1)
+        else:
+            yield equals
+            equals = text.find("=", equals + 1)
 
 
 def _key_before(text: str, i: int) -> str:
