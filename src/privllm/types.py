@@ -350,6 +350,15 @@ class ChatRequest(InputModel):
     #: Ask the provider to keep the completion (OpenAI/Azure). Policy sends ``False``.
     store: bool | None = None
     stream: bool = False
+    #: Which provider API carries the call: ``"chat"`` (chat completions, every provider) or
+    #: ``"responses"`` (OpenAI's Responses API, built by ``privllm.openai``'s
+    #: ``responses.create``). Middleware sees the same request either way.
+    api: Literal["chat", "responses"] = "chat"
+    #: HTTP headers and query parameters added to the provider request as given (the
+    #: drop-in's ``extra_headers`` / ``extra_query``): not redacted, so meant for settings,
+    #: not content; the names privllm sets itself are refused. Kept out of dumps and reprs.
+    headers: dict[str, str] = Field(default_factory=dict, repr=False, exclude=True)
+    query: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
     #: Provider-specific options passed through as given (e.g. ``{"logprobs": True}``).
     extra: dict[str, Any] = Field(default_factory=dict)
 
@@ -412,6 +421,9 @@ class ChatResponse(_Model, Generic[ParsedT]):
     endpoint: Endpoint
     id: str | None = None
     parsed: ParsedT = None  # type: ignore[assignment]  # None until a model class parses it
+    #: The provider's HTTP response headers (``x-request-id``, rate limits) where the
+    #: provider returns them (OpenAI, Azure): for ``with_raw_response``; not in dumps/reprs.
+    headers: dict[str, str] | None = Field(default=None, repr=False, exclude=True)
 
     @property
     def message(self) -> Message:
@@ -437,6 +449,9 @@ class EmbeddingRequest(InputModel):
     model: str
     dimensions: int | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
+    #: As :attr:`ChatRequest.headers` and :attr:`ChatRequest.query`.
+    headers: dict[str, str] = Field(default_factory=dict, repr=False, exclude=True)
+    query: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
 
     @field_validator("input", mode="before")
     @classmethod
@@ -452,3 +467,5 @@ class EmbeddingResponse(_Model):
     provider: str
     endpoint: Endpoint
     usage: Usage | None = None
+    #: As :attr:`ChatResponse.headers`.
+    headers: dict[str, str] | None = Field(default=None, repr=False, exclude=True)

@@ -10,7 +10,6 @@ from typing import Any
 
 from privllm.client import AsyncClient
 from privllm.config import Config
-from privllm.core import USE_CLIENT_DEFAULT
 from privllm.pipeline import Middleware
 
 from ._clients import AsyncOpenAI, OpenAI, _provider, _refuse_unsupported, _seconds, _sections
@@ -141,7 +140,7 @@ class AzureOpenAI(OpenAI):
             provider_options=options,
             **merged,
         )
-        self._timeout = USE_CLIENT_DEFAULT
+        self._defaults(default_headers, default_query)
         self._model = deployment
         self._tree()
 

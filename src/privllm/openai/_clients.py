@@ -16,12 +16,14 @@ from typing import Any, NoReturn
 from privllm.client import AsyncClient, Client
 from privllm.config import Config
 from privllm.core import USE_CLIENT_DEFAULT, TimeoutLike
-from privllm.errors import ConfigError
+from privllm.errors import ConfigError, InvalidRequestError
 from privllm.pipeline import Middleware
+from privllm.providers.extra import check_headers, check_query
 
-from ._convert import given, timeout_of
+from ._convert import ChatCall, chat_call, embed_call, given, timeout_of
 from ._errors import EndpointNotCovered
 from ._resources import AsyncChat, AsyncEmbeddings, AsyncModels, Chat, Embeddings, Models
+from ._responses_api import AsyncResponses, Responses
 
 __all__ = ["AsyncOpenAI", "OpenAI"]
 
@@ -32,8 +34,6 @@ NOT_COVERED: dict[str, str] = {
     "fine_tuning": "use `privllm finetune prepare`, `upload`, `create-job` and `status`",
     "batches": "send the calls through the client one by one (each is redacted and audited)",
     "uploads": "training files go through `privllm finetune upload`",
-    "responses": "the Responses API is not carried by privllm's core yet: use "
-    "chat.completions.create (the same models)",
     "realtime": "websocket APIs bypass the HTTP egress guard (policy.allow_websockets)",
     "audio": "privllm sends and restores text only",
     "images": "privllm sends and restores text only",
@@ -42,6 +42,8 @@ NOT_COVERED: dict[str, str] = {
     "completions": "the legacy completions API is not carried: use chat.completions.create",
     "moderations": "not carried: privllm's redaction and policy run on every chat call",
 }
+#: What ``with_options`` changes besides ``timeout`` (merged over the client's).
+_PER_COPY = frozenset({"default_headers", "default_query"})
 #: The SDK's raw HTTP verbs: a way around every check, refused.
 _RAW_HTTP = frozenset({"get", "post", "put", "patch", "delete", "request"})
 
@@ -81,10 +83,14 @@ def _refuse_unsupported(
             "transport); pass transport_wrapper= to wrap that transport",
             field="http_client",
         )
-    if default_headers:
-        raise ConfigError("default_headers: not carried by privllm yet", field="default_headers")
-    if default_query:
-        raise ConfigError("default_query: not carried by privllm yet", field="default_query")
+    try:
+        check_headers(default_headers or {})
+        check_query(default_query or {})
+    except InvalidRequestError as exc:
+        field = (
+            "default_headers" if (exc.field or "").startswith("extra_headers") else "default_query"
+        )
+        raise ConfigError(f"{field}: {exc}", field=field) from None
     if websocket_base_url is not None:
         raise ConfigError(
             "websocket_base_url: websocket APIs are refused (they bypass the egress guard)",
@@ -133,6 +139,35 @@ class _Facade:
     _privllm: Any
     _timeout: TimeoutLike
     _model: str | None
+    #: ``default_headers`` / ``default_query``: sent with every call (a call's
+    #: ``extra_headers`` / ``extra_query`` win).
+    _headers: dict[str, str]
+    _query: dict[str, object]
+
+    def _defaults(
+        self, headers: Mapping[str, str] | None, query: Mapping[str, object] | None
+    ) -> None:
+        self._timeout = USE_CLIENT_DEFAULT
+        self._headers = {str(k): str(v) for k, v in (headers or {}).items() if given(v)}
+        self._query = dict(query or {})
+
+    def _chat_call(self, kwargs: Mapping[str, Any]) -> ChatCall:
+        return chat_call(
+            kwargs,
+            default_timeout=self._timeout,
+            model=self._model,
+            headers=self._headers,
+            query=self._query,
+        )
+
+    def _embed_call(self, kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], bool, dict[str, Any]]:
+        return embed_call(
+            kwargs,
+            default_timeout=self._timeout,
+            model=self._model,
+            headers=self._headers,
+            query=self._query,
+        )
 
     def _url(self, path: str) -> str:
         return str(self._privllm.provider.endpoint.base_url).rstrip("/") + path
@@ -157,7 +192,9 @@ class _Facade:
         return float(self._privllm.config.provider.timeout)
 
     def _derived(self, timeout: object, max_retries: object, other: Mapping[str, Any]) -> Any:
-        refused = sorted(k for k, v in other.items() if v is not None)
+        headers = other.get("default_headers")
+        query = other.get("default_query")
+        refused = sorted(k for k, v in other.items() if v is not None and k not in _PER_COPY)
         if refused:
             raise ConfigError(
                 f"with_options: {refused[0]}: only timeout and max_retries can change per "
@@ -173,6 +210,13 @@ class _Facade:
         copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__)
         copy._timeout = timeout_of(timeout, self._timeout)
+        if headers or query:
+            _refuse_unsupported(None, headers, query, None, None)
+            copy._headers = {
+                **self._headers,
+                **{str(k): str(v) for k, v in (headers or {}).items()},
+            }
+            copy._query = {**self._query, **(query or {})}
         copy._tree()
         return copy
 
@@ -223,6 +267,7 @@ class OpenAI(_Facade):
     chat: Chat
     embeddings: Embeddings
     models: Models
+    responses: Responses
 
     def __init__(
         self,
@@ -270,7 +315,7 @@ class OpenAI(_Facade):
             provider_options=provider_options,
             **merged,
         )
-        self._timeout = USE_CLIENT_DEFAULT
+        self._defaults(default_headers, default_query)
         self._model = None
         self._tree()
 
@@ -278,6 +323,7 @@ class OpenAI(_Facade):
         self.chat = Chat(self)
         self.embeddings = Embeddings(self)
         self.models = Models(self)
+        self.responses = Responses(self)
         self.beta = _Beta(self.chat)
 
     def with_options(
@@ -314,11 +360,13 @@ class AsyncOpenAI(OpenAI):
     chat: AsyncChat  # type: ignore[assignment]
     embeddings: AsyncEmbeddings  # type: ignore[assignment]
     models: AsyncModels  # type: ignore[assignment]
+    responses: AsyncResponses  # type: ignore[assignment]
 
     def _tree(self) -> None:
         self.chat = AsyncChat(self)
         self.embeddings = AsyncEmbeddings(self)
         self.models = AsyncModels(self)
+        self.responses = AsyncResponses(self)
         self.beta = _Beta(self.chat)
 
     async def close(self) -> None:  # type: ignore[override]
@@ -341,6 +389,7 @@ class _RawTree:
         self.chat = _RawChat(client.chat.completions.with_raw_response)
         self.embeddings = client.embeddings.with_raw_response
         self.models = client.models.with_raw_response
+        self.responses = client.responses.with_raw_response
 
 
 class _RawChat:

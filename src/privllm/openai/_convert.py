@@ -46,6 +46,7 @@ __all__ = [
     "completion",
     "embed_call",
     "embeddings",
+    "http_updates",
     "parsed_completion",
     "timeout_of",
 ]
@@ -94,8 +95,6 @@ _REFUSED = {
     "web_search_options": "privllm sends function tools only",
     "functions": "use tools=[{'type': 'function', ...}] (privllm takes the current shape)",
     "function_call": "use tool_choice (privllm takes the current shape)",
-    "extra_headers": "privllm does not carry extra HTTP headers yet",
-    "extra_query": "privllm does not carry extra query parameters yet",
 }
 
 
@@ -127,10 +126,37 @@ class ChatCall:
     args: dict[str, Any]
     stream: bool
     include_usage: bool
+    #: ``headers`` / ``query`` for the request (``extra_headers``, ``extra_query`` over the
+    #: client's ``default_headers`` / ``default_query``); empty when there are none.
+    updates: dict[str, Any]
+
+
+def http_updates(
+    options: Mapping[str, Any],
+    headers: Mapping[str, str] | None,
+    query: Mapping[str, object] | None,
+) -> dict[str, Any]:
+    """The request's ``headers`` and ``query`` from a call's ``extra_headers`` and
+    ``extra_query`` over the client's defaults. A header given as ``None`` or ``omit`` removes
+    a default, as in the SDK."""
+    merged_headers = {**(headers or {}), **(options.get("extra_headers") or {})}
+    merged_query = {**(query or {}), **(options.get("extra_query") or {})}
+    updates: dict[str, Any] = {}
+    sent = {str(k): str(v) for k, v in merged_headers.items() if given(v)}
+    if sent:
+        updates["headers"] = sent
+    if merged_query:
+        updates["query"] = dict(merged_query)
+    return updates
 
 
 def chat_call(
-    kwargs: Mapping[str, Any], *, default_timeout: TimeoutLike, model: str | None
+    kwargs: Mapping[str, Any],
+    *,
+    default_timeout: TimeoutLike,
+    model: str | None,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, object] | None = None,
 ) -> ChatCall:
     """privllm's arguments for ``chat.completions.create(**kwargs)``. ``model`` (Azure's
     ``azure_deployment``) replaces the one given, as the SDK's URL does."""
@@ -142,6 +168,8 @@ def chat_call(
         "stream_options",
         "timeout",
         "extra_body",
+        "extra_headers",
+        "extra_query",
         *_TYPED,
         *_PASSED,
         *_REFUSED,
@@ -170,25 +198,29 @@ def chat_call(
         args=args,
         stream=bool(options.get("stream")),
         include_usage=bool(stream_options.get("include_usage")),
+        updates=http_updates(options, headers, query) if headers or query or _http(options) else {},
     )
 
 
+def _http(options: Mapping[str, Any]) -> bool:
+    return "extra_headers" in options or "extra_query" in options
+
+
 def embed_call(
-    kwargs: Mapping[str, Any], *, default_timeout: TimeoutLike, model: str | None
-) -> tuple[dict[str, Any], bool]:
-    """privllm's ``embed`` arguments for ``embeddings.create(**kwargs)``, and whether the
-    caller asked for base64."""
+    kwargs: Mapping[str, Any],
+    *,
+    default_timeout: TimeoutLike,
+    model: str | None,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, object] | None = None,
+) -> tuple[dict[str, Any], bool, dict[str, Any]]:
+    """privllm's ``embed`` arguments for ``embeddings.create(**kwargs)``, whether the
+    caller asked for base64, and the request's ``headers`` / ``query``."""
     options = {k: v for k, v in kwargs.items() if given(v)}
     allowed = {"input", "model", "dimensions", "encoding_format", "user", "timeout", "extra_body"}
     unknown = set(options) - allowed - {"extra_headers", "extra_query"}
     if unknown:
         raise TypeError(f"create() got an unexpected keyword argument {sorted(unknown)[0]!r}")
-    for name in ("extra_headers", "extra_query"):
-        if name in options:
-            raise InvalidRequestError(
-                f"invalid embedding request: {name}: not supported: {_REFUSED[name]}",
-                fields=(name,),
-            )
     texts = options.get("input")
     if not isinstance(texts, str) and not (
         isinstance(texts, (list, tuple)) and all(isinstance(t, str) for t in texts)
@@ -209,7 +241,8 @@ def embed_call(
     }
     if extra:
         args["extra"] = extra
-    return args, options.get("encoding_format") == "base64"
+    updates = http_updates(options, headers, query) if headers or query or _http(options) else {}
+    return args, options.get("encoding_format") == "base64", updates
 
 
 _M = TypeVar("_M", bound=BaseModel)

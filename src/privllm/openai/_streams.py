@@ -6,31 +6,45 @@ Like ``openai.Stream``: iterate for ``ChatCompletionChunk`` (``async for`` on th
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+)
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic
 
 from openai.types.chat import ChatCompletionChunk
+from typing_extensions import TypeVar
 
 from privllm.errors import PrivllmError
 from privllm.streaming import AsyncChatStream, ChatStream
+from privllm.types import ChatChunk
 
-from ._convert import ChunkMaker
 from ._errors import to_openai_error
 
 __all__ = ["AsyncStream", "Stream"]
 
+#: What a stream yields: ``ChatCompletionChunk`` (chat) or ``ResponseStreamEvent``.
+_E = TypeVar("_E", default=ChatCompletionChunk)
 
-class Stream:
-    """The chunks of a streamed chat completion, restored by privllm as they arrive."""
 
-    def __init__(self, source: ChatStream[Any], make: ChunkMaker, url: str) -> None:
+class Stream(Generic[_E]):
+    """The chunks of a streamed chat completion (or the events of a streamed Responses
+    call), restored by privllm as they arrive."""
+
+    def __init__(
+        self, source: ChatStream[Any], make: Callable[[ChatChunk], Iterator[_E]], url: str
+    ) -> None:
         self._source = source
         self._make = make
         self._url = url
         self._iterator = self._chunks()
 
-    def _chunks(self) -> Generator[ChatCompletionChunk, None, None]:
+    def _chunks(self) -> Generator[_E, None, None]:
         make = self._make
         error: PrivllmError | None = None
         try:
@@ -41,10 +55,10 @@ class Stream:
         if error is not None:
             raise error
 
-    def __iter__(self) -> Iterator[ChatCompletionChunk]:
+    def __iter__(self) -> Iterator[_E]:
         return self._iterator
 
-    def __next__(self) -> ChatCompletionChunk:
+    def __next__(self) -> _E:
         return next(self._iterator)
 
     def close(self) -> None:
@@ -52,7 +66,13 @@ class Stream:
         self._iterator.close()
         self._source.close()
 
-    def __enter__(self) -> Stream:
+    @property
+    def response(self) -> _Closer:
+        """What the SDK's stream helpers close (``.close()``); privllm keeps no httpx
+        response for a stream."""
+        return _Closer(self.close)
+
+    def __enter__(self) -> Stream[_E]:
         return self
 
     def __exit__(
@@ -64,16 +84,18 @@ class Stream:
         self.close()
 
 
-class AsyncStream:
+class AsyncStream(Generic[_E]):
     """The async twin of :class:`Stream`."""
 
-    def __init__(self, source: AsyncChatStream[Any], make: ChunkMaker, url: str) -> None:
+    def __init__(
+        self, source: AsyncChatStream[Any], make: Callable[[ChatChunk], Iterator[_E]], url: str
+    ) -> None:
         self._source = source
         self._make = make
         self._url = url
         self._iterator = self._chunks()
 
-    async def _chunks(self) -> AsyncGenerator[ChatCompletionChunk, None]:
+    async def _chunks(self) -> AsyncGenerator[_E, None]:
         make = self._make
         error: PrivllmError | None = None
         try:
@@ -85,10 +107,10 @@ class AsyncStream:
         if error is not None:
             raise error
 
-    def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
+    def __aiter__(self) -> AsyncIterator[_E]:
         return self._iterator
 
-    async def __anext__(self) -> ChatCompletionChunk:
+    async def __anext__(self) -> _E:
         return await self._iterator.__anext__()
 
     async def close(self) -> None:
@@ -96,7 +118,12 @@ class AsyncStream:
         await self._iterator.aclose()
         await self._source.close()
 
-    async def __aenter__(self) -> AsyncStream:
+    @property
+    def response(self) -> _AsyncCloser:
+        """As :attr:`Stream.response` (``await .aclose()``)."""
+        return _AsyncCloser(self.close)
+
+    async def __aenter__(self) -> AsyncStream[_E]:
         return self
 
     async def __aexit__(
@@ -106,3 +133,17 @@ class AsyncStream:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+class _Closer:
+    __slots__ = ("close",)
+
+    def __init__(self, close: Callable[[], None]) -> None:
+        self.close = close
+
+
+class _AsyncCloser:
+    __slots__ = ("aclose",)
+
+    def __init__(self, aclose: Callable[[], Awaitable[None]]) -> None:
+        self.aclose = aclose

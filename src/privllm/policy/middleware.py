@@ -134,7 +134,10 @@ class PolicyMiddleware(Middleware):
             self.engine.raise_for(decision)
         if not self.engine.policy.require_no_store:
             return request
-        wants_flag = endpoint.provider in _STORE_PROVIDERS and endpoint.kind == "enterprise_api"
+        # The Responses API stores by default, wherever it is served: always say no there.
+        wants_flag = request.api == "responses" or (
+            endpoint.provider in _STORE_PROVIDERS and endpoint.kind == "enterprise_api"
+        )
         extra = request.extra
         if "store" in extra:
             extra = {k: v for k, v in extra.items() if k != "store"}

@@ -96,6 +96,8 @@ class AzureProvider(OpenAIProvider):
     #: Azure knows ``developer`` only from API version 2024-12-01-preview (privllm's default
     #: is the GA 2024-10-21): it gets ``system``, the older name every version takes.
     developer_role = False
+    #: Azure serves the Responses API elsewhere (``/openai/v1/responses``): not carried yet.
+    responses_api = False
 
     def __init__(
         self,

@@ -23,7 +23,35 @@ from typing import Any
 
 from privllm.errors import InvalidRequestError
 
-__all__ = ["camel_to_snake", "check_extra"]
+__all__ = [
+    "RESERVED_HEADERS",
+    "RESERVED_QUERY",
+    "camel_to_snake",
+    "check_extra",
+    "check_headers",
+    "check_query",
+]
+
+#: Headers privllm (or the SDK under it) sets: given again they would replace the configured
+#: key, organization or body framing, so they are refused (compared lowercased).
+RESERVED_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "api-key",
+        "cookie",
+        "openai-organization",
+        "openai-project",
+        "host",
+        "connection",
+        "content-type",
+        "content-length",
+        "content-encoding",
+        "transfer-encoding",
+    }
+)
+#: Query parameters privllm sets (Azure's API version comes from config).
+RESERVED_QUERY = frozenset({"api-version"})
 
 _UPPER = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -52,3 +80,26 @@ def check_extra(
             "it cannot be given in extra",
             fields=(f"extra.{key}",),
         )
+
+
+def check_headers(headers: Mapping[str, Any]) -> None:
+    """Refuse a header privllm sets itself (``RESERVED_HEADERS``, ``x-stainless-*``); the
+    error names the header, never its value."""
+    for name in headers:
+        low = str(name).lower()
+        if low in RESERVED_HEADERS or low.startswith("x-stainless"):
+            raise InvalidRequestError(
+                f"extra_headers: {name!r} is set by privllm (key, organization, body "
+                "framing); it cannot be given per call",
+                fields=(f"extra_headers.{name}",),
+            )
+
+
+def check_query(query: Mapping[str, Any]) -> None:
+    """Refuse a query parameter privllm sets itself (``RESERVED_QUERY``)."""
+    for name in query:
+        if str(name).lower() in RESERVED_QUERY:
+            raise InvalidRequestError(
+                f"extra_query: {name!r} is set by privllm from config; it cannot be given per call",
+                fields=(f"extra_query.{name}",),
+            )

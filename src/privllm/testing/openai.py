@@ -1,5 +1,5 @@
 """A local server speaking the OpenAI wire protocol (chat completions, SSE, embeddings, models,
-files and fine-tuning jobs).
+the Responses API (JSON and SSE events, in ``openai_responses``), files and fine-tuning jobs).
 
 >>> from privllm.testing import OpenAIServer, Reply
 >>> with OpenAIServer() as server:
@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from .openai_responses import respond
 from .openai_tuning import FineTuningEndpoints
 from .replies import Reply, count_tokens, fake_embedding
 from .server import RecordedRequest, WireResponse, json_response, sse_response
@@ -73,6 +74,8 @@ class OpenAIServer(FineTuningEndpoints):
             return self.chat(request)
         if request.method == "POST" and path.endswith("/embeddings"):
             return self.embeddings(request)
+        if request.method == "POST" and path.endswith("/responses"):
+            return respond(self, request)
         if request.method == "GET" and path.endswith("/models"):
             return json_response(
                 200,
@@ -89,6 +92,10 @@ class OpenAIServer(FineTuningEndpoints):
             if found is not None:
                 return found
         return self._error(Reply.error(404, f"Unknown path {request.method} {request.path}"))
+
+    def error_response(self, reply: Reply) -> WireResponse:
+        """The API's error body for a scripted error ``reply``."""
+        return self._error(reply)
 
     def _error(self, reply: Reply) -> WireResponse:
         body = {

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from google.genai import types as gt
 from pydantic import ValidationError
 
-from privllm.errors import BadRequestError, ContentFilteredError
+from privllm.errors import BadRequestError, ContentFilteredError, InvalidRequestError
 from privllm.providers.extra import camel_to_snake, check_extra
 from privllm.types import (
     ChatChunk,
@@ -95,12 +95,27 @@ _SYNTHETIC_ID = re.compile(r"^call_\d+$")
 _M = TypeVar("_M", gt.GenerateContentConfig, gt.EmbedContentConfig)
 
 
+def _openai_only(request: ChatRequest) -> None:
+    # The openai drop-in's Responses calls and per-call HTTP extras have no Gemini form.
+    for field, given in (
+        ("api", request.api != "chat"),
+        ("headers", bool(request.headers)),
+        ("query", bool(request.query)),
+    ):
+        if given:
+            raise InvalidRequestError(
+                f"invalid chat request: {field}: not carried for Google (OpenAI and Azure only)",
+                fields=(field,),
+            )
+
+
 def chat_params(
     request: ChatRequest, provider: str
 ) -> tuple[list[gt.Content], gt.GenerateContentConfig]:
     """``contents`` and ``config`` for ``generate_content`` from a neutral request."""
     # Gemini has one system instruction and no developer role: both are folded into it.
     check_extra(request.extra, CHAT_KEYS, "chat", spelling=camel_to_snake)
+    _openai_only(request)
     system = [m.text for m in request.messages if m.role in ("system", "developer")]
     fields: dict[str, Any] = {
         # privllm runs no Python tools itself: the caller gets the calls back.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from privllm.errors import ContentFilteredError
-from privllm.providers.extra import check_extra
+from privllm.providers.extra import check_extra, check_headers, check_query
 from privllm.types import (
     ChatRequest,
     ChatResponse,
@@ -31,6 +31,7 @@ __all__ = [
     "to_embeddings",
     "to_response",
     "to_usage",
+    "with_http_extras",
 ]
 
 _FINISH: dict[str, FinishReason] = {
@@ -129,6 +130,20 @@ def chat_params(
         params["stream_options"] = {"include_usage": True}
     if request.extra:
         params["extra_body"] = dict(request.extra)
+    return with_http_extras(params, request)
+
+
+def with_http_extras(
+    params: dict[str, Any], request: ChatRequest | EmbeddingRequest
+) -> dict[str, Any]:
+    """``extra_headers`` / ``extra_query`` from the request's ``headers`` and ``query``
+    (checked: none of the names privllm itself sets)."""
+    if request.headers:
+        check_headers(request.headers)
+        params["extra_headers"] = dict(request.headers)
+    if request.query:
+        check_query(request.query)
+        params["extra_query"] = dict(request.query)
     return params
 
 
@@ -140,7 +155,7 @@ def embed_params(request: EmbeddingRequest, *, model: str) -> dict[str, Any]:
         params["dimensions"] = request.dimensions
     if request.extra:
         params["extra_body"] = dict(request.extra)
-    return params
+    return with_http_extras(params, request)
 
 
 def to_response(

@@ -20,8 +20,9 @@ from privllm.providers.cause import araise_mapped, raise_mapped
 from privllm.providers.websockets import openai_without_websockets
 from privllm.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse
 
-from . import mapping
+from . import mapping, responses
 from .errors import scrub, to_privllm_error
+from .responses import AsyncResponsesStream, ResponsesStream
 from .streams import AsyncStream, SyncStream
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ class OpenAIProvider:
     name = "openai"
     #: OpenAI takes ``developer`` messages as they are.
     developer_role = True
+    #: Whether ``api="responses"`` requests are sent (Azure's Responses API is not carried).
+    responses_api = True
 
     def __init__(
         self,
@@ -146,27 +149,55 @@ class OpenAIProvider:
     # -- calls ---------------------------------------------------------------------------------
 
     def chat(self, request: ChatRequest, *, timeout: float | None = None) -> ChatResponse:
+        if request.api == "responses":
+            params = _timed(self.responses_params(request), timeout)
+            raw = raise_mapped(
+                lambda: self.sdk.responses.with_raw_response.create(**params), self.map_error
+            )
+            return _with_headers(self.to_responses_answer(raw.parse(), request), raw)
         params = _timed(self.chat_params(request), timeout)
-        completion = raise_mapped(
-            lambda: self.sdk.chat.completions.create(**params), self.map_error
+        raw = raise_mapped(
+            lambda: self.sdk.chat.completions.with_raw_response.create(**params), self.map_error
         )
-        return self.to_response(completion, request)
+        return _with_headers(self.to_response(raw.parse(), request), raw)
 
     async def achat(self, request: ChatRequest, *, timeout: float | None = None) -> ChatResponse:
+        if request.api == "responses":
+            params = _timed(self.responses_params(request), timeout)
+            raw = await araise_mapped(
+                lambda: self.async_sdk.responses.with_raw_response.create(**params),
+                self.map_error,
+            )
+            return _with_headers(self.to_responses_answer(raw.parse(), request), raw)
         params = _timed(self.chat_params(request), timeout)
-        completion = await araise_mapped(
-            lambda: self.async_sdk.chat.completions.create(**params), self.map_error
+        raw = await araise_mapped(
+            lambda: self.async_sdk.chat.completions.with_raw_response.create(**params),
+            self.map_error,
         )
-        return self.to_response(completion, request)
+        return _with_headers(self.to_response(raw.parse(), request), raw)
 
-    def stream(self, request: ChatRequest, *, timeout: float | None = None) -> SyncStream:
+    def stream(
+        self, request: ChatRequest, *, timeout: float | None = None
+    ) -> SyncStream | ResponsesStream:
+        if request.api == "responses":
+            params = _timed(self.responses_params(request, stream=True), timeout)
+            events = raise_mapped(lambda: self.sdk.responses.create(**params), self.map_error)
+            return ResponsesStream(self, events)
         params = _timed(self.chat_params(request, stream=True), timeout)
         sdk_stream = raise_mapped(
             lambda: self.sdk.chat.completions.create(**params), self.map_error
         )
         return SyncStream(self, sdk_stream)
 
-    async def astream(self, request: ChatRequest, *, timeout: float | None = None) -> AsyncStream:
+    async def astream(
+        self, request: ChatRequest, *, timeout: float | None = None
+    ) -> AsyncStream | AsyncResponsesStream:
+        if request.api == "responses":
+            params = _timed(self.responses_params(request, stream=True), timeout)
+            events = await araise_mapped(
+                lambda: self.async_sdk.responses.create(**params), self.map_error
+            )
+            return AsyncResponsesStream(self, events)
         params = _timed(self.chat_params(request, stream=True), timeout)
         sdk_stream = await araise_mapped(
             lambda: self.async_sdk.chat.completions.create(**params), self.map_error
@@ -177,17 +208,19 @@ class OpenAIProvider:
         self, request: EmbeddingRequest, *, timeout: float | None = None
     ) -> EmbeddingResponse:
         params = _timed(self.embed_params(request), timeout)
-        result = raise_mapped(lambda: self.sdk.embeddings.create(**params), self.map_error)
-        return self.to_embeddings(result, request)
+        raw = raise_mapped(
+            lambda: self.sdk.embeddings.with_raw_response.create(**params), self.map_error
+        )
+        return _with_headers(self.to_embeddings(raw.parse(), request), raw)
 
     async def aembed(
         self, request: EmbeddingRequest, *, timeout: float | None = None
     ) -> EmbeddingResponse:
         params = _timed(self.embed_params(request), timeout)
-        result = await araise_mapped(
-            lambda: self.async_sdk.embeddings.create(**params), self.map_error
+        raw = await araise_mapped(
+            lambda: self.async_sdk.embeddings.with_raw_response.create(**params), self.map_error
         )
-        return self.to_embeddings(result, request)
+        return _with_headers(self.to_embeddings(raw.parse(), request), raw)
 
     # -- mapping (pure) ------------------------------------------------------------------------
 
@@ -200,6 +233,27 @@ class OpenAIProvider:
             endpoint=self.endpoint,
             stream=stream,
             developer_role=self.developer_role,
+        )
+
+    def responses_params(self, request: ChatRequest, *, stream: bool = False) -> dict[str, Any]:
+        """Keyword arguments for ``responses.create`` (a request with ``api="responses"``)."""
+        if not self.responses_api:
+            from privllm.errors import InvalidRequestError
+
+            raise InvalidRequestError(
+                f"invalid chat request: api: the Responses API is not carried for provider "
+                f"{self.name!r}: use chat.completions",
+                fields=("api",),
+            )
+        params = responses.responses_params(
+            request, model=self.model_name(request.model), stream=stream
+        )
+        return mapping.with_http_extras(params, request)
+
+    def to_responses_answer(self, result: Any, request: ChatRequest) -> ChatResponse:
+        """A neutral response from a Responses API ``Response``."""
+        return responses.to_chat_response(
+            result, request, provider=self.name, endpoint=self.endpoint
         )
 
     def model_name(self, model: str) -> str:
@@ -232,6 +286,16 @@ def _timed(params: dict[str, Any], timeout: float | None) -> dict[str, Any]:
     # The SDK's per-request timeout (each attempt, as the client-wide one): kept out of
     # chat_params, which is the payload `privllm plan` shows.
     return params if timeout is None else {**params, "timeout": timeout}
+
+
+_Answer = TypeVar("_Answer", ChatResponse, EmbeddingResponse)
+
+
+def _with_headers(response: _Answer, raw: Any) -> _Answer:
+    # The provider's response headers (x-request-id, rate limits), for the drop-in's
+    # with_raw_response; kept out of dumps and reprs (see ChatResponse.headers).
+    response.headers = dict(raw.headers.items())
+    return response
 
 
 def without_env_headers(
