@@ -1,7 +1,8 @@
 """A support-desk assistant written for the openai SDK.
 
 It is the kind of file privllm's drop-in is for: tools, streaming, structured output with
-``parse()``, JSON mode, embeddings and error handling, on a customer record full of
+``parse()``, JSON mode, embeddings, the Responses API (plain and streamed) and error
+handling, on a customer record full of
 personal data. Only its import line differs from the version written for the SDK
 (``from openai import AzureOpenAI, OpenAI``); tests/dropin/test_app.py runs it both ways
 against privllm.testing's servers and reads the bytes they received.
@@ -138,6 +139,27 @@ def embed_notes(client: OpenAI, model: str) -> list[list[float]]:
     return [item.embedding for item in response.data]
 
 
+def summarise(client: OpenAI, model: str) -> str:
+    response = client.responses.create(
+        model=model,
+        instructions=f"You summarise tickets for {CUSTOMER['name']}'s account manager.",
+        input=[{"role": "user", "content": f"Summarise: {TICKET}"}],
+        max_output_tokens=200,
+    )
+    return response.output_text
+
+
+def summarise_streamed(client: OpenAI, model: str) -> str:
+    parts: list[str] = []
+    with client.responses.create(
+        model=model, input=f"Summarise for the customer: {TICKET}", stream=True
+    ) as events:
+        for event in events:
+            if event.type == "response.output_text.delta":
+                parts.append(event.delta)
+    return "".join(parts)
+
+
 def escalate(client: OpenAI, model: str) -> str:
     try:
         client.chat.completions.create(
@@ -151,19 +173,25 @@ def escalate(client: OpenAI, model: str) -> str:
 
 
 def main(
-    chat_model: str = "gpt-4o-mini", embedding_model: str = "text-embedding-3-small"
+    chat_model: str = "gpt-4o-mini",
+    embedding_model: str = "text-embedding-3-small",
+    responses_api: bool = True,
 ) -> dict[str, Any]:
     with make_client() as client:
         text, tokens = stream_reply(client, chat_model)
-        return {
+        result: dict[str, Any] = {
             "tools": answer_with_tools(client, chat_model),
             "stream": text,
             "stream_tokens": tokens,
             "triage": triage(client, chat_model),
             "sentiment": sentiment(client, chat_model),
             "vectors": embed_notes(client, embedding_model),
-            "escalate": escalate(client, chat_model),
         }
+        if responses_api:
+            result["summary"] = summarise(client, chat_model)
+            result["summary_stream"] = summarise_streamed(client, chat_model)
+        result["escalate"] = escalate(client, chat_model)
+        return result
 
 
 if __name__ == "__main__":

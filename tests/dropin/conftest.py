@@ -41,6 +41,48 @@ class DropinRunner:
     def raw_create(self, **kwargs: Any) -> Any:
         return self.run(self.client.chat.completions.with_raw_response.create(**kwargs))
 
+    def respond(self, **kwargs: Any) -> Any:
+        return self.run(self.client.responses.create(**kwargs))
+
+    def respond_parse(self, **kwargs: Any) -> Any:
+        return self.run(self.client.responses.parse(**kwargs))
+
+    def raw(self, path: str, method: str, **kwargs: Any) -> Any:
+        """``client.with_raw_response.<path>.<method>(**kwargs)``."""
+        target: Any = self.client.with_raw_response
+        for name in path.split("."):
+            target = getattr(target, name)
+        return self.run(getattr(target, method)(**kwargs))
+
+    def respond_stream(self, **kwargs: Any) -> list[Any]:
+        """Every event of ``responses.create(stream=True)``, read inside ``with``."""
+        return self._read(self.client.responses.create, kwargs)
+
+    def stream_events(self, **kwargs: Any) -> tuple[list[Any], Any]:
+        """The events of ``chat.completions.stream()`` and its final completion."""
+        if self._loop is None:
+            with self.client.chat.completions.stream(**kwargs) as s:
+                return list(s), s.get_final_completion()
+
+        async def go() -> tuple[list[Any], Any]:
+            async with self.client.chat.completions.stream(**kwargs) as s:
+                events = [e async for e in s]
+                return events, await s.get_final_completion()
+
+        return self.run(go())
+
+    def _read(self, create: Any, kwargs: dict[str, Any]) -> list[Any]:
+        if self._loop is None:
+            with create(stream=True, **kwargs) as s:
+                return list(s)
+
+        async def go() -> list[Any]:
+            s = await create(stream=True, **kwargs)
+            async with s:
+                return [c async for c in s]
+
+        return self.run(go())
+
     def stream(self, **kwargs: Any) -> list[Any]:
         """Every chunk of ``create(stream=True)``, read inside ``with`` / ``async with``."""
         if self._loop is None:

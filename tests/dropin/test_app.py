@@ -30,7 +30,7 @@ def load_app(source: str) -> ModuleType:
     return module
 
 
-def script(server: OpenAIServer) -> None:
+def script(server: OpenAIServer, responses_api: bool = True) -> None:
     """The provider's answers, in the order the app calls."""
     server.reply(Reply.echo(chunks=6))  # stream_reply: echoes the (redacted) ticket
     server.reply(Reply.tool_call("lookup_order", {"order_id": "A-1001"}))
@@ -39,6 +39,9 @@ def script(server: OpenAIServer) -> None:
     server.reply(Reply.text(json.dumps(triage)))
     server.reply(Reply.text('{"sentiment": "negative"}'))
     server.reply(Reply.echo())  # embeddings
+    if responses_api:
+        server.reply(Reply.echo())  # summarise: the Responses API
+        server.reply(Reply.echo(chunks=9))  # summarise_streamed: its events
     server.reply(Reply.error(429, "Rate limit reached", retry_after=1))
 
 
@@ -64,9 +67,9 @@ def privllm_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def run_app(module: ModuleType, server: OpenAIServer, **models: str) -> dict[str, Any]:
-    script(server)
-    result: dict[str, Any] = module.main(**models)
+def run_app(module: ModuleType, server: OpenAIServer, **options: Any) -> dict[str, Any]:
+    script(server, options.get("responses_api", True))
+    result: dict[str, Any] = module.main(**options)
     return result
 
 
@@ -90,7 +93,13 @@ def test_openai_app_runs_unchanged_and_sends_no_personal_data(
         sent = server.requests[0].json()["messages"][0]["content"]
         assert "[EMAIL_1]" in sent
         assert "[PERSON_1]" in sent
-        assert len(server.requests) == 7
+        assert len(server.requests) == 9
+        responses = [r.json() for r in server.requests if r.path == "/v1/responses"]
+        assert [r["store"] for r in responses] == [False, False]
+        assert (
+            responses[0]["instructions"]
+            == "You summarise tickets for [PERSON_1]'s account manager."
+        )
 
     ticket = module.TICKET
     # The provider saw placeholders; the app gets its own values back, everywhere.
@@ -103,6 +112,8 @@ def test_openai_app_runs_unchanged_and_sends_no_personal_data(
     assert result["sentiment"] == {"sentiment": "negative"}
     assert len(result["vectors"]) == 2
     assert all(isinstance(x, float) for x in result["vectors"][0])
+    assert result["summary"] == f"Summarise: {ticket}"
+    assert result["summary_stream"] == f"Summarise for the customer: {ticket}"
     assert result["escalate"] == "rate limited (429), retry later"
 
 
@@ -127,6 +138,7 @@ def test_the_app_runs_unchanged_on_azure(privllm_config: Path, monkeypatch: pyte
             server,
             chat_model=server.model,
             embedding_model=server.embedding_model,
+            responses_api=False,  # privllm carries Azure's chat and embeddings only
         )
         assert leaked(server, values(module)) == set()
         paths = {r.path for r in server.requests}

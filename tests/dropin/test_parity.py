@@ -238,8 +238,6 @@ def test_n_above_one_is_refused_before_sending(dropin, openai_server: OpenAIServ
     [
         ("logprobs", True),
         ("top_logprobs", 3),
-        ("extra_headers", {"x-trace": "1"}),
-        ("extra_query", {"a": "b"}),
         ("prediction", {"type": "content", "content": "x"}),
         ("audio", {"voice": "alloy", "format": "wav"}),
     ],

@@ -33,7 +33,15 @@ def test_results_are_typed_as_the_sdks(tmp_path):
             done = client.chat.completions.create(model="m", messages=[])
             reveal_type(done)  # reveal: openai.types.chat.chat_completion.ChatCompletion
             stream = client.chat.completions.create(model="m", messages=[], stream=True)
-            reveal_type(stream)  # reveal: privllm.openai._streams.Stream
+            reveal_type(stream)  # reveal: privllm.openai._streams.Stream[openai.types.chat.chat_completion_chunk.ChatCompletionChunk]
+            answer = client.responses.create(model="m", input="x")
+            reveal_type(answer)  # reveal: openai.types.responses.response.Response
+            events = client.responses.create(model="m", input="x", stream=True)
+            for event in events:
+                if event.type == "response.output_text.delta":
+                    reveal_type(event.delta)  # reveal: str
+            read = client.responses.parse(model="m", input="x", text_format=Invoice)
+            reveal_type(read.output_parsed)  # reveal: app.Invoice | None
             parsed = client.chat.completions.parse(model="m", messages=[], response_format=Invoice)
             reveal_type(parsed.choices[0].message.parsed)  # reveal: app.Invoice | None
             vectors = client.embeddings.create(model="e", input="x")
@@ -45,6 +53,8 @@ def test_results_are_typed_as_the_sdks(tmp_path):
             done = await client.chat.completions.create(model="m", messages=[])
             reveal_type(done)  # reveal: openai.types.chat.chat_completion.ChatCompletion
             stream = await client.chat.completions.create(model="m", messages=[], stream=True)
-            reveal_type(stream)  # reveal: privllm.openai._streams.AsyncStream
+            reveal_type(stream)  # reveal: privllm.openai._streams.AsyncStream[openai.types.chat.chat_completion_chunk.ChatCompletionChunk]
+            answer = await client.responses.create(model="m", input="x")
+            reveal_type(answer)  # reveal: openai.types.responses.response.Response
         """,
     )

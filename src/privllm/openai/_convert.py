@@ -37,7 +37,7 @@ from pydantic import BaseModel, ValidationError
 
 from privllm.core import USE_CLIENT_DEFAULT, TimeoutLike
 from privllm.errors import InvalidRequestError, StructuredOutputError
-from privllm.types import ChatChunk, ChatResponse, EmbeddingResponse, Usage
+from privllm.types import ChatChunk, ChatResponse, EmbeddingResponse, ToolCallDelta, Usage
 
 __all__ = [
     "ChatCall",
@@ -422,18 +422,7 @@ class ChunkMaker:
 
     def __call__(self, chunk: ChatChunk) -> Iterator[ChatCompletionChunk]:
         if chunk.text or chunk.tool_calls or chunk.finish_reason is not None or self._first:
-            calls = [
-                _make(
-                    ccc.ChoiceDeltaToolCall,
-                    index=d.index,
-                    id=d.id,
-                    type="function" if d.id else None,
-                    function=_make(
-                        ccc.ChoiceDeltaToolCallFunction, name=d.name, arguments=d.arguments
-                    ),
-                )
-                for d in chunk.tool_calls
-            ]
+            calls = [_tool_delta(d) for d in chunk.tool_calls]
             delta = _make(
                 ccc.ChoiceDelta,
                 role="assistant" if self._first else None,
@@ -457,6 +446,22 @@ class ChunkMaker:
             choices=choices,
             usage=usage,
         )
+
+
+def _tool_delta(delta: ToolCallDelta) -> ccc.ChoiceDeltaToolCall:
+    # Only what the wire would carry is set: the SDK's stream helper merges the fields set
+    # on each delta into its snapshot, and a None set here would erase the name or type.
+    function = {"arguments": delta.arguments} if delta.arguments else {}
+    if delta.name:
+        function["name"] = delta.name
+    fields: dict[str, Any] = {"index": delta.index}
+    if delta.id:
+        fields.update(id=delta.id, type="function")
+    return _make(
+        ccc.ChoiceDeltaToolCall,
+        function=_make(ccc.ChoiceDeltaToolCallFunction, **function),
+        **fields,
+    )
 
 
 def chunks(model: str | None, include_usage: bool) -> ChunkMaker:

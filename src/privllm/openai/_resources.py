@@ -7,7 +7,7 @@ errors; nothing else. Redaction, policy, audit and the egress guard happen insid
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, NoReturn, TypeVar, overload
 
 import httpx2
 from openai import omit
@@ -106,6 +106,14 @@ class _WithRaw:
         return call
 
 
+def _refuse_stored(name: str) -> NoReturn:
+    raise EndpointNotCovered(
+        f"chat.completions.{name}: not covered by privllm's openai drop-in: stored chat "
+        "completions need store=true, which privllm does not send (policy.require_no_store); "
+        "the audit log keeps the record of every call (`privllm audit`)"
+    )
+
+
 def _model_options(client: OpenAI, kwargs: dict[str, Any]) -> dict[str, Any]:
     """``models`` calls carry no content: the SDK's own options, with the client's default
     headers and query and the same checks as every call."""
@@ -135,10 +143,16 @@ def _no_stream(kwargs: dict[str, Any], what: str) -> None:
 
 
 class Completions:
-    """``client.chat.completions``: ``create`` (``stream=True`` too) and ``parse``."""
+    """``client.chat.completions``: ``create`` (``stream=True`` too), ``parse`` and
+    ``stream``; the stored-completion methods (``list``, ``retrieve``...) are refused."""
 
     def __init__(self, client: OpenAI) -> None:
         self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        _refuse_stored(name)
 
     @property
     def with_raw_response(self) -> Any:
@@ -286,6 +300,11 @@ class AsyncCompletions:
 
     def __init__(self, client: AsyncOpenAI) -> None:
         self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        _refuse_stored(name)
 
     @property
     def with_raw_response(self) -> Any:
