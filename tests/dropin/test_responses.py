@@ -301,7 +301,10 @@ def test_the_egress_guard_refuses_a_stored_responses_call(openai_server):
     # policy middleware were bypassed (here: the raw SDK on privllm's guarded transport).
     from privllm import Client
 
-    with Client(env={}, provider=openai_server.provider_config(), audit={"enabled": False}) as c:
-        with pytest.raises(errors.EgressBlocked, match="egress.store"):
-            c.provider.sdk.responses.create(model="m", input="hi")  # type: ignore[attr-defined]
+    config = {"provider": openai_server.provider_config(), "audit": {"enabled": False}}
+    with (
+        Client(env={}, **config) as c,
+        pytest.raises(errors.EgressBlocked, match=r"egress\.store"),
+    ):
+        c.provider.sdk.responses.create(model="m", input="hi")  # type: ignore[attr-defined]
     assert openai_server.requests == []

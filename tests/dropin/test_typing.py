@@ -1,5 +1,7 @@
 """What a user's type checker sees through the drop-in: the SDK's own types."""
 
+# ruff: noqa: E501 - a "# reveal:" mark holds mypy's whole type name on its line
+
 from __future__ import annotations
 
 from pathlib import Path
