@@ -12,7 +12,7 @@ import json
 import struct
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -249,6 +249,35 @@ _M = TypeVar("_M", bound=BaseModel)
 _DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
 
 
+# BaseModel's slots, set directly: pydantic's __setattr__ would validate, and
+# object.__setattr__ looks each name up on every call. (The SDK's models have no __new__.)
+_SLOTS = BaseModel.__dict__
+_SET_FIELDS_SET = _SLOTS["__pydantic_fields_set__"].__set__
+_SET_EXTRA = _SLOTS["__pydantic_extra__"].__set__
+_SET_PRIVATE = _SLOTS["__pydantic_private__"].__set__
+_NEW = object.__new__
+
+
+def _defaults(cls: type[BaseModel]) -> dict[str, Any]:
+    found = _DEFAULTS[cls] = {
+        name: info.get_default(call_default_factory=True)
+        for name, info in cls.model_fields.items()
+        if not info.is_required()
+    }
+    return found
+
+
+def _from(cls: type[_M], base: dict[str, Any], names: frozenset[str]) -> _M:
+    """As :func:`_make` with the values prepared once (``base``: defaults and fields;
+    ``names``: the fields set), for the objects made once per stream chunk."""
+    obj: _M = _NEW(cls)
+    obj.__dict__.update(base)
+    _SET_FIELDS_SET(obj, set(names))
+    _SET_EXTRA(obj, {})
+    _SET_PRIVATE(obj, None)
+    return obj
+
+
 def _make(cls: type[_M], **fields: Any) -> _M:
     """``cls.model_construct(**fields)``, without its per-field work: these are the SDK's
     response types filled from privllm's already validated answer, one per stream chunk, and
@@ -257,18 +286,14 @@ def _make(cls: type[_M], **fields: Any) -> _M:
     """
     defaults = _DEFAULTS.get(cls)
     if defaults is None:
-        defaults = _DEFAULTS[cls] = {
-            name: info.get_default(call_default_factory=True)
-            for name, info in cls.model_fields.items()
-            if not info.is_required()
-        }
-    obj = cls.__new__(cls)
-    values = dict(defaults)
+        defaults = _defaults(cls)
+    obj: _M = _NEW(cls)
+    values = obj.__dict__
+    values.update(defaults)
     values.update(fields)
-    object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(obj, "__pydantic_extra__", {})  # the SDK's models allow extra fields
-    object.__setattr__(obj, "__pydantic_private__", None)
+    _SET_FIELDS_SET(obj, set(fields))
+    _SET_EXTRA(obj, {})  # the SDK's models allow extra fields
+    _SET_PRIVATE(obj, None)
     return obj
 
 
@@ -411,7 +436,7 @@ def _parse_arguments(function: Any, name: str, arguments: str) -> object | None:
 class ChunkMaker:
     """``ChatCompletionChunk`` objects from privllm's chunks, for one stream."""
 
-    __slots__ = ("_created", "_first", "_id", "_include_usage", "_model")
+    __slots__ = ("_base", "_created", "_first", "_id", "_include_usage", "_model")
 
     def __init__(self, model: str | None, include_usage: bool) -> None:
         self._id = _id(None)
@@ -419,8 +444,35 @@ class ChunkMaker:
         self._model = model or ""
         self._include_usage = include_usage
         self._first = True
+        self._base = {
+            **(_DEFAULTS.get(ChatCompletionChunk) or _defaults(ChatCompletionChunk)),
+            "id": self._id,
+            "object": "chat.completion.chunk",
+            "created": self._created,
+            "model": self._model,
+            "usage": None,
+        }
 
-    def __call__(self, chunk: ChatChunk) -> Iterator[ChatCompletionChunk]:
+    def __call__(self, chunk: ChatChunk) -> tuple[ChatCompletionChunk, ...]:
+        text = chunk.text
+        if chunk.tool_calls or chunk.finish_reason is not None or self._first:
+            return self._full(chunk)
+        if chunk.usage is not None:
+            return self._full(chunk)
+        if not text:
+            return ()
+        # Most chunks are a piece of text and nothing else: their objects are filled from
+        # values prepared once (the same objects _full makes, for less).
+        delta = _from(ccc.ChoiceDelta, _TEXT_DELTA, _TEXT_DELTA_SET)
+        delta.__dict__["content"] = text
+        choice = _from(ccc.Choice, _TEXT_CHOICE, _TEXT_CHOICE_SET)
+        choice.__dict__["delta"] = delta
+        out = _from(ChatCompletionChunk, self._base, _CHUNK_SET)
+        out.__dict__["choices"] = [choice]
+        return (out,)
+
+    def _full(self, chunk: ChatChunk) -> tuple[ChatCompletionChunk, ...]:
+        out: list[ChatCompletionChunk] = []
         if chunk.text or chunk.tool_calls or chunk.finish_reason is not None or self._first:
             calls = [_tool_delta(d) for d in chunk.tool_calls]
             delta = _make(
@@ -432,9 +484,10 @@ class ChunkMaker:
             self._first = False
             finish = _finish(chunk.finish_reason) if chunk.finish_reason is not None else None
             choice = _make(ccc.Choice, index=0, delta=delta, finish_reason=finish)
-            yield self._chunk([choice], None)
+            out.append(self._chunk([choice], None))
         if chunk.usage is not None and self._include_usage:
-            yield self._chunk([], _usage(chunk.usage))
+            out.append(self._chunk([], _usage(chunk.usage)))
+        return tuple(out)
 
     def _chunk(self, choices: list[Any], usage: CompletionUsage | None) -> ChatCompletionChunk:
         return _make(
@@ -462,6 +515,13 @@ def _tool_delta(delta: ToolCallDelta) -> ccc.ChoiceDeltaToolCall:
         function=_make(ccc.ChoiceDeltaToolCallFunction, **function),
         **fields,
     )
+
+
+_TEXT_DELTA = {**_defaults(ccc.ChoiceDelta), "role": None, "content": None, "tool_calls": None}
+_TEXT_DELTA_SET = frozenset({"role", "content", "tool_calls"})
+_TEXT_CHOICE = {**_defaults(ccc.Choice), "index": 0, "delta": None, "finish_reason": None}
+_TEXT_CHOICE_SET = frozenset({"index", "delta", "finish_reason"})
+_CHUNK_SET = frozenset({"id", "object", "created", "model", "choices", "usage"})
 
 
 def chunks(model: str | None, include_usage: bool) -> ChunkMaker:

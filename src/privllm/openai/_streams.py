@@ -12,6 +12,7 @@ from collections.abc import (
     Awaitable,
     Callable,
     Generator,
+    Iterable,
     Iterator,
 )
 from types import TracebackType
@@ -37,7 +38,7 @@ class Stream(Generic[_E]):
     call), restored by privllm as they arrive."""
 
     def __init__(
-        self, source: ChatStream[Any], make: Callable[[ChatChunk], Iterator[_E]], url: str
+        self, source: ChatStream[Any], make: Callable[[ChatChunk], Iterable[_E]], url: str
     ) -> None:
         self._source = source
         self._make = make
@@ -49,7 +50,8 @@ class Stream(Generic[_E]):
         error: PrivllmError | None = None
         try:
             for chunk in self._source:
-                yield from make(chunk)
+                for out in make(chunk):
+                    yield out
         except PrivllmError as exc:
             error = to_openai_error(exc, self._url)
         if error is not None:
@@ -88,7 +90,7 @@ class AsyncStream(Generic[_E]):
     """The async twin of :class:`Stream`."""
 
     def __init__(
-        self, source: AsyncChatStream[Any], make: Callable[[ChatChunk], Iterator[_E]], url: str
+        self, source: AsyncChatStream[Any], make: Callable[[ChatChunk], Iterable[_E]], url: str
     ) -> None:
         self._source = source
         self._make = make
