@@ -13,9 +13,30 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import statistics
 import tempfile
+import time
+from collections.abc import Callable
 
-from overhead import TEXT, _serve, interleaved, summary
+from overhead import TEXT, _serve, summary
+
+
+def paired(
+    a: Callable[[], object], b: Callable[[], object], n: int
+) -> tuple[list[float], list[float], float, float]:
+    """Wall times of a and b called in alternating order, and their CPU seconds."""
+    wall_a: list[float] = []
+    wall_b: list[float] = []
+    cpu = [0.0, 0.0]
+    for i in range(n):
+        order = ((a, wall_a, 0), (b, wall_b, 1)) if i % 2 == 0 else ((b, wall_b, 1), (a, wall_a, 0))
+        for fn, walls, slot in order:
+            c0 = time.process_time()
+            t0 = time.perf_counter()
+            fn()
+            walls.append(time.perf_counter() - t0)
+            cpu[slot] += time.process_time() - c0
+    return wall_a, wall_b, cpu[0], cpu[1]
 
 
 def main() -> None:
@@ -101,14 +122,15 @@ def main() -> None:
             drop()
 
     print("privllm.openai drop-in vs privllm Client (local server, separate process)")
-    header = ("Client med", 12), ("Client p99", 12), ("drop-in med", 13), ("drop-in p99", 13)
-    print(f"{'case':<28}" + "".join(f"{h:>{w}}" for h, w in header) + f"{'ratio':>8}")
+    header = ("Client med", 12), ("drop-in med", 13), ("wall", 8), ("pairs", 8), ("cpu", 8)
+    print(f"{'case':<28}" + "".join(f"{h:>{w}}" for h, w in header))
     for name, own, drop, n in cases:
-        sa, sb = interleaved(own, drop, n)
-        (ma, pa), (mb, pb) = summary(sa), summary(sb)
+        wa, wb, ca, cb = paired(own, drop, n)
+        (ma, _), (mb, _) = summary(wa), summary(wb)
+        pairs = statistics.median(y / x for x, y in zip(wa, wb, strict=True))
         print(
-            f"{name:<28}{ma * 1e3:>10.3f}ms{pa * 1e3:>10.3f}ms{mb * 1e3:>11.3f}ms"
-            f"{pb * 1e3:>11.3f}ms{mb / ma:>7.3f}x"
+            f"{name:<28}{ma * 1e3:>10.3f}ms{mb * 1e3:>11.3f}ms"
+            f"{mb / ma:>7.3f}x{pairs:>7.3f}x{cb / ca:>7.3f}x"
         )
 
     for client in (own_empty, own_full, drop_empty, drop_full):
