@@ -75,8 +75,9 @@ def resolve(client: Any, path: str) -> Any:
 def test_every_sdk_endpoint_is_covered_or_refused(ours, theirs):
     paths = sdk_paths(theirs)
     assert len(paths) > 100  # the walk found the SDK's tree
-    client = ours(api_key="sk-walk-0000", base_url="http://127.0.0.1:9/v1", env={},
-                  audit={"enabled": False})  # fmt: skip
+    client = ours(
+        api_key="sk-walk-0000", base_url="http://127.0.0.1:9/v1", env={}, audit={"enabled": False}
+    )
     covered, refused, missing, raw = [], [], [], []
     for path in paths:
         try:

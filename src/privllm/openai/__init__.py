@@ -4,14 +4,18 @@
 
 ``OpenAI``, ``AsyncOpenAI``, ``AzureOpenAI`` and ``AsyncAzureOpenAI`` take the SDK's
 constructor arguments (plus privllm's config) and offer its resource tree:
-``chat.completions.create`` (``stream=True`` too) and ``parse``, ``embeddings.create``,
-``models.list``, ``with_options`` and ``with_raw_response``. Every call runs through a privllm
-``Client`` / ``AsyncClient`` (redaction, policy, audit, the egress guard) and returns the
-SDK's own types (``ChatCompletion``, chunks of ``ChatCompletionChunk``,
-``ParsedChatCompletion``, ``CreateEmbeddingResponse``). Errors are the SDK's classes and
-privllm's at once (``privllm.openai.RateLimitError`` is an ``openai.RateLimitError`` and a
-``privllm.errors.RateLimitError``). Endpoints privllm does not carry (files, batches,
-assistants, realtime, fine-tuning, the Responses API...) raise
+``chat.completions.create`` (``stream=True`` too), ``parse`` and the ``stream()`` helper,
+``responses.create`` (the Responses API, ``stream=True`` too; ``store`` is sent as false
+unless policy allows storing) and ``responses.parse``, ``embeddings.create``,
+``models.list``, ``with_options`` and ``with_raw_response`` (the provider's response
+headers), with ``extra_headers`` / ``extra_query`` / ``extra_body`` per call and
+``default_headers`` / ``default_query``. Every call runs through a privllm ``Client`` /
+``AsyncClient``'s chain (redaction, policy, audit, the egress guard) and returns the SDK's
+own types (``ChatCompletion``, chunks of ``ChatCompletionChunk``, ``ParsedChatCompletion``,
+``Response`` and ``ResponseStreamEvent``, ``CreateEmbeddingResponse``). Errors are the
+SDK's classes and privllm's at once (``privllm.openai.RateLimitError`` is an
+``openai.RateLimitError`` and a ``privllm.errors.RateLimitError``). Endpoints privllm does
+not carry (files, batches, assistants, realtime, fine-tuning, stored responses...) raise
 :class:`EndpointNotCovered`, naming the privllm way, and send nothing. See docs/migrate.md.
 
 Importing this module imports the ``openai`` SDK; ``import privllm`` does not.

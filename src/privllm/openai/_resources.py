@@ -1,4 +1,5 @@
-"""The resource tree: ``chat.completions``, ``embeddings``, ``models``, ``with_raw_response``.
+"""The resource tree: ``chat.completions``, ``embeddings``, ``models``, ``with_raw_response``
+(``responses`` is in ``_responses_api``).
 
 Sync and async twins map arguments (``_convert``), call privllm's client and map results and
 errors; nothing else. Redaction, policy, audit and the egress guard happen inside privllm.

@@ -377,9 +377,13 @@ def _output(answer: ChatResponse[Any]) -> list[dict[str, Any]]:
 def response(answer: ChatResponse[Any], echo: Mapping[str, Any]) -> Response:
     """The SDK's ``Response`` for privllm's (restored) answer."""
     body = _body(
-        answer.id or _id("resp"), answer.model, _output(answer), answer.finish_reason,
-        answer.usage, echo,
-    )  # fmt: skip
+        answer.id or _id("resp"),
+        answer.model,
+        _output(answer),
+        answer.finish_reason,
+        answer.usage,
+        echo,
+    )
     return cast(Response, construct_type(type_=Response, value=body))
 
 
@@ -387,9 +391,13 @@ def parsed_response(answer: ChatResponse[Any], echo: Mapping[str, Any], fmt: Any
     """The SDK's ``ParsedResponse``: ``output_parsed`` is privllm's parsed answer."""
     content_type: Any = fmt if isinstance(fmt, type) else Any
     body = _body(
-        answer.id or _id("resp"), answer.model, _output(answer), answer.finish_reason,
-        answer.usage, echo,
-    )  # fmt: skip
+        answer.id or _id("resp"),
+        answer.model,
+        _output(answer),
+        answer.finish_reason,
+        answer.usage,
+        echo,
+    )
     result: Any = construct_type(type_=ParsedResponse[content_type], value=body)
     for item in result.output:
         if item.type == "message":

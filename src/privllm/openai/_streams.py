@@ -50,8 +50,7 @@ class Stream(Generic[_E]):
         error: PrivllmError | None = None
         try:
             for chunk in self._source:
-                for out in make(chunk):
-                    yield out
+                yield from make(chunk)
         except PrivllmError as exc:
             error = to_openai_error(exc, self._url)
         if error is not None:

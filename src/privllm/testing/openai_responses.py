@@ -142,8 +142,11 @@ def _events(reply: Reply, body: dict[str, Any], text: str) -> Iterator[bytes]:
     yield event("response.in_progress", response=started)
     for index, item in enumerate(body["output"]):
         if item["type"] == "message":
-            yield event("response.output_item.added", output_index=index,
-                        item={**item, "status": "in_progress", "content": []})  # fmt: skip
+            yield event(
+                "response.output_item.added",
+                output_index=index,
+                item={**item, "status": "in_progress", "content": []},
+            )
             part = {"type": "output_text", "text": "", "annotations": []}
             where = {"item_id": item["id"], "output_index": index, "content_index": 0}
             yield event("response.content_part.added", part=part, **where)
@@ -152,15 +155,26 @@ def _events(reply: Reply, body: dict[str, Any], text: str) -> Iterator[bytes]:
             yield event("response.output_text.done", text=text, logprobs=[], **where)
             yield event("response.content_part.done", part={**part, "text": text}, **where)
         else:
-            yield event("response.output_item.added", output_index=index,
-                        item={**item, "arguments": "", "status": "in_progress"})  # fmt: skip
+            yield event(
+                "response.output_item.added",
+                output_index=index,
+                item={**item, "arguments": "", "status": "in_progress"},
+            )
             mid = len(item["arguments"]) // 2
             for piece in (item["arguments"][:mid], item["arguments"][mid:]):
-                yield event("response.function_call_arguments.delta", item_id=item["id"],
-                            output_index=index, delta=piece)  # fmt: skip
+                yield event(
+                    "response.function_call_arguments.delta",
+                    item_id=item["id"],
+                    output_index=index,
+                    delta=piece,
+                )
             done = {"name": item["name"], "arguments": item["arguments"]}
-            yield event("response.function_call_arguments.done", item_id=item["id"],
-                        output_index=index, **done)  # fmt: skip
+            yield event(
+                "response.function_call_arguments.done",
+                item_id=item["id"],
+                output_index=index,
+                **done,
+            )
         yield event("response.output_item.done", output_index=index, item=item)
     final = "response.incomplete" if body["status"] == "incomplete" else "response.completed"
     yield event(final, response=body)
