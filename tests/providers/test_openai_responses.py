@@ -15,7 +15,7 @@ from privllm import Client
 from privllm.errors import InvalidRequestError, ServerError
 from privllm.providers.google import mapping as google_mapping
 from privllm.providers.openai.responses import _Events
-from privllm.types import ChatRequest
+from privllm.types import ChatRequest, EmbeddingRequest
 
 
 class Answer(BaseModel):
@@ -109,6 +109,13 @@ def test_google_refuses_what_only_openai_carries(fields, field):
     with pytest.raises(InvalidRequestError) as info:
         google_mapping.chat_params(request(**{"api": "chat", **fields}), "google")
     assert info.value.fields == (field,)
+
+
+def test_google_refuses_embedding_headers():
+    embedding = EmbeddingRequest(input=["x"], model="e", headers={"x-a": "1"})
+    with pytest.raises(InvalidRequestError) as info:
+        google_mapping.embed_params(embedding, "google")
+    assert info.value.fields == ("headers",)
 
 
 def event(kind: str, **fields) -> SimpleNamespace:

@@ -95,16 +95,17 @@ _SYNTHETIC_ID = re.compile(r"^call_\d+$")
 _M = TypeVar("_M", gt.GenerateContentConfig, gt.EmbedContentConfig)
 
 
-def _openai_only(request: ChatRequest) -> None:
+def _openai_only(request: ChatRequest | EmbeddingRequest) -> None:
     # The openai drop-in's Responses calls and per-call HTTP extras have no Gemini form.
+    what = "chat" if isinstance(request, ChatRequest) else "embedding"
     for field, given in (
-        ("api", request.api != "chat"),
+        ("api", isinstance(request, ChatRequest) and request.api != "chat"),
         ("headers", bool(request.headers)),
         ("query", bool(request.query)),
     ):
         if given:
             raise InvalidRequestError(
-                f"invalid chat request: {field}: not carried for Google (OpenAI and Azure only)",
+                f"invalid {what} request: {field}: not carried for Google (OpenAI and Azure only)",
                 fields=(field,),
             )
 
@@ -164,6 +165,7 @@ def embed_params(
 ) -> tuple[list[gt.Content], gt.EmbedContentConfig]:
     """``contents`` and ``config`` for ``embed_content`` from a neutral request."""
     check_extra(request.extra, EMBED_KEYS, "embedding", spelling=camel_to_snake)
+    _openai_only(request)
     # One Content per input: plain strings would be merged into one multimodal input.
     contents = [gt.Content(role="user", parts=[gt.Part(text=t)]) for t in request.input]
     fields: dict[str, Any] = dict(request.extra)
