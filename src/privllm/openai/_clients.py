@@ -151,23 +151,20 @@ class _Facade:
         self._headers = {str(k): str(v) for k, v in (headers or {}).items() if given(v)}
         self._query = dict(query or {})
 
+    def _options(self) -> dict[str, Any]:
+        """What every call's arguments are read with: the client's defaults."""
+        return {
+            "default_timeout": self._timeout,
+            "model": self._model,
+            "headers": self._headers,
+            "query": self._query,
+        }
+
     def _chat_call(self, kwargs: Mapping[str, Any]) -> ChatCall:
-        return chat_call(
-            kwargs,
-            default_timeout=self._timeout,
-            model=self._model,
-            headers=self._headers,
-            query=self._query,
-        )
+        return chat_call(kwargs, **self._options())
 
     def _embed_call(self, kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], bool, dict[str, Any]]:
-        return embed_call(
-            kwargs,
-            default_timeout=self._timeout,
-            model=self._model,
-            headers=self._headers,
-            query=self._query,
-        )
+        return embed_call(kwargs, **self._options())
 
     def _url(self, path: str) -> str:
         return str(self._privllm.provider.endpoint.base_url).rstrip("/") + path

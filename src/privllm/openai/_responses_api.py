@@ -31,13 +31,7 @@ _M = TypeVar("_M")
 
 
 def _call(client: OpenAI, kwargs: Mapping[str, Any]) -> ResponsesCall:
-    return responses_call(
-        kwargs,
-        default_timeout=client._timeout,
-        model=client._model,
-        headers=client._headers,
-        query=client._query,
-    )
+    return responses_call(kwargs, **client._options())
 
 
 def _not_stored(name: str) -> NoReturn:

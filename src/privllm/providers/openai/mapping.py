@@ -25,6 +25,7 @@ from privllm.types import (
 __all__ = [
     "CHAT_KEYS",
     "EMBED_KEYS",
+    "answer",
     "chat_params",
     "embed_params",
     "finish_reason",
@@ -175,20 +176,45 @@ def to_response(
         else []
     )
     finish = finish_reason(choice.finish_reason if choice is not None else None)
+    return answer(
+        completion,
+        text,
+        calls,
+        finish,
+        to_usage(completion.usage),
+        request,
+        provider=provider,
+        endpoint=endpoint,
+    )
+
+
+def answer(
+    result: Any,
+    text: str,
+    calls: list[ToolCall],
+    finish: FinishReason | None,
+    usage: Usage | None,
+    request: ChatRequest,
+    *,
+    provider: str,
+    endpoint: Endpoint,
+) -> ChatResponse:
+    """The neutral answer to ``request`` from an SDK ``result`` (its ``id``, ``model`` and
+    request id) and what was read from it; raise when the filter withheld it all."""
     if finish == "content_filter" and not (text or calls):
         raise ContentFilteredError(
             f"answer withheld by {provider}'s content filter",
             provider=provider,
-            request_id=getattr(completion, "_request_id", None),
+            request_id=getattr(result, "_request_id", None),
         )
     return ChatResponse(
-        id=completion.id,
+        id=result.id,
         text=text,
         tool_calls=calls,
         finish_reason=finish,
-        usage=to_usage(completion.usage),
+        usage=usage,
         provider=provider,
-        model=completion.model or request.model,
+        model=result.model or request.model,
         endpoint=endpoint,
     )
 

@@ -31,6 +31,8 @@ from privllm.types import (
     Usage,
 )
 
+from .mapping import answer
+
 if TYPE_CHECKING:
     from .provider import OpenAIProvider
 
@@ -189,22 +191,16 @@ def to_chat_response(
                     parts.append(part.refusal)
         elif kind == "function_call":
             calls.append(ToolCall(id=item.call_id, name=item.name, arguments=item.arguments or ""))
-    text = "".join(parts)
     finish = _finish(response, bool(calls))
-    if finish == "content_filter" and not (text or calls):
-        raise ContentFilteredError(
-            f"answer withheld by {provider}'s content filter",
-            provider=provider,
-            request_id=getattr(response, "_request_id", None),
-        )
-    return ChatResponse(
-        id=response.id,
-        text=text,
-        tool_calls=calls,
-        finish_reason=finish,
-        usage=_usage(response.usage),
+    usage = _usage(response.usage)
+    return answer(
+        response,
+        "".join(parts),
+        calls,
+        finish,
+        usage,
+        request,
         provider=provider,
-        model=response.model or request.model,
         endpoint=endpoint,
     )
 
