@@ -269,6 +269,11 @@ def test_what_needs_a_stored_response_is_refused(dropin, name):
         getattr(dropin.client.responses, name)
 
 
+def test_the_stream_helper_points_to_create(dropin):
+    with pytest.raises(EndpointNotCovered, match=r"create\(stream=True\)"):
+        dropin.client.responses.stream(model="m", input="hi")
+
+
 def test_provider_errors_are_the_sdks_classes(dropin, openai_server):
     openai_server.reply(Reply.error(429, "slow down", retry_after=1))
     with pytest.raises(openai.RateLimitError) as info:

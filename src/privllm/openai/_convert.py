@@ -267,17 +267,6 @@ def _defaults(cls: type[BaseModel]) -> dict[str, Any]:
     return found
 
 
-def _from(cls: type[_M], base: dict[str, Any], names: frozenset[str]) -> _M:
-    """As :func:`_make` with the values prepared once (``base``: defaults and fields;
-    ``names``: the fields set), for the objects made once per stream chunk."""
-    obj: _M = _NEW(cls)
-    obj.__dict__.update(base)
-    _SET_FIELDS_SET(obj, set(names))
-    _SET_EXTRA(obj, {})
-    _SET_PRIVATE(obj, None)
-    return obj
-
-
 def _make(cls: type[_M], **fields: Any) -> _M:
     """``cls.model_construct(**fields)``, without its per-field work: these are the SDK's
     response types filled from privllm's already validated answer, one per stream chunk, and
@@ -461,14 +450,29 @@ class ChunkMaker:
             return self._full(chunk)
         if not text:
             return ()
-        # Most chunks are a piece of text and nothing else: their objects are filled from
-        # values prepared once (the same objects _full makes, for less).
-        delta = _from(ccc.ChoiceDelta, _TEXT_DELTA, _TEXT_DELTA_SET)
-        delta.__dict__["content"] = text
-        choice = _from(ccc.Choice, _TEXT_CHOICE, _TEXT_CHOICE_SET)
-        choice.__dict__["delta"] = delta
-        out = _from(ChatCompletionChunk, self._base, _CHUNK_SET)
-        out.__dict__["choices"] = [choice]
+        # Most chunks are a piece of text and nothing else: the objects _full would make,
+        # filled inline from values prepared once (this runs for every chunk of a stream).
+        delta = _NEW(_DELTA)
+        values = delta.__dict__
+        values.update(_TEXT_DELTA)
+        values["content"] = text
+        _SET_FIELDS_SET(delta, _TEXT_DELTA_SET.copy())
+        _SET_EXTRA(delta, {})
+        _SET_PRIVATE(delta, None)
+        choice = _NEW(_CHOICE)
+        values = choice.__dict__
+        values.update(_TEXT_CHOICE)
+        values["delta"] = delta
+        _SET_FIELDS_SET(choice, _TEXT_CHOICE_SET.copy())
+        _SET_EXTRA(choice, {})
+        _SET_PRIVATE(choice, None)
+        out = _NEW(ChatCompletionChunk)
+        values = out.__dict__
+        values.update(self._base)
+        values["choices"] = [choice]
+        _SET_FIELDS_SET(out, _CHUNK_SET.copy())
+        _SET_EXTRA(out, {})
+        _SET_PRIVATE(out, None)
         return (out,)
 
     def _full(self, chunk: ChatChunk) -> tuple[ChatCompletionChunk, ...]:
@@ -518,10 +522,12 @@ def _tool_delta(delta: ToolCallDelta) -> ccc.ChoiceDeltaToolCall:
 
 
 _TEXT_DELTA = {**_defaults(ccc.ChoiceDelta), "role": None, "content": None, "tool_calls": None}
-_TEXT_DELTA_SET = frozenset({"role", "content", "tool_calls"})
+_TEXT_DELTA_SET = {"role", "content", "tool_calls"}
 _TEXT_CHOICE = {**_defaults(ccc.Choice), "index": 0, "delta": None, "finish_reason": None}
-_TEXT_CHOICE_SET = frozenset({"index", "delta", "finish_reason"})
-_CHUNK_SET = frozenset({"id", "object", "created", "model", "choices", "usage"})
+_TEXT_CHOICE_SET = {"index", "delta", "finish_reason"}
+_CHUNK_SET = {"id", "object", "created", "model", "choices", "usage"}
+_DELTA = ccc.ChoiceDelta
+_CHOICE = ccc.Choice
 
 
 def chunks(model: str | None, include_usage: bool) -> ChunkMaker:

@@ -35,6 +35,11 @@ def _call(client: OpenAI, kwargs: Mapping[str, Any]) -> ResponsesCall:
 
 
 def _not_stored(name: str) -> NoReturn:
+    if name == "stream":
+        raise EndpointNotCovered(
+            "responses.stream: not covered by privllm's openai drop-in yet: use "
+            "responses.create(stream=True), whose events are the same, restored"
+        )
     raise EndpointNotCovered(
         f"responses.{name}: not covered by privllm's openai drop-in: privllm sends "
         "store=false, so the provider keeps nothing to fetch, cancel or list; keep the "
