@@ -37,7 +37,7 @@ def _call(client: OpenAI, kwargs: Mapping[str, Any]) -> ResponsesCall:
 def _not_stored(name: str) -> NoReturn:
     if name == "stream":
         raise EndpointNotCovered(
-            "responses.stream: not covered by privllm's openai drop-in yet: use "
+            "responses.stream: not covered by privllm's openai drop-in: use "
             "responses.create(stream=True), whose events are the same, restored"
         )
     raise EndpointNotCovered(
