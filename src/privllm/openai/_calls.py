@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from privllm import _calls as calls
+from privllm._core import ClientCore
 from privllm.client import AsyncClient, Client
-from privllm.core import _achat, _aembed, _chat, _Core, _embed
 from privllm.streaming import AsyncChatStream, ChatStream
 from privllm.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse
 
@@ -35,7 +36,7 @@ _OPTIONS = {
 
 
 def _request(
-    core: _Core, args: Mapping[str, Any], updates: Mapping[str, Any], *, stream: bool
+    core: ClientCore, args: Mapping[str, Any], updates: Mapping[str, Any], *, stream: bool
 ) -> ChatRequest:
     options = {**_OPTIONS, **args}
     messages = options.pop("messages")
@@ -52,7 +53,7 @@ def chat(client: Client, args: Mapping[str, Any], updates: Mapping[str, Any]) ->
     request = _request(core, args, updates, stream=False)
     ctx = core.context("chat", args["messages"], args["timeout"])
     sent = core.before(request, ctx)
-    return core.after(core.run(sent, ctx, _chat), request, ctx)
+    return core.after(core.run(sent, ctx, calls.chat), request, ctx)
 
 
 async def achat(
@@ -64,7 +65,7 @@ async def achat(
     request = _request(core, args, updates, stream=False)
     ctx = core.context("chat", args["messages"], args["timeout"])
     sent = core.before(request, ctx)
-    return core.after(await core.arun(sent, ctx, _achat), request, ctx)
+    return core.after(await core.arun(sent, ctx, calls.achat), request, ctx)
 
 
 def stream(
@@ -80,7 +81,7 @@ def stream(
 
 
 def _embedding(
-    core: _Core, args: Mapping[str, Any], updates: Mapping[str, Any]
+    core: ClientCore, args: Mapping[str, Any], updates: Mapping[str, Any]
 ) -> EmbeddingRequest:
     request = core.embedding_request(
         args["texts"], args.get("model"), args.get("dimensions"), args.get("extra")
@@ -95,7 +96,7 @@ def embed(client: Client, args: Mapping[str, Any], updates: Mapping[str, Any]) -
     request = _embedding(core, args, updates)
     ctx = core.context("embed", timeout=args["timeout"])
     sent = core.before_embed(request, ctx)
-    return core.after_embed(core.run(sent, ctx, _embed), ctx)
+    return core.after_embed(core.run(sent, ctx, calls.embed), ctx)
 
 
 async def aembed(
@@ -107,4 +108,4 @@ async def aembed(
     request = _embedding(core, args, updates)
     ctx = core.context("embed", timeout=args["timeout"])
     sent = core.before_embed(request, ctx)
-    return core.after_embed(await core.arun(sent, ctx, _aembed), ctx)
+    return core.after_embed(await core.arun(sent, ctx, calls.aembed), ctx)
