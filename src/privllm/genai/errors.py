@@ -1,0 +1,154 @@
+"""The drop-in's errors: google-genai's classes that are privllm's too.
+
+``except genai.errors.ClientError`` (google-genai's) and ``except privllm.errors.RateLimitError``
+both catch a 429 from the drop-in::
+
+    genai.errors.ClientError + privllm BadRequestError        -> BadRequestError (400, 422)
+    genai.errors.ClientError + privllm AuthenticationError    -> AuthenticationError (401;
+                                                                 also Google's 400 for a bad key)
+    genai.errors.ClientError + PermissionDeniedError, NotFoundError, RateLimitError (403/404/429)
+    genai.errors.ClientError + ProviderStatusError            -> ClientError (any other 4xx)
+    genai.errors.ServerError + privllm ServerError            -> ServerError (>= 500)
+    privllm PolicyViolation                                   -> EndpointNotCovered
+
+Errors with no status (timeouts, dropped connections, an answer withheld by Google's safety
+system) and errors privllm raises before sending (``InvalidRequestError``,
+``PolicyViolation``, ``RedactionBlocked``...) keep their privllm class: google-genai has no
+equivalent (it lets httpx's exceptions through). ``code`` is the HTTP status, ``status``
+Google's name for it (``RESOURCE_EXHAUSTED``), ``message`` the provider's text in placeholder
+form (keys masked, never a restored value), ``details`` the body ``{"error": {...}}``.
+``__cause__`` is privllm's scrubbed stand-in for the SDK exception.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.genai import errors as genai_errors
+
+from privllm import errors as p
+from privllm.errors import PolicyViolation, PrivllmError
+
+# The SDK's other exceptions, so ``privllm.genai.errors`` stands in for ``genai.errors``.
+from google.genai.errors import (  # noqa: I001 - kept apart from the classes defined here
+    FunctionInvocationError,
+    UnknownApiResponseError,
+    UnknownFunctionCallArgumentError,
+    UnsupportedFunctionError,
+)
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientError",
+    "EndpointNotCovered",
+    "FunctionInvocationError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "UnknownApiResponseError",
+    "UnknownFunctionCallArgumentError",
+    "UnsupportedFunctionError",
+    "to_genai_error",
+]
+
+
+class EndpointNotCovered(PolicyViolation, NotImplementedError):
+    """A google-genai surface the drop-in does not carry (files, caches, batches, tunings,
+    live...): refused before anything is sent, naming the privllm way when there is one.
+    Never passed through raw: the call would skip redaction, policy and the audit log."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, rule="dropin.endpoint")
+
+
+class APIError(genai_errors.APIError, p.ProviderError):
+    """A provider error with a status and no more specific class."""
+
+
+class ClientError(genai_errors.ClientError, p.ProviderStatusError):
+    """A 4xx status without a class of its own."""
+
+
+class BadRequestError(genai_errors.ClientError, p.BadRequestError):
+    pass
+
+
+class AuthenticationError(genai_errors.ClientError, p.AuthenticationError):
+    pass
+
+
+class PermissionDeniedError(genai_errors.ClientError, p.PermissionDeniedError):
+    pass
+
+
+class NotFoundError(genai_errors.ClientError, p.NotFoundError):
+    pass
+
+
+class RateLimitError(genai_errors.ClientError, p.RateLimitError):
+    pass
+
+
+class ServerError(genai_errors.ServerError, p.ServerError):
+    pass
+
+
+#: Google's status names (``google.rpc.Code``) for the codes its APIs answer with.
+_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ABORTED",
+    429: "RESOURCE_EXHAUSTED",
+    499: "CANCELLED",
+    500: "INTERNAL",
+    501: "NOT_IMPLEMENTED",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+
+def _class(exc: p.ProviderError, status: int) -> type[Any]:
+    # privllm's class first: it already knows Google's 400 for a bad key is an auth failure.
+    if isinstance(exc, p.AuthenticationError):
+        return AuthenticationError
+    if isinstance(exc, p.RateLimitError):
+        return RateLimitError
+    if isinstance(exc, p.PermissionDeniedError):
+        return PermissionDeniedError
+    if isinstance(exc, p.NotFoundError):
+        return NotFoundError
+    if isinstance(exc, p.BadRequestError):
+        return BadRequestError
+    if status >= 500:
+        return ServerError
+    if status >= 400:
+        return ClientError
+    return APIError
+
+
+def to_genai_error(exc: PrivllmError) -> PrivllmError:
+    """``exc`` as the drop-in class that is both google-genai's and privllm's; an error
+    without an HTTP status is returned as it is."""
+    if not isinstance(exc, p.ProviderError) or isinstance(exc, genai_errors.APIError):
+        return exc
+    status = exc.status_code
+    if status is None:
+        return exc
+    cls = _class(exc, status)
+    # Built without the classes' constructors: both sides' __init__ chain through super()
+    # with different signatures. The attributes are google-genai's documented ones.
+    err: Any = cls.__new__(cls)
+    err.__dict__.update(exc.__dict__)  # message, provider, status_code, request_id, retry_after
+    name = _STATUS.get(status, "UNKNOWN")
+    details = {"error": {"code": status, "message": exc.message, "status": name}}
+    err.code, err.status, err.details, err.response = status, name, details, None
+    Exception.__init__(err, f"{status} {name}. {details}")
+    err.__cause__ = exc.__cause__  # privllm's scrubbed stand-in, never the SDK exception
+    err.__suppress_context__ = True
+    result: PrivllmError = err
+    return result
