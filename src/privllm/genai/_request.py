@@ -368,9 +368,18 @@ def _google_options(cfg: BaseModel, names: set[str], what: str, google: bool) ->
     return dumped
 
 
+#: Headers google-genai's own helpers (chats) add to a call's ``http_options``: the SDK's
+#: name and version, dropped (privllm's HTTP client sends its own).
+_SDK_HEADERS = frozenset({"user-agent", "x-goog-api-client"})
+
+
 def _timeout_only(cfg: gt.GenerateContentConfig | gt.EmbedContentConfig) -> bool:
     options = cfg.http_options
-    return options is not None and options.model_fields_set <= {"timeout"}
+    if options is None:
+        return True
+    given = {n for n in options.model_fields_set if getattr(options, n) is not None}
+    headers = {k.lower() for k in options.headers or {}}
+    return given <= {"timeout", "headers"} and headers <= _SDK_HEADERS
 
 
 def call_timeout(cfg_timeout: Any, default: Any) -> Any:
