@@ -33,8 +33,7 @@ __all__ = ["AsyncClient", "Client"]
 NOT_COVERED: dict[str, str] = {
     "files": "uploaded files are stored at Google unredacted: send text in the contents "
     "(training files go through `privllm finetune prepare` and `upload`)",
-    "caches": "cached contents are stored at Google unredacted: send the contents with each "
-    "call",
+    "caches": "cached contents are stored at Google unredacted: send the contents with each call",
     "batches": "send the calls through the client one by one (each is redacted and audited)",
     "tunings": "use `privllm finetune prepare`, `upload`, `create-job` and `status`",
     "live": "the Live API runs over websockets, which bypass the egress guard "

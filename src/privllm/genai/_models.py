@@ -49,8 +49,7 @@ NOT_COVERED = {
 
 def _refuse(name: str) -> EndpointNotCovered:
     return EndpointNotCovered(
-        f"client.models.{name}: not covered by privllm's google-genai drop-in: "
-        f"{NOT_COVERED[name]}"
+        f"client.models.{name}: not covered by privllm's google-genai drop-in: {NOT_COVERED[name]}"
     )
 
 
@@ -58,7 +57,7 @@ def _afc_result(fn: Callable[..., Any], args: dict[str, Any]) -> dict[str, Any]:
     # As the SDK's automatic function calling answers: {"result": ...} or {"error": ...}.
     try:
         return {"result": fn(**args)}
-    except Exception as exc:  # noqa: BLE001 - the model is told, as the SDK tells it
+    except Exception as exc:  # the model is told, as the SDK tells it
         return {"error": str(exc)}
 
 
@@ -68,7 +67,7 @@ async def _aafc_result(fn: Callable[..., Any], args: dict[str, Any]) -> dict[str
         if inspect.isawaitable(value):
             value = await value
         return {"result": value}
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return {"error": str(exc)}
 
 

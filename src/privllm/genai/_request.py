@@ -13,7 +13,7 @@ import inspect
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from google.genai import _transformers as t
 from google.genai import types as gt
@@ -80,7 +80,9 @@ _CHAT_FIELDS = frozenset(
 
 
 def refuse(what: str, name: str, why: str) -> InvalidRequestError:
-    return InvalidRequestError(f"invalid {what} request: {name}: not supported: {why}", fields=(name,))
+    return InvalidRequestError(
+        f"invalid {what} request: {name}: not supported: {why}", fields=(name,)
+    )
 
 
 @dataclass(slots=True)
@@ -176,8 +178,10 @@ def messages_of(contents: list[gt.Content], system: str | None) -> list[Message]
             else:
                 where = f"contents[{i}].parts[{j}].{kind}"
                 raise refuse(
-                    "chat", where, "privllm sends text, function calls and function responses "
-                    "only (it cannot redact what it cannot read)"
+                    "chat",
+                    where,
+                    "privllm sends text, function calls and function responses "
+                    "only (it cannot redact what it cannot read)",
                 )
         # Several text parts stay several parts (as the SDK sends them).
         text: Any = texts[0] if len(texts) == 1 else [TextPart(text=x) for x in texts] or None
@@ -223,14 +227,16 @@ def _json_schema(schema: Any) -> dict[str, Any]:
 
 
 def _tools(
-    tools: Sequence[Any], api_option: str
+    tools: Sequence[Any], api_option: Literal["GEMINI_API", "VERTEX_AI"]
 ) -> tuple[list[dict[str, Any]], dict[str, Callable[..., Any]]]:
     declared: list[dict[str, Any]] = []
     functions: dict[str, Callable[..., Any]] = {}
     for i, tool in enumerate(tools):
         if inspect.isfunction(tool) or inspect.ismethod(tool):
             declaration = gt.FunctionDeclaration.from_callable_with_api_option(
-                callable=tool, api_option=api_option, use_json_schema=True  # type: ignore[arg-type]
+                callable=tool,
+                api_option=api_option,
+                use_json_schema=True,
             )
             functions[declaration.name or tool.__name__] = tool
             declarations = [declaration]
@@ -295,16 +301,18 @@ def _response_format(config: gt.GenerateContentConfig) -> tuple[Any, Callable[[s
         )
     if isinstance(schema, type) and issubclass(schema, BaseModel):
         return schema, None  # privllm parses it into ChatResponse.parsed
-    spec = {"type": "json_schema", "json_schema": {"name": "response", "schema": _json_schema(schema)}}
+    spec = {
+        "type": "json_schema",
+        "json_schema": {"name": "response", "schema": _json_schema(schema)},
+    }
     if isinstance(schema, (Mapping, gt.Schema)):
         return spec, json.loads
-    adapter: TypeAdapter[Any] = TypeAdapter(schema)  # list[Model], an Enum, a TypedDict...
+    target: Any = schema  # list[Model], an Enum, a TypedDict...
+    adapter: TypeAdapter[Any] = TypeAdapter(target)
     return spec, adapter.validate_json
 
 
-def chat_call(
-    contents: Any, config: Any, *, google: bool, vertex: bool, timeout: Any
-) -> ChatCall:
+def chat_call(contents: Any, config: Any, *, google: bool, vertex: bool, timeout: Any) -> ChatCall:
     """privllm's ``chat`` arguments for ``generate_content(contents=..., config=...)``.
 
     ``google``: the client's provider is Google (Google's own options are sent as given);
@@ -324,8 +332,9 @@ def chat_call(
         )
     if cfg.candidate_count not in (None, 1):
         raise refuse(
-            "chat", "config.candidate_count", "privllm returns one answer per call (make "
-            "several calls)"
+            "chat",
+            "config.candidate_count",
+            "privllm returns one answer per call (make several calls)",
         )
     messages = messages_of(_contents(contents), _system(cfg.system_instruction))
     args: dict[str, Any] = {"messages": messages, "timeout": timeout}
@@ -389,8 +398,10 @@ def call_timeout(cfg_timeout: Any, default: Any) -> Any:
 
 def timeout_of(config: Any, default: Any) -> Any:
     """The per-call timeout a ``config`` (object or dict) asks for, else ``default``."""
-    options = config.get("http_options") if isinstance(config, Mapping) else getattr(
-        config, "http_options", None
+    options = (
+        config.get("http_options")
+        if isinstance(config, Mapping)
+        else getattr(config, "http_options", None)
     )
     if isinstance(options, Mapping):
         options = gt.HttpOptions.model_validate(dict(options))
@@ -407,8 +418,9 @@ def embed_call(contents: Any, config: Any, *, google: bool, timeout: Any) -> dic
     given = {name for name in cfg.model_fields_set if getattr(cfg, name) is not None}
     if "title" in given:
         raise refuse(
-            "embedding", "config.title", "a title is text privllm would send unredacted: put "
-            "it in the contents"
+            "embedding",
+            "config.title",
+            "a title is text privllm would send unredacted: put it in the contents",
         )
     if "http_options" in given and not _timeout_only(cfg):
         raise refuse("embedding", "config.http_options", REFUSED["http_options"])

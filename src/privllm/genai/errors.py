@@ -26,16 +26,16 @@ from typing import Any
 
 from google.genai import errors as genai_errors
 
-from privllm import errors as p
-from privllm.errors import PolicyViolation, PrivllmError
-
 # The SDK's other exceptions, so ``privllm.genai.errors`` stands in for ``genai.errors``.
-from google.genai.errors import (  # noqa: I001 - kept apart from the classes defined here
+from google.genai.errors import (
     FunctionInvocationError,
     UnknownApiResponseError,
     UnknownFunctionCallArgumentError,
     UnsupportedFunctionError,
 )
+
+from privllm import errors as p
+from privllm.errors import PolicyViolation, PrivllmError
 
 __all__ = [
     "APIError",
@@ -64,35 +64,35 @@ class EndpointNotCovered(PolicyViolation, NotImplementedError):
         super().__init__(message, rule="dropin.endpoint")
 
 
-class APIError(genai_errors.APIError, p.ProviderError):
+class APIError(genai_errors.APIError, p.ProviderError):  # type: ignore[misc]
     """A provider error with a status and no more specific class."""
 
 
-class ClientError(genai_errors.ClientError, p.ProviderStatusError):
+class ClientError(genai_errors.ClientError, p.ProviderStatusError):  # type: ignore[misc]
     """A 4xx status without a class of its own."""
 
 
-class BadRequestError(genai_errors.ClientError, p.BadRequestError):
+class BadRequestError(genai_errors.ClientError, p.BadRequestError):  # type: ignore[misc]
     pass
 
 
-class AuthenticationError(genai_errors.ClientError, p.AuthenticationError):
+class AuthenticationError(genai_errors.ClientError, p.AuthenticationError):  # type: ignore[misc]
     pass
 
 
-class PermissionDeniedError(genai_errors.ClientError, p.PermissionDeniedError):
+class PermissionDeniedError(genai_errors.ClientError, p.PermissionDeniedError):  # type: ignore[misc]
     pass
 
 
-class NotFoundError(genai_errors.ClientError, p.NotFoundError):
+class NotFoundError(genai_errors.ClientError, p.NotFoundError):  # type: ignore[misc]
     pass
 
 
-class RateLimitError(genai_errors.ClientError, p.RateLimitError):
+class RateLimitError(genai_errors.ClientError, p.RateLimitError):  # type: ignore[misc]
     pass
 
 
-class ServerError(genai_errors.ServerError, p.ServerError):
+class ServerError(genai_errors.ServerError, p.ServerError):  # type: ignore[misc]
     pass
 
 
@@ -142,7 +142,7 @@ def to_genai_error(exc: PrivllmError) -> PrivllmError:
     cls = _class(exc, status)
     # Built without the classes' constructors: both sides' __init__ chain through super()
     # with different signatures. The attributes are google-genai's documented ones.
-    err: Any = cls.__new__(cls)
+    err: Any = Exception.__new__(cls)
     err.__dict__.update(exc.__dict__)  # message, provider, status_code, request_id, retry_after
     name = _STATUS.get(status, "UNKNOWN")
     details = {"error": {"code": status, "message": exc.message, "status": name}}

@@ -98,7 +98,7 @@ def to_privllm_messages(messages: Sequence[ChatMessage]) -> list[Message]:
         elif role == "assistant":
             out.append(Message.assistant(text or None, _calls(m) or None))
         else:
-            out.append(Message(role=role, content=text))  # type: ignore[arg-type]
+            out.append(Message(role=role, content=text))
     return out
 
 

@@ -75,13 +75,13 @@ __all__ = ["PrivllmEmbedding", "PrivllmLLM"]
 class PrivllmLLM(FunctionCallingLLM):
     """A LlamaIndex LLM whose every call goes through a privllm client.
 
-        >>> from privllm.testing import OpenAIServer
-        >>> with OpenAIServer() as server:
-        ...     llm = PrivllmLLM(client_options={"provider": server.provider_config(),
-        ...                                      "env": {}, "audit": {"enabled": False}})
-        ...     print(llm.complete("Hello").text)
-        ...     llm.close()
-        Hello
+    >>> from privllm.testing import OpenAIServer
+    >>> with OpenAIServer() as server:
+    ...     llm = PrivllmLLM(client_options={"provider": server.provider_config(),
+    ...                                      "env": {}, "audit": {"enabled": False}})
+    ...     print(llm.complete("Hello").text)
+    ...     llm.close()
+    Hello
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
