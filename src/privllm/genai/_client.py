@@ -218,6 +218,7 @@ class Client:
             "privllm.genai.Client", client=None, async_client=None, config=base, options=options
         )
         self._timeout: TimeoutLike = USE_CLIENT_DEFAULT
+        self._async_built = False
         self._source.sync()  # config errors now, as the SDK raises them at construction
         self.models = Models(self)
         self.chats = Chats(modules=self.models)  # type: ignore[arg-type]  # duck-typed
@@ -227,6 +228,7 @@ class Client:
         return self._source.sync()
 
     def _async(self) -> PrivllmAsyncClient:
+        self._async_built = True
         return self._source.async_()
 
     @property
@@ -277,7 +279,7 @@ class AsyncClient:
 
     @property
     def privllm(self) -> PrivllmAsyncClient:
-        return self._source.async_()
+        return self._parent._async()
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -287,8 +289,10 @@ class AsyncClient:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     async def aclose(self) -> None:
-        """Close both privllm clients (the audit log is flushed)."""
-        await self._source.aclose()
+        """Close the privllm client for async calls, as the SDK's ``aclose`` closes the async
+        client only (``client.close()`` closes the sync one)."""
+        if self._parent._async_built:
+            await self._parent._async().close()
 
     async def __aenter__(self) -> AsyncClient:
         return self

@@ -1,15 +1,20 @@
 """The drop-in's errors: google-genai's classes that are privllm's too.
 
-``except genai.errors.ClientError`` (google-genai's) and ``except privllm.errors.RateLimitError``
-both catch a 429 from the drop-in::
+``except genai.errors.ClientError`` and ``except privllm.errors.RateLimitError`` both catch a
+429 from the drop-in::
 
-    genai.errors.ClientError + privllm BadRequestError        -> BadRequestError (400, 422)
-    genai.errors.ClientError + privllm AuthenticationError    -> AuthenticationError (401;
-                                                                 also Google's 400 for a bad key)
-    genai.errors.ClientError + PermissionDeniedError, NotFoundError, RateLimitError (403/404/429)
-    genai.errors.ClientError + ProviderStatusError            -> ClientError (any other 4xx)
-    genai.errors.ServerError + privllm ServerError            -> ServerError (>= 500)
-    privllm PolicyViolation                                   -> EndpointNotCovered
+    APIError      genai.errors.APIError + privllm ProviderStatusError
+    ├── ClientError   + genai.errors.ClientError (any 4xx)
+    │   ├── BadRequestError        + privllm BadRequestError (400, 422)
+    │   ├── AuthenticationError    + privllm AuthenticationError (401; Google's 400 for a bad key)
+    │   ├── PermissionDeniedError  + privllm PermissionDeniedError (403)
+    │   ├── NotFoundError          + privllm NotFoundError (404)
+    │   └── RateLimitError         + privllm RateLimitError (429, ``retry_after``)
+    └── ServerError   + genai.errors.ServerError + privllm ServerError (>= 500)
+    EndpointNotCovered             a privllm PolicyViolation: a surface the drop-in refuses
+
+So ``genai.errors.ClientError`` catches them whether ``genai`` is google-genai or
+``privllm.genai``.
 
 Errors with no status (timeouts, dropped connections, an answer withheld by Google's safety
 system) and errors privllm raises before sending (``InvalidRequestError``,
@@ -64,36 +69,36 @@ class EndpointNotCovered(PolicyViolation, NotImplementedError):
         super().__init__(message, rule="dropin.endpoint")
 
 
-class APIError(genai_errors.APIError, p.ProviderError):  # type: ignore[misc]
-    """A provider error with a status and no more specific class."""
+class APIError(genai_errors.APIError, p.ProviderStatusError):  # type: ignore[misc]
+    """An error status: the base of the classes below, as on google-genai."""
 
 
-class ClientError(genai_errors.ClientError, p.ProviderStatusError):  # type: ignore[misc]
-    """A 4xx status without a class of its own."""
+class ClientError(genai_errors.ClientError, APIError):  # type: ignore[misc]
+    """A 4xx status: the base of the 4xx classes below."""
 
 
-class BadRequestError(genai_errors.ClientError, p.BadRequestError):  # type: ignore[misc]
+class BadRequestError(ClientError, p.BadRequestError):  # type: ignore[misc]
     pass
 
 
-class AuthenticationError(genai_errors.ClientError, p.AuthenticationError):  # type: ignore[misc]
+class AuthenticationError(ClientError, p.AuthenticationError):  # type: ignore[misc]
     pass
 
 
-class PermissionDeniedError(genai_errors.ClientError, p.PermissionDeniedError):  # type: ignore[misc]
+class PermissionDeniedError(ClientError, p.PermissionDeniedError):  # type: ignore[misc]
     pass
 
 
-class NotFoundError(genai_errors.ClientError, p.NotFoundError):  # type: ignore[misc]
+class NotFoundError(ClientError, p.NotFoundError):  # type: ignore[misc]
     pass
 
 
-class RateLimitError(genai_errors.ClientError, p.RateLimitError):  # type: ignore[misc]
+class RateLimitError(ClientError, p.RateLimitError):  # type: ignore[misc]
     pass
 
 
-class ServerError(genai_errors.ServerError, p.ServerError):  # type: ignore[misc]
-    pass
+class ServerError(genai_errors.ServerError, APIError, p.ServerError):  # type: ignore[misc]
+    """A 5xx status."""
 
 
 #: Google's status names (``google.rpc.Code``) for the codes its APIs answer with.
