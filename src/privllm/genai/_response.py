@@ -83,13 +83,16 @@ def response_of(
         finish_reason=finish,
         index=0,
     )
-    return gt.GenerateContentResponse(
+    result = gt.GenerateContentResponse(
         candidates=[candidate],
         usage_metadata=usage_of(response.usage),
         model_version=response.model,
         response_id=response.id,
-        parsed=_parsed(response, parse),
     )
+    # Assigned, not validated, as the SDK sets it: its field's Union would turn a dict (or
+    # a list) into a bare BaseModel.
+    result.parsed = _parsed(response, parse)
+    return result
 
 
 class ChunkMaker:
