@@ -153,8 +153,10 @@ def test_contents_go_out_redacted_and_come_back_restored(run, gemini_server, con
     assert response.usage_metadata.total_token_count > 0
     sent = body(gemini_server)["contents"]
     assert sent == [
-        {"role": "user", "parts": [{"text": "Refund card [CREDIT_CARD_1] of [EMAIL_1] (SSN "
-                                             "[US_SSN_1])"}]}
+        {
+            "role": "user",
+            "parts": [{"text": "Refund card [CREDIT_CARD_1] of [EMAIL_1] (SSN [US_SSN_1])"}],
+        }
     ]
     assert_none_sent(gemini_server)
 
@@ -267,7 +269,10 @@ def test_a_python_function_is_run_with_real_values(run, gemini_server):
     assert seen == [EMAIL]
     assert response.text == f"Who is {EMAIL}?"
     last = body(gemini_server)["contents"][-1]["parts"][0]["functionResponse"]
-    assert last == {"name": "lookup", "response": {"result": "[EMAIL_1] holds card [CREDIT_CARD_1]"}}
+    assert last == {
+        "name": "lookup",
+        "response": {"result": "[EMAIL_1] holds card [CREDIT_CARD_1]"},
+    }
     assert_none_sent(gemini_server)
 
 
@@ -475,7 +480,7 @@ def test_privllm_way_is_named(run):
     with pytest.raises(genai_errors.EndpointNotCovered, match="privllm finetune"):
         run.client.tunings  # noqa: B018
     with pytest.raises(genai_errors.EndpointNotCovered, match="usage_metadata"):
-        run.models.count_tokens
+        run.models.count_tokens  # noqa: B018
 
 
 @pytest.mark.parametrize(
@@ -505,7 +510,7 @@ def test_non_text_parts_are_refused(run, gemini_server):
 
 
 def test_an_embedding_title_is_refused(run, gemini_server):
-    with pytest.raises(privllm_errors.InvalidRequestError, match="config.title"):
+    with pytest.raises(privllm_errors.InvalidRequestError, match=r"config\.title"):
         run.embed(contents="x", config={"title": f"Letter to {EMAIL}"})
     assert gemini_server.requests == []
 
@@ -515,7 +520,9 @@ def test_an_embedding_title_is_refused(run, gemini_server):
 
 def test_the_free_tier_is_denied_by_default(gemini_server):
     client = Client(
-        api_key="AIza-local", http_options={"base_url": gemini_server.url}, env={},
+        api_key="AIza-local",
+        http_options={"base_url": gemini_server.url},
+        env={},
         audit={"enabled": False},
     )
     with pytest.raises(privllm_errors.PolicyViolation):
@@ -572,5 +579,5 @@ def test_the_same_calls_on_the_openai_protocol(make, openai_server: OpenAIServer
     assert answer.text == TEXT
     assert openai_server.last.json()["messages"][0] == {"role": "system", "content": "Be brief."}
     assert_none_sent(openai_server)
-    with pytest.raises(privllm_errors.InvalidRequestError, match="config.top_k"):
+    with pytest.raises(privllm_errors.InvalidRequestError, match=r"config\.top_k"):
         run.generate(model="test-model", contents="hi", config={"top_k": 3})
