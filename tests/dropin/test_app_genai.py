@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from privllm.audit.keys import MasterKey
+from privllm.audit.store import AuditStore
 from privllm.testing import GeminiServer, Reply
 
 APP = Path(__file__).with_name("app_genai.py")
@@ -138,6 +140,14 @@ def test_genai_app_runs_unchanged_and_sends_no_personal_data(
         }
         assert len(server.requests) == 13
     check_result(module, result)
+    # Every call was recorded (the 429 too), in a chain that verifies; no value in clear.
+    log = privllm_config.parent / "audit.db"
+    with AuditStore(log, MasterKey.from_file(log.with_name("audit.key")), read_only=True) as store:
+        report = store.verify()
+    assert report.ok
+    assert report.records == 13  # one per request (AFC rounds are calls of their own)
+    raw = log.read_bytes()
+    assert all(v.encode() not in raw for v in values(module))
 
 
 # The SDK's async path uses aiohttp, which warns about the SDK's own subclass.
