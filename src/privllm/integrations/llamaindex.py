@@ -25,10 +25,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from privllm.client import AsyncClient, Client
-from privllm.core import USE_CLIENT_DEFAULT
+from privllm.core import USE_CLIENT_DEFAULT, TimeoutLike
 from privllm.integrations._clients import ClientSource, ConfigLike
 
 try:
@@ -72,17 +72,9 @@ if TYPE_CHECKING:
 __all__ = ["PrivllmEmbedding", "PrivllmLLM"]
 
 
-class PrivllmLLM(FunctionCallingLLM):
-    """A LlamaIndex LLM whose every call goes through a privllm client.
-
-    >>> from privllm.testing import OpenAIServer
-    >>> with OpenAIServer() as server:
-    ...     llm = PrivllmLLM(client_options={"provider": server.provider_config(),
-    ...                                      "env": {}, "audit": {"enabled": False}})
-    ...     print(llm.complete("Hello").text)
-    ...     llm.close()
-    Hello
-    """
+class _Clients(BaseModel):
+    """What both models share: the privllm clients they call, handed over (``client``,
+    ``async_client``) or built from one config when first used."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -94,16 +86,8 @@ class PrivllmLLM(FunctionCallingLLM):
     """A config path or ``privllm.Config``: both clients are built from it."""
     client_options: dict[str, Any] = Field(default_factory=dict, exclude=True)
     """Keyword arguments for ``Client(...)``/``AsyncClient(...)`` when they are built."""
-    model: str | None = None
-    """The model (``provider.model`` of the client's config if not set)."""
-    temperature: float | None = None
-    max_tokens: int | None = None
-    top_p: float | None = None
-    seed: int | None = None
     timeout: float | None = None
     """Seconds per call (the client's ``provider.timeout`` if not set)."""
-    context_window: int = DEFAULT_CONTEXT_WINDOW
-    """The model's context window, for LlamaIndex's prompt packing (privllm cannot know it)."""
     additional_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Provider-specific options, sent as privllm's ``extra``."""
 
@@ -112,16 +96,12 @@ class PrivllmLLM(FunctionCallingLLM):
     def model_post_init(self, context: Any, /) -> None:
         super().model_post_init(context)
         self._clients = ClientSource(
-            "PrivllmLLM",
+            type(self).__name__,
             client=self.client,
             async_client=self.async_client,
             config=self.config,
             options=self.client_options,
         )
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "PrivllmLLM"
 
     def close(self) -> None:
         """Close the privllm client this model built for sync calls (clients passed in
@@ -130,6 +110,35 @@ class PrivllmLLM(FunctionCallingLLM):
 
     async def aclose(self) -> None:
         await self._clients.aclose()
+
+    def _call_timeout(self, timeout: float | None) -> TimeoutLike:
+        return USE_CLIENT_DEFAULT if timeout is None else timeout
+
+
+class PrivllmLLM(_Clients, FunctionCallingLLM):
+    """A LlamaIndex LLM whose every call goes through a privllm client.
+
+    >>> from privllm.testing import OpenAIServer
+    >>> with OpenAIServer() as server:
+    ...     llm = PrivllmLLM(client_options={"provider": server.provider_config(),
+    ...                                      "env": {}, "audit": {"enabled": False}})
+    ...     print(llm.complete("Hello").text)
+    ...     llm.close()
+    Hello
+    """
+
+    model: str | None = None
+    """The model (``provider.model`` of the client's config if not set)."""
+    temperature: float | None = None
+    max_tokens: int | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    context_window: int = DEFAULT_CONTEXT_WINDOW
+    """The model's context window, for LlamaIndex's prompt packing (privllm cannot know it)."""
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "PrivllmLLM"
 
     @property
     def metadata(self) -> LLMMetadata:
@@ -155,7 +164,7 @@ class PrivllmLLM(FunctionCallingLLM):
             "tools": kwargs.pop("tools", None),
             "tool_choice": kwargs.pop("tool_choice", None),
             "response_format": kwargs.pop("response_format", None),
-            "timeout": USE_CLIENT_DEFAULT if timeout is None else timeout,
+            "timeout": self._call_timeout(timeout),
         }
         extra = {**self.additional_kwargs, **kwargs}
         if extra:
@@ -294,7 +303,7 @@ class PrivllmLLM(FunctionCallingLLM):
         ]
 
 
-class PrivllmEmbedding(BaseEmbedding):
+class PrivllmEmbedding(_Clients, BaseEmbedding):
     """A LlamaIndex embedding model through a privllm client (inputs redacted as configured
     in ``redaction.embeddings``).
 
@@ -307,46 +316,22 @@ class PrivllmEmbedding(BaseEmbedding):
         2
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
+    model_config = ConfigDict(protected_namespaces=())
 
-    client: Client | None = Field(default=None, exclude=True)
-    async_client: AsyncClient | None = Field(default=None, exclude=True)
-    config: ConfigLike = Field(default=None, exclude=True)
-    client_options: dict[str, Any] = Field(default_factory=dict, exclude=True)
     model_name: str = ""
     """The embedding model (``provider.embedding_model`` if empty)."""
     dimensions: int | None = None
-    timeout: float | None = None
-    additional_kwargs: dict[str, Any] = Field(default_factory=dict)
-
-    _clients: ClientSource = PrivateAttr()
-
-    def model_post_init(self, context: Any, /) -> None:
-        super().model_post_init(context)
-        self._clients = ClientSource(
-            "PrivllmEmbedding",
-            client=self.client,
-            async_client=self.async_client,
-            config=self.config,
-            options=self.client_options,
-        )
 
     @classmethod
     def class_name(cls) -> str:
         return "PrivllmEmbedding"
-
-    def close(self) -> None:
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        await self._clients.aclose()
 
     def _arguments(self) -> dict[str, Any]:
         return {
             "model": self.model_name or None,
             "dimensions": self.dimensions,
             "extra": self.additional_kwargs or None,
-            "timeout": USE_CLIENT_DEFAULT if self.timeout is None else self.timeout,
+            "timeout": self._call_timeout(self.timeout),
         }
 
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
