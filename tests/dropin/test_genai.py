@@ -581,3 +581,16 @@ def test_the_same_calls_on_the_openai_protocol(make, openai_server: OpenAIServer
     assert_none_sent(openai_server)
     with pytest.raises(privllm_errors.InvalidRequestError, match=r"config\.top_k"):
         run.generate(model="test-model", contents="hi", config={"top_k": 3})
+
+
+def test_the_module_stands_in_for_google_genai():
+    import google.genai
+
+    from privllm import genai
+
+    assert genai.__all__ == sorted(set(genai.__all__))
+    assert genai.types is google.genai.types
+    # The SDK's other exception names resolve too, as code may catch them.
+    for name in ("APIError", "ClientError", "ServerError", "FunctionInvocationError"):
+        assert issubclass(getattr(genai.errors, name), Exception)
+    assert issubclass(genai.errors.APIError, google.genai.errors.APIError)
