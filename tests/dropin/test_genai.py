@@ -594,3 +594,21 @@ def test_the_module_stands_in_for_google_genai():
     for name in ("APIError", "ClientError", "ServerError", "FunctionInvocationError"):
         assert issubclass(getattr(genai.errors, name), Exception)
     assert issubclass(genai.errors.APIError, google.genai.errors.APIError)
+
+
+def test_vertex_credentials_are_passed_as_on_the_sdk(gemini_server):
+    from google.oauth2.credentials import Credentials
+
+    client = Client(
+        vertexai=True,
+        project=gemini_server.project,
+        location=gemini_server.location,
+        credentials=Credentials(token="ya29.from-credentials"),
+        http_options={"base_url": gemini_server.url},
+        audit={"enabled": False},
+        env={},
+    )
+    assert client.vertexai
+    client.models.generate_content(model="gemini-test", contents="hi")
+    client.close()
+    assert gemini_server.last.headers["authorization"] == "Bearer ya29.from-credentials"
