@@ -612,3 +612,27 @@ def test_vertex_credentials_are_passed_as_on_the_sdk(gemini_server):
     client.models.generate_content(model="gemini-test", contents="hi")
     client.close()
     assert gemini_server.last.headers["authorization"] == "Bearer ya29.from-credentials"
+
+
+def test_the_drop_ins_errors_are_google_classes_on_privllms():
+    # As tests/test_errors.py checks the openai drop-in's: each is google-genai's exception
+    # (or the refusal) and a subclass of a class drawn in privllm/errors.py, so `except
+    # privllm.errors.X` keeps covering it.
+    import google.genai
+
+    from privllm import errors as tree
+    from privllm.genai import errors as dropin
+
+    drawn = {getattr(tree, name) for name in tree.__all__ if isinstance(getattr(tree, name), type)}
+    classes = [
+        c
+        for c in vars(dropin).values()
+        if isinstance(c, type)
+        and issubclass(c, tree.PrivllmError)
+        and c.__module__ == dropin.__name__
+    ]
+    assert len(classes) >= 9
+    for cls in classes:
+        assert cls.__name__ in dropin.__all__
+        assert any(b in drawn for b in cls.__mro__[1:]), cls
+        assert issubclass(cls, google.genai.errors.APIError) or cls is dropin.EndpointNotCovered
