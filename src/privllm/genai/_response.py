@@ -14,6 +14,7 @@ from typing import Any
 
 from google.genai import types as gt
 
+from privllm._construct import construct
 from privllm.errors import StructuredOutputError
 from privllm.types import ChatChunk, ChatResponse, EmbeddingResponse, ToolCall, Usage
 
@@ -32,7 +33,8 @@ _SYNTHETIC_ID = re.compile(r"^call_\d+$")
 def usage_of(usage: Usage | None) -> gt.GenerateContentResponseUsageMetadata | None:
     if usage is None:
         return None
-    return gt.GenerateContentResponseUsageMetadata(
+    return construct(
+        gt.GenerateContentResponseUsageMetadata,
         prompt_token_count=usage.prompt_tokens,
         candidates_token_count=usage.completion_tokens,
         total_token_count=usage.total_tokens,
@@ -47,14 +49,15 @@ def _call_part(name: str, call_id: str | None, arguments: str, signature: str | 
     if not isinstance(args, dict):
         args = {"arguments": args}
     ident = None if call_id is None or _SYNTHETIC_ID.match(call_id) else call_id
-    return gt.Part(
-        function_call=gt.FunctionCall(id=ident, name=name, args=args),
+    return construct(
+        gt.Part,
+        function_call=construct(gt.FunctionCall, id=ident, name=name, args=args),
         thought_signature=base64.b64decode(signature) if signature else None,
     )
 
 
 def _parts(text: str, calls: list[ToolCall]) -> list[gt.Part]:
-    parts = [gt.Part(text=text)] if text else []
+    parts = [construct(gt.Part, text=text)] if text else []
     parts.extend(_call_part(c.name, c.id, c.arguments, c.signature) for c in calls)
     return parts
 
@@ -78,21 +81,21 @@ def response_of(
 ) -> gt.GenerateContentResponse:
     """A ``GenerateContentResponse`` from privllm's answer."""
     finish = _FINISH.get(response.finish_reason or "")
-    candidate = gt.Candidate(
-        content=gt.Content(role="model", parts=_parts(response.text, response.tool_calls)),
-        finish_reason=finish,
-        index=0,
-    )
-    result = gt.GenerateContentResponse(
-        candidates=[candidate],
+    # Built from values privllm has validated (``construct``); ``parsed`` unvalidated too,
+    # as the SDK assigns it: its field's Union would turn a dict or a list into a BaseModel.
+    return construct(
+        gt.GenerateContentResponse,
+        candidates=[_candidate(_parts(response.text, response.tool_calls), finish)],
         usage_metadata=usage_of(response.usage),
         model_version=response.model,
         response_id=response.id,
+        parsed=_parsed(response, parse),
     )
-    # Assigned, not validated, as the SDK sets it: its field's Union would turn a dict (or
-    # a list) into a bare BaseModel.
-    result.parsed = _parsed(response, parse)
-    return result
+
+
+def _candidate(parts: list[gt.Part], finish: gt.FinishReason | None) -> gt.Candidate:
+    content = construct(gt.Content, role="model", parts=parts)
+    return construct(gt.Candidate, content=content, finish_reason=finish, index=0)
 
 
 class ChunkMaker:
@@ -130,16 +133,12 @@ class ChunkMaker:
             slot[2] += delta.arguments
             slot[3] = slot[3] or delta.signature
         final = chunk.finish_reason is not None
-        parts = ([gt.Part(text=chunk.text)] if chunk.text else []) + self._ready(final)
+        parts = _parts(chunk.text, []) + self._ready(final)
         if not parts and not final and chunk.usage is None:
             return
-        candidate = gt.Candidate(
-            content=gt.Content(role="model", parts=parts),
-            finish_reason=_FINISH.get(chunk.finish_reason or ""),
-            index=0,
-        )
-        yield gt.GenerateContentResponse(
-            candidates=[candidate],
+        yield construct(
+            gt.GenerateContentResponse,
+            candidates=[_candidate(parts, _FINISH.get(chunk.finish_reason or ""))],
             usage_metadata=usage_of(chunk.usage),
             model_version=self._model,
         )

@@ -1,0 +1,123 @@
+"""The google-genai drop-in (``privllm.genai.Client``) against privllm's own ``Client``, same
+config, same local Gemini server (Gemini API wire), same run.
+
+    python benchmarks/genai_dropin.py [--calls 400] [--stream-calls 100]
+
+The drop-in maps google-genai's arguments to privllm's and privllm's answer to
+``google.genai.types``; this measures what that costs per call, for a chat and a 200-chunk
+stream, with the built-in middleware off ("empty chain": the mapping is the largest share
+there) and on ("all defaults"). The bar is a ratio <= 1.05.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import tempfile
+
+from overhead import TEXT, interleaved, summary
+
+
+def _serve(port_queue: mp.Queue, stop: mp.Event, default_text: str) -> None:  # type: ignore[type-arg]
+    from privllm.testing import GeminiServer, Reply
+
+    with GeminiServer(default=Reply.text(default_text, chunks=200)) as server:
+        port_queue.put(server.port)
+        stop.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=400)
+    parser.add_argument("--stream-calls", type=int, default=100)
+    args = parser.parse_args()
+
+    ctx = mp.get_context("spawn")
+    port_queue = ctx.Queue()
+    stop = ctx.Event()
+    proc = ctx.Process(target=_serve, args=(port_queue, stop, TEXT), daemon=True)
+    proc.start()
+    base_url = f"http://127.0.0.1:{port_queue.get(timeout=30)}"
+
+    from privllm import Client
+    from privllm.audit import MasterKey, generate_key
+    from privllm.genai import Client as GenaiClient
+
+    tmp = tempfile.TemporaryDirectory(prefix="privllm-bench-")
+    key = MasterKey.from_base64(generate_key())
+    google = {"mode": "gemini_api", "base_url": base_url, "api_key": "AIza-b", "tier": "paid"}
+    provider = {"name": "google", "model": "m", "google": google}
+    empty = {
+        "redaction": {"enabled": False},
+        "audit": {"enabled": False},
+        "policy": {"egress_guard": False},
+    }
+    full = {"audit": {"path": f"{tmp.name}/audit.db", "key": key}}
+    own_empty = Client(env={}, provider=provider, **empty)
+    own_full = Client(env={}, provider=provider, **full)
+    drop_empty = GenaiClient(env={}, provider=provider, **empty)
+    drop_full = GenaiClient(env={}, provider=provider, **full)
+    prompt = "Summarise the quarterly report in three lines."
+
+    def own_chat(client: Client):
+        return lambda: client.chat(prompt, model="m").text
+
+    def own_stream(client: Client):
+        def go() -> str:
+            with client.stream(prompt, model="m") as s:
+                return "".join(c.text for c in s)
+
+        return go
+
+    def drop_chat(client: GenaiClient):
+        return lambda: client.models.generate_content(model="m", contents=prompt).text
+
+    def drop_stream(client: GenaiClient):
+        def go() -> str:
+            chunks = client.models.generate_content_stream(model="m", contents=prompt)
+            return "".join(c.text or "" for c in chunks)
+
+        return go
+
+    cases = [
+        ("chat, empty chain", own_chat(own_empty), drop_chat(drop_empty), args.calls),
+        (
+            "stream 200, empty chain",
+            own_stream(own_empty),
+            drop_stream(drop_empty),
+            args.stream_calls,
+        ),
+        ("chat, all defaults on", own_chat(own_full), drop_chat(drop_full), args.calls),
+        (
+            "stream 200, all defaults",
+            own_stream(own_full),
+            drop_stream(drop_full),
+            args.stream_calls,
+        ),
+    ]
+    for _, own, drop, _ in cases:
+        assert own() == drop() == TEXT
+        for _ in range(20):  # warm pools and caches
+            own()
+            drop()
+
+    print("privllm.genai drop-in vs privllm Client (local Gemini server, separate process)")
+    header = ("Client med", 12), ("Client p99", 12), ("drop-in med", 13), ("drop-in p99", 13)
+    print(f"{'case':<28}" + "".join(f"{h:>{w}}" for h, w in header) + f"{'ratio':>8}")
+    for name, own, drop, n in cases:
+        sa, sb = interleaved(own, drop, n)
+        (ma, pa), (mb, pb) = summary(sa), summary(sb)
+        print(
+            f"{name:<28}{ma * 1e3:>10.3f}ms{pa * 1e3:>10.3f}ms{mb * 1e3:>11.3f}ms"
+            f"{pb * 1e3:>11.3f}ms{mb / ma:>7.3f}x"
+        )
+
+    for client in (own_empty, own_full, drop_empty, drop_full):
+        client.close()
+    tmp.cleanup()
+    stop.set()
+    proc.join(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
