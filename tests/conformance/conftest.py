@@ -202,8 +202,6 @@ class Target:
     auth: dict[str, str]
     #: query every request must carry (Azure's api-version)
     query: dict[str, list[str]] = field(default_factory=dict)
-    #: the provider returns the server's request id on errors
-    request_ids: bool = True
 
     def config(self, **overrides: Any) -> dict[str, Any]:
         """The provider section, with top-level overrides (``max_retries=0``...)."""
@@ -278,7 +276,6 @@ def _vertex(server: GeminiServer) -> Target:
         stream_query={"alt": ["sse"]},
         embed_path=f"{base}/gemini-embedding-test:batchEmbedContents",
         auth={"authorization": "Bearer ya29.test-local-token"},
-        request_ids=False,
     )
 
 
@@ -294,7 +291,6 @@ def _gemini_api(server: GeminiServer) -> Target:
         stream_query={"alt": ["sse"]},
         embed_path="/v1beta/models/gemini-embedding-test:batchEmbedContents",
         auth={"x-goog-api-key": "AIza-test-local-0000"},
-        request_ids=False,
     )
 
 

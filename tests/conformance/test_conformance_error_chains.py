@@ -56,8 +56,7 @@ def _check(err: BaseException, target) -> None:
     assert cause.__cause__ is None
     assert cause.__context__ is None
     assert str(err.status_code) in str(cause)
-    if target.request_ids:
-        assert err.request_id in str(cause)
+    assert err.request_id in str(cause)
     assert KEY.encode() in target.server.received()  # it was sent, so it could be echoed
 
 

@@ -302,7 +302,8 @@ async def test_blocked_requests_are_not_retried(mode, server):
     nothing_arrived(server)
 
 
-def test_every_retry_passes_the_guard(server):
+def test_every_retry_passes_the_guard(server, monkeypatch):
+    monkeypatch.setattr("privllm.providers.retry._INITIAL_DELAY", 0.01)
     passed: list[str] = []
 
     def counting(inner: Any) -> Any:
@@ -322,11 +323,16 @@ def test_every_retry_passes_the_guard(server):
     off = {"egress_guard": False}  # only the guard under test
     with Client(env={}, provider=openai_at(), transport_wrapper=guard, policy=off) as client:
         sdk = client.provider.sdk
-        assert client.chat("hello").text == "ok"
+        assert client.chat("hello").text == "ok"  # privllm's retries: fresh SDK requests
+        server.reply(Reply.error(500, headers=fast), Reply.error(500, headers=fast))
+        server.reply(Reply.text("ok"))
+        answer = sdk.chat.completions.create(model="m", messages=MESSAGES)  # the SDK's own
+        assert answer.choices[0].message.content == "ok"
         with pytest.raises(EgressBlocked, match=r"\(egress\.store\)"):
             sdk.chat.completions.create(model="m", messages=MESSAGES, extra_body={"store": True})
-    assert passed == ["0", "1", "2"]  # three attempts, each checked; the refused one never
-    assert len(server.requests) == 3
+    # six attempts, each checked; the refused one never
+    assert passed == ["0", "0", "0", "0", "1", "2"]
+    assert len(server.requests) == 6
 
 
 # -- redirects ------------------------------------------------------------------------------------

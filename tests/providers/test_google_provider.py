@@ -438,3 +438,22 @@ def test_a_stream_that_fails_at_its_start_falls_back_like_a_chat(runner_factory,
         assert "".join(p.text for p in pieces) == "stream me"
         assert len(backup.requests) == 1
         assert len(gemini_server.requests) == 1
+
+
+def test_google_errors_name_the_request_from_the_body_when_no_header_does():
+    from google.genai import errors as genai_errors
+
+    from privllm.providers.google.errors import to_privllm_error
+
+    body = {
+        "error": {
+            "code": 503,
+            "message": "busy",
+            "status": "UNAVAILABLE",
+            "details": [
+                {"@type": "type.googleapis.com/google.rpc.RequestInfo", "requestId": "r-17"}
+            ],
+        }
+    }
+    err = to_privllm_error(genai_errors.APIError(503, body), provider="google")
+    assert err.request_id == "r-17"

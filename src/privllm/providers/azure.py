@@ -131,6 +131,8 @@ class AzureProvider(OpenAIProvider):
         self._sync: openai.OpenAI | None = None  # AzureOpenAI, or OpenAI on the v1 API
         self._sync_lock = threading.Lock()  # one SDK client (OpenAIProvider.sdk)
         self._async: openai.AsyncOpenAI | None = None
+        self._calls: openai.OpenAI | None = None  # retries off (OpenAIProvider._call_sdk)
+        self._acalls: openai.AsyncOpenAI | None = None
         self._token_provider: Callable[[], str] | None = None
         self._async_token_provider: Callable[[], Awaitable[str]] | None = None
 
@@ -219,16 +221,16 @@ class AzureProvider(OpenAIProvider):
             )
         return self._settings.api_version
 
-    def _common_args(self) -> dict[str, Any]:
+    def _common_args(self, max_retries: int) -> dict[str, Any]:
         return {
             "timeout": self._config.timeout,
-            "max_retries": self._config.max_retries,
+            "max_retries": max_retries,
             # Explicit, so OPENAI_ORG_ID / OPENAI_PROJECT_ID are not read (Azure ignores them).
             "organization": "",
             "project": "",
         }
 
-    def _new_sync(self) -> openai.OpenAI:
+    def _new_sync(self, max_retries: int) -> openai.OpenAI:
         http = make_http_client(
             self._config.timeout, self._transport_wrapper, limits=connection_limits(self._config)
         )
@@ -240,7 +242,7 @@ class AzureProvider(OpenAIProvider):
                 api_key=key,
                 base_url=self.endpoint.base_url,
                 http_client=http,
-                **self._common_args(),
+                **self._common_args(max_retries),
             )
         else:
             auth: dict[str, Any] = (
@@ -253,11 +255,11 @@ class AzureProvider(OpenAIProvider):
                 api_version=self._api_version(),
                 http_client=http,
                 **auth,
-                **self._common_args(),
+                **self._common_args(max_retries),
             )
         return without_env_headers(client)
 
-    def _new_async(self) -> openai.AsyncOpenAI:
+    def _new_async(self, max_retries: int) -> openai.AsyncOpenAI:
         http = make_async_http_client(
             self._config.timeout, self._transport_wrapper, limits=connection_limits(self._config)
         )
@@ -269,7 +271,7 @@ class AzureProvider(OpenAIProvider):
                 api_key=key,
                 base_url=self.endpoint.base_url,
                 http_client=http,
-                **self._common_args(),
+                **self._common_args(max_retries),
             )
         else:
             auth: dict[str, Any] = (
@@ -282,7 +284,7 @@ class AzureProvider(OpenAIProvider):
                 api_version=self._api_version(),
                 http_client=http,
                 **auth,
-                **self._common_args(),
+                **self._common_args(max_retries),
             )
         return without_env_headers(client)
 

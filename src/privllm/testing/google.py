@@ -186,6 +186,8 @@ class GeminiServer(GenerateContentEndpoints, VertexTuningEndpoints, CloudStorage
         return None
 
     def _error(self, reply: Reply, *, reason: str | None = None) -> WireResponse:
+        # Google names the request in ``x-goog-request-id`` and in a RequestInfo detail.
+        request_id = self.request_id()
         details: list[dict[str, Any]] = []
         if reason or reply.error_code:
             details.append(
@@ -210,9 +212,12 @@ class GeminiServer(GenerateContentEndpoints, VertexTuningEndpoints, CloudStorage
                 "status": _STATUS.get(reply.status, "UNKNOWN"),
             }
         }
-        if details:
-            body["error"]["details"] = details
-        return json_response(reply.status, body, dict(reply.headers), reply.delay)
+        details.append(
+            {"@type": "type.googleapis.com/google.rpc.RequestInfo", "requestId": request_id}
+        )
+        body["error"]["details"] = details
+        headers = {"x-goog-request-id": request_id, **reply.headers}
+        return json_response(reply.status, body, headers, reply.delay)
 
     # -- embeddings ----------------------------------------------------------------------------
 

@@ -60,8 +60,8 @@ def _status_error(
     message = _scrub(str(exc.message or exc.status or f"HTTP {status}"), secrets)
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None)
-    request_id = headers.get("x-request-id") if headers is not None else None
     details = _details(exc.details)
+    request_id = _request_id(headers, details)
     if status == 400 and any(d.get("reason") == "API_KEY_INVALID" for d in details):
         # Google refuses a bad API key with 400; to the caller it is an auth failure.
         return AuthenticationError(
@@ -95,6 +95,22 @@ def _details(body: Any) -> list[dict[str, Any]]:
     error = body.get("error", body) if isinstance(body, dict) else None
     details = error.get("details") if isinstance(error, dict) else None
     return [d for d in details if isinstance(d, dict)] if isinstance(details, list) else []
+
+
+def _request_id(headers: Any, details: list[dict[str, Any]]) -> str | None:
+    # Google's front ends name a request in ``x-goog-request-id``; an error body may carry
+    # it as a ``google.rpc.RequestInfo`` detail instead (AIP-193). ``x-request-id`` is
+    # what proxies in front of Vertex (and the OpenAI-style gateways) send.
+    if headers is not None:
+        for name in ("x-goog-request-id", "x-request-id"):
+            value = headers.get(name)
+            if value:
+                return str(value)
+    for d in details:
+        value = d.get("requestId")
+        if str(d.get("@type", "")).endswith("RequestInfo") and isinstance(value, str) and value:
+            return value
+    return None
 
 
 def _retry_delay(details: list[dict[str, Any]]) -> float | None:

@@ -19,6 +19,7 @@ from privllm.providers.base import (
     make_http_client,
 )
 from privllm.providers.cause import araise_mapped, raise_mapped
+from privllm.providers.retry import RetryBudget, acall_with_retries, call_with_retries
 from privllm.providers.websockets import genai_without_websockets
 from privllm.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse
 
@@ -212,46 +213,62 @@ class GoogleProvider:
 
     # -- calls ---------------------------------------------------------------------------------
 
+    def _budget(self, timeout: float | None) -> RetryBudget:
+        return RetryBudget(
+            timeout=self._config.timeout if timeout is None else timeout,
+            max_retries=self._config.max_retries,
+        )
+
     def chat(self, request: ChatRequest, *, timeout: float | None = None) -> ChatResponse:
         contents, config = self.chat_params(request)
-        config = _timed(config, timeout)
-        result = raise_mapped(
-            lambda: self.sdk.models.generate_content(
-                model=request.model, contents=contents, config=config
+        result = call_with_retries(
+            lambda left: raise_mapped(
+                lambda: self.sdk.models.generate_content(
+                    model=request.model, contents=contents, config=_attempt(config, left)
+                ),
+                self.map_error,
             ),
-            self.map_error,
+            self._budget(timeout),
         )
         return self.to_response(result, request)
 
     async def achat(self, request: ChatRequest, *, timeout: float | None = None) -> ChatResponse:
         contents, config = self.chat_params(request)
-        config = _timed(config, timeout)
-        result = await araise_mapped(
-            lambda: self.async_sdk.aio.models.generate_content(
-                model=request.model, contents=contents, config=config
+        result = await acall_with_retries(
+            lambda left: araise_mapped(
+                lambda: self.async_sdk.aio.models.generate_content(
+                    model=request.model, contents=contents, config=_attempt(config, left)
+                ),
+                self.map_error,
             ),
-            self.map_error,
+            self._budget(timeout),
         )
         return self.to_response(result, request)
 
     def stream(self, request: ChatRequest, *, timeout: float | None = None) -> SyncStream:
         contents, config = self.chat_params(request)
-        config = _timed(config, timeout)
-        sdk_stream = self.sdk.models.generate_content_stream(
-            model=request.model, contents=contents, config=config
-        )
-        return SyncStream(self, sdk_stream).open()
+
+        def attempt(left: float) -> SyncStream:
+            sdk_stream = self.sdk.models.generate_content_stream(
+                model=request.model, contents=contents, config=_attempt(config, left)
+            )
+            return SyncStream(self, sdk_stream).open()  # maps its own errors
+
+        return call_with_retries(attempt, self._budget(timeout))
 
     async def astream(self, request: ChatRequest, *, timeout: float | None = None) -> AsyncStream:
         contents, config = self.chat_params(request)
-        config = _timed(config, timeout)
-        sdk_stream = await araise_mapped(
-            lambda: self.async_sdk.aio.models.generate_content_stream(
-                model=request.model, contents=contents, config=config
-            ),
-            self.map_error,
-        )
-        return await AsyncStream(self, sdk_stream).open()
+
+        async def attempt(left: float) -> AsyncStream:
+            sdk_stream = await araise_mapped(
+                lambda: self.async_sdk.aio.models.generate_content_stream(
+                    model=request.model, contents=contents, config=_attempt(config, left)
+                ),
+                self.map_error,
+            )
+            return await AsyncStream(self, sdk_stream).open()
+
+        return await acall_with_retries(attempt, self._budget(timeout))
 
     def embed(
         self, request: EmbeddingRequest, *, timeout: float | None = None
@@ -259,12 +276,14 @@ class GoogleProvider:
         if not request.input:
             return self.to_embeddings(None, request)
         contents, config = self.embed_params(request)
-        config = _timed(config, timeout)
-        result = raise_mapped(
-            lambda: self.sdk.models.embed_content(
-                model=request.model, contents=contents, config=config
+        result = call_with_retries(
+            lambda left: raise_mapped(
+                lambda: self.sdk.models.embed_content(
+                    model=request.model, contents=contents, config=_attempt(config, left)
+                ),
+                self.map_error,
             ),
-            self.map_error,
+            self._budget(timeout),
         )
         return self.to_embeddings(result, request)
 
@@ -274,12 +293,14 @@ class GoogleProvider:
         if not request.input:
             return self.to_embeddings(None, request)
         contents, config = self.embed_params(request)
-        config = _timed(config, timeout)
-        result = await araise_mapped(
-            lambda: self.async_sdk.aio.models.embed_content(
-                model=request.model, contents=contents, config=config
+        result = await acall_with_retries(
+            lambda left: araise_mapped(
+                lambda: self.async_sdk.aio.models.embed_content(
+                    model=request.model, contents=contents, config=_attempt(config, left)
+                ),
+                self.map_error,
             ),
-            self.map_error,
+            self._budget(timeout),
         )
         return self.to_embeddings(result, request)
 
@@ -316,11 +337,15 @@ class GoogleProvider:
 _Config = TypeVar("_Config", gt.GenerateContentConfig, gt.EmbedContentConfig)
 
 
-def _timed(config: _Config, timeout: float | None) -> _Config:
-    """``config`` with this call's timeout (the SDK's per-request ``http_options``, merged
-    over the client's); kept out of chat_params, which is the payload ``privllm plan`` shows."""
-    if timeout is None:
-        return config
+#: Per attempt: google-genai's own retries off (privllm retries, against the call's deadline).
+_NO_RETRY = gt.HttpRetryOptions(attempts=1)
+
+
+def _attempt(config: _Config, seconds_left: float) -> _Config:
+    """``config`` for one attempt: the time left as its timeout, and no SDK retries (the
+    SDK's per-request ``http_options``, merged over the client's); kept out of chat_params,
+    which is the payload ``privllm plan`` shows."""
     options = config.http_options or gt.HttpOptions()
-    ms = max(1, round(timeout * 1000))  # the SDK counts milliseconds
-    return config.model_copy(update={"http_options": options.model_copy(update={"timeout": ms})})
+    ms = max(1, round(seconds_left * 1000))  # the SDK counts milliseconds
+    update = {"timeout": ms, "retry_options": _NO_RETRY}
+    return config.model_copy(update={"http_options": options.model_copy(update=update)})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import openai
@@ -17,6 +17,7 @@ from privllm.providers.base import (
     make_http_client,
 )
 from privllm.providers.cause import araise_mapped, raise_mapped
+from privllm.providers.retry import RetryBudget, acall_with_retries, call_with_retries
 from privllm.providers.websockets import openai_without_websockets
 from privllm.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse
 
@@ -70,13 +71,16 @@ class OpenAIProvider:
             "organization": settings.organization,
             "project": settings.project,
             "timeout": config.timeout,
-            "max_retries": config.max_retries,
         }
         self._sync: openai.OpenAI | None = None
         # Threads making their first calls at once (a thread pool, LangChain's batch) must
         # build one SDK client: the others would be dropped with their connections open.
         self._sync_lock = threading.Lock()
         self._async: openai.AsyncOpenAI | None = None
+        # The clients chat, stream and embed go through: the SDK's retries off, privllm's
+        # own against one deadline instead (privllm.providers.retry).
+        self._calls: openai.OpenAI | None = None
+        self._acalls: openai.AsyncOpenAI | None = None
 
     # -- SDK clients, built on first use ------------------------------------------------------
 
@@ -92,20 +96,20 @@ class OpenAIProvider:
                 field="provider.openai.api_key",
             )
 
-    def _new_sync(self) -> openai.OpenAI:
+    def _new_sync(self, max_retries: int) -> openai.OpenAI:
         http = make_http_client(
             self._config.timeout, self._transport_wrapper, limits=connection_limits(self._config)
         )
-        client = openai.OpenAI(http_client=http, **self._client_args)
+        client = openai.OpenAI(http_client=http, max_retries=max_retries, **self._client_args)
         return without_env_headers(
             client, self._config.openai.organization, self._config.openai.project
         )
 
-    def _new_async(self) -> openai.AsyncOpenAI:
+    def _new_async(self, max_retries: int) -> openai.AsyncOpenAI:
         http = make_async_http_client(
             self._config.timeout, self._transport_wrapper, limits=connection_limits(self._config)
         )
-        client = openai.AsyncOpenAI(http_client=http, **self._client_args)
+        client = openai.AsyncOpenAI(http_client=http, max_retries=max_retries, **self._client_args)
         return without_env_headers(
             client, self._config.openai.organization, self._config.openai.project
         )
@@ -119,60 +123,100 @@ class OpenAIProvider:
             with self._sync_lock:
                 if self._sync is None:
                     self._check_key()
-                    self._sync = self._no_websockets(self._new_sync())
+                    self._sync = self._no_websockets(self._new_sync(self._config.max_retries))
         return self._sync
 
     @property
     def async_sdk(self) -> openai.AsyncOpenAI:
         if self._async is None:
             self._check_key()
-            self._async = self._no_websockets(self._new_async())
+            self._async = self._no_websockets(self._new_async(self._config.max_retries))
         return self._async
+
+    def _call_sdk(self) -> openai.OpenAI:
+        if self._calls is None:
+            with self._sync_lock:
+                if self._calls is None:
+                    self._check_key()
+                    self._calls = self._new_sync(0)
+        return self._calls
+
+    def _call_async_sdk(self) -> openai.AsyncOpenAI:
+        if self._acalls is None:
+            self._check_key()
+            self._acalls = self._new_async(0)
+        return self._acalls
+
+    def _budget(self, timeout: float | None) -> RetryBudget:
+        return RetryBudget(
+            timeout=self._config.timeout if timeout is None else timeout,
+            max_retries=self._config.max_retries,
+        )
 
     def _no_websockets(self, client: _Client) -> _Client:
         # websockets bypass the guarded httpx2 client (privllm.providers.websockets).
         return client if self._allow_websockets else openai_without_websockets(client)
 
     def close(self) -> None:
-        if self._sync is not None:
-            self._sync.close()
-            self._sync = None
+        for client in (self._sync, self._calls):
+            if client is not None:
+                client.close()
+        self._sync = self._calls = None
 
     async def aclose(self) -> None:
-        if self._async is not None:
-            await self._async.close()
-            self._async = None
+        for client in (self._async, self._acalls):
+            if client is not None:
+                await client.close()
+        self._async = self._acalls = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self.endpoint.base_url!r})"
 
     # -- calls ---------------------------------------------------------------------------------
 
+    def _send(self, timeout: float | None, send: Callable[[openai.OpenAI, float], _T]) -> _T:
+        """``send(sdk, seconds_left)``, retried by privllm against the call's deadline."""
+        return call_with_retries(
+            lambda left: raise_mapped(lambda: send(self._call_sdk(), left), self.map_error),
+            self._budget(timeout),
+        )
+
+    async def _asend(
+        self, timeout: float | None, send: Callable[[openai.AsyncOpenAI, float], Awaitable[_T]]
+    ) -> _T:
+        """The async twin of :meth:`_send`."""
+        return await acall_with_retries(
+            lambda left: araise_mapped(lambda: send(self._call_async_sdk(), left), self.map_error),
+            self._budget(timeout),
+        )
+
     def chat(self, request: ChatRequest, *, timeout: float | None = None) -> ChatResponse:
         if request.api == "responses":
-            params = _timed(self.responses_params(request), timeout)
-            raw = raise_mapped(
-                lambda: self.sdk.responses.with_raw_response.create(**params), self.map_error
+            params = self.responses_params(request)
+            raw = self._send(
+                timeout,
+                lambda sdk, left: sdk.responses.with_raw_response.create(**params, timeout=left),
             )
             return _with_headers(self.to_responses_answer(raw.parse(), request), raw)
-        params = _timed(self.chat_params(request), timeout)
-        raw = raise_mapped(
-            lambda: self.sdk.chat.completions.with_raw_response.create(**params), self.map_error
+        params = self.chat_params(request)
+        raw = self._send(
+            timeout,
+            lambda sdk, left: sdk.chat.completions.with_raw_response.create(**params, timeout=left),
         )
         return _with_headers(self.to_response(raw.parse(), request), raw)
 
     async def achat(self, request: ChatRequest, *, timeout: float | None = None) -> ChatResponse:
         if request.api == "responses":
-            params = _timed(self.responses_params(request), timeout)
-            raw = await araise_mapped(
-                lambda: self.async_sdk.responses.with_raw_response.create(**params),
-                self.map_error,
+            params = self.responses_params(request)
+            raw = await self._asend(
+                timeout,
+                lambda sdk, left: sdk.responses.with_raw_response.create(**params, timeout=left),
             )
             return _with_headers(self.to_responses_answer(raw.parse(), request), raw)
-        params = _timed(self.chat_params(request), timeout)
-        raw = await araise_mapped(
-            lambda: self.async_sdk.chat.completions.with_raw_response.create(**params),
-            self.map_error,
+        params = self.chat_params(request)
+        raw = await self._asend(
+            timeout,
+            lambda sdk, left: sdk.chat.completions.with_raw_response.create(**params, timeout=left),
         )
         return _with_headers(self.to_response(raw.parse(), request), raw)
 
@@ -180,12 +224,14 @@ class OpenAIProvider:
         self, request: ChatRequest, *, timeout: float | None = None
     ) -> SyncStream | ResponsesStream:
         if request.api == "responses":
-            params = _timed(self.responses_params(request, stream=True), timeout)
-            events = raise_mapped(lambda: self.sdk.responses.create(**params), self.map_error)
+            params = self.responses_params(request, stream=True)
+            events = self._send(
+                timeout, lambda sdk, left: sdk.responses.create(**params, timeout=left)
+            )
             return ResponsesStream(self, events)
-        params = _timed(self.chat_params(request, stream=True), timeout)
-        sdk_stream = raise_mapped(
-            lambda: self.sdk.chat.completions.create(**params), self.map_error
+        params = self.chat_params(request, stream=True)
+        sdk_stream = self._send(
+            timeout, lambda sdk, left: sdk.chat.completions.create(**params, timeout=left)
         )
         return SyncStream(self, sdk_stream)
 
@@ -193,32 +239,34 @@ class OpenAIProvider:
         self, request: ChatRequest, *, timeout: float | None = None
     ) -> AsyncStream | AsyncResponsesStream:
         if request.api == "responses":
-            params = _timed(self.responses_params(request, stream=True), timeout)
-            events = await araise_mapped(
-                lambda: self.async_sdk.responses.create(**params), self.map_error
+            params = self.responses_params(request, stream=True)
+            events = await self._asend(
+                timeout, lambda sdk, left: sdk.responses.create(**params, timeout=left)
             )
             return AsyncResponsesStream(self, events)
-        params = _timed(self.chat_params(request, stream=True), timeout)
-        sdk_stream = await araise_mapped(
-            lambda: self.async_sdk.chat.completions.create(**params), self.map_error
+        params = self.chat_params(request, stream=True)
+        sdk_stream = await self._asend(
+            timeout, lambda sdk, left: sdk.chat.completions.create(**params, timeout=left)
         )
         return AsyncStream(self, sdk_stream)
 
     def embed(
         self, request: EmbeddingRequest, *, timeout: float | None = None
     ) -> EmbeddingResponse:
-        params = _timed(self.embed_params(request), timeout)
-        raw = raise_mapped(
-            lambda: self.sdk.embeddings.with_raw_response.create(**params), self.map_error
+        params = self.embed_params(request)
+        raw = self._send(
+            timeout,
+            lambda sdk, left: sdk.embeddings.with_raw_response.create(**params, timeout=left),
         )
         return _with_headers(self.to_embeddings(raw.parse(), request), raw)
 
     async def aembed(
         self, request: EmbeddingRequest, *, timeout: float | None = None
     ) -> EmbeddingResponse:
-        params = _timed(self.embed_params(request), timeout)
-        raw = await araise_mapped(
-            lambda: self.async_sdk.embeddings.with_raw_response.create(**params), self.map_error
+        params = self.embed_params(request)
+        raw = await self._asend(
+            timeout,
+            lambda sdk, left: sdk.embeddings.with_raw_response.create(**params, timeout=left),
         )
         return _with_headers(self.to_embeddings(raw.parse(), request), raw)
 
@@ -280,12 +328,7 @@ class OpenAIProvider:
 
 
 _Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
-
-
-def _timed(params: dict[str, Any], timeout: float | None) -> dict[str, Any]:
-    # The SDK's per-request timeout (each attempt, as the client-wide one): kept out of
-    # chat_params, which is the payload `privllm plan` shows.
-    return params if timeout is None else {**params, "timeout": timeout}
+_T = TypeVar("_T")
 
 
 _Answer = TypeVar("_Answer", ChatResponse, EmbeddingResponse)
