@@ -1,6 +1,6 @@
 """Audit store throughput: background writer, durable per-record appends, and verify.
 
-Run: ``.venv/bin/python benchmarks/audit_store.py [records]``
+Run: ``.venv/bin/python benchmarks/audit_store.py [records] [rounds]``
 
 Prints records/s for
   * the background ``AuditWriter`` (batched transactions, encryption in its thread), timed
@@ -8,13 +8,17 @@ Prints records/s for
   * the caller's cost of one ``append`` (what an event loop pays)
   * ``AuditStore(durable=True).append``: one transaction and WAL fsync per record
   * ``verify`` over the whole log
-and, as a baseline in the same run, plain sqlite3 inserts of the same rows unencrypted.
+and, as a baseline in the same run, plain sqlite3 inserts of the same rows unencrypted,
+batched the same way. The writer and the baseline alternate in ``rounds`` rounds (default
+5), each round's ratio writer / baseline taken side by side, so a loaded machine's swings
+hit both; the median ratio is held to the bar (>= 0.8x), and the range is printed.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -26,6 +30,7 @@ from privllm.audit.store import AuditStore
 from privllm.audit.writer import AuditWriter
 
 BAR = 20_000
+RATIO_BAR = 0.8
 
 
 def make_records(n: int, prefix: str) -> list[AuditRecord]:
@@ -120,21 +125,44 @@ def bench_raw_sqlite(path: Path, n: int) -> float:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    per_round = max(n // rounds, 1)
     key = MasterKey.from_base64(generate_key())
+    raws: list[float] = []
+    rates: list[float] = []
+    appends: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        raw = bench_raw_sqlite(d / "raw.db", n)
-        rate, append_us = bench_writer(d / "audit.db", key, n)
+        for i in range(rounds):
+            raws.append(bench_raw_sqlite(d / f"raw{i}.db", per_round))
+            rate, append_us = bench_writer(d / f"audit{i}.db", key, per_round)
+            rates.append(rate)
+            appends.append(append_us)
         durable = bench_durable(d / "durable.db", key, min(n, 500))
-        verify, count = bench_verify(d / "audit.db", key)
+        verify, count = bench_verify(d / "audit0.db", key)
+    ratios = sorted(r / b for r, b in zip(rates, raws, strict=True))
+    ratio = statistics.median(ratios)
+    rate = statistics.median(rates)
     verdict = "ok" if rate >= BAR else "BELOW BAR"
-    print(f"background writer, batched:   {rate:>10,.0f} records/s  (bar {BAR:,}: {verdict})")
-    print(f"  caller cost of append():    {append_us:>10.1f} us/record")
+    print(f"{rounds} rounds of {per_round:,} records; medians, then [min-max]")
+    print(
+        f"background writer, batched:   {rate:>10,.0f} records/s  (bar {BAR:,}: {verdict})"
+        f"  [{min(rates):,.0f}-{max(rates):,.0f}]"
+    )
+    print(
+        f"  caller cost of append():    {statistics.median(appends):>10.1f} us/record"
+        f"  [{min(appends):.1f}-{max(appends):.1f}]"
+    )
     print(f"durable, fsync per record:    {durable:>10,.0f} records/s")
     print(f"verify:                       {verify:>10,.0f} records/s  ({count:,} records)")
     print(
-        f"baseline, plain sqlite3:      {raw:>10,.0f} records/s  "
-        f"(audit writer at {rate / raw:.2f}x of it)"
+        f"baseline, plain sqlite3:      {statistics.median(raws):>10,.0f} records/s"
+        f"  [{min(raws):,.0f}-{max(raws):,.0f}]"
+    )
+    verdict = "ok" if ratio >= RATIO_BAR else "BELOW BAR"
+    print(
+        f"audit writer / plain sqlite3: {ratio:>10.2f}x  [{ratios[0]:.2f}-{ratios[-1]:.2f}]"
+        f"  (bar {RATIO_BAR}x: {verdict})"
     )
 
 

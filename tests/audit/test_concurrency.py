@@ -343,3 +343,59 @@ def test_waited_appends_return_only_once_committed_and_share_commits(tmp_path):
             writer.append(record("w0"), wait=True)  # a duplicate: it fails, and says so
         with pytest.raises(AuditError, match="not logged"):
             writer.close()
+
+
+def test_an_append_waiting_for_room_fails_when_the_writer_closes(tmp_path):
+    # Nothing may be queued behind the stop marker: it would be accepted, never written.
+    path = tmp_path / "a.db"
+    with AuditStore(path, MasterKey.from_base64(generate_key())) as store:
+        lock = WriteLock(path)
+        writer = AuditWriter(store, max_queue=1, batch_size=1)
+        outcome: list[BaseException | None] = []
+
+        def append_late() -> None:
+            try:
+                writer.append(record("late"))
+                outcome.append(None)
+            except AuditError as exc:
+                outcome.append(exc)
+
+        try:
+            writer.append(record("c0"))  # the stalled writer takes it...
+            deadline = time.monotonic() + 5
+            while writer.queued and time.monotonic() < deadline:
+                time.sleep(0.005)
+            writer.append(record("c1"))  # ...and this one fills the queue
+            late = threading.Thread(target=append_late)
+            late.start()
+            time.sleep(0.1)  # it waits for room
+            closer = threading.Thread(target=writer.close)
+            closer.start()
+            late.join(5)
+        finally:
+            lock.release()
+        closer.join(10)
+        assert len(outcome) == 1
+        assert isinstance(outcome[0], AuditError)
+        assert "closed" in str(outcome[0])
+        assert {r.call_id for r in store.iter_records()} == {"c0", "c1"}
+
+
+def test_a_burst_of_appends_is_written_in_few_transactions(tmp_path):
+    # The thread is woken for a full batch, not for every append while it lingers.
+    with AuditStore(tmp_path / "a.db", MasterKey.from_base64(generate_key())) as store:
+        batches: list[int] = []
+        append_many = store.append_many
+
+        def counting(records):  # type: ignore[no-untyped-def]
+            batches.append(len(records))
+            return append_many(records)
+
+        store.append_many = counting  # type: ignore[method-assign]
+        with AuditWriter(store, batch_size=100, linger=5.0) as writer:
+            for i in range(250):
+                writer.append(record(f"c{i}"))
+            writer.flush()
+        assert sum(batches) == 250
+        assert batches[:2] == [100, 100]  # full batches went at once, not after 5 s
+        assert store.verify().records == 250

@@ -29,6 +29,9 @@ __all__ = [
     "CHAIN_COLUMNS",
     "Head",
     "canonical",
+    "encode_blob",
+    "encode_int",
+    "encode_str",
     "genesis",
     "verify_chain",
 ]
@@ -88,6 +91,23 @@ def canonical(values: Iterable[Any]) -> bytes:
         else:
             raise TypeError(f"cannot encode {t.__name__} in a chain row")
     return b"".join(out)
+
+
+def encode_int(v: int) -> bytes:
+    """``canonical((v,))`` for an int: the write path builds rows from pieces."""
+    b = b"%d" % v
+    return b"I" + _LEN.pack(len(b)) + b
+
+
+def encode_str(v: str) -> bytes:
+    """``canonical((v,))`` for a str."""
+    b = v.encode("utf-8", "surrogatepass")
+    return b"S" + _LEN.pack(len(b)) + b
+
+
+def encode_blob(v: bytes | None) -> bytes:
+    """``canonical((v,))`` for bytes or None."""
+    return b"N" if v is None else b"B" + _LEN.pack(len(v)) + v
 
 
 def genesis(mac: MacKey, log_id: bytes) -> bytes:

@@ -16,10 +16,10 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from privllm.audit.chain import canonical
-from privllm.audit.crypto import DataKey, KeyRing
+from privllm.audit.chain import canonical, encode_blob, encode_int, encode_str
+from privllm.audit.crypto import DataKey, KeyRing, MacKey
 from privllm.audit.record import AuditRecord, ContentMode, StatsRow, VerifyReport
 from privllm.errors import AuditError
 
@@ -27,9 +27,12 @@ __all__ = [
     "PERIOD_FIRSTS",
     "STATS_FIRST",
     "STATS_TOTALS",
+    "Chained",
+    "EncodingCache",
     "Prepared",
     "Queries",
     "chain_label",
+    "chain_rows",
     "check_data_keys",
     "data_label",
     "decrypt",
@@ -72,10 +75,12 @@ PERIOD_FIRSTS = (
 def utc_text(when: datetime) -> str:
     """``when`` as stored: UTC, fixed width, so text order is time order.
 
-    The year is padded by hand: ``%Y`` gives ``"999"``, not ``"0999"``, on glibc.
+    ``isoformat`` zero-pads the year (``"0999"``, where glibc's ``%Y`` gives ``"999"``) and,
+    with ``timespec``, always writes the microseconds; a UTC time ends in ``+00:00``.
     """
-    u = when.astimezone(timezone.utc)
-    return f"{u.year:04d}-{u:%m-%dT%H:%M:%S.%f}Z"
+    if when.tzinfo is not timezone.utc:  # an AuditRecord's time already is
+        when = when.astimezone(timezone.utc)
+    return when.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def chain_label(log_id: bytes) -> bytes:
@@ -100,12 +105,59 @@ def _map_aad(log_id: bytes, call_id: str, seq: int) -> bytes:
     return canonical(("map", log_id, call_id, seq))
 
 
+# Built once: json.dumps with options builds an encoder per call. Same output as
+# json.dumps(value, sort_keys=True, separators=(",", ":")) and (..., ensure_ascii=False).
+_FINDINGS_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+_PAYLOAD_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_CACHED = 256  # distinct encodings an EncodingCache keeps of each kind
+
+
+class EncodingCache:
+    """Encodings of metadata that repeats from call to call (provider .. status, and the
+    findings' JSON); a store keeps one for its :class:`Prepared` records. Bounded."""
+
+    __slots__ = ("common", "findings")
+
+    def __init__(self) -> None:
+        self.common: dict[tuple[Any, ...], bytes] = {}
+        self.findings: dict[tuple[tuple[str, int], ...], str] = {}
+
+    def common_encoded(self, values: tuple[Any, ...]) -> bytes:
+        found = self.common.get(values)
+        if found is None:
+            found = canonical(values)
+            _keep(self.common, values, found)
+        return found
+
+    def findings_json(self, findings: dict[str, int]) -> str:
+        key = tuple(findings.items())
+        found = self.findings.get(key)
+        if found is None:
+            found = _FINDINGS_JSON(findings)
+            _keep(self.findings, key, found)
+        return found
+
+
+def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= _CACHED:
+        cache.clear()
+    cache[key] = value
+
+
 class Prepared:
-    """A record's column values, computed before the write lock is taken."""
+    """A record's column values, computed before the write lock is taken.
 
-    __slots__ = ("call_id", "map_json", "meta", "meta_encoded", "payload_json")
+    ``canonical`` concatenates one encoding per value, so a row's bytes are built here from
+    pieces (the metadata's encoded once, before the lock) and are the same bytes, and MACs,
+    as ``canonical(row)``.
+    """
 
-    def __init__(self, r: AuditRecord, mode: ContentMode) -> None:
+    __slots__ = ("call_enc", "call_id", "map_json", "meta", "meta_encoded", "payload_json")
+
+    def __init__(
+        self, r: AuditRecord, mode: ContentMode, cache: EncodingCache | None = None
+    ) -> None:
+        cache = EncodingCache() if cache is None else cache
         self.call_id = r.call_id
         self.meta = (
             r.call_id,
@@ -121,37 +173,77 @@ class Prepared:
             r.prompt_tokens,
             r.completion_tokens,
             r.total_tokens,
-            json.dumps(r.findings, sort_keys=True, separators=(",", ":")),
+            cache.findings_json(r.findings),
             mode,
         )
-        self.meta_encoded = canonical(self.meta)
+        self.call_enc = encode_str(r.call_id)
+        self.meta_encoded = (
+            self.call_enc
+            + encode_str(self.meta[1])
+            + cache.common_encoded(self.meta[2:9])
+            + canonical(self.meta[9:])
+        )
         self.payload_json = None if mode == "metadata" else _json(r.call_id, r.payload)
         self.map_json = _json(r.call_id, r.placeholder_map) if mode == "full" else None
 
-    def encoded(self, row: tuple[Any, ...]) -> bytes:
-        """``canonical(row)`` of a row from :meth:`row`, with the metadata's part encoded
-        before the lock: ``canonical`` concatenates one encoding per value, so the bytes
-        (and MACs) are the same, and less work is done while every other writer waits."""
-        return canonical(row[:1]) + self.meta_encoded + canonical(row[1 + len(self.meta) :])
 
-    def row(
-        self, seq: int, period: str, dk: DataKey, log_id: bytes
-    ) -> tuple[tuple[Any, ...], bytes | None]:
-        """The chain columns of this record at ``seq``, and its wrapped map key if any."""
-        payload = map_blob = map_key = None
-        if self.payload_json is not None:
-            payload = dk.encrypt(self.payload_json, _payload_aad(log_id, self.call_id, period, seq))
-        if self.map_json is not None:
-            mk, map_key = dk.new_subkey(self.call_id, _map_key_aad(log_id, self.call_id))
-            map_blob = mk.encrypt(self.map_json, _map_aad(log_id, self.call_id, seq))
-        return (seq, *self.meta, period, payload, map_blob), map_key
+class Chained(NamedTuple):
+    """Rows ready to insert (chain columns, then ``mac``), the ``(call_id, wrapped map
+    key)`` pairs of ``full`` records, and the new last link."""
+
+    rows: list[tuple[Any, ...]]
+    map_keys: list[tuple[str, bytes]]
+    last_seq: int
+    last_mac: bytes
+
+
+def chain_rows(
+    prepared: Sequence[Prepared],
+    *,
+    after_seq: int,
+    after_mac: bytes,
+    period: str,
+    dk: DataKey,
+    mac: MacKey,
+    log_id: bytes,
+) -> Chained:
+    """Encrypt and link ``prepared`` after the link (``after_seq``, ``after_mac``)."""
+    period_enc = canonical((period,))
+    payload_head = canonical(("payload", log_id))  # the payload AAD, up to the call id
+    seqs = range(after_seq + 1, after_seq + 1 + len(prepared))
+    seq_encs = [encode_int(seq) for seq in seqs]
+    # _payload_aad, in pieces; one batch of nonces for all the payloads
+    sealed = iter(
+        dk.encrypt_many(
+            [
+                (p.payload_json, payload_head + p.call_enc + period_enc + seq_enc)
+                for p, seq_enc in zip(prepared, seq_encs, strict=True)
+                if p.payload_json is not None
+            ]
+        )
+    )
+    link, prev = mac.link, after_mac
+    out: list[tuple[Any, ...]] = []
+    map_keys: list[tuple[str, bytes]] = []
+    for p, seq, seq_enc in zip(prepared, seqs, seq_encs, strict=True):
+        payload = None if p.payload_json is None else next(sealed)
+        map_blob = None
+        if p.map_json is not None:
+            mk, map_key = dk.new_subkey(p.call_id, _map_key_aad(log_id, p.call_id))
+            map_blob = mk.encrypt(p.map_json, _map_aad(log_id, p.call_id, seq))
+            map_keys.append((p.call_id, map_key))
+        data = seq_enc + p.meta_encoded + period_enc + encode_blob(payload) + encode_blob(map_blob)
+        prev = link(prev, data)
+        out.append((seq, *p.meta, period, payload, map_blob, prev))
+    seq = seqs[-1] if seqs else after_seq
+    return Chained(out, map_keys, seq, prev)
 
 
 def _json(call_id: str, value: dict[str, Any] | None) -> bytes | None:
     if value is None:
         return None
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+        return _PAYLOAD_JSON(value).encode()
     except (TypeError, ValueError) as exc:
         # json's messages name types, never values.
         raise AuditError(f"record {call_id}: payload cannot be stored as JSON: {exc}") from exc

@@ -102,6 +102,7 @@ class AuditStore:
         self._ring = KeyRing(self._master)
         self._lock = threading.RLock()
         self._data_keys: dict[str, DataKey] = {}
+        self._encoded_meta = rows.EncodingCache()
         self._conn: sqlite3.Connection | None = connect(
             self.path, durable=durable, busy_timeout=busy_timeout, read_only=read_only
         )
@@ -157,21 +158,21 @@ class AuditStore:
         """Write records in one transaction (all or none); returns their ``seq`` numbers."""
         if not records:
             return []
-        prepared = [rows.Prepared(r, r.content_mode or self.content_mode) for r in records]
+        cache = self._encoded_meta
+        prepared = [rows.Prepared(r, r.content_mode or self.content_mode, cache) for r in records]
         with self._write("append") as conn:
             head, last_period = self._head_for_write(conn)
             period = max(last_period, period_of(self._clock()))
             dk = self._data_key(conn, period, create=True)
-            seq, prev = head.last_seq, head.last_mac
-            new_rows: list[tuple[Any, ...]] = []
-            map_keys: list[tuple[str, bytes]] = []
-            for p in prepared:
-                seq += 1
-                row, map_key = p.row(seq, period, dk, self._log_id)
-                prev = self._mac.link(prev, p.encoded(row))
-                new_rows.append((*row, prev))
-                if map_key is not None:
-                    map_keys.append((p.call_id, map_key))
+            new_rows, map_keys, seq, prev = rows.chain_rows(
+                prepared,
+                after_seq=head.last_seq,
+                after_mac=head.last_mac,
+                period=period,
+                dk=dk,
+                mac=self._mac,
+                log_id=self._log_id,
+            )
             conn.executemany(INSERT_ROW, new_rows)
             if map_keys:
                 conn.executemany("INSERT INTO map_keys (call_id, wrapped) VALUES (?, ?)", map_keys)

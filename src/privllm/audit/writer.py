@@ -28,9 +28,9 @@ commit). Records still queued when the process is killed are lost; waited-for on
 from __future__ import annotations
 
 import atexit
-import queue
 import threading
 import time
+from collections import deque
 from types import TracebackType
 from typing import Literal
 
@@ -94,10 +94,18 @@ class AuditWriter:
         # a log. A flush or close ends the wait at once.
         self._linger = max(linger, 0.0)
         self._close_store = close_store
-        self._queue: queue.Queue[object] = queue.Queue(max_queue)
-        # Guards `_closed` against a concurrent append: nothing may be enqueued after the
-        # stop marker, or it would be accepted and never written.
+        # The queue: a deque under one lock, with two conditions (as queue.Queue has), but
+        # the thread is woken only when it waits for a first record, a batch is full, or a
+        # flush or stop is queued; not by every append while it lingers. Per-record
+        # wake-ups cost the caller's thread (GIL hand-offs) more than the write itself.
+        self._items: deque[object] = deque()
+        # Also guards `_closed` against a concurrent append: nothing may be enqueued after
+        # the stop marker, or it would be accepted and never written.
         self._lock = threading.Lock()
+        self._not_empty = threading.Condition(self._lock)
+        self._not_full = threading.Condition(self._lock)
+        self._idle = False  # the thread waits for a first record
+        self._markers = 0  # flush and stop markers queued
         self._closed = False
         self._error: BaseException | None = None
         self._lost = 0
@@ -108,12 +116,12 @@ class AuditWriter:
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "failed" if self._error else "open"
-        return f"AuditWriter({self.store!r}, {state}, queued={self._queue.qsize()})"
+        return f"AuditWriter({self.store!r}, {state}, queued={len(self._items)})"
 
     @property
     def queued(self) -> int:
         """Records accepted but not yet written (approximate while the thread runs)."""
-        return self._queue.qsize()
+        return len(self._items)
 
     def check(self) -> None:
         """Raise ``AuditError`` if the writer is closed or has failed: nothing it is given
@@ -138,20 +146,34 @@ class AuditWriter:
                 with self._count_lock:
                     self._lost += 1  # nor will this record be logged: keep the count true
                 raise self._failure()
-            try:
-                if self.on_full == "fail":
-                    self._queue.put_nowait(item)
-                else:
-                    self._queue.put(item, timeout=self._block_timeout)
-            except queue.Full as exc:
+            if len(self._items) >= self.max_queue and not self._wait_for_room():
                 raise AuditError(
                     f"the audit queue is full ({self.max_queue} records waiting); record "
                     f"{record.call_id} was not logged"
-                ) from exc
+                )
+            if self._closed:  # closed while this append waited for room
+                raise AuditError("the audit writer is closed")
+            self._items.append(item)
+            if self._idle or len(self._items) >= self._batch_size:
+                self._not_empty.notify()
         if isinstance(item, _Waited):
             item.done.wait()
             if not item.ok:
                 raise self._failure()
+
+    def _wait_for_room(self) -> bool:
+        # Holding self._lock. False: no room (on_full="fail", or block_timeout passed).
+        if self.on_full == "fail":
+            return False
+        return self._not_full.wait_for(
+            lambda: len(self._items) < self.max_queue or self._closed, timeout=self._block_timeout
+        )
+
+    def _put_marker(self, marker: object) -> None:
+        # Holding self._lock. Markers never wait for room: the thread is draining.
+        self._items.append(marker)
+        self._markers += 1
+        self._not_empty.notify()
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every record appended before this call is written (or raise)."""
@@ -159,7 +181,7 @@ class AuditWriter:
         with self._lock:
             if self._closed:
                 return
-            self._queue.put(marker)
+            self._put_marker(marker)
         if not marker.done.wait(timeout):
             raise AuditError(f"audit writer flush timed out after {timeout} s")
         if self._error is not None:
@@ -171,13 +193,14 @@ class AuditWriter:
             first = not self._closed
             if first:
                 self._closed = True
-                self._queue.put(_STOP)
+                self._put_marker(_STOP)
+                self._not_full.notify_all()  # appends waiting for room fail now
         if first:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 raise AuditError(
                     f"the audit writer did not finish in {timeout} s; "
-                    f"{self._queue.qsize()} records still queued"
+                    f"{len(self._items)} records still queued"
                 )
             atexit.unregister(self.close)
             if self._close_store:
@@ -202,20 +225,34 @@ class AuditWriter:
 
     # -- the thread ---------------------------------------------------------------------
 
+    def _take(self) -> list[object]:
+        """The next records to write, up to ``batch_size``, ending at a marker if one comes
+        first; waits for a first record, then up to ``linger`` for more."""
+        with self._lock:
+            while not self._items:
+                self._idle = True
+                self._not_empty.wait()
+            self._idle = False
+            deadline = time.monotonic() + self._linger
+            while len(self._items) < self._batch_size and not self._markers:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._not_empty.wait(left)
+            items: list[object] = []
+            while self._items and len(items) < self._batch_size:
+                item = self._items.popleft()
+                items.append(item)
+                if not isinstance(item, (AuditRecord, _Waited)):
+                    self._markers -= 1
+                    break
+            self._not_full.notify_all()
+            return items
+
     def _run(self) -> None:
         while True:
-            items = [self._queue.get()]
-            deadline = time.monotonic() + self._linger
-            while len(items) < self._batch_size and isinstance(items[-1], (AuditRecord, _Waited)):
-                wait = deadline - time.monotonic()
-                try:
-                    items.append(
-                        self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
-                    )
-                except queue.Empty:
-                    break
             batch: list[AuditRecord | _Waited] = []
-            for item in items:
+            for item in self._take():
                 if isinstance(item, (AuditRecord, _Waited)):
                     batch.append(item)
                     continue
