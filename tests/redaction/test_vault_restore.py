@@ -383,3 +383,43 @@ def test_a_restored_value_glued_right_after_another_is_still_found():
     restored.add([("ACCOUNT", "7000"), ("PIN", "000")])
     found = [(f.start, f.end, f.type) for f in Vault(restored).known("code 7000000.")]
     assert found == [(5, 9, "ACCOUNT"), (9, 12, "PIN")]
+
+
+def _could_start_token_as_first_written(kinds: list[str], tail: str) -> bool:
+    upper = tail.upper()
+    for kind in kinds:
+        prefix = kind + "_"
+        if prefix.startswith(upper):
+            return True
+        number = upper[len(prefix) :]
+        if upper.startswith(prefix) and number.isdigit() and len(number) <= 9:
+            return True
+    return False
+
+
+_KINDS = ["EMAIL", "PHONE", "CREDIT", "CREDIT_CARD", "IP_ADDRESS", "A"]
+
+
+@given(
+    st.lists(st.sampled_from(_KINDS), unique=True, max_size=6),
+    st.one_of(
+        st.text(max_size=20),
+        st.builds(
+            lambda k, sep, digits, tail: k[: len(k) // 2 + 1].lower() + sep + digits + tail,
+            st.sampled_from(_KINDS),
+            st.sampled_from(["", "_"]),
+            st.text(alphabet="0123456789\u00b2\u0661", max_size=11),
+            st.sampled_from(["", "_", "x", "_1"]),
+        ),
+        st.builds(
+            lambda k, digits: k + "_" + digits,
+            st.sampled_from(_KINDS),
+            st.text(alphabet="0123456789\u00b2\u0661_", max_size=11),
+        ),
+    ),
+)
+def test_could_start_token_is_the_rule_it_was(kinds, tail):
+    vault = Vault()
+    for kind in kinds:
+        vault.placeholder(kind, f"value of {kind}")
+    assert vault.could_start_token(tail) == _could_start_token_as_first_written(kinds, tail)

@@ -47,6 +47,7 @@ class Vault:
         "_kinds",
         "_known",
         "_reserved",
+        "_token_test",
         "restored",
     )
 
@@ -57,6 +58,7 @@ class Vault:
         self._counters: dict[str, int] = {}
         self._reserved: set[tuple[str, int]] = set()
         self._kinds: list[str] | None = None
+        self._token_test: _TokenTest | None = None  # could_start_token's, per set of kinds
         self._known = KnownValues()  # the values again, searchable for known()
 
     def __repr__(self) -> str:
@@ -88,6 +90,7 @@ class Vault:
                 break
         if kind not in self._counters:
             self._kinds = None
+            self._token_test = None
         self._counters[kind] = n
         token = f"[{kind}_{n}]"
         self._by_value[key] = token
@@ -198,16 +201,30 @@ class Vault:
         return self._kinds
 
     def could_start_token(self, tail: str) -> bool:
-        """Whether ``tail`` (a bare word run) could grow into a placeholder issued here."""
-        upper = tail.upper()
-        for kind in self._counters:
-            prefix = kind + "_"
-            if prefix.startswith(upper):
-                return True
-            number = upper[len(prefix) :]
-            if upper.startswith(prefix) and number.isdigit() and len(number) <= 9:
-                return True
-        return False
+        """Whether ``tail`` (a bare word run) could grow into a placeholder issued here:
+        a prefix of ``KIND_``, or ``KIND_`` and up to 9 digits. Called for most chunks of a
+        stream, so the kinds are compiled once into a set of prefixes and a pattern."""
+        test = self._token_test
+        if test is None:
+            test = self._token_test = _TokenTest(self._counters)
+        return test(tail.upper())
+
+
+class _TokenTest:
+    __slots__ = ("_pattern", "_prefixes")
+
+    def __init__(self, kinds: Iterable[str]) -> None:
+        heads = [kind + "_" for kind in kinds]
+        self._prefixes = frozenset(h[:i] for h in heads for i in range(len(h) + 1))
+        alternatives = "|".join(re.escape(h) for h in sorted(heads, key=len, reverse=True))
+        self._pattern = re.compile(f"(?:{alternatives})(.{{1,9}})", re.DOTALL) if heads else None
+
+    def __call__(self, upper: str) -> bool:
+        if upper in self._prefixes:
+            return True
+        m = self._pattern.fullmatch(upper) if self._pattern is not None else None
+        # isdigit, as Vault.restore reads the number (\d would miss digits it accepts)
+        return m is not None and m.group(1).isdigit()
 
 
 def _is_word(ch: str) -> bool:
