@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from privllm.audit import rows
-from privllm.audit.chain import canonical, encode_blob, encode_int, encode_str
+from privllm.audit.chain import Head, canonical, encode_blob, encode_int, encode_str
 from privllm.audit.crypto import DataKey, MacKey
 from privllm.audit.record import AuditRecord
 
@@ -72,9 +72,8 @@ def test_chained_rows_link_exactly_as_canonical_rows_do():
     records = [make(i, ("metadata", "redacted", "full")[i % 3]) for i in range(30)]
     prepared = [rows.Prepared(r, r.content_mode or "redacted", cache) for r in records]
     start = os.urandom(32)
-    chained = rows.chain_rows(
-        prepared, after_seq=41, after_mac=start, period="2026-12-06", dk=dk, mac=mac, log_id=log_id
-    )
+    after = Head(0, b"", 41, start, b"")
+    chained = rows.chain_rows(prepared, after, "2026-12-06", dk, mac, log_id)
     prev = start
     for i, row in enumerate(chained.rows):
         assert row[0] == 42 + i

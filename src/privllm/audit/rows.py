@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timezone
 from typing import Any, NamedTuple, Protocol
 
-from privllm.audit.chain import canonical, encode_blob, encode_int, encode_str
+from privllm.audit.chain import Head, canonical, encode_blob, encode_int, encode_str
 from privllm.audit.crypto import DataKey, KeyRing, MacKey
 from privllm.audit.record import AuditRecord, ContentMode, StatsRow, VerifyReport
 from privllm.errors import AuditError
@@ -199,15 +199,14 @@ class Chained(NamedTuple):
 
 def chain_rows(
     prepared: Sequence[Prepared],
-    *,
-    after_seq: int,
-    after_mac: bytes,
+    after: Head,
     period: str,
     dk: DataKey,
     mac: MacKey,
     log_id: bytes,
 ) -> Chained:
-    """Encrypt and link ``prepared`` after the link (``after_seq``, ``after_mac``)."""
+    """Encrypt ``prepared`` under ``dk`` and link them after the last link of ``after``."""
+    after_seq, after_mac = after.last_seq, after.last_mac
     period_enc = canonical((period,))
     payload_head = canonical(("payload", log_id))  # the payload AAD, up to the call id
     seqs = range(after_seq + 1, after_seq + 1 + len(prepared))

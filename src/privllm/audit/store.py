@@ -164,15 +164,8 @@ class AuditStore:
             head, last_period = self._head_for_write(conn)
             period = max(last_period, period_of(self._clock()))
             dk = self._data_key(conn, period, create=True)
-            new_rows, map_keys, seq, prev = rows.chain_rows(
-                prepared,
-                after_seq=head.last_seq,
-                after_mac=head.last_mac,
-                period=period,
-                dk=dk,
-                mac=self._mac,
-                log_id=self._log_id,
-            )
+            chained = rows.chain_rows(prepared, head, period, dk, self._mac, self._log_id)
+            new_rows, map_keys, seq, prev = chained
             conn.executemany(INSERT_ROW, new_rows)
             if map_keys:
                 conn.executemany("INSERT INTO map_keys (call_id, wrapped) VALUES (?, ?)", map_keys)

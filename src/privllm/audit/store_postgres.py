@@ -174,15 +174,8 @@ class PostgresAuditStore(PostgresReading):
             head, last_period = self._head_for_write(conn)
             period = max(last_period, period_of(self._clock()))
             dk = self._data_key(conn, period, create=True)
-            new_rows, map_keys, seq, prev = rows.chain_rows(
-                prepared,
-                after_seq=head.last_seq,
-                after_mac=head.last_mac,
-                period=period,
-                dk=dk,
-                mac=self._mac,
-                log_id=self._log_id,
-            )
+            chained = rows.chain_rows(prepared, head, period, dk, self._mac, self._log_id)
+            new_rows, map_keys, seq, prev = chained
             new = Head.signed(self._mac, self._log_id, head.anchor_seq, head.anchor_mac, seq, prev)
             new_head = (new.last_seq, new.last_mac, period, new.head_mac)
             if len(new_rows) == 1 and not map_keys:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx2
@@ -219,29 +219,35 @@ class GoogleProvider:
             max_retries=self._config.max_retries,
         )
 
+    def _send(self, timeout: float | None, send: Callable[[float], _T]) -> _T:
+        """``send(seconds_left)``, retried by privllm against the call's deadline."""
+        return call_with_retries(
+            lambda left: raise_mapped(lambda: send(left), self.map_error), self._budget(timeout)
+        )
+
+    async def _asend(self, timeout: float | None, send: Callable[[float], Awaitable[_T]]) -> _T:
+        """The async twin of :meth:`_send`."""
+        return await acall_with_retries(
+            lambda left: araise_mapped(lambda: send(left), self.map_error), self._budget(timeout)
+        )
+
     def chat(self, request: ChatRequest, *, timeout: float | None = None) -> ChatResponse:
         contents, config = self.chat_params(request)
-        result = call_with_retries(
-            lambda left: raise_mapped(
-                lambda: self.sdk.models.generate_content(
-                    model=request.model, contents=contents, config=_attempt(config, left)
-                ),
-                self.map_error,
+        result = self._send(
+            timeout,
+            lambda left: self.sdk.models.generate_content(
+                model=request.model, contents=contents, config=_attempt(config, left)
             ),
-            self._budget(timeout),
         )
         return self.to_response(result, request)
 
     async def achat(self, request: ChatRequest, *, timeout: float | None = None) -> ChatResponse:
         contents, config = self.chat_params(request)
-        result = await acall_with_retries(
-            lambda left: araise_mapped(
-                lambda: self.async_sdk.aio.models.generate_content(
-                    model=request.model, contents=contents, config=_attempt(config, left)
-                ),
-                self.map_error,
+        result = await self._asend(
+            timeout,
+            lambda left: self.async_sdk.aio.models.generate_content(
+                model=request.model, contents=contents, config=_attempt(config, left)
             ),
-            self._budget(timeout),
         )
         return self.to_response(result, request)
 
@@ -276,14 +282,11 @@ class GoogleProvider:
         if not request.input:
             return self.to_embeddings(None, request)
         contents, config = self.embed_params(request)
-        result = call_with_retries(
-            lambda left: raise_mapped(
-                lambda: self.sdk.models.embed_content(
-                    model=request.model, contents=contents, config=_attempt(config, left)
-                ),
-                self.map_error,
+        result = self._send(
+            timeout,
+            lambda left: self.sdk.models.embed_content(
+                model=request.model, contents=contents, config=_attempt(config, left)
             ),
-            self._budget(timeout),
         )
         return self.to_embeddings(result, request)
 
@@ -293,14 +296,11 @@ class GoogleProvider:
         if not request.input:
             return self.to_embeddings(None, request)
         contents, config = self.embed_params(request)
-        result = await acall_with_retries(
-            lambda left: araise_mapped(
-                lambda: self.async_sdk.aio.models.embed_content(
-                    model=request.model, contents=contents, config=_attempt(config, left)
-                ),
-                self.map_error,
+        result = await self._asend(
+            timeout,
+            lambda left: self.async_sdk.aio.models.embed_content(
+                model=request.model, contents=contents, config=_attempt(config, left)
             ),
-            self._budget(timeout),
         )
         return self.to_embeddings(result, request)
 
@@ -335,6 +335,7 @@ class GoogleProvider:
 
 
 _Config = TypeVar("_Config", gt.GenerateContentConfig, gt.EmbedContentConfig)
+_T = TypeVar("_T")
 
 
 #: Per attempt: google-genai's own retries off (privllm retries, against the call's deadline).
