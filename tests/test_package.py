@@ -30,7 +30,7 @@ def test_import_loads_no_provider_sdk():
         "import sys, privllm\n"
         "heavy = [m for m in ('openai', 'google.genai', 'azure.identity', 'httpx2', 'rich',"
         " 'phonenumbers', 'ahocorasick', 'cryptography', 'sqlite3', 'opentelemetry',"
-        " 'langchain_core', 'langchain', 'llama_index')"
+        " 'langchain_core', 'langchain', 'llama_index', 'redis')"
         " if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )

@@ -1,0 +1,293 @@
+"""The shared vault on Redis: one placeholder map per conversation for a fleet of workers.
+
+What Redis holds, per tenant prefix ``P`` (``privllm:vault:default:``)::
+
+    P mac                   the tenant's MAC key, random, wrapped by the vault master key
+    P c:<hmac(id)>          a list: a random epoch, then one sealed entry per placeholder
+
+The conversation id is stored only as an HMAC under that key (an id can be an email or a
+ticket number), and each entry ``(type, number, value)`` is sealed (AES-256-GCM under a
+fresh data key wrapped by the master key, see :mod:`privllm.audit.crypto`) with associated
+data naming its list, epoch and position, so an entry moved to another conversation, tenant
+or place does not open. No value, placeholder or unkeyed hash of one is ever sent to Redis,
+so neither a dump nor ``MONITOR`` shows one.
+
+An append runs as one Lua script that checks the epoch and length this worker read: a
+concurrent append by another worker makes it ``VaultConflictError``, never a second value
+for one placeholder. Each use renews the list's TTL. Every Redis failure is ``VaultError``
+(the call is refused, nothing sent); messages never hold the URL or its password.
+
+    >>> store = RedisVaultStore.from_config(config)                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import redis
+import redis.asyncio
+
+from privllm.audit.crypto import KeyRing, MacKey, MasterKey
+from privllm.errors import AuditError, ConfigError, VaultConflictError, VaultError
+from privllm.redaction.vault_store import _CONFLICT, Cursor, Entry, Loaded
+
+if TYPE_CHECKING:
+    from privllm.config import VaultConfig
+
+__all__ = ["AsyncRedisVaultStore", "RedisVaultStore", "vault_key"]
+
+# KEYS[1] the list. ARGV: expected epoch ("" = the list must not exist), expected count,
+# TTL in ms, the epoch to create with, then the sealed entries.
+_APPEND = """
+local head = redis.call('LINDEX', KEYS[1], 0)
+if ARGV[1] == '' then
+  if head then return 0 end
+  redis.call('RPUSH', KEYS[1], ARGV[4])
+elseif head ~= ARGV[1] or redis.call('LLEN', KEYS[1]) - 1 ~= tonumber(ARGV[2]) then
+  return 0
+end
+for i = 5, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+_EPOCH_SIZE = 16
+_DRIVER_ERRORS = (redis.RedisError, OSError)
+
+
+def vault_key(config: VaultConfig, environ: Mapping[str, str] | None = None) -> MasterKey:
+    """The vault master key: ``vault.key`` in code, else the env var ``vault.key_env``."""
+    if isinstance(config.key, MasterKey):
+        return config.key
+    if config.key is not None:
+        return MasterKey.from_callable(config.key)
+    env = os.environ if environ is None else environ
+    if not env.get(config.key_env):
+        raise ConfigError(
+            f"redaction.vault.backend is redis but {config.key_env} is not set: give every "
+            "worker the same key (create one with `privllm audit keygen`)",
+            field="redaction.vault.key_env",
+        )
+    return MasterKey.from_env(config.key_env, environ=env)
+
+
+def _failed(exc: BaseException) -> VaultError:
+    # The driver's text names host and port at most; ours names neither, and no URL.
+    return VaultError(
+        f"the shared vault (Redis) could not be used ({type(exc).__name__}): the call was "
+        "refused and nothing was sent"
+    )
+
+
+class _Codec:
+    """Key names, sealing and the checks of both stores: no IO here."""
+
+    def __init__(self, key: MasterKey, prefix: str, ttl: int) -> None:
+        self.ring = KeyRing(key)
+        self.prefix = prefix
+        self.ttl_ms = ttl * 1000
+        self.mac_name = prefix + "mac"
+        self._mac_label = b"privllm vault mac|" + prefix.encode()
+        self.mac: MacKey | None = None
+
+    def new_mac(self) -> bytes:
+        return self.ring.new_mac_key(self._mac_label)[1]
+
+    def open_mac(self, wrapped: bytes | None) -> MacKey:
+        if wrapped is None:
+            raise VaultError("the shared vault's MAC key vanished from Redis while being read")
+        try:
+            self.mac = self.ring.open_mac_key(wrapped, self._mac_label, what="the vault MAC key")
+        except AuditError as exc:
+            raise VaultError(
+                f"the vault key does not open this tenant's vault in Redis ({exc})"
+            ) from exc
+        return self.mac
+
+    def list_name(self, mac: MacKey, conversation: str) -> str:
+        return self.prefix + "c:" + mac.sign(b"conversation|" + conversation.encode()).hex()
+
+    def seal(self, name: str, epoch: bytes, index: int, entry: Entry) -> bytes:
+        plain = json.dumps(entry, ensure_ascii=False).encode()
+        return self.ring.seal(plain, self._aad(name, epoch, index))
+
+    def open(self, name: str, epoch: bytes, start: int, blobs: Sequence[bytes]) -> list[Entry]:
+        out: list[Entry] = []
+        for i, blob in enumerate(blobs, start):
+            try:
+                kind, n, value = json.loads(self.ring.open(blob, self._aad(name, epoch, i)))
+            except (AuditError, ValueError) as exc:
+                raise VaultError(
+                    f"entry {i} of this conversation in Redis does not open with the vault "
+                    "key (another key, or altered): the call was refused"
+                ) from exc
+            out.append((str(kind), int(n), str(value)))
+        return out
+
+    @staticmethod
+    def _aad(name: str, epoch: bytes, index: int) -> bytes:
+        return b"privllm vault entry|%s|%s|%d" % (name.encode(), epoch, index)
+
+    def seal_all(
+        self, name: str, have: Cursor | None, entries: Sequence[Entry]
+    ) -> tuple[bytes, list[Any]]:
+        """The epoch, and the script's ARGV for appending ``entries`` after ``have``."""
+        epoch = have.epoch if have is not None else os.urandom(_EPOCH_SIZE)
+        start = have.count if have is not None else 0
+        sealed = [self.seal(name, epoch, start + i, e) for i, e in enumerate(entries)]
+        head = [have.epoch if have else b"", have.count if have else 0, self.ttl_ms, epoch]
+        return epoch, head + sealed
+
+    def loaded(
+        self, name: str, have: Cursor | None, epoch: bytes | None, items: list[bytes]
+    ) -> Loaded | None:
+        """What a read means; None when ``have`` is stale and the whole list is needed."""
+        if epoch is None:
+            return Loaded(None, [], True)
+        if have is None:
+            return Loaded(Cursor(epoch, len(items)), self.open(name, epoch, 0, items), True)
+        if have.epoch != epoch:
+            return None
+        entries = self.open(name, epoch, have.count, items)
+        return Loaded(Cursor(epoch, have.count + len(entries)), entries, False)
+
+
+class RedisVaultStore:
+    """:class:`~privllm.redaction.vault_store.VaultStore` on a ``redis.Redis`` client."""
+
+    def __init__(self, client: redis.Redis, key: MasterKey, *, prefix: str, ttl: int) -> None:
+        self._client = client
+        self._codec = _Codec(key, prefix, ttl)
+        self._append = client.register_script(_APPEND)
+
+    @classmethod
+    def from_config(
+        cls, config: VaultConfig, environ: Mapping[str, str] | None = None
+    ) -> RedisVaultStore:
+        from privllm.redaction.vault_store import read_vault_url
+
+        client = redis.Redis.from_url(
+            read_vault_url(config, environ),
+            socket_timeout=config.timeout,
+            socket_connect_timeout=config.timeout,
+        )
+        prefix = config.prefix + config.tenant + ":"
+        return cls(client, vault_key(config, environ), prefix=prefix, ttl=config.ttl)
+
+    def __repr__(self) -> str:
+        return f"RedisVaultStore(prefix={self._codec.prefix!r})"
+
+    def _mac(self) -> MacKey:
+        if self._codec.mac is not None:
+            return self._codec.mac
+        pipe = self._client.pipeline(transaction=True)
+        pipe.set(self._codec.mac_name, self._codec.new_mac(), nx=True)
+        pipe.get(self._codec.mac_name)
+        return self._codec.open_mac(pipe.execute()[1])
+
+    def load(self, conversation: str, have: Cursor | None) -> Loaded:
+        try:
+            name = self._codec.list_name(self._mac(), conversation)
+            found = self._read(name, have)
+            if found is None:  # another epoch than this worker's: read it whole
+                found = self._read(name, None)
+            assert found is not None, "a whole read always means something"
+            return found
+        except _DRIVER_ERRORS as exc:
+            raise _failed(exc) from exc
+
+    def _read(self, name: str, have: Cursor | None) -> Loaded | None:
+        pipe = self._client.pipeline(transaction=True)
+        pipe.lindex(name, 0)
+        pipe.lrange(name, 1 + (have.count if have else 0), -1)
+        pipe.pexpire(name, self._codec.ttl_ms)
+        epoch, items, _ = pipe.execute()
+        return self._codec.loaded(name, have, epoch, items)
+
+    def append(self, conversation: str, have: Cursor | None, entries: Sequence[Entry]) -> Cursor:
+        try:
+            name = self._codec.list_name(self._mac(), conversation)
+            epoch, args = self._codec.seal_all(name, have, entries)
+            done = self._append(keys=[name], args=args)
+        except _DRIVER_ERRORS as exc:
+            raise _failed(exc) from exc
+        if done != 1:
+            raise VaultConflictError(_CONFLICT)
+        return Cursor(epoch, (have.count if have else 0) + len(entries))
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class AsyncRedisVaultStore:
+    """:class:`~privllm.redaction.vault_store.AsyncVaultStore` on ``redis.asyncio``."""
+
+    def __init__(
+        self, client: redis.asyncio.Redis, key: MasterKey, *, prefix: str, ttl: int
+    ) -> None:
+        self._client = client
+        self._codec = _Codec(key, prefix, ttl)
+        self._append = client.register_script(_APPEND)
+
+    @classmethod
+    def from_config(
+        cls, config: VaultConfig, environ: Mapping[str, str] | None = None
+    ) -> AsyncRedisVaultStore:
+        from privllm.redaction.vault_store import read_vault_url
+
+        client = redis.asyncio.Redis.from_url(
+            read_vault_url(config, environ),
+            socket_timeout=config.timeout,
+            socket_connect_timeout=config.timeout,
+        )
+        prefix = config.prefix + config.tenant + ":"
+        return cls(client, vault_key(config, environ), prefix=prefix, ttl=config.ttl)
+
+    def __repr__(self) -> str:
+        return f"AsyncRedisVaultStore(prefix={self._codec.prefix!r})"
+
+    async def _mac(self) -> MacKey:
+        if self._codec.mac is not None:
+            return self._codec.mac
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.set(self._codec.mac_name, self._codec.new_mac(), nx=True)
+            pipe.get(self._codec.mac_name)
+            return self._codec.open_mac((await pipe.execute())[1])
+
+    async def load(self, conversation: str, have: Cursor | None) -> Loaded:
+        try:
+            name = self._codec.list_name(await self._mac(), conversation)
+            found = await self._read(name, have)
+            if found is None:  # another epoch than this worker's: read it whole
+                found = await self._read(name, None)
+            assert found is not None, "a whole read always means something"
+            return found
+        except _DRIVER_ERRORS as exc:
+            raise _failed(exc) from exc
+
+    async def _read(self, name: str, have: Cursor | None) -> Loaded | None:
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.lindex(name, 0)
+            pipe.lrange(name, 1 + (have.count if have else 0), -1)
+            pipe.pexpire(name, self._codec.ttl_ms)
+            epoch, items, _ = await pipe.execute()
+        return self._codec.loaded(name, have, epoch, items)
+
+    async def append(
+        self, conversation: str, have: Cursor | None, entries: Sequence[Entry]
+    ) -> Cursor:
+        try:
+            name = self._codec.list_name(await self._mac(), conversation)
+            epoch, args = self._codec.seal_all(name, have, entries)
+            done = await self._append(keys=[name], args=args)
+        except _DRIVER_ERRORS as exc:
+            raise _failed(exc) from exc
+        if done != 1:
+            raise VaultConflictError(_CONFLICT)
+        return Cursor(epoch, (have.count if have else 0) + len(entries))
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
