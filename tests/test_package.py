@@ -145,3 +145,20 @@ def test_module_doctests_never_write_into_the_real_home(tmp_path):
     )  # fmt: skip
     assert out.returncode == 0, out.stdout[-2000:]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_redis_is_imported_only_when_configured():
+    code = (
+        "import sys\n"
+        "from privllm import Client, Conversation\n"
+        "from privllm.audit.crypto import generate_key\n"
+        "settings = dict(provider={'name': 'openai', 'openai': {'api_key': 'sk-x'}},\n"
+        "                audit={'enabled': False})\n"
+        "env = {'PRIVLLM_VAULT_URL': 'redis://127.0.0.1:1/0', 'PRIVLLM_VAULT_KEY': generate_key()}\n"
+        "Client(env=env, **settings)\n"
+        "print('redis' in sys.modules)\n"
+        "Client(env=env, **settings, redaction={'vault': {'backend': 'redis'}})\n"
+        "print('redis' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
