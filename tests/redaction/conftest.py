@@ -26,4 +26,4 @@ def redis_server() -> Iterator[RedisServer]:
 def redis_db(redis_server: RedisServer) -> Iterator[RedisServer]:
     """The session's server, emptied before the test (FLUSHALL)."""
     redis_server.command("FLUSHALL")
-    yield redis_server
+    return redis_server

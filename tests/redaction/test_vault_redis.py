@@ -123,7 +123,8 @@ def test_a_dead_redis_refuses_the_call_and_sends_nothing(openai_server, runner_f
     assert len(openai_server.requests) == 1, "a call went out without its vault"
     text = "".join(traceback.format_exception(caught.value))
     assert "refused" in str(caught.value)
-    assert PASSWORD not in text and "redis://" not in text
+    assert PASSWORD not in text
+    assert "redis://" not in text
     for value in VALUES:
         assert value not in text
 
@@ -133,16 +134,17 @@ def test_a_wrong_vault_key_refuses_the_call(redis_db, openai_server):
     conv = Conversation(id=CONV).user(f"mail {EMAIL}")
     with Client(env=environment(redis_db, generate_key()), **config) as client:
         client.chat(conv)
-    with Client(env=environment(redis_db, generate_key()), **config) as other:
-        with pytest.raises(VaultError, match="vault key"):
-            other.chat(Conversation(conv.messages, id=CONV))
+    other = Client(env=environment(redis_db, generate_key()), **config)
+    with other, pytest.raises(VaultError, match="vault key"):
+        other.chat(Conversation(conv.messages, id=CONV))
     assert len(openai_server.requests) == 1
 
 
 def test_the_ttl_is_applied_and_renewed(redis_db, openai_server, runner_factory):
     import redis
 
-    run = runner_factory(env=environment(redis_db, generate_key()), **settings(openai_server, ttl=300))
+    env = environment(redis_db, generate_key())
+    run = runner_factory(env=env, **settings(openai_server, ttl=300))
     run.chat(Conversation(id=CONV).user(f"mail {EMAIL}"))
     client = redis.Redis.from_url(redis_db.url())
     (name,) = client.keys("privllm:vault:default:c:*")
@@ -181,10 +183,10 @@ def test_tenant_prefixes_isolate(redis_db, openai_server):
 
 
 def test_without_an_id_nothing_reaches_redis(redis_db, openai_server):
-    with redis_db.monitor() as seen:
-        with Client(env=environment(redis_db, generate_key()), **settings(openai_server)) as c:
-            c.chat(Conversation().user(f"mail {EMAIL}"))
-            c.chat(f"mail {EMAIL}")
+    client = Client(env=environment(redis_db, generate_key()), **settings(openai_server))
+    with redis_db.monitor() as seen, client:
+        client.chat(Conversation().user(f"mail {EMAIL}"))
+        client.chat(f"mail {EMAIL}")
     assert seen == b""
 
 

@@ -104,14 +104,17 @@ def store(request: pytest.FixtureRequest) -> Iterator[Sync]:
 
 def test_nothing_stored_reads_empty(store):
     loaded = store.load("c1", None)
-    assert loaded.cursor is None and loaded.entries == [] and loaded.full
+    assert loaded.cursor is None
+    assert loaded.entries == []
+    assert loaded.full
 
 
 def test_entries_come_back_in_order_and_whole(store):
     cursor = store.append("c1", None, [A, B])
     assert cursor.count == 2
     loaded = store.load("c1", None)
-    assert loaded.entries == [A, B] and loaded.full
+    assert loaded.entries == [A, B]
+    assert loaded.full
     assert loaded.cursor == cursor
 
 
@@ -119,7 +122,8 @@ def test_a_worker_reads_only_what_it_lacks(store):
     mine = store.append("c1", None, [A])
     theirs = store.append("c1", store.load("c1", None).cursor, [B, C])
     loaded = store.load("c1", mine)
-    assert loaded.entries == [B, C] and not loaded.full
+    assert loaded.entries == [B, C]
+    assert not loaded.full
     assert loaded.cursor == theirs
 
 
@@ -150,7 +154,8 @@ def test_an_expired_list_starts_a_new_epoch(store):
     new = store.append("c1", None, [C])
     assert new.epoch != old.epoch
     loaded = store.load("c1", old)  # a cursor of the old epoch reads the new list whole
-    assert loaded.entries == [C] and loaded.full
+    assert loaded.entries == [C]
+    assert loaded.full
 
 
 def test_conversations_sharing_an_id_share_the_map_in_one_client(runner_factory, openai_server):
