@@ -6,6 +6,7 @@ wire server received and on Redis' own output."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import traceback
@@ -197,3 +198,33 @@ def test_the_url_and_the_key_are_named_when_missing(openai_server):
     assert caught.value.field == "redaction.vault.url_env"
     with pytest.raises(ConfigError, match="PRIVLLM_VAULT_KEY"):
         Client(env={"PRIVLLM_VAULT_URL": "redis://:pw@127.0.0.1:1/0"}, **settings(openai_server))
+
+
+def test_a_redis_that_never_answers_refuses_within_the_timeout(openai_server, runner_factory):
+    pytest.importorskip("redis")
+    with socket.socket() as silent:  # accepts connections (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        env = {
+            "PRIVLLM_VAULT_URL": f"redis://:{PASSWORD}@127.0.0.1:{port}/0",
+            "PRIVLLM_VAULT_KEY": generate_key(),
+        }
+        run = runner_factory(env=env, **settings(openai_server, timeout=0.3))
+        with pytest.raises(VaultError) as caught:
+            run.chat(Conversation(id=CONV).user(f"mail {EMAIL}"))
+    assert openai_server.requests == []
+    assert PASSWORD not in "".join(traceback.format_exception(caught.value))
+
+
+def test_a_stream_restores_with_the_map_another_worker_wrote(
+    redis_db, openai_server, runner_factory
+):
+    env = environment(redis_db, generate_key())
+    with Client(env=env, **settings(openai_server)) as other_worker:
+        other_worker.chat(Conversation(id=CONV).user(f"I am {NAME}, mail {EMAIL}"))
+    run = runner_factory(env=env, **settings(openai_server))
+    openai_server.reply(Reply.text("Writing to [EMAIL_1] for [PERSON_1] now.", chunks=7))
+    chunks, whole = run.stream(Conversation(id=CONV).user("go on"))
+    assert "".join(c.text for c in chunks) == f"Writing to {EMAIL} for {NAME} now."
+    assert whole.text == f"Writing to {EMAIL} for {NAME} now."

@@ -172,3 +172,14 @@ def test_conversations_sharing_an_id_share_the_map_in_one_client(runner_factory,
 def test_a_conversation_id_is_a_non_empty_string():
     with pytest.raises(InvalidRequestError, match="conversation id"):
         Conversation(id="")
+
+
+def test_the_memory_store_forgets_expired_conversations_nobody_reads():
+    clock = Clock()
+    store = MemoryVaultStore(60, clock=clock)
+    store.append("old", None, [A])
+    clock.now += 61
+    for i in range(1024):
+        store.append(f"c{i}", None, [A])
+    assert "old" not in repr(store)  # the repr holds a count, never ids
+    assert repr(store) == "MemoryVaultStore(1024 conversations)"

@@ -29,6 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 import redis.asyncio
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from privllm.audit.crypto import KeyRing, MacKey, MasterKey
 from privllm.errors import AuditError, ConfigError, VaultConflictError, VaultError
@@ -56,6 +59,9 @@ return 1
 
 _EPOCH_SIZE = 16
 _DRIVER_ERRORS = (redis.RedisError, OSError)
+# One retry, at once: enough for a pooled connection the server closed while idle; more would
+# multiply ``vault.timeout`` before a call is refused.
+_RETRIES = 1
 
 
 def vault_key(config: VaultConfig, environ: Mapping[str, str] | None = None) -> MasterKey:
@@ -173,6 +179,7 @@ class RedisVaultStore:
             read_vault_url(config, environ),
             socket_timeout=config.timeout,
             socket_connect_timeout=config.timeout,
+            retry=Retry(NoBackoff(), _RETRIES),
         )
         prefix = config.prefix + config.tenant + ":"
         return cls(client, vault_key(config, environ), prefix=prefix, ttl=config.ttl)
@@ -242,6 +249,7 @@ class AsyncRedisVaultStore:
             read_vault_url(config, environ),
             socket_timeout=config.timeout,
             socket_connect_timeout=config.timeout,
+            retry=AsyncRetry(NoBackoff(), _RETRIES),
         )
         prefix = config.prefix + config.tenant + ":"
         return cls(client, vault_key(config, environ), prefix=prefix, ttl=config.ttl)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -115,6 +116,8 @@ class MemoryVaultStore:
         self.ttl = ttl
         self._clock = clock
         self._lists: dict[str, tuple[float, bytes, list[Entry]]] = {}
+        self._lock = threading.Lock()  # one client may serve many threads
+        self._appends = 0
 
     def __repr__(self) -> str:
         return f"MemoryVaultStore({len(self._lists)} conversations)"
@@ -129,7 +132,8 @@ class MemoryVaultStore:
         return found[1], found[2]
 
     def load(self, conversation: str, have: Cursor | None) -> Loaded:
-        live = self._live(conversation)
+        with self._lock:
+            live = self._live(conversation)
         if live is None:
             return Loaded(None, [], True)
         epoch, entries = live
@@ -139,14 +143,23 @@ class MemoryVaultStore:
         return Loaded(cursor, list(entries), True)
 
     def append(self, conversation: str, have: Cursor | None, entries: Sequence[Entry]) -> Cursor:
-        live = self._live(conversation)
-        stored = Cursor(live[0], len(live[1])) if live is not None else None
-        if stored != have:
-            raise VaultConflictError(_CONFLICT)
-        epoch, held = live if live is not None else (os.urandom(16), [])
-        held.extend(entries)
-        self._lists[conversation] = (self._clock() + self.ttl, epoch, held)
-        return Cursor(epoch, len(held))
+        with self._lock:
+            live = self._live(conversation)
+            stored = Cursor(live[0], len(live[1])) if live is not None else None
+            if stored != have:
+                raise VaultConflictError(_CONFLICT)
+            epoch, held = live if live is not None else (os.urandom(16), [])
+            self._lists[conversation] = (self._clock() + self.ttl, epoch, [*held, *entries])
+            self._appends += 1
+            if self._appends % _SWEEP_EVERY == 0:
+                self._sweep()
+            return Cursor(epoch, len(held) + len(entries))
+
+    def _sweep(self) -> None:
+        """Forget expired conversations nobody asks for again (as Redis expires keys)."""
+        now = self._clock()
+        for conversation in [c for c, (until, _, _) in self._lists.items() if until <= now]:
+            del self._lists[conversation]
 
     def close(self) -> None:
         self._lists.clear()
@@ -172,6 +185,8 @@ class AsyncMemoryVaultStore:
     async def aclose(self) -> None:
         self.sync.close()
 
+
+_SWEEP_EVERY = 1024
 
 _CONFLICT = (
     "another worker added placeholders to this conversation since this call read them; "
