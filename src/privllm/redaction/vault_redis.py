@@ -3,13 +3,14 @@
 What Redis holds, per tenant prefix ``P`` (``privllm:vault:default:``)::
 
     P mac                   the tenant's MAC key, random, wrapped by the vault master key
-    P c:<hmac(id)>          a list: a random epoch, then one sealed entry per placeholder
+    P c:<hmac(id)>          a list: its head (a random epoch and the conversation's data
+                            key, wrapped by the master key), then one entry per placeholder
 
 The conversation id is stored only as an HMAC under that key (an id can be an email or a
-ticket number), and each entry ``(type, number, value)`` is sealed (AES-256-GCM under a
-fresh data key wrapped by the master key, see :mod:`privllm.audit.crypto`) with associated
+ticket number), and each entry ``(type, number, value)`` is encrypted (AES-256-GCM, see
+:mod:`privllm.audit.crypto`) under the conversation's random data key, with associated
 data naming its list, epoch and position, so an entry moved to another conversation, tenant
-or place does not open. No value, placeholder or unkeyed hash of one is ever sent to Redis,
+or place does not open; nor does a head copied to another list (its wrap names the list). No value, placeholder or unkeyed hash of one is ever sent to Redis,
 so neither a dump nor ``MONITOR`` shows one.
 
 An append runs as one Lua script that checks the epoch and length this worker read: a
@@ -33,7 +34,7 @@ from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from privllm.audit.crypto import KeyRing, MacKey, MasterKey
+from privllm.audit.crypto import DataKey, KeyRing, MacKey, MasterKey
 from privllm.errors import AuditError, ConfigError, VaultConflictError, VaultError
 from privllm.redaction.vault_store import _CONFLICT, Cursor, Entry, Loaded
 
@@ -58,6 +59,8 @@ return 1
 """
 
 _EPOCH_SIZE = 16
+_DEK_LABEL = b"privllm vault data key|"
+_KEYS_CACHED = 4096  # conversations whose data key a worker keeps unwrapped
 _DRIVER_ERRORS = (redis.RedisError, OSError)
 # One retry, at once: enough for a pooled connection the server closed while idle; more would
 # multiply ``vault.timeout`` before a call is refused.
@@ -98,6 +101,7 @@ class _Codec:
         self.mac_name = prefix + "mac"
         self._mac_label = b"privllm vault mac|" + prefix.encode()
         self.mac: MacKey | None = None
+        self._keys: dict[str, tuple[bytes, DataKey]] = {}  # list name -> (head, its data key)
 
     def new_mac(self) -> bytes:
         return self.ring.new_mac_key(self._mac_label)[1]
@@ -116,15 +120,39 @@ class _Codec:
     def list_name(self, mac: MacKey, conversation: str) -> str:
         return self.prefix + "c:" + mac.sign(b"conversation|" + conversation.encode()).hex()
 
-    def seal(self, name: str, epoch: bytes, index: int, entry: Entry) -> bytes:
-        plain = json.dumps(entry, ensure_ascii=False).encode()
-        return self.ring.seal(plain, self._aad(name, epoch, index))
+    def _data_key(self, name: str, head: bytes) -> DataKey:
+        """The conversation's data key, unwrapped from the list's head (cached)."""
+        cached = self._keys.get(name)
+        if cached is not None and cached[0] == head:
+            return cached[1]
+        try:
+            key = self.ring.open_data_key(
+                "vault", head[_EPOCH_SIZE:], _DEK_LABEL + name.encode(), what="a vault data key"
+            )
+        except AuditError as exc:
+            raise VaultError(
+                "this conversation's data key in Redis does not open with the vault key "
+                "(another key, or altered): the call was refused"
+            ) from exc
+        if len(self._keys) >= _KEYS_CACHED:
+            self._keys.pop(next(iter(self._keys)))
+        self._keys[name] = (head, key)
+        return key
 
-    def open(self, name: str, epoch: bytes, start: int, blobs: Sequence[bytes]) -> list[Entry]:
+    def _new_head(self, name: str) -> bytes:
+        key, wrapped = self.ring.new_data_key("vault", _DEK_LABEL + name.encode())
+        head = os.urandom(_EPOCH_SIZE) + wrapped
+        self._keys[name] = (head, key)
+        return head
+
+    def open(self, name: str, head: bytes, start: int, blobs: Sequence[bytes]) -> list[Entry]:
+        if not blobs:
+            return []
+        key = self._data_key(name, head)
         out: list[Entry] = []
         for i, blob in enumerate(blobs, start):
             try:
-                kind, n, value = json.loads(self.ring.open(blob, self._aad(name, epoch, i)))
+                kind, n, value = json.loads(key.decrypt(blob, self._aad(name, head, i)))
             except (AuditError, ValueError) as exc:
                 raise VaultError(
                     f"entry {i} of this conversation in Redis does not open with the vault "
@@ -134,18 +162,22 @@ class _Codec:
         return out
 
     @staticmethod
-    def _aad(name: str, epoch: bytes, index: int) -> bytes:
-        return b"privllm vault entry|%s|%s|%d" % (name.encode(), epoch, index)
+    def _aad(name: str, head: bytes, index: int) -> bytes:
+        return b"privllm vault entry|%s|%s|%d" % (name.encode(), head[:_EPOCH_SIZE], index)
 
     def seal_all(
         self, name: str, have: Cursor | None, entries: Sequence[Entry]
     ) -> tuple[bytes, list[Any]]:
-        """The epoch, and the script's ARGV for appending ``entries`` after ``have``."""
-        epoch = have.epoch if have is not None else os.urandom(_EPOCH_SIZE)
+        """The list's head, and the script's ARGV for appending ``entries`` after ``have``."""
+        head = have.epoch if have is not None else self._new_head(name)
+        key = self._data_key(name, head)
         start = have.count if have is not None else 0
-        sealed = [self.seal(name, epoch, start + i, e) for i, e in enumerate(entries)]
-        head = [have.epoch if have else b"", have.count if have else 0, self.ttl_ms, epoch]
-        return epoch, head + sealed
+        sealed = [
+            key.encrypt(json.dumps(e, ensure_ascii=False).encode(), self._aad(name, head, i))
+            for i, e in enumerate(entries, start)
+        ]
+        args = [have.epoch if have else b"", start, self.ttl_ms, head]
+        return head, args + sealed
 
     def loaded(
         self, name: str, have: Cursor | None, epoch: bytes | None, items: list[bytes]
