@@ -5,6 +5,7 @@ wire server received and on Redis' own output."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from privllm import Client, Conversation
+from privllm import AsyncClient, Client, Conversation
 from privllm.audit.crypto import generate_key
 from privllm.errors import ConfigError, VaultError
 from privllm.testing import OpenAIServer, Reply
@@ -228,3 +229,29 @@ def test_a_stream_restores_with_the_map_another_worker_wrote(
     chunks, whole = run.stream(Conversation(id=CONV).user("go on"))
     assert "".join(c.text for c in chunks) == f"Writing to {EMAIL} for {NAME} now."
     assert whole.text == f"Writing to {EMAIL} for {NAME} now."
+
+
+async def test_the_async_client_waits_for_redis_without_blocking_the_loop(openai_server):
+    pytest.importorskip("redis")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    with socket.socket() as silent:  # Redis that never answers: the call waits its timeout
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        env = {
+            "PRIVLLM_VAULT_URL": f"redis://127.0.0.1:{silent.getsockname()[1]}/0",
+            "PRIVLLM_VAULT_KEY": generate_key(),
+        }
+        async with AsyncClient(env=env, **settings(openai_server, timeout=0.3)) as client:
+            task = asyncio.create_task(ticker())
+            with pytest.raises(VaultError):
+                await client.chat(Conversation(id=CONV).user(f"mail {EMAIL}"))
+            task.cancel()
+    assert ticks > 0, "the event loop was blocked while waiting for Redis"
+    assert openai_server.requests == []

@@ -10,8 +10,9 @@ The conversation id is stored only as an HMAC under that key (an id can be an em
 ticket number), and each entry ``(type, number, value)`` is encrypted (AES-256-GCM, see
 :mod:`privllm.audit.crypto`) under the conversation's random data key, with associated
 data naming its list, epoch and position, so an entry moved to another conversation, tenant
-or place does not open; nor does a head copied to another list (its wrap names the list). No value, placeholder or unkeyed hash of one is ever sent to Redis,
-so neither a dump nor ``MONITOR`` shows one.
+or place does not open; nor does a head copied to another list (its wrap names the list).
+No value, placeholder or unkeyed hash of one is ever sent to Redis, so neither a dump nor
+``MONITOR`` shows one.
 
 An append runs as one Lua script that checks the epoch and length this worker read: a
 concurrent append by another worker makes it ``VaultConflictError``, never a second value
