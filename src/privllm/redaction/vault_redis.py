@@ -27,13 +27,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import redis
 import redis.asyncio
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from typing_extensions import Self
 
 from privllm.audit.crypto import DataKey, KeyRing, MacKey, MasterKey
 from privllm.errors import AuditError, ConfigError, VaultConflictError, VaultError
@@ -194,31 +195,41 @@ class _Codec:
         return Loaded(Cursor(epoch, have.count + len(entries)), entries, False)
 
 
-class RedisVaultStore:
-    """:class:`~privllm.redaction.vault_store.VaultStore` on a ``redis.Redis`` client."""
+class _Store:
+    """What both stores share: a client (no connection until first use) and the codec."""
 
-    def __init__(self, client: redis.Redis, key: MasterKey, *, prefix: str, ttl: int) -> None:
+    _client_class: ClassVar[Any]
+    _retry_class: ClassVar[Any]
+
+    def __init__(self, client: Any, key: MasterKey, *, prefix: str, ttl: int) -> None:
         self._client = client
         self._codec = _Codec(key, prefix, ttl)
         self._append = client.register_script(_APPEND)
 
     @classmethod
-    def from_config(
-        cls, config: VaultConfig, environ: Mapping[str, str] | None = None
-    ) -> RedisVaultStore:
+    def from_config(cls, config: VaultConfig, environ: Mapping[str, str] | None = None) -> Self:
+        """The store ``config`` names; the URL and key from ``environ`` (``os.environ``)."""
         from privllm.redaction.vault_store import read_vault_url
 
-        client = redis.Redis.from_url(
+        client = cls._client_class.from_url(
             read_vault_url(config, environ),
             socket_timeout=config.timeout,
             socket_connect_timeout=config.timeout,
-            retry=Retry(NoBackoff(), _RETRIES),
+            retry=cls._retry_class(NoBackoff(), _RETRIES),
         )
         prefix = config.prefix + config.tenant + ":"
         return cls(client, vault_key(config, environ), prefix=prefix, ttl=config.ttl)
 
     def __repr__(self) -> str:
-        return f"RedisVaultStore(prefix={self._codec.prefix!r})"
+        return f"{type(self).__name__}(prefix={self._codec.prefix!r})"
+
+
+class RedisVaultStore(_Store):
+    """:class:`~privllm.redaction.vault_store.VaultStore` on a ``redis.Redis`` client."""
+
+    _client: redis.Redis
+    _client_class = redis.Redis
+    _retry_class = Retry
 
     def _mac(self) -> MacKey:
         if self._codec.mac is not None:
@@ -262,33 +273,13 @@ class RedisVaultStore:
         self._client.close()
 
 
-class AsyncRedisVaultStore:
-    """:class:`~privllm.redaction.vault_store.AsyncVaultStore` on ``redis.asyncio``."""
+class AsyncRedisVaultStore(_Store):
+    """:class:`~privllm.redaction.vault_store.AsyncVaultStore` on ``redis.asyncio``: never
+    blocks the event loop."""
 
-    def __init__(
-        self, client: redis.asyncio.Redis, key: MasterKey, *, prefix: str, ttl: int
-    ) -> None:
-        self._client = client
-        self._codec = _Codec(key, prefix, ttl)
-        self._append = client.register_script(_APPEND)
-
-    @classmethod
-    def from_config(
-        cls, config: VaultConfig, environ: Mapping[str, str] | None = None
-    ) -> AsyncRedisVaultStore:
-        from privllm.redaction.vault_store import read_vault_url
-
-        client = redis.asyncio.Redis.from_url(
-            read_vault_url(config, environ),
-            socket_timeout=config.timeout,
-            socket_connect_timeout=config.timeout,
-            retry=AsyncRetry(NoBackoff(), _RETRIES),
-        )
-        prefix = config.prefix + config.tenant + ":"
-        return cls(client, vault_key(config, environ), prefix=prefix, ttl=config.ttl)
-
-    def __repr__(self) -> str:
-        return f"AsyncRedisVaultStore(prefix={self._codec.prefix!r})"
+    _client: redis.asyncio.Redis
+    _client_class = redis.asyncio.Redis
+    _retry_class = AsyncRetry
 
     async def _mac(self) -> MacKey:
         if self._codec.mac is not None:

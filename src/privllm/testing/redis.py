@@ -23,7 +23,8 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
+
+from .throwaway import ThrowawayServer, free_port
 
 __all__ = ["RedisServer", "find_redis_server"]
 
@@ -35,12 +36,6 @@ def find_redis_server() -> Path | None:
     return Path(found) if found else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _command(*args: str) -> bytes:
     """One command in the Redis protocol (RESP)."""
     out = [b"*%d\r\n" % len(args)]
@@ -50,7 +45,7 @@ def _command(*args: str) -> bytes:
     return b"".join(out)
 
 
-class RedisServer:
+class RedisServer(ThrowawayServer):
     """A private ``redis-server``; ``password`` sets ``requirepass``.
 
     Persistence is off (no automatic snapshots); :meth:`save` writes ``dump.rdb`` on demand,
@@ -63,8 +58,7 @@ class RedisServer:
             raise RuntimeError("redis-server is not installed: set REDIS_SERVER")
         self.binary = binary
         self.password = password
-        self.base: Path | None = None
-        self.port = 0
+        super().__init__()
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -81,7 +75,7 @@ class RedisServer:
     def start(self) -> RedisServer:
         self.base = Path(tempfile.mkdtemp(prefix="privllm-redis-"))
         for attempt in range(5):
-            self.port = _free_port()  # another process may take it first: retry
+            self.port = free_port()  # another process may take it first: retry
             args = [
                 str(self.binary), "--port", str(self.port), "--bind", "127.0.0.1",
                 "--dir", str(self.base), "--dbfilename", "dump.rdb", "--save", "",
@@ -179,18 +173,3 @@ class RedisServer:
         if self.base is not None:
             shutil.rmtree(self.base, ignore_errors=True)
             self.base = None
-
-    def log(self) -> str:
-        """The server's log so far (to explain a failure)."""
-        if self.base is None:
-            return ""
-        path = self.base / "server.log"
-        return path.read_text(errors="replace") if path.exists() else ""
-
-    def __enter__(self) -> RedisServer:
-        return self.start()
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
