@@ -87,11 +87,12 @@ class Runner:
 
 @pytest.fixture(params=["sync", "async"])
 def runner_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., Runner]]:
-    """``runner_factory(provider=..., middleware=...)`` -> a Runner for sync and for async."""
+    """``runner_factory(provider=..., middleware=...)`` -> a Runner for sync and for async;
+    ``env`` is the clients' environment (empty unless given)."""
     made: list[Runner] = []
 
-    def factory(**kwargs: Any) -> Runner:
-        r = Runner(request.param, lambda cls, **kw: cls(env={}, **kw))
+    def factory(env: dict[str, str] | None = None, **kwargs: Any) -> Runner:
+        r = Runner(request.param, lambda cls, **kw: cls(env=env or {}, **kw))
         made.append(r)
         return r.open(**kwargs)
 

@@ -30,7 +30,7 @@ def test_import_loads_no_provider_sdk():
         "import sys, privllm\n"
         "heavy = [m for m in ('openai', 'google.genai', 'azure.identity', 'httpx2', 'rich',"
         " 'phonenumbers', 'ahocorasick', 'cryptography', 'sqlite3', 'opentelemetry',"
-        " 'langchain_core', 'langchain', 'llama_index')"
+        " 'langchain_core', 'langchain', 'llama_index', 'redis')"
         " if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
@@ -50,16 +50,26 @@ def test_building_a_client_loads_only_its_sdk():
     assert out.stdout.strip() == "openai"
 
 
-def test_opentelemetry_is_imported_only_when_configured():
+@pytest.mark.parametrize(
+    ("module", "setting"),
+    [
+        ("opentelemetry", "otel={'enabled': True}"),
+        ("redis", "redaction={'vault': {'backend': 'redis'}}"),
+    ],
+)
+def test_an_extra_is_imported_only_when_configured(module, setting):
     code = (
         "import sys\n"
         "from privllm import Client\n"
-        "settings = dict(env={}, provider={'name': 'openai', 'openai': {'api_key': 'sk-x'}},\n"
+        "from privllm.audit.crypto import generate_key\n"
+        "env = {'PRIVLLM_VAULT_URL': 'redis://127.0.0.1:1/0',\n"
+        "       'PRIVLLM_VAULT_KEY': generate_key()}\n"
+        "settings = dict(env=env, provider={'name': 'openai', 'openai': {'api_key': 'sk-x'}},\n"
         "                audit={'enabled': False})\n"
         "Client(**settings)\n"
-        "print('opentelemetry' in sys.modules)\n"
-        "Client(**settings, otel={'enabled': True})\n"
-        "print('opentelemetry' in sys.modules)\n"
+        f"print({module!r} in sys.modules)\n"
+        f"Client(**settings, {setting})\n"
+        f"print({module!r} in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]

@@ -39,6 +39,8 @@ from .errors import (
     StructuredOutputError,
     TamperedLogError,
     UnpreparedFileError,
+    VaultConflictError,
+    VaultError,
     WrongKeyError,
 )
 from .middleware_entry import MiddlewareEntry
@@ -102,6 +104,8 @@ __all__ = [  # noqa: RUF022
     "USE_CLIENT_DEFAULT",
     "UnpreparedFileError",
     "UseClientDefault",
+    "VaultConflictError",
+    "VaultError",
     "WrongKeyError",
     "__version__",
     "errors",

@@ -9,16 +9,18 @@ clients.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import (
     Awaitable,
     Callable,
     Generator,
     Iterable,
+    Iterator,
     Mapping,
     Sequence,
 )
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -40,6 +42,7 @@ from .middleware_entry import MiddlewareLike
 from .pipeline import CallContext, Chain
 from .policy.middleware import ROUTE
 from .providers.base import Provider, TransportWrapper, build_provider
+from .redaction.state import CONVERSATION
 from .types import (
     ChatRequest,
     ChatResponse,
@@ -50,6 +53,9 @@ from .types import (
     ToolDefinition,
     validate_messages,
 )
+
+if TYPE_CHECKING:
+    from .redaction.vault_store import AsyncVaultStore, SharedVaults, VaultStore
 
 __all__ = [
     "ClientCore",
@@ -128,6 +134,19 @@ class ClientCore:
             self._env,
         )
         self.chain = Chain(chain)
+        # A Conversation(id=...) keeps its placeholder map in a store, loaded before the chain
+        # and extended after it (before anything is sent): see redaction/vault_store.py.
+        self.vaults = _shared_vaults(self.config, chain)
+        self.vault_store: VaultStore | None = None
+        self.avault_store: AsyncVaultStore | None = None
+        if self.vaults is not None:
+            from .redaction.vault_store import open_async_vault_store, open_vault_store
+
+            vault = self.config.redaction.vault
+            if owner == "AsyncClient":
+                self.avault_store = open_async_vault_store(vault, self._env)
+            else:
+                self.vault_store = open_vault_store(vault, self._env)
 
     def check_open(self) -> None:
         """Raise :class:`ClientClosedError` once the client is closed. A closed provider
@@ -329,6 +348,8 @@ class ClientCore:
         )
         if isinstance(messages, Conversation):
             ctx.state["session"] = messages.state
+            if messages.id is not None and self.vaults is not None:
+                ctx.state[CONVERSATION] = messages.id
         return ctx
 
     # -- running the chain ---------------------------------------------------------------------
@@ -338,6 +359,49 @@ class ClientCore:
             return self.chain.request(request, ctx)
         except BaseException as exc:
             self.chain.error(exc, ctx)
+            raise
+
+    def prepare(self, request: ChatRequest, ctx: CallContext) -> ChatRequest:
+        """``before``, with a conversation's shared placeholder map read first and its new
+        entries stored after, before anything is sent. A store failure refuses the call."""
+        vaults, store = self.vaults, self.vault_store
+        wanted = vaults.wanted(ctx) if vaults is not None else None
+        if vaults is None or store is None or wanted is None:
+            return self.before(request, ctx)
+        with self._refusing(ctx):
+            vaults.loaded(ctx, store.load(*wanted))
+        sent = self.before(request, ctx)
+        pending = vaults.pending(ctx)
+        if pending is not None:
+            with self._refusing(ctx, forget=True):
+                vaults.saved(ctx, store.append(*pending))
+        return sent
+
+    async def aprepare(self, request: ChatRequest, ctx: CallContext) -> ChatRequest:
+        """:meth:`prepare` for ``AsyncClient``: the store is awaited, the chain is not."""
+        vaults, store = self.vaults, self.avault_store
+        wanted = vaults.wanted(ctx) if vaults is not None else None
+        if vaults is None or store is None or wanted is None:
+            return self.before(request, ctx)
+        with self._refusing(ctx):
+            vaults.loaded(ctx, await store.load(*wanted))
+        sent = self.before(request, ctx)
+        pending = vaults.pending(ctx)
+        if pending is not None:
+            with self._refusing(ctx, forget=True):
+                vaults.saved(ctx, await store.append(*pending))
+        return sent
+
+    @contextlib.contextmanager
+    def _refusing(self, ctx: CallContext, *, forget: bool = False) -> Iterator[None]:
+        """A vault store failure refuses the call: the chain hears of it, as of a policy
+        refusal. ``forget``: drop this worker's map, whose new entries were not stored."""
+        try:
+            yield
+        except BaseException as exc:
+            if forget and self.vaults is not None:
+                self.vaults.failed(ctx)
+            self.failed(exc, ctx)
             raise
 
     def after(self, response: ChatResponse, request: ChatRequest, ctx: CallContext) -> ChatResponse:
@@ -368,6 +432,18 @@ class ClientCore:
         except BaseException as exc:
             self.chain.error(exc, ctx)
             raise
+
+
+def _shared_vaults(config: Config, chain: Sequence[object]) -> SharedVaults | None:
+    """The shared-vault steps, with the built-in redaction middleware's restored values
+    (none without redaction: there is no placeholder map to share)."""
+    if not config.redaction.enabled:
+        return None
+    from .redaction.middleware import RedactionMiddleware  # imported already: it is built
+    from .redaction.vault_store import SharedVaults
+
+    found = [m for m in chain if isinstance(m, RedactionMiddleware)]
+    return SharedVaults(found[-1].restored) if found else None  # the built-in one is last
 
 
 def parse_structured(response: ChatResponse, model: type[BaseModel]) -> BaseModel:

@@ -131,7 +131,7 @@ class AsyncClient:
             max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
         ctx = core.context("chat", messages, timeout)
-        sent = core.before(request, ctx)
+        sent = await core.aprepare(request, ctx)
         response = await core.arun(sent, ctx, _calls.achat)
         return core.after(response, request, ctx)
 
@@ -234,11 +234,15 @@ class AsyncClient:
             for provider in self._core.all_providers():
                 await provider.aclose()
         finally:
-            if self._core.chain.needs_close:
-                # Closing may wait on a writer thread (the audit queue): off the event loop.
-                import asyncio
+            try:
+                if self._core.chain.needs_close:
+                    # Closing may wait on a writer thread (the audit queue): off the loop.
+                    import asyncio
 
-                await asyncio.to_thread(self._core.chain.close)
+                    await asyncio.to_thread(self._core.chain.close)
+            finally:
+                if self._core.avault_store is not None:
+                    await self._core.avault_store.aclose()
 
     async def __aenter__(self) -> AsyncClient:
         return self

@@ -174,7 +174,7 @@ class Client:
             max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
         ctx = core.context("chat", messages, timeout)
-        sent = core.before(request, ctx)
+        sent = core.prepare(request, ctx)
         response = core.run(sent, ctx, _calls.chat)
         return core.after(response, request, ctx)
 
@@ -282,7 +282,11 @@ class Client:
             for provider in self._core.all_providers():
                 provider.close()
         finally:
-            self._core.chain.close()
+            try:
+                self._core.chain.close()
+            finally:
+                if self._core.vault_store is not None:
+                    self._core.vault_store.close()
 
     def __enter__(self) -> Client:
         return self

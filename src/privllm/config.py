@@ -49,6 +49,7 @@ __all__ = [
     "PolicyConfig",
     "ProviderConfig",
     "RedactionConfig",
+    "VaultConfig",
     "load_config",
     "mask_secret",
     "resolve_config",
@@ -194,6 +195,41 @@ class PolicyConfig(_Section):
 RedactionAction = Literal["placeholder", "mask", "block", "allow"]
 
 
+class VaultConfig(_Section):
+    """Where a ``Conversation`` with an ``id`` keeps its placeholder map (docs/vault.md).
+
+    ``memory`` (the default) keeps it in the client; ``redis`` shares it between workers
+    (``pip install 'privllm[redis]'``): values are encrypted under the vault key before they
+    reach Redis, which holds ciphertext and keyed-hash ids only.
+
+    >>> VaultConfig().backend, VaultConfig().url_env, VaultConfig().ttl
+    ('memory', 'PRIVLLM_VAULT_URL', 86400)
+    """
+
+    backend: Literal["memory", "redis"] = "memory"
+    #: ``redis``: env var holding the URL (``redis://:password@host:6379/0``, ``rediss://``
+    #: for TLS). Read from the environment only, as it may hold a password; never shown.
+    url_env: EnvName = "PRIVLLM_VAULT_URL"
+    #: Env var holding the vault's master key (base64 of 32 bytes, ``privllm audit keygen``);
+    #: every worker of a fleet needs the same key.
+    key_env: EnvName = "PRIVLLM_VAULT_KEY"
+    #: In code only: a ``MasterKey`` or a callable returning the key (a KMS). Never shown.
+    key: Any = Field(default=None, exclude=True, repr=False)
+    #: Start of every Redis key privllm writes; ``tenant`` follows it.
+    prefix: str = Field(default="privllm:vault:", pattern=r"^[A-Za-z0-9_.:-]{0,64}$")
+    #: One tenant's conversations are unreadable to another's (own keys, own MAC key).
+    tenant: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    #: Seconds a conversation's map is kept after its last call.
+    ttl: int = Field(default=86_400, ge=1)
+    #: Seconds to wait for Redis before the call is refused.
+    timeout: float = Field(default=2.0, gt=0)
+
+    @field_validator("key")
+    @classmethod
+    def _key_in_code(cls, value: Any) -> Any:
+        return _master_key_in_code(value, "the PRIVLLM_VAULT_KEY environment variable")
+
+
 class RedactionConfig(_Section):
     """What to detect and what to do with it, before anything leaves the process.
 
@@ -221,6 +257,8 @@ class RedactionConfig(_Section):
     keep_placeholders_in_tool_calls: list[str] = Field(
         default_factory=lambda: ["SECRET", "URL_CREDENTIALS"]
     )
+    #: Where a ``Conversation(id=...)`` keeps its placeholder map (``[redaction.vault]``).
+    vault: VaultConfig = Field(default_factory=VaultConfig)
 
     @model_validator(mode="after")
     def _actions_name_known_types(self) -> RedactionConfig:
@@ -302,17 +340,22 @@ class AuditConfig(_Section):
     @field_validator("key")
     @classmethod
     def _key_in_code(cls, value: Any) -> Any:
-        if value is None or callable(value):
-            return value
-        from privllm.audit.crypto import MasterKey  # only when a key is given: no import cost
-
-        if isinstance(value, MasterKey):
-            return value
-        # The value is not echoed: it may be a key typed into the wrong place.
-        raise ValueError(
-            "takes a MasterKey or a callable, in code only; put a base64 key in the "
-            "PRIVLLM_AUDIT_KEY environment variable or a key file instead"
+        return _master_key_in_code(
+            value, "the PRIVLLM_AUDIT_KEY environment variable or a key file"
         )
+
+
+def _master_key_in_code(value: Any, instead: str) -> Any:
+    if value is None or callable(value):
+        return value
+    from privllm.audit.crypto import MasterKey  # only when a key is given: no import cost
+
+    if isinstance(value, MasterKey):
+        return value
+    # The value is not echoed: it may be a key typed into the wrong place.
+    raise ValueError(
+        f"takes a MasterKey or a callable, in code only; put a base64 key in the {instead} instead"
+    )
 
 
 class OTelConfig(_Section):

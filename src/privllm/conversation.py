@@ -7,6 +7,13 @@ Conversation(2 messages)
 
 Pass it where messages go (``client.chat(conv)``) and add each answer with
 ``conv.add(response)``: the same customer name then keeps the same placeholder on every turn.
+
+Give it an ``id`` to keep that placeholder map beyond this object: every ``Conversation``
+with the same id, in this client or (``[redaction.vault] backend = "redis"``) in any worker,
+continues the same map (see docs/vault.md).
+
+>>> Conversation(id="ticket-4711").id
+'ticket-4711'
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from privllm.errors import InvalidRequestError
 from privllm.types import ChatResponse, Message, validate_messages
 
 __all__ = ["Conversation"]
@@ -22,9 +30,15 @@ __all__ = ["Conversation"]
 class Conversation:
     """Messages plus ``state`` shared by every call made with this conversation."""
 
-    __slots__ = ("messages", "state")
+    __slots__ = ("id", "messages", "state")
 
-    def __init__(self, messages: Iterable[Message | Mapping[str, Any]] = ()) -> None:
+    def __init__(
+        self, messages: Iterable[Message | Mapping[str, Any]] = (), *, id: str | None = None
+    ) -> None:
+        if id is not None and (not isinstance(id, str) or not id):
+            raise InvalidRequestError("conversation id: must be a non-empty string")
+        #: Names the conversation in the client's vault store (shared across workers).
+        self.id = id
         # Dicts are read as client.chat reads them (OpenAI's shapes included); one it cannot
         # take raises InvalidRequestError naming messages[i] and the field, never the value.
         self.messages: list[Message] = validate_messages(messages, "conversation")

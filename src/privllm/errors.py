@@ -10,6 +10,9 @@
     │   ├── EgressBlocked           the HTTP transport guard refused a request
     │   └── UnpreparedFileError     a training file still holds findings (fine-tuning)
     ├── RedactionError              a detector failed; the call is refused (fail closed)
+    │   └── VaultError              the shared conversation vault (Redis) could not be read
+    │       │                       or written; the call is refused, nothing was sent
+    │       └── VaultConflictError  another worker extended the same conversation first
     ├── DatasetError                a training file is not valid; nothing was written
     ├── ProviderError               the provider answered with an error, or not at all
     │   ├── ProviderStatusError     an HTTP error status (``status_code``)
@@ -73,6 +76,8 @@ __all__ = [
     "StructuredOutputError",
     "TamperedLogError",
     "UnpreparedFileError",
+    "VaultConflictError",
+    "VaultError",
     "WrongKeyError",
     "error_for_status",
 ]
@@ -161,6 +166,20 @@ class UnpreparedFileError(PolicyViolation):
 
 class RedactionError(PrivllmError):
     """A detector raised or timed out. The call is refused rather than sent unredacted."""
+
+
+class VaultError(RedactionError):
+    """The shared vault of a conversation (``redaction.vault``) could not be read or written.
+
+    The call is refused before anything is sent: sent with a fresh placeholder map, the same
+    value would get another placeholder than on earlier turns and answers would restore
+    wrongly. The message names the backend and the failure, never the URL or its password.
+    """
+
+
+class VaultConflictError(VaultError):
+    """Another worker added placeholders to the same conversation between this call's read
+    and its write. Nothing was sent; the call can simply be made again."""
 
 
 class DatasetError(PrivllmError):

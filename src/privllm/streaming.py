@@ -111,7 +111,7 @@ class ChatStream(Generic[ParsedT]):
         if self._source is None:
             core = self._core
             core.check_open()  # made before the client closed, opened after
-            sent = core.before(self._request, self._ctx)
+            sent = core.prepare(self._request, self._ctx)
             self._source = core.run(sent, self._ctx, _calls.stream)
         return self._source
 
@@ -198,7 +198,7 @@ class AsyncChatStream(Generic[ParsedT]):
         if self._source is None:
             core = self._core
             core.check_open()
-            sent = core.before(self._request, self._ctx)
+            sent = await core.aprepare(self._request, self._ctx)
             self._source = await core.arun(sent, self._ctx, _calls.astream)
         return self._source
 

@@ -5,5 +5,6 @@ Kept apart from the middleware so readers do not import the detectors.
 
 VAULT = "redaction.vault"  # the Vault of this call (or conversation)
 FINDINGS = "redaction.findings"  # Counter[type]: what this call redacted
+CONVERSATION = "conversation.id"  # the Conversation's id, when it has one (shared vault)
 
-__all__ = ["FINDINGS", "VAULT"]
+__all__ = ["CONVERSATION", "FINDINGS", "VAULT"]

@@ -135,6 +135,30 @@ class Vault:
         """Placeholder -> real value. Secret: for the encrypted audit map only."""
         return {f"[{kind}_{n}]": value for (kind, n), value in self._by_token.items()}
 
+    def entries(self, start: int = 0) -> list[tuple[str, int, str]]:
+        """(type, number, value) of each placeholder issued, in issue order, from ``start``.
+
+        Secret: what a shared vault store encrypts (see :mod:`privllm.redaction.vault_store`).
+        """
+        items = list(self._by_token.items())[start:]
+        return [(kind, n, value) for (kind, n), value in items]
+
+    def adopt(self, kind: str, n: int, value: str) -> None:
+        """Take ``[kind_n]`` for ``value`` as issued elsewhere (another worker's turn).
+
+        >>> vault = Vault(); vault.adopt("EMAIL", 3, "ann@example.com")
+        >>> vault.placeholder("EMAIL", "ann@example.com"), vault.placeholder("EMAIL", "b@x.io")
+        ('[EMAIL_3]', '[EMAIL_4]')
+        """
+        if (kind, value) in self._by_value or (kind, n) in self._by_token:
+            return
+        if kind not in self._counters:
+            self._kinds = None
+        self._counters[kind] = max(self._counters.get(kind, 0), n)
+        self._by_value[(kind, value)] = f"[{kind}_{n}]"
+        self._known.add(kind, value)
+        self._by_token[(kind, n)] = value
+
     def value(self, kind: str, n: int) -> str | None:
         return self._by_token.get((kind.upper(), n))
 

@@ -25,7 +25,10 @@ For pytest, add ``pytest_plugins = ["privllm.testing.pytest_plugin"]`` to ``conf
 and use the ``openai_server``, ``azure_server`` and ``gemini_server`` fixtures.
 
 ``privllm.testing.postgres.PostgresServer`` starts a throwaway PostgreSQL (``initdb`` in a
-temp folder, a free loopback port) for tests of the PostgreSQL audit log.
+temp folder, a free loopback port) for tests of the PostgreSQL audit log, and
+``privllm.testing.redis.RedisServer`` a throwaway ``redis-server`` (temp folder, free
+loopback port, ``monitor()`` and ``save()`` to read what Redis saw and stores) for the
+shared conversation vault.
 
 ``ConnectionRecorder`` is a bare TCP listener for the channels that bypass HTTP (websocket
 APIs): point one at it and assert that nothing connected.

@@ -16,11 +16,11 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
-from types import TracebackType
+
+from .throwaway import ThrowawayServer, free_port
 
 __all__ = ["PostgresServer", "find_pg_bin"]
 
@@ -43,13 +43,7 @@ def find_pg_bin() -> Path | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class PostgresServer:
+class PostgresServer(ThrowawayServer):
     """A private PostgreSQL instance; ``settings`` are extra ``-c name=value`` options.
 
     ``fast=True`` (for tests) turns ``fsync`` off: the files are still written, a power cut
@@ -63,8 +57,7 @@ class PostgresServer:
         self.bin = bin_dir
         self.settings = {"fsync": "off"} if fast else {}
         self.settings.update(settings or {})
-        self.base: Path | None = None
-        self.port = 0
+        super().__init__()
         self._user: str | None = None
 
     @property
@@ -88,7 +81,7 @@ class PostgresServer:
             "-E", "UTF8", "--locale=C", "--no-sync",
         )  # fmt: skip
         for attempt in range(5):
-            self.port = _free_port()  # another process may take it first: retry
+            self.port = free_port()  # another process may take it first: retry
             options = [
                 "-c listen_addresses=127.0.0.1",
                 f"-p {self.port}",
@@ -116,21 +109,6 @@ class PostgresServer:
                 self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.base, ignore_errors=True)
         self.base = None
-
-    def log(self) -> str:
-        """The server's log so far (to explain a failure)."""
-        if self.base is None:
-            return ""
-        path = self.base / "server.log"
-        return path.read_text(errors="replace") if path.exists() else ""
-
-    def __enter__(self) -> PostgresServer:
-        return self.start()
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def _run(self, program: str, *args: str) -> None:
         command = [str(self.bin / program), *args]
