@@ -9,6 +9,7 @@ clients.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import (
     Awaitable,
@@ -128,6 +129,11 @@ class ClientCore:
             self._env,
         )
         self.chain = Chain(chain)
+        #: A named-entity model takes milliseconds per KB of CPU: the async client runs the
+        #: request chain in a worker thread then, so the event loop is not held up.
+        self.offload = (
+            self.config.redaction.enabled and self.config.redaction.ner.engine is not None
+        )
 
     def check_open(self) -> None:
         """Raise :class:`ClientClosedError` once the client is closed. A closed provider
@@ -339,6 +345,18 @@ class ClientCore:
         except BaseException as exc:
             self.chain.error(exc, ctx)
             raise
+
+    async def abefore(self, request: ChatRequest, ctx: CallContext) -> ChatRequest:
+        """``before`` for the async client: in a worker thread when a model scans the text
+        (CPU work, not IO, so no native async twin exists to prefer)."""
+        if self.offload:
+            return await asyncio.to_thread(self.before, request, ctx)
+        return self.before(request, ctx)
+
+    async def abefore_embed(self, request: EmbeddingRequest, ctx: CallContext) -> EmbeddingRequest:
+        if self.offload:
+            return await asyncio.to_thread(self.before_embed, request, ctx)
+        return self.before_embed(request, ctx)
 
     def after(self, response: ChatResponse, request: ChatRequest, ctx: CallContext) -> ChatResponse:
         try:

@@ -131,7 +131,7 @@ class AsyncClient:
             max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
         ctx = core.context("chat", messages, timeout)
-        sent = core.before(request, ctx)
+        sent = await core.abefore(request, ctx)
         response = await core.arun(sent, ctx, _calls.achat)
         return core.after(response, request, ctx)
 
@@ -217,7 +217,7 @@ class AsyncClient:
         core.check_open()
         request = core.embedding_request(texts, model, dimensions, extra)
         ctx = core.context("embed", timeout=timeout)
-        sent = core.before_embed(request, ctx)
+        sent = await core.abefore_embed(request, ctx)
         response = await core.arun(sent, ctx, _calls.aembed)
         return core.after_embed(response, ctx)
 

@@ -198,7 +198,7 @@ class AsyncChatStream(Generic[ParsedT]):
         if self._source is None:
             core = self._core
             core.check_open()
-            sent = core.before(self._request, self._ctx)
+            sent = await core.abefore(self._request, self._ctx)
             self._source = await core.arun(sent, self._ctx, _calls.astream)
         return self._source
 
