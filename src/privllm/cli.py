@@ -207,7 +207,7 @@ def _batched(
     redactor: Redactor, numbered: Iterator[tuple[int, str]], one: Callable[[str, Vault], object]
 ) -> Iterator[tuple[int, str]]:
     """``numbered`` as it is; with a named-entity model, read in chunks whose model work is
-    done in one batch first (``Redactor.prefetch``)."""
+    done in one batch first (``Redactor.prefetched``)."""
     from privllm.redaction.vault import Vault
 
     if not redactor.models:
@@ -215,8 +215,8 @@ def _batched(
         return
     size = max(m.batch_size for m in redactor.models) * 4
     while chunk := list(itertools.islice(numbered, size)):
-        redactor.prefetch(lambda: [one(line, Vault()) for _, line in chunk])
-        yield from chunk
+        with redactor.prefetched(lambda: [one(line, Vault()) for _, line in chunk]):
+            yield from chunk
 
 
 @main.command()

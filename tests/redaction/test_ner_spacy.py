@@ -176,17 +176,18 @@ def test_only_the_ner_component_is_loaded(redactor):
 def test_prefetched_and_single_runs_find_the_same(redactor):
     texts = [PROMPT, f"Thanks, {NAMES[0]}.", "nothing here", PROMPT]
     alone = [redactor.redact(t, Vault()).text for t in texts]
-    redactor.prefetch(lambda: [redactor.redact(t, Vault()) for t in texts])
-    calls = []
     model = redactor.models[0]
     real = model._run
-    model._run = lambda batch: calls.append(batch) or real(batch)
-    try:
-        batched = [redactor.redact(t, Vault()).text for t in texts]
-    finally:
-        model._run = real
+    calls = []
+    with redactor.prefetched(lambda: [redactor.redact(t, Vault()) for t in texts]):
+        model._run = lambda batch: calls.append(batch) or real(batch)
+        try:
+            batched = [redactor.redact(t, Vault()).text for t in texts]
+        finally:
+            model._run = real
     assert batched == alone
-    assert calls == []  # every text was read from the prefetched batch
+    assert calls == []  # every text was read from the one prefetched batch
+    assert model._ready == {}  # and forgotten when the block ended
 
 
 def test_privllm_redact_batches_and_reports_the_model_types(tmp_path):

@@ -5,7 +5,7 @@ module makes the result a detector: labels mapped to privllm types, fail closed,
 runs. The engine is imported when a client (or ``privllm redact``) is built with an engine
 configured, never at ``import privllm``.
 
-Batching: ``Redactor.prefetch`` runs a dry pass with the detector *recording* the texts it is
+Batching: ``Redactor.prefetched`` runs a dry pass with the detector *recording* the texts it is
 asked about, then ``prefetch`` runs the model over all of them at once (spaCy's ``nlp.pipe``)
 and the real pass reads the results. A text not prefetched is run alone.
 
@@ -101,7 +101,7 @@ class ModelDetector:
 
     def prefetch(self, texts: Sequence[str]) -> None:
         """Run the model over ``texts`` in batches; ``find`` on one of them reads the result.
-        Replaces what an earlier ``prefetch`` kept, so memory stays bounded by one batch."""
+        Replaces what an earlier ``prefetch`` kept (``prefetch(())`` forgets it all)."""
         self._ready = {}
         if texts:
             self._ready = dict(zip(texts, self._entities(list(texts)), strict=True))

@@ -12,8 +12,8 @@ from __future__ import annotations
 import bisect
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,25 +93,35 @@ class Redactor:
         """The named-entity models among the detectors (``[redaction.ner]``)."""
         return [d for d in self.detectors if isinstance(d, ModelDetector)]
 
-    def prefetch(self, dry_run: Callable[[], object]) -> None:
-        """Batch the models' work for the redactions ``dry_run`` does.
+    @contextmanager
+    def prefetched(self, dry_run: Callable[[], object]) -> Iterator[None]:
+        """Within the block, the models' work for the redactions ``dry_run`` does is done.
 
-        ``dry_run`` makes the same calls the real pass will (on a scratch ``Vault``); the
-        models record the texts they are asked about, then run over them all at once
-        (``nlp.pipe``), and the real pass reads the results. Without a model it does nothing.
+        ``dry_run`` makes the same calls the real pass in the block will make (on a scratch
+        ``Vault``); the models record the texts they are asked about, then run over them all
+        at once (``nlp.pipe``); the real pass reads the results, which are dropped when the
+        block ends. Without a model it does nothing.
 
         >>> r = Redactor.from_types(["EMAIL"])
         >>> lines = ["a@example.com", "b"]
-        >>> r.prefetch(lambda: [r.redact(line, Vault()) for line in lines])
+        >>> with r.prefetched(lambda: [r.redact(line, Vault()) for line in lines]):
+        ...     [r.redact(line, Vault()).text for line in lines]
+        ['[EMAIL_1]', 'b']
         """
         models = self.models
         if not models:
+            yield
             return
         with ExitStack() as stack:
             asked = [stack.enter_context(m.recording()) for m in models]
             dry_run()
-        for model, texts in zip(models, asked, strict=True):
-            model.prefetch(texts)
+        try:
+            for model, texts in zip(models, asked, strict=True):
+                model.prefetch(texts)
+            yield
+        finally:
+            for model in models:
+                model.prefetch(())
 
     def action(self, kind: str) -> str:
         return self._actions.get(kind, self.default_action)
