@@ -71,7 +71,12 @@ def main() -> None:
     show_default=True,
     help="Which provider's wire protocol the local server speaks.",
 )
-def demo(prompt: str | None, provider: str) -> None:
+@click.option(
+    "--ner-model",
+    default=None,
+    help="Find names with this installed spaCy model instead of the demo's term lists.",
+)
+def demo(prompt: str | None, provider: str, ner_model: str | None) -> None:
     """Show what the app sent, what the provider received, and what the app got back."""
     from rich.console import Console
     from rich.markup import escape
@@ -80,7 +85,7 @@ def demo(prompt: str | None, provider: str) -> None:
     from privllm.demo import DEFAULT_PROMPT, run_demo
 
     try:
-        result = run_demo(prompt or DEFAULT_PROMPT, provider=provider)
+        result = run_demo(prompt or DEFAULT_PROMPT, provider=provider, ner_model=ner_model)
     except PrivllmError as exc:
         _fail(exc)
         return
@@ -98,6 +103,9 @@ def demo(prompt: str | None, provider: str) -> None:
     )
     console.print(table)
     console.print(f"streamed answer: {escape(result.streamed)}")
+    found = ", ".join(f"{kind} {count}" for kind, count in result.found.items())
+    model = f" (names: spaCy model {ner_model})" if ner_model else ""
+    console.print(escape(f"found: {found or 'nothing'}{model}"))
     console.print(
         f"audit log: {result.audit_records} encrypted record(s) written; detected values in "
         f"the log file: {'[red]FOUND[/red]' if result.audit_log_has_values else 'none'}"

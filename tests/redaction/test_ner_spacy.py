@@ -240,3 +240,39 @@ def test_finetune_prepare_and_upload_send_no_name(tmp_path, monkeypatch):
     for name in NAMES[:2]:
         assert name.encode() not in uploaded
         assert json.dumps(name)[1:-1].encode() not in uploaded
+
+
+def test_demo_with_a_model_shows_the_model_types():
+    result = CliRunner().invoke(main, ["demo", "--ner-model", SPACY_MODEL])
+    assert result.exit_code == 0, result.output
+    found = result.stdout.split("found: ", 1)[1]
+    assert "ORGANIZATION 1" in found
+    assert "PERSON 1" in found
+    assert "detected values in the log file: none" in result.stdout
+
+
+def test_the_async_client_runs_the_model_off_the_event_loop(openai_server):
+    import asyncio
+    import threading
+
+    from privllm import AsyncClient
+
+    async def go() -> set[str]:
+        model_threads: set[str] = set()
+        config = Config(redaction=ner_redaction(), provider=openai_server.provider_config())
+        async with AsyncClient(config, env={}) as client:
+            model = client._core.chain.middleware[0].redactor.models[0]
+            real = model._run
+
+            def spy(texts):
+                model_threads.add(threading.current_thread().name)
+                return real(texts)
+
+            model._run = spy
+            await client.chat(PROMPT)
+        return model_threads
+
+    threads = asyncio.run(go())
+    assert threads
+    assert threading.main_thread().name not in threads
+    assert_clean(openai_server)

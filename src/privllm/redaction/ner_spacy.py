@@ -54,10 +54,10 @@ def load(config: NERConfig) -> ModelDetector:
     batch_size = config.batch_size
 
     def run(texts: list[str]) -> Entities:
-        return [
-            [(e.start_char, e.end_char, e.label_) for e in doc.ents]
-            for doc in nlp.pipe(texts, batch_size=batch_size)
-        ]
+        # One text (a client call): nlp() directly, as nlp.pipe's setup costs more than a
+        # short prompt's inference.
+        docs = [nlp(texts[0])] if len(texts) == 1 else nlp.pipe(texts, batch_size=batch_size)
+        return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in docs]
 
     return ModelDetector(run, name=name, labels=config.labels, batch_size=batch_size)
 
