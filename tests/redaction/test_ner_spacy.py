@@ -276,3 +276,22 @@ def test_the_async_client_runs_the_model_off_the_event_loop(openai_server):
     assert threads
     assert threading.main_thread().name not in threads
     assert_clean(openai_server)
+
+
+def test_a_conversation_runs_the_model_once_for_all_its_texts(openai_server):
+    config = Config(redaction=ner_redaction(), provider=openai_server.provider_config())
+    with Client(config, env={}) as client:
+        model = client._core.chain.middleware[0].redactor.models[0]
+        real = model._run
+        batches = []
+        model._run = lambda texts: batches.append(len(texts)) or real(texts)
+        openai_server.reply(Reply.text("Noted."))
+        client.chat(
+            [
+                Message.user(PROMPT),
+                Message.assistant("Who else was there?"),
+                Message.user("Only Ingrid Johansson from legal."),
+            ]
+        )
+    assert batches == [3]
+    assert_clean(openai_server, [*NAMES, "Ingrid Johansson"])
