@@ -16,7 +16,8 @@ from privllm.errors import ConfigError, RedactionError
 from privllm.redaction.redactor import Redactor
 from privllm.redaction.vault import Vault
 from privllm.testing import OpenAIServer, Reply
-from support.ner import SPACY_MODEL, ner_redaction
+from support.ner import SPACY_MODEL, assert_not_in, ner_redaction
+from support.tool_result import send_tool_result
 
 # Names in prose with no cue the model-free detectors read: only the model finds them.
 NAMES = ["Margaret Okafor", "Tomás Herrera", "Okafor", "Herrera"]
@@ -38,10 +39,7 @@ def run(runner_factory, openai_server):
 
 
 def assert_clean(server, values=NAMES):
-    raw = server.received()
-    for value in values:
-        assert value.encode() not in raw, f"{value!r} reached the provider"
-        assert json.dumps(value)[1:-1].encode() not in raw
+    assert_not_in(server.received(), values)
 
 
 def test_chat_sends_no_name_and_restores_them(run, openai_server):
@@ -59,15 +57,7 @@ def test_stream_sends_no_name(run, openai_server):
 
 
 def test_tool_results_send_no_name(run, openai_server):
-    openai_server.reply(Reply.tool_call("lookup", {"id": 7}))
-    first = run.chat("Look up ticket 7", tools=[{"name": "lookup"}])
-    result = {"ticket": 7, "summary": PROMPT}
-    conversation = [
-        Message.user("Look up ticket 7"),
-        first.message,
-        Message.tool(first.tool_calls[0].id, json.dumps(result)),
-    ]
-    run.chat(conversation, tools=[{"name": "lookup"}])
+    send_tool_result(run, openai_server, "Look up ticket 7", {"ticket": 7, "summary": PROMPT})
     assert_clean(openai_server)
 
 
@@ -237,9 +227,7 @@ def test_finetune_prepare_and_upload_send_no_name(tmp_path, monkeypatch):
     assert uploaded
     # Full names only: prepare has no conversation vault, so a surname alone that the model
     # does not tag ("Herrera wants ...") is not linked to the full name there (yet).
-    for name in NAMES[:2]:
-        assert name.encode() not in uploaded
-        assert json.dumps(name)[1:-1].encode() not in uploaded
+    assert_not_in(uploaded, NAMES[:2])
 
 
 def test_demo_with_a_model_shows_the_model_types():
