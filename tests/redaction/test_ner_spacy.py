@@ -200,8 +200,17 @@ def test_privllm_redact_batches_and_reports_the_model_types(tmp_path):
 
 def test_finetune_prepare_and_upload_send_no_name(tmp_path, monkeypatch):
     from privllm.audit.crypto import generate_key
+    from privllm.redaction.ner import ModelDetector
 
     monkeypatch.chdir(tmp_path)
+    batches: list[int] = []
+    real = ModelDetector._entities
+
+    def spy(self, texts):
+        batches.append(len(texts))
+        return real(self, texts)
+
+    monkeypatch.setattr(ModelDetector, "_entities", spy)
     with OpenAIServer() as server:
         (tmp_path / "privllm.toml").write_text(
             f'[redaction.ner]\nengine = "spacy"\nmodel = "{SPACY_MODEL}"\n'
@@ -221,6 +230,7 @@ def test_finetune_prepare_and_upload_send_no_name(tmp_path, monkeypatch):
         result = runner.invoke(main, ["finetune", "prepare", "train.jsonl", "-o", "out.jsonl"])
         assert result.exit_code == 0, result.output
         assert "PERSON" in result.stdout
+        assert batches[0] == 2  # both messages of the line in one nlp.pipe batch
         result = runner.invoke(main, ["finetune", "upload", "out.jsonl"])
         assert result.exit_code == 0, result.output
         uploaded = b"".join(server.file_data.values()) + server.received()
