@@ -177,7 +177,7 @@ def test_prefetched_and_single_runs_find_the_same(redactor):
             model._run = real
     assert batched == alone
     assert calls == []  # every text was read from the one prefetched batch
-    assert model._ready == {}  # and forgotten when the block ended
+    assert model._local.ready == {}  # and forgotten when the block ended
 
 
 def test_privllm_redact_batches_and_reports_the_model_types(tmp_path):
@@ -293,3 +293,16 @@ def test_a_conversation_runs_the_model_once_for_all_its_texts(openai_server):
         )
     assert batches == [3]
     assert_clean(openai_server, [*NAMES, "Ingrid Johansson"])
+
+
+def test_one_threads_dry_pass_never_blinds_another_thread(redactor):
+    import threading
+
+    model = redactor.models[0]
+    seen = []
+    with model.recording():  # this thread records: finds nothing here
+        assert list(model.find(PROMPT)) == []
+        worker = threading.Thread(target=lambda: seen.extend(model.find(PROMPT)))
+        worker.start()
+        worker.join()
+    assert {f.value for f in seen} >= {"Margaret Okafor"}

@@ -69,17 +69,19 @@ class ModelDetector:
         self.types: frozenset[str] = frozenset(self.labels.values())
         self.batch_size = batch_size
         self._lock = threading.Lock()
-        self._ready: dict[str, list[tuple[int, int, str]]] = {}
-        self._asked: dict[str, None] | None = None
+        # Per thread: a client is shared by threads (and the async client's worker threads),
+        # and one thread's dry pass must never make another's ``find`` find nothing.
+        self._local = _State()
 
     def __repr__(self) -> str:
         return f"ModelDetector(model={self.name!r}, types={sorted(self.types)})"
 
     def find(self, text: str) -> Iterator[Finding]:
-        if self._asked is not None:  # a dry pass: remember the text, find nothing yet
-            self._asked[text] = None
+        state = self._local
+        if state.asked is not None:  # this thread's dry pass: remember the text, find nothing
+            state.asked[text] = None
             return
-        spans = self._ready.get(text)
+        spans = state.ready.get(text)
         if spans is None:
             spans = self._entities([text])[0]
         for start, end, label in spans:
@@ -91,20 +93,22 @@ class ModelDetector:
     def recording(self) -> Iterator[list[str]]:
         """Within the block, ``find`` records its texts (and finds nothing); they are in the
         list yielded once the block ends."""
-        self._asked = {}
+        state = self._local
+        recorded: dict[str, None] = {}
+        state.asked = recorded
         asked: list[str] = []
         try:
             yield asked
         finally:
-            asked.extend(self._asked)
-            self._asked = None
+            asked.extend(recorded)
+            state.asked = None
 
     def prefetch(self, texts: Sequence[str]) -> None:
         """Run the model over ``texts`` in batches; ``find`` on one of them reads the result.
         Replaces what an earlier ``prefetch`` kept (``prefetch(())`` forgets it all)."""
-        self._ready = {}
+        self._local.ready = {}
         if texts:
-            self._ready = dict(zip(texts, self._entities(list(texts)), strict=True))
+            self._local.ready = dict(zip(texts, self._entities(list(texts)), strict=True))
 
     def _entities(self, texts: list[str]) -> Entities:
         try:
@@ -118,6 +122,12 @@ class ModelDetector:
                 f"NER model {self.name!r} failed ({type(exc).__name__}); the call is refused"
             ) from None
         return out
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.ready: dict[str, list[tuple[int, int, str]]] = {}
+        self.asked: dict[str, None] | None = None
 
 
 def load_ner(config: NERConfig) -> ModelDetector:
