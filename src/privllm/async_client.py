@@ -217,7 +217,7 @@ class AsyncClient:
         core.check_open()
         request = core.embedding_request(texts, model, dimensions, extra)
         ctx = core.context("embed", timeout=timeout)
-        sent = core.before_embed(request, ctx)
+        sent = await core.abefore_embed(request, ctx)
         response = await core.arun(sent, ctx, _calls.aembed)
         return core.after_embed(response, ctx)
 

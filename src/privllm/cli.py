@@ -7,12 +7,13 @@ privllm config show          what is set and where it came from (--all, --json)
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +21,10 @@ from privllm.audit.cli import audit_group
 from privllm.config import LoadedConfig, load_config
 from privllm.errors import ConfigError, PrivllmError
 from privllm.finetune.cli import finetune_group
+
+if TYPE_CHECKING:
+    from privllm.redaction.redactor import Redactor
+    from privllm.redaction.vault import Vault
 
 __all__ = ["main"]
 
@@ -66,7 +71,12 @@ def main() -> None:
     show_default=True,
     help="Which provider's wire protocol the local server speaks.",
 )
-def demo(prompt: str | None, provider: str) -> None:
+@click.option(
+    "--ner-model",
+    default=None,
+    help="Find names with this installed spaCy model instead of the demo's term lists.",
+)
+def demo(prompt: str | None, provider: str, ner_model: str | None) -> None:
     """Show what the app sent, what the provider received, and what the app got back."""
     from rich.console import Console
     from rich.markup import escape
@@ -75,7 +85,7 @@ def demo(prompt: str | None, provider: str) -> None:
     from privllm.demo import DEFAULT_PROMPT, run_demo
 
     try:
-        result = run_demo(prompt or DEFAULT_PROMPT, provider=provider)
+        result = run_demo(prompt or DEFAULT_PROMPT, provider=provider, ner_model=ner_model)
     except PrivllmError as exc:
         _fail(exc)
         return
@@ -93,6 +103,9 @@ def demo(prompt: str | None, provider: str) -> None:
     )
     console.print(table)
     console.print(f"streamed answer: {escape(result.streamed)}")
+    found = ", ".join(f"{kind} {count}" for kind, count in result.found.items())
+    model = f" (names: spaCy model {ner_model})" if ner_model else ""
+    console.print(escape(f"found: {found or 'nothing'}{model}"))
     console.print(
         f"audit log: {result.audit_records} encrypted record(s) written; detected values in "
         f"the log file: {'[red]FOUND[/red]' if result.audit_log_has_values else 'none'}"
@@ -154,7 +167,7 @@ def redact(
     from collections import Counter
 
     from privllm.cli_output import progress_bar, stdin_hint
-    from privllm.redaction.redactor import Redactor, blocked_error
+    from privllm.redaction.redactor import Redacted, Redactor, blocked_error
     from privllm.redaction.vault import Vault
 
     name = _stream_name(source)
@@ -168,14 +181,18 @@ def redact(
         redactor = Redactor.from_config(_load(config_path).redaction)
         vault = Vault()
         totals: Counter[str] = Counter()
+
+        def one(line: str, vault: Vault) -> Redacted:
+            return (
+                redactor.redact_json(line.rstrip("\n"), vault)
+                if jsonl
+                else redactor.redact(line, vault)
+            )
+
         with progress_bar(path, progress) if path else _no_bar() as tick:
             lines = _text_lines(_counted(source, read), name)
-            for number, line in enumerate(lines, start=1):
-                result = (
-                    redactor.redact_json(line.rstrip("\n"), vault)
-                    if jsonl
-                    else redactor.redact(line, vault)
-                )
+            for number, line in _batched(redactor, enumerate(lines, start=1), one):
+                result = one(line, vault)
                 if result.blocked:
                     raise blocked_error(result.blocked, f"line {number}")
                 totals.update(result.counts)
@@ -186,9 +203,28 @@ def redact(
         _fail(exc)
         return
     if report:
+        for model in redactor.models:  # what it could find, even where it found nothing
+            for kind in model.types - totals.keys():
+                totals[kind] = 0
         for kind, count in sorted(totals.items()):
             click.echo(f"{kind}\t{count}", err=True)
         click.echo(f"total\t{sum(totals.values())}", err=True)
+
+
+def _batched(
+    redactor: Redactor, numbered: Iterator[tuple[int, str]], one: Callable[[str, Vault], object]
+) -> Iterator[tuple[int, str]]:
+    """``numbered`` as it is; with a named-entity model, read in chunks whose model work is
+    done in one batch first (``Redactor.prefetched``)."""
+    from privllm.redaction.vault import Vault
+
+    if not redactor.models:
+        yield from numbered
+        return
+    size = max(m.batch_size for m in redactor.models) * 4
+    while chunk := list(itertools.islice(numbered, size)):
+        with redactor.prefetched(lambda: [one(line, Vault()) for _, line in chunk]):
+            yield from chunk
 
 
 @main.command()

@@ -12,6 +12,7 @@ Later sources override earlier ones: defaults < ``privllm.toml`` (path given, or
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -44,6 +45,7 @@ __all__ = [
     "ConfigOverrides",
     "GoogleSettings",
     "LoadedConfig",
+    "NERConfig",
     "OTelConfig",
     "OpenAISettings",
     "PolicyConfig",
@@ -194,6 +196,48 @@ class PolicyConfig(_Section):
 
 RedactionAction = Literal["placeholder", "mask", "block", "allow"]
 
+_TYPE_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def _default_ner_labels() -> dict[str, str]:
+    from privllm.redaction.terms import DEFAULT_NER_LABELS
+
+    return dict(DEFAULT_NER_LABELS)
+
+
+class NERConfig(_Section):
+    """A named-entity model run beside the built-in detectors (docs/redaction.md, "NER").
+
+    Off unless ``engine`` is set. ``model`` is a model the user installed (for spaCy a package
+    name such as ``en_core_web_sm``, or a folder); it is loaded when the client is built.
+    ``labels`` maps the model's labels to privllm types; labels not in it are ignored.
+
+    >>> NERConfig(engine="spacy", model="en_core_web_sm").labels["GPE"]
+    'LOCATION'
+    """
+
+    engine: Literal["spacy"] | None = None
+    model: str = ""
+    labels: dict[str, str] = Field(default_factory=_default_ner_labels)
+    #: Texts per ``nlp.pipe`` batch in ``privllm redact`` and ``finetune prepare``.
+    batch_size: int = Field(default=64, gt=0)
+
+    @model_validator(mode="after")
+    def _model_and_labels(self) -> NERConfig:
+        if self.engine is not None and not self.model.strip():
+            raise FieldError(
+                ("model",), f"engine {self.engine!r} needs a model: an installed package name"
+            )
+        if self.engine is not None and not self.labels:
+            raise FieldError(("labels",), "maps no model label to a type: nothing would be found")
+        for label, kind in self.labels.items():
+            if not _TYPE_NAME.fullmatch(kind):
+                raise FieldError(
+                    ("labels", label),
+                    "a type is upper-case letters, digits and _ (PERSON, LOCATION)",
+                )
+        return self
+
 
 class VaultConfig(_Section):
     """Where a ``Conversation`` with an ``id`` keeps its placeholder map (docs/vault.md).
@@ -259,6 +303,8 @@ class RedactionConfig(_Section):
     )
     #: Where a ``Conversation(id=...)`` keeps its placeholder map (``[redaction.vault]``).
     vault: VaultConfig = Field(default_factory=VaultConfig)
+    #: A named-entity model (``[redaction.ner] engine = "spacy"``); off by default.
+    ner: NERConfig = Field(default_factory=NERConfig)
 
     @model_validator(mode="after")
     def _actions_name_known_types(self) -> RedactionConfig:
@@ -270,6 +316,8 @@ class RedactionConfig(_Section):
         from privllm.redaction.scan import BUILTIN_TYPES, NAME_TYPES
 
         known = BUILTIN_TYPES | NAME_TYPES | set(self.terms) | set(self.terms_files)
+        if self.ner.engine is not None:
+            known |= set(self.ner.labels.values())
         for kind in self.actions:
             if kind in known:
                 continue

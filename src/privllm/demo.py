@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,8 @@ class DemoResult:
     audit_records: int
     #: Whether any value detected in the prompt appears in the log's bytes (it must not).
     audit_log_has_values: bool
+    #: Values found in the prompt per type (a named-entity model's types too, when on).
+    found: dict[str, int] = field(default_factory=dict)
 
 
 def _server_for(provider: str) -> tuple[WireServer, dict[str, Any]]:
@@ -66,9 +68,18 @@ DEMO_CONFIG = Config(
 
 
 def run_demo(
-    prompt: str = DEFAULT_PROMPT, *, provider: str = "openai", config: Config | None = None
+    prompt: str = DEFAULT_PROMPT,
+    *,
+    provider: str = "openai",
+    config: Config | None = None,
+    ner_model: str | None = None,
 ) -> DemoResult:
-    """Send ``prompt`` through a client with every built-in middleware, to a local server."""
+    """Send ``prompt`` through a client with every built-in middleware, to a local server.
+
+    ``ner_model`` (an installed spaCy model) replaces the demo's term lists with
+    ``[redaction.ner] engine = "spacy"``: the names are then the model's to find."""
+    if ner_model is not None and config is None:
+        config = Config(redaction={"ner": {"engine": "spacy", "model": ner_model}})
     from privllm.audit import AuditStore, MasterKey, generate_key
 
     server, provider_section = _server_for(provider)
@@ -90,7 +101,8 @@ def run_demo(
             # The client is closed: every record is written.
             with AuditStore(log, key) as store:
                 records = sum(1 for _ in store.iter_records(decrypt=False))
-            has_values = _log_has_values(log, _detected_values(prompt, cfg))
+            values, found = _detected(prompt, cfg)
+            has_values = _log_has_values(log, values)
         return DemoResult(
             provider=provider,
             app_sent=prompt,
@@ -100,18 +112,20 @@ def run_demo(
             request_bytes=request_bytes,
             audit_records=records,
             audit_log_has_values=has_values,
+            found=found,
         )
     finally:
         server.close()
 
 
-def _detected_values(prompt: str, config: Config) -> list[str]:
+def _detected(prompt: str, config: Config) -> tuple[list[str], dict[str, int]]:
+    """The values found in ``prompt``, and how many per type."""
     from privllm.redaction.redactor import Redactor
     from privllm.redaction.vault import Vault
 
     vault = Vault()
-    Redactor.from_config(config.redaction).redact(prompt, vault)
-    return list(vault.mapping().values())
+    counts = Redactor.from_config(config.redaction).redact(prompt, vault).counts
+    return list(vault.mapping().values()), dict(sorted(counts.items()))
 
 
 def _log_has_values(log: Path, values: list[str]) -> bool:

@@ -131,7 +131,7 @@ def test_ner_detector_maps_labels_and_scores() -> None:
             [(0, 3, "PER", 0.9), (8, 12, "ORG", 0.4), (13, 17, "DATE", 0.99), (8, 12, "org", 0.8)]
         )
     )
-    assert ner.types == frozenset({"PERSON", "ORGANIZATION"})
+    assert ner.types == frozenset({"PERSON", "ORGANIZATION", "LOCATION"})  # GPE, LOC, FAC
     result = list(ner.find("Bob met Acme 2024"))
     assert [(f.value, f.type, f.score) for f in result] == [
         ("Bob", "PERSON", 0.9),

@@ -135,7 +135,11 @@ def examine_chunk(
 ) -> list[Checked | None]:
     """``examine`` for consecutive lines numbered from ``first`` (the worker's task)."""
     finder, fmt, decided_by = state
-    out = [examine(finder, first + i, raw, fmt, decided_by) for i, raw in enumerate(lines)]
+    dry = Finder(finder.redactor)  # a named-entity model's work for the chunk: one batch
+    with finder.redactor.prefetched(
+        lambda: [examine(dry, first + i, raw, fmt, decided_by) for i, raw in enumerate(lines)]
+    ):
+        out = [examine(finder, first + i, raw, fmt, decided_by) for i, raw in enumerate(lines)]
     if not in_process:
         for checked in out:
             if checked is not None:

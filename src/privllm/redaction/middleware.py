@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 from privllm.pipeline import CallContext, Middleware
@@ -94,10 +95,18 @@ class RedactionMiddleware(Middleware):
         # How many values the vault held when each message was done; for a message of
         # several texts (parts, tool calls), when it began, as a later text may teach one.
         learnt: list[int] = []
-        for i, message in enumerate(request.messages):
-            before = len(vault)
-            messages.append(self._message(message, i, vault, counts, context=_asked(messages)))
-            learnt.append(before if _texts(message) > 1 else len(vault))
+        # A named-entity model runs once over all the request's texts (nlp.pipe), not once
+        # per text: a dry pass on a scratch vault tells it which texts will be asked about.
+        batch = (
+            self.redactor.prefetched(lambda: self._messages(request, Vault(), Counter()))
+            if self.redactor.models and sum(map(_texts, request.messages)) > 1
+            else nullcontext()
+        )
+        with batch:
+            for i, message in enumerate(request.messages):
+                before = len(vault)
+                messages.append(self._message(message, i, vault, counts, context=_asked(messages)))
+                learnt.append(before if _texts(message) > 1 else len(vault))
         # A value learnt from a later text (the user's "SSN 536 22 1847" after an assistant
         # turn that repeats the number without the cue) is redacted in the earlier ones too:
         # a second, detector-free pass over those.
@@ -108,6 +117,11 @@ class RedactionMiddleware(Middleware):
         if all(new is old for new, old in zip(messages, request.messages, strict=True)):
             return request
         return request.model_copy(update={"messages": messages})
+
+    def _messages(self, request: ChatRequest, vault: Vault, counts: Counter[str]) -> None:
+        done: list[Message] = []
+        for i, message in enumerate(request.messages):
+            done.append(self._message(message, i, vault, counts, context=_asked(done)))
 
     def _message(
         self,

@@ -12,7 +12,8 @@ from __future__ import annotations
 import bisect
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from privllm.errors import ConfigError, RedactionBlocked
 from privllm.redaction.columns import CUE_WORDS, cued_cells
 from privllm.redaction.findings import Detector, Finding
+from privllm.redaction.ner import ModelDetector
 from privllm.redaction.scan import default_detectors, resolve_overlaps, scan
 from privllm.redaction.vault import Vault
 
@@ -74,12 +76,52 @@ class Redactor:
                 ) from None
             terms.setdefault(kind, []).extend(t.strip() for t in lines if t.strip())
         detectors = default_detectors(config.types, phone_regions=config.phone_regions, terms=terms)
+        if config.ner.engine is not None:
+            # Imported here: the engine (spaCy) and its model load only when configured.
+            from privllm.redaction.ner import load_ner
+
+            detectors.append(load_ner(config.ner))
         return cls(
             detectors,
             actions=config.actions,
             default_action=config.default_action,
             timeout=config.timeout,
         )
+
+    @property
+    def models(self) -> list[ModelDetector]:
+        """The named-entity models among the detectors (``[redaction.ner]``)."""
+        return [d for d in self.detectors if isinstance(d, ModelDetector)]
+
+    @contextmanager
+    def prefetched(self, dry_run: Callable[[], object]) -> Iterator[None]:
+        """Within the block, the models' work for the redactions ``dry_run`` does is done.
+
+        ``dry_run`` makes the same calls the real pass in the block will make (on a scratch
+        ``Vault``); the models record the texts they are asked about, then run over them all
+        at once (``nlp.pipe``); the real pass reads the results, which are dropped when the
+        block ends. Without a model it does nothing.
+
+        >>> r = Redactor.from_types(["EMAIL"])
+        >>> lines = ["a@example.com", "b"]
+        >>> with r.prefetched(lambda: [r.redact(line, Vault()) for line in lines]):
+        ...     [r.redact(line, Vault()).text for line in lines]
+        ['[EMAIL_1]', 'b']
+        """
+        models = self.models
+        if not models:
+            yield
+            return
+        with ExitStack() as stack:
+            asked = [stack.enter_context(m.recording()) for m in models]
+            dry_run()
+        try:
+            for model, texts in zip(models, asked, strict=True):
+                model.prefetch(texts)
+            yield
+        finally:
+            for model in models:
+                model.prefetch(())
 
     def action(self, kind: str) -> str:
         return self._actions.get(kind, self.default_action)

@@ -147,11 +147,13 @@ def scan(
     """
     clock = time.perf_counter
     deadline = None if timeout is None else clock() + timeout
-    found: list[Finding] = []
+    structured: list[Finding] = []
+    modelled: list[Finding] = []  # named-entity models' findings: they yield to the others
     view = NormalizedView.of(text)
     original, text = text, (view.text if view is not None else text)
     size = len(text)
     for detector in detectors:
+        found = modelled if getattr(detector, "model_based", False) else structured
         mark = len(found)
         try:
             # A running regex cannot be interrupted, so the budget is checked between
@@ -161,6 +163,8 @@ def scan(
                 found.append(f)
                 if deadline is not None and clock() > deadline:
                     break
+        except RedactionError:
+            raise  # already says which detector (a model names itself) and never the text
         except Exception as exc:
             # Only the class names: the exception's own message may quote the text.
             name = type(detector).__name__
@@ -174,9 +178,66 @@ def scan(
         if deadline is not None and clock() > deadline:
             name = type(detector).__name__
             raise RedactionError(f"redaction scan exceeded its {timeout:g} s budget at {name}")
+    found = resolve_overlaps(structured)
+    if modelled:
+        found = _beside(found, resolve_overlaps(modelled))
     if view is not None:
         found = [_original(f, view, original) for f in found]
-    return resolve_overlaps(found)
+    return found
+
+
+_EDGE = " \t\r\n.,;:!?()[]{}<>\"'`|/\\-"
+
+
+def _beside(structured: list[Finding], modelled: list[Finding]) -> list[Finding]:
+    """``structured`` and the parts of ``modelled`` outside them, sorted by start.
+
+    A model's span that overlaps a structured finding never replaces it (an AWS key id read
+    as a PERSON stays SECRET, an e-mail stays EMAIL): only its parts outside every structured
+    span are kept, trimmed of spaces and punctuation, and only if a letter is left. The one
+    exception extends, not replaces: a model's span of the same type that covers what it
+    overlaps ("Jane Doe" where a cue found "Jane") is kept whole.
+
+    >>> key = Finding(4, 24, "SECRET", "AKIAIOSFODNN7EXAMPLE")
+    >>> ner = Finding(0, 28, "PERSON", "Bob AKIAIOSFODNN7EXAMPLE Lee")
+    >>> [(f.type, f.value) for f in _beside([key], [ner])]
+    [('PERSON', 'Bob'), ('SECRET', 'AKIAIOSFODNN7EXAMPLE'), ('PERSON', 'Lee')]
+    """
+    starts = [f.start for f in structured]
+    dropped: set[int] = set()
+    extra: list[Finding] = []
+    for m in modelled:
+        lo = bisect.bisect_right(starts, m.start) - 1
+        if lo < 0 or structured[lo].end <= m.start:
+            lo += 1
+        hit = range(lo, bisect.bisect_left(starts, m.end))
+        if hit and all(
+            structured[k].type == m.type
+            and m.start <= structured[k].start
+            and structured[k].end <= m.end
+            for k in hit
+        ):
+            dropped.update(hit)
+            extra.append(m)
+            continue
+        pos = m.start
+        for k in hit:
+            if structured[k].start > pos:
+                extra += _piece(m, pos, structured[k].start)
+            pos = max(pos, structured[k].end)
+        if pos < m.end:
+            extra += _piece(m, pos, m.end)
+    out = [f for k, f in enumerate(structured) if k not in dropped] if dropped else structured
+    return sorted([*out, *extra], key=_span)
+
+
+def _piece(m: Finding, start: int, end: int) -> list[Finding]:
+    value = m.value[start - m.start : end - m.start]
+    stripped = value.strip(_EDGE)
+    if not any(c.isalpha() for c in stripped):
+        return []
+    start += len(value) - len(value.lstrip(_EDGE))
+    return [Finding(start, start + len(stripped), m.type, stripped, m.score)]
 
 
 def _original(f: Finding, view: NormalizedView, text: str) -> Finding:

@@ -16,7 +16,7 @@ import bisect
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from privllm.redaction.findings import Finding
 
@@ -194,11 +194,17 @@ class NERModel(Protocol):
     def __call__(self, text: str) -> Iterable[tuple[int, int, str, float]]: ...
 
 
+#: Model labels (spaCy's OntoNotes labels, and PER/LOC of WikiNER-style models) to privllm
+#: types; ``[redaction.ner] labels`` replaces it. Dates, numbers and nationalities are not
+#: personal values on their own and are left to the structured detectors.
 DEFAULT_NER_LABELS: Mapping[str, str] = {
     "PERSON": "PERSON",
     "PER": "PERSON",
     "ORG": "ORGANIZATION",
     "ORGANIZATION": "ORGANIZATION",
+    "GPE": "LOCATION",
+    "LOC": "LOCATION",
+    "FAC": "LOCATION",
 }
 
 
@@ -227,7 +233,12 @@ class NERDetector:
     >>> fake = lambda text: [(0, 3, "PER", 0.9), (8, 12, "DATE", 0.99)]
     >>> [(f.value, f.type) for f in NERDetector(fake).find("Bob met 2024")]
     [('Bob', 'PERSON')]
+
+    Its findings never replace a structured detector's (``model_based``): see ``scan``.
+    For spaCy, ``[redaction.ner]`` in the config does all of this (:mod:`privllm.redaction.ner`).
     """
+
+    model_based: ClassVar[bool] = True
 
     def __init__(
         self,
