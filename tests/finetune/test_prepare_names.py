@@ -137,3 +137,21 @@ def test_cli_scan_takes_the_map(tmp_path, key_file, monkeypatch):
     result = runner.invoke(finetune_group, args)
     assert result.exit_code == 0, result.output
     assert "no findings" in result.stdout
+
+
+def test_no_salt_makes_the_map_aware_scan_report_a_surrogate(tmp_path):
+    # Surrogates depend on the map's salt: across salts, two people may draw one surname
+    # (the second full name is then written from parts, "Leon Nora"), and a date of birth's
+    # one-word stand-in may read as a name after its cue ("DOB Belka"). Neither is a person.
+    source = write_jsonl(tmp_path / "raw.jsonl", RECORDS)
+    reported = []
+    for salt in range(48):
+        out = tmp_path / f"train-{salt}.jsonl"
+        vmap = ValueMap("surrogate", salt=bytes([salt]) * 32)
+        prepare_file(source, out, all_types(), vmap)
+        data = out.read_bytes()
+        assert not {"Priya", "Raman", "Oluwaseun", "Adeyemi"} & words(data)
+        findings = scan_file(out, all_types(), value_map=vmap).findings
+        if findings:
+            reported.append((salt, dict(findings)))
+    assert reported == []
