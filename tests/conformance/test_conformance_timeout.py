@@ -10,9 +10,10 @@ from privllm import USE_CLIENT_DEFAULT
 from privllm.errors import InvalidRequestError, ProviderTimeoutError
 from privllm.testing import Reply
 
-DELAY = 1.5  # the server's answer comes this late
+DELAY = 3.0  # the server's answer comes this late
 SHORT = 0.2  # the call's timeout
-QUICK = 1.0  # a timed-out call is over well before the answer would have come
+QUICK = 2.0  # a timed-out call is over well before the answer would have come (a loaded CI
+# machine has taken just over 1 s to raise a 0.2 s timeout)
 
 
 @pytest.fixture
