@@ -7,31 +7,14 @@ detector tuned to one draw of the generator does not pass by luck.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from privllm.redaction.scan import default_detectors, scan
+from support.by_path import load_by_path
 
-
-def _load_corpus() -> ModuleType:
-    # Loaded by path: tests/ is not a package, and the benchmark loads the same file.
-    name = "privllm_redaction_corpus"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("corpus.py"))
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-corpus = _load_corpus()
+corpus = load_by_path("privllm_redaction_corpus", Path(__file__).with_name("corpus.py"))
 RECALL = {t: 0.99 for t in corpus.TYPES} | {"PHONE": 0.95}
 PRECISION = 0.98
 TYPES = frozenset(corpus.TYPES)

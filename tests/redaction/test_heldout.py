@@ -11,26 +11,12 @@ import pytest
 
 from privllm.redaction.redactor import Redactor
 from privllm.redaction.scan import BUILTIN_TYPES
+from support.by_path import load_by_path
 
 HERE = Path(__file__).resolve().parent
 
 
-def _measure():  # loaded by path: the corpus folder is not a package
-    import importlib.util
-    import sys
-
-    name = "privllm_heldout_measure"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, HERE / "heldout" / "measure.py")
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-measure = _measure()
+measure = load_by_path("privllm_heldout_measure", HERE / "heldout" / "measure.py")
 
 
 @pytest.fixture(scope="module")

@@ -7,31 +7,15 @@ unchanged, and no more than 2% of findings in labelled documents outside a label
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from privllm.redaction.redactor import Redactor
+from support.by_path import load_by_path
 
-
-def _load() -> ModuleType:
-    name = "privllm_heldout_values"
-    if name not in sys.modules:
-        path = Path(__file__).with_name("heldout_values.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-heldout = _load()
+heldout = load_by_path("privllm_heldout_values", Path(__file__).with_name("heldout_values.py"))
 BARS = {kind: 0.99 for kind in heldout.TYPES} | {"PHONE": 0.97}
 
 

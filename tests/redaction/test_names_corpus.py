@@ -6,32 +6,16 @@ in each language; >= 98% of the PII-free look-alike texts come back unchanged.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from privllm.redaction.redactor import Redactor
 from privllm.redaction.scan import BUILTIN_TYPES
 from privllm.redaction.vault import Vault
+from support.by_path import load_by_path
 
-
-def _load() -> ModuleType:
-    name = "privllm_names_corpus"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("names_corpus.py"))
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-corpus = _load()
+corpus = load_by_path("privllm_names_corpus", Path(__file__).with_name("names_corpus.py"))
 RECALL = {"PERSON": 0.90, "STREET_ADDRESS": 0.85, "DATE_OF_BIRTH": 0.95}
 PRECISION = 0.95
 EXAMPLES = corpus.examples()

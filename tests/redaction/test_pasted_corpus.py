@@ -4,31 +4,15 @@ e-mails; look-alikes pasted the same way must stay untouched (issue 12)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from privllm.redaction.redactor import Redactor
+from support.by_path import load_by_path
 
-
-def _load() -> ModuleType:
-    name = "privllm_pasted_corpus"
-    if name not in sys.modules:
-        path = Path(__file__).with_name("pasted_corpus.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-pasted = _load()
+pasted = load_by_path("privllm_pasted_corpus", Path(__file__).with_name("pasted_corpus.py"))
 
 
 @pytest.fixture(scope="module", params=[99, 2026])
