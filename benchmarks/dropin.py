@@ -17,6 +17,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from typing import Any
 
 from overhead import TEXT, _serve, summary
 
@@ -37,6 +38,34 @@ def paired(
             walls.append(time.perf_counter() - t0)
             cpu[slot] += time.process_time() - c0
     return wall_a, wall_b, cpu[0], cpu[1]
+
+
+Call = Callable[[], str]
+
+
+def side_by_side(
+    own_chat: Callable[[Any], Call],
+    own_stream: Callable[[Any], Call],
+    drop_chat: Callable[[Any], Call],
+    drop_stream: Callable[[Any], Call],
+    empty: tuple[Any, Any],
+    full: tuple[Any, Any],
+    calls: int,
+    stream_calls: int,
+) -> list[tuple[str, Call, Call, int]]:
+    """The four cases every drop-in benchmark times, ``(name, Client call, drop-in call, n)``:
+    chat and a 200-chunk stream with an empty chain and with all defaults on. Each pair is
+    checked to answer the same text, then warmed (pools, caches) before any timing."""
+    cases = []
+    for label, (own, drop) in (("empty chain", empty), ("all defaults", full)):
+        cases.append((f"chat, {label}", own_chat(own), drop_chat(drop), calls))
+        cases.append((f"stream 200, {label}", own_stream(own), drop_stream(drop), stream_calls))
+    for _, own_call, drop_call, _ in cases:
+        assert own_call() == drop_call() == TEXT
+        for _ in range(20):
+            own_call()
+            drop_call()
+    return cases
 
 
 def main() -> None:
@@ -99,28 +128,10 @@ def main() -> None:
 
         return go
 
-    cases = [
-        ("chat, empty chain", own_chat(own_empty), drop_chat(drop_empty), args.calls),
-        (
-            "stream 200, empty chain",
-            own_stream(own_empty),
-            drop_stream(drop_empty),
-            args.stream_calls,
-        ),
-        ("chat, all defaults on", own_chat(own_full), drop_chat(drop_full), args.calls),
-        (
-            "stream 200, all defaults",
-            own_stream(own_full),
-            drop_stream(drop_full),
-            args.stream_calls,
-        ),
-    ]
-    for _, own, drop, _ in cases:
-        assert own() == drop() == TEXT
-        for _ in range(20):  # warm pools and caches
-            own()
-            drop()
-
+    cases = side_by_side(
+        own_chat, own_stream, drop_chat, drop_stream,
+        (own_empty, drop_empty), (own_full, drop_full), args.calls, args.stream_calls,
+    )  # fmt: skip
     print("privllm.openai drop-in vs privllm Client (local server, separate process)")
     header = ("Client med", 12), ("drop-in med", 13), ("wall", 8), ("pairs", 8), ("cpu", 8)
     print(f"{'case':<28}" + "".join(f"{h:>{w}}" for h, w in header))

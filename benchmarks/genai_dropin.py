@@ -17,6 +17,8 @@ import tempfile
 
 from overhead import TEXT, interleaved, summary
 
+from dropin import side_by_side
+
 
 def _serve(port_queue: mp.Queue, stop: mp.Event, default_text: str) -> None:  # type: ignore[type-arg]
     from privllm.testing import GeminiServer, Reply
@@ -79,28 +81,10 @@ def main() -> None:
 
         return go
 
-    cases = [
-        ("chat, empty chain", own_chat(own_empty), drop_chat(drop_empty), args.calls),
-        (
-            "stream 200, empty chain",
-            own_stream(own_empty),
-            drop_stream(drop_empty),
-            args.stream_calls,
-        ),
-        ("chat, all defaults on", own_chat(own_full), drop_chat(drop_full), args.calls),
-        (
-            "stream 200, all defaults",
-            own_stream(own_full),
-            drop_stream(drop_full),
-            args.stream_calls,
-        ),
-    ]
-    for _, own, drop, _ in cases:
-        assert own() == drop() == TEXT
-        for _ in range(20):  # warm pools and caches
-            own()
-            drop()
-
+    cases = side_by_side(
+        own_chat, own_stream, drop_chat, drop_stream,
+        (own_empty, drop_empty), (own_full, drop_full), args.calls, args.stream_calls,
+    )  # fmt: skip
     print("privllm.genai drop-in vs privllm Client (local Gemini server, separate process)")
     header = ("Client med", 12), ("Client p99", 12), ("drop-in med", 13), ("drop-in p99", 13)
     print(f"{'case':<28}" + "".join(f"{h:>{w}}" for h, w in header) + f"{'ratio':>8}")
