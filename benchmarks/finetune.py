@@ -47,8 +47,8 @@ SYSTEM_PROMPTS = [
 PREPARE = """
 import sys
 from privllm.config import RedactionConfig
-from privllm.finetune.dataset import prepare_file
-from privllm.finetune.valuemap import ValueMap
+from privllm.finetune.prepare.dataset import prepare_file
+from privllm.finetune.prepare.valuemap import ValueMap
 from privllm.redaction.redactor import Redactor
 src, dst, terms, mode, workers = sys.argv[1:6]
 redactor = Redactor.from_config(RedactionConfig(terms_files={"PERSON": terms}))

@@ -64,10 +64,10 @@ _EGRESS_TESTS = [
     "tests/policy/test_bypass.py",
 ]
 PHASE_2: dict[str, list[str]] = {
-    "policy/egress.py": _EGRESS_TESTS,
+    "policy/egress/guard.py": _EGRESS_TESTS,
     "policy/endpoints.py": ["tests/policy/test_endpoints.py"],
     # How the guard reads a body: its own tests, and the body rules that read through it.
-    "policy/egress_decode.py": [
+    "policy/egress/decode.py": [
         "tests/policy/test_egress_decode.py",
         "tests/policy/test_egress_bodies.py",
         "tests/policy/test_egress.py",

@@ -112,10 +112,10 @@ def test_every_error_class_is_exported_from_privllm():
     [
         ("privllm.client", "StructuredOutputError"),
         ("privllm.core", "StructuredOutputError"),
-        ("privllm.finetune.dataset", "DatasetError"),
-        ("privllm.finetune.report", "DatasetError"),
-        ("privllm.finetune.jobs", "UnpreparedFileError"),
-        ("privllm.finetune.admission", "UnpreparedFileError"),
+        ("privllm.finetune.prepare.dataset", "DatasetError"),
+        ("privllm.finetune.prepare.report", "DatasetError"),
+        ("privllm.finetune.jobs.lifecycle", "UnpreparedFileError"),
+        ("privllm.finetune.jobs.admission", "UnpreparedFileError"),
     ],
 )
 def test_moved_errors_keep_their_old_import_paths(module, name):

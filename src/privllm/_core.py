@@ -169,7 +169,7 @@ class ClientCore:
         it, so the guard sees every request first): one allowlist per profile."""
         wrapper = self._transport_wrapper
         if self.config.policy.egress_guard:
-            from .policy.egress import EgressPolicy, guard_wrapper
+            from .policy.egress.guard import EgressPolicy, guard_wrapper
 
             egress = EgressPolicy.from_config(
                 section, self.config.policy, terms=self.config.redaction.terms, env=self._env

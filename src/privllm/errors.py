@@ -48,7 +48,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from privllm.finetune.report import PrepareReport
+    from privllm.finetune.prepare.report import PrepareReport
 
 __all__ = [
     "AuditError",

@@ -8,23 +8,23 @@ import importlib
 import pytest
 
 MODULES = [
-    "admission",
-    "dataset",
-    "formats",
-    "gcs",
-    "inventory",
-    "inventory_rows",
-    "jobs",
-    "lines",
-    "parallel",
-    "report",
+    "inventory.rows",
+    "inventory.store",
+    "jobs.admission",
+    "jobs.gcs",
+    "jobs.lifecycle",
+    "jobs.status",
+    "prepare.dataset",
+    "prepare.formats",
+    "prepare.lines",
+    "prepare.parallel",
+    "prepare.report",
+    "prepare.slots",
+    "prepare.strictjson",
+    "prepare.surrogates",
+    "prepare.valuemap",
     "retention",
     "settings",
-    "slots",
-    "status",
-    "strictjson",
-    "surrogates",
-    "valuemap",
 ]
 
 

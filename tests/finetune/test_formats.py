@@ -7,9 +7,9 @@ import json
 import pytest
 
 from finetune.samples import EMAIL, chat, write_jsonl
-from privllm.finetune.dataset import DatasetError, prepare_file
-from privllm.finetune.formats import check_line
-from privllm.finetune.valuemap import ValueMap
+from privllm.finetune.prepare.dataset import DatasetError, prepare_file
+from privllm.finetune.prepare.formats import check_line
+from privllm.finetune.prepare.valuemap import ValueMap
 from privllm.redaction.redactor import Redactor
 
 

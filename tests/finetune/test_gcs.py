@@ -10,9 +10,9 @@ from pydantic import ValidationError
 
 from privllm.config import PolicyConfig, ProviderConfig
 from privllm.errors import ConfigError, EgressBlocked
-from privllm.finetune.gcs import object_name, split_uri, storage_endpoint, storage_guard
+from privllm.finetune.jobs.gcs import object_name, split_uri, storage_endpoint, storage_guard
 from privllm.finetune.settings import FinetuneSettings
-from privllm.policy.egress import EgressPolicy, PathRule
+from privllm.policy.egress.guard import EgressPolicy, PathRule
 from privllm.testing import GeminiServer
 
 VERTEX = ProviderConfig(name="google", google={"project": "p", "location": "europe-west4"})

@@ -14,8 +14,8 @@ from finetune.samples import TERMS, chat, write_jsonl
 from privllm.audit.crypto import MasterKey, generate_key
 from privllm.audit.store import AuditStore
 from privllm.errors import AuditError
-from privllm.finetune.inventory import Inventory, InventoryItem
-from privllm.finetune.jobs import FinetuneJobs, FinetuneSettings
+from privllm.finetune.inventory.store import Inventory, InventoryItem
+from privllm.finetune.jobs.lifecycle import FinetuneJobs, FinetuneSettings
 from privllm.testing import OpenAIServer
 
 T0 = datetime(2026, 2, 1, 9, 30, tzinfo=timezone.utc)

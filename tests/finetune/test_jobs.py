@@ -16,9 +16,9 @@ from privllm.audit.crypto import MasterKey, generate_key
 from privllm.audit.store import AuditStore
 from privllm.config import RedactionConfig
 from privllm.errors import ConfigError, EgressBlocked, NotFoundError, PolicyViolation
-from privllm.finetune.dataset import prepare_file, scan_file
-from privllm.finetune.jobs import FinetuneJobs, FinetuneSettings, UnpreparedFileError
-from privllm.finetune.valuemap import ValueMap
+from privllm.finetune.jobs.lifecycle import FinetuneJobs, FinetuneSettings, UnpreparedFileError
+from privllm.finetune.prepare.dataset import prepare_file, scan_file
+from privllm.finetune.prepare.valuemap import ValueMap
 from privllm.redaction.redactor import Redactor
 from privllm.testing import AzureOpenAIServer, GeminiServer, OpenAIServer
 from support.reroute import reroute

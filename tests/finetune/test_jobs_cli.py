@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from finetune.samples import EMAIL, chat, write_jsonl
 from privllm.audit.crypto import generate_key
-from privllm.finetune.jobs_cli import JOB_COMMANDS
+from privllm.finetune.jobs.cli import JOB_COMMANDS
 from privllm.testing import OpenAIServer
 
 

@@ -25,9 +25,9 @@ from finetune.samples import (
 )
 from privllm.config import RedactionConfig
 from privllm.errors import ConfigError
-from privllm.finetune.dataset import DatasetError, prepare_file, scan_file
-from privllm.finetune.surrogates import is_surrogate
-from privllm.finetune.valuemap import ValueMap
+from privllm.finetune.prepare.dataset import DatasetError, prepare_file, scan_file
+from privllm.finetune.prepare.surrogates import is_surrogate
+from privllm.finetune.prepare.valuemap import ValueMap
 from privllm.redaction.detectors import iban_ok, luhn_ok
 from privllm.redaction.redactor import Redactor
 
@@ -255,11 +255,11 @@ def test_memory_does_not_hold_lines_the_map_holds_distinct_values(tmp_path, reda
 WORKERS = """
 import sys
 from privllm.config import RedactionConfig
-from privllm.finetune.dataset import prepare_file
-from privllm.finetune.valuemap import ValueMap
+from privllm.finetune.prepare.dataset import prepare_file
+from privllm.finetune.prepare.valuemap import ValueMap
 from privllm.redaction.redactor import Redactor
-import privllm.finetune.parallel
-privllm.finetune.parallel.CHUNK_BYTES = 8192  # ~40 chunks: ordering across workers is exercised
+import privllm.finetune.prepare.parallel
+privllm.finetune.prepare.parallel.CHUNK_BYTES = 8192  # ~40 chunks: ordering across workers
 src, dst, workers, mode = sys.argv[1:]
 redactor = Redactor.from_config(RedactionConfig(terms={"PERSON": ["Jane Doe"]}))
 vmap = ValueMap(mode, salt=b"s" * 32)

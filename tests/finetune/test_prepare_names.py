@@ -17,7 +17,7 @@ from privllm.audit.crypto import MasterKey
 from privllm.config import RedactionConfig
 from privllm.finetune import ValueMap, prepare_file, scan_file
 from privllm.finetune.cli import finetune_group
-from privllm.finetune.jobs import FinetuneJobs, UnpreparedFileError
+from privllm.finetune.jobs.lifecycle import FinetuneJobs, UnpreparedFileError
 from privllm.redaction.redactor import Redactor
 from privllm.redaction.scan import BUILTIN_TYPES
 from privllm.testing import OpenAIServer

@@ -18,9 +18,9 @@ from finetune.samples import CARD, EMAIL, TERMS, chat
 from privllm.audit.crypto import MasterKey, generate_key
 from privllm.config import RedactionConfig
 from privllm.finetune.cli import finetune_group
-from privllm.finetune.dataset import DatasetError, prepare_file, scan_file
-from privllm.finetune.jobs import FinetuneJobs, UnpreparedFileError
-from privllm.finetune.valuemap import ValueMap
+from privllm.finetune.jobs.lifecycle import FinetuneJobs, UnpreparedFileError
+from privllm.finetune.prepare.dataset import DatasetError, prepare_file, scan_file
+from privllm.finetune.prepare.valuemap import ValueMap
 from privllm.redaction.redactor import Redactor
 from privllm.testing import OpenAIServer
 

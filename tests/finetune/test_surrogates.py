@@ -8,8 +8,8 @@ import re
 import pytest
 
 from privllm.config import RedactionConfig
-from privllm.finetune.surrogates import Draw, is_surrogate, normalise, surrogate
-from privllm.finetune.valuemap import ValueMap
+from privllm.finetune.prepare.surrogates import Draw, is_surrogate, normalise, surrogate
+from privllm.finetune.prepare.valuemap import ValueMap
 from privllm.redaction.detectors import iban_ok, luhn_ok, ssn_ok
 from privllm.redaction.redactor import Redactor
 
@@ -143,7 +143,7 @@ def test_a_surrogate_is_never_a_name_on_the_term_list():
 def test_with_no_acceptable_surrogate_a_placeholder_is_used():
     # Every name the generator can draw contains a listed "First Last" (double-barrelled
     # ones too): the map gives up on surrogates for this value rather than use one.
-    from privllm.finetune import surrogates
+    from privllm.finetune.prepare import surrogates
 
     taken = [f"{first} {last}" for first in surrogates._FIRST for last in surrogates._LAST]
     redactor = Redactor.from_config(RedactionConfig(types=[], terms={"PERSON": taken}))

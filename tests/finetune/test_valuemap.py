@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from finetune.samples import CARD, EMAIL, IBAN, PERSON, PHONE, RAW, sample_records, write_jsonl
 from privllm.audit.crypto import KeyRing, MasterKey, generate_key
 from privllm.errors import AuditError, WrongKeyError
-from privllm.finetune.dataset import prepare_file
-from privllm.finetune.valuemap import ValueMap
+from privllm.finetune.prepare.dataset import prepare_file
+from privllm.finetune.prepare.valuemap import ValueMap
 
 
 def prepared_map(tmp_path, redactor, mode="placeholder"):

@@ -24,10 +24,10 @@ from privllm.errors import (
     PolicyViolation,
     ProviderError,
 )
-from privllm.finetune.dataset import prepare_file, scan_file
-from privllm.finetune.jobs import FinetuneJobs, FinetuneSettings, UnpreparedFileError
-from privllm.finetune.jobs_cli import JOB_COMMANDS
-from privllm.finetune.valuemap import ValueMap
+from privllm.finetune.jobs.cli import JOB_COMMANDS
+from privllm.finetune.jobs.lifecycle import FinetuneJobs, FinetuneSettings, UnpreparedFileError
+from privllm.finetune.prepare.dataset import prepare_file, scan_file
+from privllm.finetune.prepare.valuemap import ValueMap
 from privllm.redaction.redactor import Redactor
 from privllm.testing import GeminiServer, Reply
 from support.reroute import reroute

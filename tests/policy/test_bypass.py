@@ -16,7 +16,7 @@ import pytest
 
 from privllm import AsyncClient, Client
 from privllm.errors import EgressBlocked, PolicyViolation
-from privllm.policy.egress import EgressPolicy, Origin, guard_wrapper
+from privllm.policy.egress.guard import EgressPolicy, Origin, guard_wrapper
 from privllm.testing import OpenAIServer, Reply
 from privllm.testing.server import RecordedRequest, WireResponse
 from support.reroute import reroute

@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx2
 import pytest
 
-import privllm.policy.egress as egress_module
+import privllm.policy.egress.guard as egress_module
 from privllm import Client
 from privllm.config import PolicyConfig, ProviderConfig
 from privllm.errors import ConfigError, EgressBlocked
-from privllm.policy.egress import (
+from privllm.policy.egress.guard import (
     RULES,
     AsyncGuardedTransport,
     EgressPolicy,
@@ -645,7 +645,7 @@ def test_the_guards_default_block_types_are_configs_and_hold_every_number_type()
     # config.py keeps its own list (it does not import the guard): tied here, and each type
     # a body must never carry is in it.
     from privllm.config import PolicyConfig
-    from privllm.policy.egress import DEFAULT_BLOCK_TYPES
+    from privllm.policy.egress.guard import DEFAULT_BLOCK_TYPES
 
     assert set(PolicyConfig().egress_block_types) == set(DEFAULT_BLOCK_TYPES)
     assert set(DEFAULT_BLOCK_TYPES) == {"SECRET", "CREDIT_CARD", "US_SSN", "IBAN"}

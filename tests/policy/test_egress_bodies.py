@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from privllm import AsyncClient, Client
 from privllm.errors import EgressBlocked
-from privllm.policy.egress import EgressPolicy
+from privllm.policy.egress.guard import EgressPolicy
 from privllm.testing import WireServer
 from privllm.testing.server import RecordedRequest, WireResponse
 from support.reroute import reroute
@@ -389,7 +389,7 @@ async def test_a_value_pasted_with_unicode_separators_or_digits_never_arrives(se
 def test_the_scanner_examples_run():
     import doctest
 
-    from privllm.policy import egress_body
+    from privllm.policy.egress import body as egress_body
 
     failures, tried = doctest.testmod(egress_body)
     assert tried > 0

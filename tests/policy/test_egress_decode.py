@@ -16,8 +16,7 @@ import httpx2
 import pytest
 
 from privllm.errors import EgressBlocked
-from privllm.policy.egress import EgressPolicy
-from privllm.policy.egress_decode import (
+from privllm.policy.egress.decode import (
     Part,
     body_text,
     decode_content,
@@ -25,6 +24,7 @@ from privllm.policy.egress_decode import (
     media_type,
     multipart_parts,
 )
+from privllm.policy.egress.guard import EgressPolicy
 
 HOST = "api.openai.com"
 FORM_DATA = "multipart/form-data; boundary=b"

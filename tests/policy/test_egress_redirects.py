@@ -13,7 +13,7 @@ import httpx2
 import pytest
 
 from privllm.errors import EgressBlocked
-from privllm.policy.egress import EgressPolicy, Origin, guard_wrapper
+from privllm.policy.egress.guard import EgressPolicy, Origin, guard_wrapper
 
 API = "https://api.openai.com/v1"
 #: A managed-identity token URL: its origin takes GET of exactly this path and nothing else.

@@ -99,7 +99,7 @@ def test_an_identity_endpoint_off_this_machine_is_refused():
 
 def test_the_identity_endpoint_takes_token_gets_only():
     from privllm.config import PolicyConfig, ProviderConfig
-    from privllm.policy.egress import EgressPolicy
+    from privllm.policy.egress.guard import EgressPolicy
 
     with AzureOpenAIServer() as api, ManagedIdentityServer() as identity:
         guard = EgressPolicy.from_config(
@@ -286,7 +286,7 @@ def test_an_authority_the_guard_refuses_gets_nothing(authority_host, rule):
 
 def test_the_authority_from_env_takes_its_token_post_only():
     from privllm.config import PolicyConfig, ProviderConfig
-    from privllm.policy.egress import EgressPolicy
+    from privllm.policy.egress.guard import EgressPolicy
 
     with AzureOpenAIServer() as api, EntraAuthorityServer() as authority:
         env = authority.env(secret=SECRET)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE.parent))  # run as a script: make `vectors.known` im
 from privllm.audit.crypto import KeyRing, MasterKey  # noqa: E402
 from privllm.audit.record import AuditRecord  # noqa: E402
 from privllm.audit.store import AuditStore  # noqa: E402
-from privllm.finetune.valuemap import ValueMap  # noqa: E402
+from privllm.finetune.prepare.valuemap import ValueMap  # noqa: E402
 from vectors import known  # noqa: E402
 
 # The smallest SQLite page keeps the log a few KB; the page size is SQLite's, not privllm's.

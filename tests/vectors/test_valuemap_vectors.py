@@ -17,7 +17,7 @@ import pytest
 
 from privllm.audit.crypto import KeyRing, MasterKey
 from privllm.errors import WrongKeyError
-from privllm.finetune.valuemap import ValueMap
+from privllm.finetune.prepare.valuemap import ValueMap
 from vectors import known
 from vectors.independent import open_sealed, sha256_file
 

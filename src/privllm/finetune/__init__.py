@@ -14,7 +14,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from privllm.finetune.dataset import (
+    from privllm.finetune.jobs.lifecycle import (
+        FinetuneJobs,
+        FinetuneSettings,
+        JobState,
+        JobStatus,
+        PurgeOutcome,
+        UnpreparedFileError,
+    )
+    from privllm.finetune.prepare.dataset import (
         DatasetError,
         Example,
         FileScan,
@@ -23,15 +31,7 @@ if TYPE_CHECKING:
         prepare_file,
         scan_file,
     )
-    from privllm.finetune.jobs import (
-        FinetuneJobs,
-        FinetuneSettings,
-        JobState,
-        JobStatus,
-        PurgeOutcome,
-        UnpreparedFileError,
-    )
-    from privllm.finetune.valuemap import ValueMap
+    from privllm.finetune.prepare.valuemap import ValueMap
 
 __all__ = [
     "DatasetError",
@@ -51,14 +51,17 @@ __all__ = [
 ]
 
 _WHERE = {
-    **dict.fromkeys(["DatasetError", "Example", "FileScan", "Issue", "PrepareReport"], "dataset"),
-    "prepare_file": "dataset",
-    "scan_file": "dataset",
     **dict.fromkeys(
-        ["FinetuneJobs", "FinetuneSettings", "JobState", "JobStatus", "PurgeOutcome"], "jobs"
+        ["DatasetError", "Example", "FileScan", "Issue", "PrepareReport"], "prepare.dataset"
     ),
-    "UnpreparedFileError": "jobs",
-    "ValueMap": "valuemap",
+    "prepare_file": "prepare.dataset",
+    "scan_file": "prepare.dataset",
+    **dict.fromkeys(
+        ["FinetuneJobs", "FinetuneSettings", "JobState", "JobStatus", "PurgeOutcome"],
+        "jobs.lifecycle",
+    ),
+    "UnpreparedFileError": "jobs.lifecycle",
+    "ValueMap": "prepare.valuemap",
 }
 
 

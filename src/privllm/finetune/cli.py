@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from privllm.audit.crypto import KeyRing
-    from privllm.finetune.dataset import PrepareReport
-    from privllm.finetune.valuemap import Mode, ValueMap
+    from privllm.finetune.prepare.dataset import PrepareReport
+    from privllm.finetune.prepare.valuemap import Mode, ValueMap
 
 __all__ = ["finetune_group"]
 
@@ -77,7 +77,7 @@ _SMALL_FILE = 4_000_000  # bytes: forking workers costs more than it saves below
 
 
 def _workers(wanted: int | None, path: Path) -> int:
-    from privllm.finetune.parallel import available_workers
+    from privllm.finetune.prepare.parallel import available_workers
 
     if wanted is not None:
         return wanted
@@ -146,8 +146,8 @@ def prepare(
     same stand-in on every line. The map from stand-ins back to values is sealed with the
     audit master key into --map, for `privllm finetune reidentify`.
     """
-    from privllm.finetune.dataset import DatasetError, prepare_file
-    from privllm.finetune.staging import sigterm_unwinds
+    from privllm.finetune.prepare.dataset import DatasetError, prepare_file
+    from privllm.finetune.prepare.staging import sigterm_unwinds
     from privllm.redaction.redactor import Redactor
 
     if output is None and not dry_run:
@@ -234,7 +234,7 @@ def prepare(
 
 
 def _open_map(path: Path | None, ring: KeyRing | None, surrogates: bool) -> ValueMap:
-    from privllm.finetune.valuemap import ValueMap
+    from privllm.finetune.prepare.valuemap import ValueMap
 
     mode: Mode = "surrogate" if surrogates else "placeholder"
     if path is None or not path.exists() or ring is None:
@@ -270,9 +270,9 @@ def scan(
     or if a line has a repeated key or is nested too deeply."""
     from rich.table import Table
 
-    from privllm.finetune.dataset import scan_file
-    from privllm.finetune.staging import sigterm_unwinds
-    from privllm.finetune.valuemap import ValueMap
+    from privllm.finetune.prepare.dataset import scan_file
+    from privllm.finetune.prepare.staging import sigterm_unwinds
+    from privllm.finetune.prepare.valuemap import ValueMap
     from privllm.redaction.redactor import Redactor
 
     try:
@@ -317,7 +317,7 @@ def reidentify(text: str, map_path: Path, key_file: str | None, config_path: str
 
     The output holds real values: run it where they may be seen.
     """
-    from privllm.finetune.valuemap import ValueMap
+    from privllm.finetune.prepare.valuemap import ValueMap
 
     raw = sys.stdin.read() if text == "-" else text
     try:
@@ -375,7 +375,7 @@ def _examples(console: Console, report: PrepareReport) -> None:
 
 def _add_job_commands() -> None:
     # upload / create-job / status / inventory / purge live in jobs_cli.py (provider IO).
-    from privllm.finetune.jobs_cli import JOB_COMMANDS
+    from privllm.finetune.jobs.cli import JOB_COMMANDS
 
     for command in JOB_COMMANDS:
         finetune_group.add_command(command)

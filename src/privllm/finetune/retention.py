@@ -1,6 +1,6 @@
 """What ``purge`` deletes: expired training files and tuned models (sans-IO).
 
-:class:`~privllm.finetune.jobs.FinetuneJobs` plans with :func:`plan_purge`, then deletes
+:class:`~privllm.finetune.FinetuneJobs` plans with :func:`plan_purge`, then deletes
 at the provider and records each deletion.
 """
 
@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from privllm.finetune.status import DONE_STATES, neutral_state
+from privllm.finetune.jobs.status import DONE_STATES, neutral_state
 
 if TYPE_CHECKING:
-    from privllm.finetune.inventory import InventoryItem
+    from privllm.finetune.inventory.store import InventoryItem
     from privllm.finetune.settings import FinetuneSettings
 
 __all__ = ["PurgeOutcome", "plan_purge"]

@@ -15,11 +15,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from privllm.policy.egress import DEFAULT_BLOCK_TYPES, RULES, EgressPolicy, Origin
+    from privllm.policy.egress.guard import DEFAULT_BLOCK_TYPES, RULES, EgressPolicy, Origin
+    from privllm.policy.egress.transport import (
+        AsyncGuardedTransport,
+        GuardedTransport,
+        guard_wrapper,
+    )
     from privllm.policy.endpoints import classify, is_private_host
     from privllm.policy.regions import geography, places
     from privllm.policy.rules import Decision, PolicyEngine
-    from privllm.policy.transport import AsyncGuardedTransport, GuardedTransport, guard_wrapper
 
 __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_package.py checks every package
     "AsyncGuardedTransport",
@@ -38,19 +42,19 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_package.py checks ev
 ]
 
 _WHERE = {
-    "DEFAULT_BLOCK_TYPES": "egress",
-    "RULES": "egress",
-    "EgressPolicy": "egress",
-    "Origin": "egress",
+    "DEFAULT_BLOCK_TYPES": "egress.guard",
+    "RULES": "egress.guard",
+    "EgressPolicy": "egress.guard",
+    "Origin": "egress.guard",
     "classify": "endpoints",
     "is_private_host": "endpoints",
     "geography": "regions",
     "places": "regions",
     "Decision": "rules",
     "PolicyEngine": "rules",
-    "AsyncGuardedTransport": "transport",
-    "GuardedTransport": "transport",
-    "guard_wrapper": "transport",
+    "AsyncGuardedTransport": "egress.transport",
+    "GuardedTransport": "egress.transport",
+    "guard_wrapper": "egress.transport",
 }
 
 

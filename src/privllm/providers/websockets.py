@@ -39,7 +39,7 @@ from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from privllm.errors import EgressBlocked
-from privllm.policy.egress_rules import blocked
+from privllm.policy.egress.rules import blocked
 
 __all__ = ["genai_without_websockets", "openai_without_websockets", "websocket_refusal"]
 

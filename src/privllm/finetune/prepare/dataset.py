@@ -3,7 +3,7 @@
 ``prepare_file`` reads JSONL line by line and writes line by line, so memory stays flat
 however large the file: what grows is the value map, with *distinct* values only (plus the
 longest line, and bounded caches). Each line is checked against its format
-(``privllm.finetune.formats``); every problem is collected (the first ``max_issues``, then a
+(``privllm.finetune.prepare.formats``); every problem is collected (the first ``max_issues``, then a
 count) and, if there is any, nothing is written. Strings are redacted with the configured
 detectors and term lists; one ``ValueMap`` serves the whole file, so a customer is the same
 placeholder, or the same surrogate, on every line.
@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from privllm.errors import ConfigError
-from privllm.finetune.formats import Format, detect_format
-from privllm.finetune.lines import (
+from privllm.finetune.prepare.formats import Format, detect_format
+from privllm.finetune.prepare.lines import (
     Checked,
     Finder,
     Visit,
@@ -50,12 +50,12 @@ from privllm.finetune.lines import (
     scan_chunk,
     strings_of,
 )
-from privllm.finetune.parallel import can_fork, ordered
-from privllm.finetune.report import DatasetError, Example, FileScan, Issue, PrepareReport
-from privllm.finetune.staging import remove_stale, temp_path
-from privllm.finetune.strictjson import loads
-from privllm.finetune.surrogates import is_surrogate
-from privllm.finetune.valuemap import ValueMap
+from privllm.finetune.prepare.parallel import can_fork, ordered
+from privllm.finetune.prepare.report import DatasetError, Example, FileScan, Issue, PrepareReport
+from privllm.finetune.prepare.staging import remove_stale, temp_path
+from privllm.finetune.prepare.strictjson import loads
+from privllm.finetune.prepare.surrogates import is_surrogate
+from privllm.finetune.prepare.valuemap import ValueMap
 from privllm.redaction.findings import Finding
 from privllm.redaction.redactor import Redactor
 from privllm.redaction.scan import NAME_TYPES

@@ -4,7 +4,7 @@ Every upload, job, tuned model, deletion and refusal is appended to the audit lo
 chain with the same metadata as its payload, encrypted. :func:`check_inventory` checks every
 row against its record and every record against its row, so a row edited, removed or
 "undeleted" by hand shows up. Builds records and reads them; the table is
-:mod:`privllm.finetune.inventory`'s.
+:mod:`privllm.finetune.inventory.store`'s.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from privllm.finetune.inventory_rows import InventoryItem, timestamp
+from privllm.finetune.inventory.rows import InventoryItem, timestamp
 
 if TYPE_CHECKING:
     from privllm.audit.record import AuditRecord, VerifyReport

@@ -31,8 +31,8 @@ and the host, never a value from the body:
 ==========================  ==================================================================
 
 This module holds :class:`EgressPolicy` and the destination rules; the body rules live in
-:mod:`~privllm.policy.egress_body`, what a provider section allows in
-:mod:`~privllm.policy.egress_config`, the transports in :mod:`~privllm.policy.transport`,
+:mod:`~privllm.policy.egress.body`, what a provider section allows in
+:mod:`~privllm.policy.egress.scope`, the transports in :mod:`~privllm.policy.egress.transport`,
 and all are importable from here.
 
 >>> import httpx2
@@ -53,14 +53,16 @@ from typing import TYPE_CHECKING, NamedTuple
 import httpx2
 
 from privllm.errors import ConfigError, EgressBlocked
-from privllm.policy.egress_body import (
+from privllm.policy.egress.body import (
     DEFAULT_MAX_BODY_BYTES,
     check_body,
     detector_scanner,
     detectors_for,
 )
-from privllm.policy.egress_config import guard_scope
-from privllm.policy.egress_rules import RULES, blocked, safe_text
+from privllm.policy.egress.origin import DEFAULT_PORTS, Origin
+from privllm.policy.egress.rules import RULES, blocked, safe_text
+from privllm.policy.egress.scope import guard_scope
+from privllm.policy.egress.transport import AsyncGuardedTransport, GuardedTransport, guard_wrapper
 from privllm.policy.endpoints import (
     IDENTITY_TOKEN_PATHS,
     METADATA_TOKEN_PATHS,
@@ -69,8 +71,6 @@ from privllm.policy.endpoints import (
     is_private_host,
     normalize_host,
 )
-from privllm.policy.origin import DEFAULT_PORTS, Origin
-from privllm.policy.transport import AsyncGuardedTransport, GuardedTransport, guard_wrapper
 
 if TYPE_CHECKING:
     from privllm.config import PolicyConfig, ProviderConfig

@@ -1,7 +1,7 @@
 """What the inventory lists, and how an item maps to a ``finetune_inventory`` row.
 
-Plain data, no SQLite: :mod:`privllm.finetune.inventory` runs the queries,
-:mod:`privllm.finetune.inventory_evidence` compares items with their audit records.
+Plain data, no SQLite: :mod:`privllm.finetune.inventory.store` runs the queries,
+:mod:`privllm.finetune.inventory.evidence` compares items with their audit records.
 """
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from privllm.errors import AuditError
-from privllm.finetune.staging import remove_stale, temp_path
-from privllm.finetune.surrogates import PLACEHOLDER_ONLY, Draw, normalise, surrogate
+from privllm.finetune.prepare.staging import remove_stale, temp_path
+from privllm.finetune.prepare.surrogates import PLACEHOLDER_ONLY, Draw, normalise, surrogate
 from privllm.redaction.vault import TOKEN, Vault
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ _ATTEMPTS = 32
 class ValueMap:
     """Placeholders or surrogates for one dataset (or several), and the values behind them.
 
-    ``mode="surrogate"`` gives realistic stand-ins (see ``privllm.finetune.surrogates``)
+    ``mode="surrogate"`` gives realistic stand-ins (see ``privllm.finetune.prepare.surrogates``)
     seeded by ``salt`` (32 random bytes when not given; kept in the saved map, so a map
     carried on to the next file keeps its surrogates). Types without surrogates, and
     identifiers, get placeholders in either mode. Secret: ``repr`` shows counts only.

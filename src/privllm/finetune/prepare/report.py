@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from privllm.errors import DatasetError
-from privllm.finetune.formats import Format
+from privllm.finetune.prepare.formats import Format
 
 __all__ = ["DatasetError", "Example", "FileScan", "Issue", "PrepareReport"]
 

@@ -1,4 +1,4 @@
-"""``privllm finetune`` commands for uploads, jobs and retention (see ``finetune.jobs``).
+"""``privllm finetune`` commands for uploads, jobs and retention (see ``lifecycle``).
 
 privllm finetune upload FILE [--allow-unredacted] [--map MAP]   check, upload, record; print the id
                                                       (Vertex: the object in [finetune] gcs_bucket)
@@ -29,7 +29,7 @@ import click
 from privllm.errors import ConfigError, PrivllmError
 
 if TYPE_CHECKING:
-    from privllm.finetune.jobs import FinetuneJobs, JobStatus
+    from privllm.finetune.jobs.lifecycle import FinetuneJobs, JobStatus
 
 __all__ = ["JOB_COMMANDS"]
 
@@ -43,7 +43,7 @@ def _fail(exc: PrivllmError) -> NoReturn:
 def _jobs(config_path: str | None, profile: str | None) -> Iterator[FinetuneJobs]:
     """The configured ``FinetuneJobs``; privllm errors end the command with a message."""
     from privllm.config import load_config
-    from privllm.finetune.jobs import FinetuneJobs
+    from privllm.finetune.jobs.lifecycle import FinetuneJobs
 
     try:
         # The rule every privllm command follows: --config, else PRIVLLM_CONFIG, else a
@@ -103,7 +103,7 @@ def upload(
         vmap = None
         if map_path is not None:
             from privllm.finetune.cli import _keyring
-            from privllm.finetune.valuemap import ValueMap
+            from privllm.finetune.prepare.valuemap import ValueMap
 
             vmap = ValueMap.load(map_path, _keyring(jobs.config, key_file))
         item = jobs.upload(path, allow_unredacted=allow_unredacted, value_map=vmap)

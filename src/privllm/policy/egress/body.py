@@ -2,7 +2,7 @@
 
 Every body to an API host is read the way the server will read it, whatever its label:
 content codings undone (bounded), the charset or BOM honoured, JSON parsed when it parses,
-forms and multipart parts taken apart (:mod:`~privllm.policy.egress_decode`). What cannot be
+forms and multipart parts taken apart (:mod:`~privllm.policy.egress.decode`). What cannot be
 read is refused. The scan then reads every string on its own: a JSON string, a form field's
 name or value, a part's headers or content.
 """
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from privllm.errors import ConfigError, EgressBlocked
-from privllm.policy.egress_decode import (
+from privllm.policy.egress.decode import (
     MAX_MULTIPART_DEPTH,
     body_text,
     decode_content,
@@ -27,7 +27,7 @@ from privllm.policy.egress_decode import (
     media_type,
     multipart_parts,
 )
-from privllm.policy.egress_rules import blocked
+from privllm.policy.egress.rules import blocked
 
 if TYPE_CHECKING:
     import httpx2

@@ -45,16 +45,16 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from privllm.errors import ConfigError, NotFoundError, PolicyViolation, PrivllmError
-from privllm.finetune.admission import UnpreparedFileError, check_training_endpoint
+from privllm.finetune.jobs.admission import UnpreparedFileError, check_training_endpoint
+from privllm.finetune.jobs.status import JobState, JobStatus, neutral_state
 from privllm.finetune.retention import PurgeOutcome, plan_purge
 from privllm.finetune.settings import FinetuneSettings
-from privllm.finetune.status import JobState, JobStatus, neutral_state
 
 if TYPE_CHECKING:
     from privllm.config import Config, ProviderConfig
-    from privllm.finetune.backends import _Backend
-    from privllm.finetune.inventory import Inventory, InventoryCheck, InventoryItem
-    from privllm.finetune.valuemap import ValueMap
+    from privllm.finetune.inventory.store import Inventory, InventoryCheck, InventoryItem
+    from privllm.finetune.jobs.backends import _Backend
+    from privllm.finetune.prepare.valuemap import ValueMap
     from privllm.providers.base import TransportWrapper
     from privllm.types import Endpoint
 
@@ -115,7 +115,7 @@ class FinetuneJobs:
     def inventory_store(self) -> Inventory:
         """The inventory (opened on first use)."""
         if self._inventory is None:
-            from privllm.finetune.inventory import open_inventory
+            from privllm.finetune.inventory.store import open_inventory
 
             # The audit key and default path come from the process environment, as for
             # Client: ``env`` holds provider settings, not the log's key.
@@ -128,7 +128,7 @@ class FinetuneJobs:
         """The inventory, if anything was ever recorded; ``None`` (and nothing created: no
         key, no log) before the first upload. For operations that only read."""
         if self._inventory is None:
-            from privllm.finetune.inventory import inventory_exists, open_inventory
+            from privllm.finetune.inventory.store import inventory_exists, open_inventory
 
             if not inventory_exists(self.config, self.settings.inventory_path):
                 return None
@@ -177,8 +177,8 @@ class FinetuneJobs:
         ``remote_id`` is the object name, which ``create_job`` takes. The same content
         already uploaded there returns its entry: nothing is sent again.
         """
-        from privllm.finetune.dataset import scan_file
-        from privllm.finetune.inventory import InventoryItem
+        from privllm.finetune.inventory.store import InventoryItem
+        from privllm.finetune.prepare.dataset import scan_file
         from privllm.redaction.redactor import Redactor
 
         source = Path(path)
@@ -186,7 +186,7 @@ class FinetuneJobs:
         endpoint = self._admit(self.section, "upload")
         vertex = self.section.name == "google"
         if vertex:
-            from privllm.finetune.gcs_refs import admit_bucket
+            from privllm.finetune.jobs.gcs_refs import admit_bucket
 
             admit_bucket(inventory, self.section, self.config.policy, self.settings)
         before = _sha256(source)
@@ -228,7 +228,7 @@ class FinetuneJobs:
         backend = self._backend(self.section)
         name = f"privllm-{digest[:16]}.jsonl"
         if vertex:
-            from privllm.finetune.gcs_refs import uploaded_before
+            from privllm.finetune.jobs.gcs_refs import uploaded_before
 
             again = uploaded_before(inventory, name, _clean(endpoint.base_url), self.settings)
             if again is not None:
@@ -273,12 +273,12 @@ class FinetuneJobs:
     ) -> JobStatus:
         """Start tuning ``model`` on ``training``: a file id (OpenAI, Azure), or on Vertex AI
         the id ``upload`` returned or a ``gs://`` URI. The job is added to the inventory."""
-        from privllm.finetune.inventory import InventoryItem
+        from privllm.finetune.inventory.store import InventoryItem
 
         endpoint = self._admit(self.section, "job")
         parent: str | None = None if training.startswith("gs://") else training
         if self.section.name == "google":
-            from privllm.finetune.gcs_refs import training_ref
+            from privllm.finetune.jobs.gcs_refs import training_ref
 
             where, inventory = _clean(endpoint.base_url), self.inventory_store
             training, parent = training_ref(inventory, training, where, self.settings)
@@ -323,7 +323,7 @@ class FinetuneJobs:
         return self._backend(self.section).events(job_id)
 
     def _track(self, job: JobStatus, endpoint: str) -> None:
-        from privllm.finetune.inventory import InventoryItem
+        from privllm.finetune.inventory.store import InventoryItem
 
         inventory = self.inventory_store
         row = inventory.find("job", job.job_id, endpoint=endpoint)
@@ -358,7 +358,7 @@ class FinetuneJobs:
     def verify(self) -> InventoryCheck:
         """Check the inventory against its audit records (see :meth:`Inventory.verify`);
         nothing recorded yet is an empty, passing check."""
-        from privllm.finetune.inventory import InventoryCheck
+        from privllm.finetune.inventory.store import InventoryCheck
 
         recorded = self._recorded()
         return InventoryCheck(ok=True, rows=0) if recorded is None else recorded.verify()
@@ -397,7 +397,7 @@ class FinetuneJobs:
             self._admit(section, "delete")
             backend = self._backend(section)
             if item.kind == "file" and item.provider == "google":
-                from privllm.finetune.gcs_refs import file_uri
+                from privllm.finetune.jobs.gcs_refs import file_uri
 
                 backend.delete_file(file_uri(self.inventory_store, item, self.settings))
             elif item.kind == "file":
@@ -447,7 +447,7 @@ class FinetuneJobs:
         key = section.model_dump_json()
         backend = self._backends.get(key)
         if backend is None:
-            from privllm.finetune.backends import _make_backend
+            from privllm.finetune.jobs.backends import _make_backend
 
             backend = _make_backend(section, self.config, self._env, self._wrapper, self.settings)
             self._backends[key] = backend

@@ -45,14 +45,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from privllm.errors import AuditError, ConfigError
-from privllm.finetune.inventory_evidence import (
+from privllm.finetune.inventory.evidence import (
     InventoryCheck,
     check_inventory,
     item_record,
     new_call_id,
     refusal_record,
 )
-from privllm.finetune.inventory_rows import (
+from privllm.finetune.inventory.rows import (
     COLUMNS,
     InventoryItem,
     Kind,

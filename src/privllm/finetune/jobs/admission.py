@@ -1,6 +1,6 @@
 """Where training data may go, and what may be in it: the refusals before anything is sent.
 
-Sans-IO: :class:`~privllm.finetune.jobs.FinetuneJobs` records a refusal in the inventory and
+Sans-IO: :class:`~privllm.finetune.FinetuneJobs` records a refusal in the inventory and
 raises it.
 """
 
@@ -50,15 +50,15 @@ def check_training_endpoint(endpoint: Endpoint, policy: PolicyConfig) -> Endpoin
 
 
 def check_storage_endpoint(storage: Endpoint, policy: PolicyConfig, bucket: str) -> Endpoint:
-    """``storage`` (see :func:`privllm.finetune.gcs.storage_endpoint`), if the Vertex training
+    """``storage`` (see :func:`privllm.finetune.jobs.gcs.storage_endpoint`), if the Vertex training
     file may go to ``bucket`` there: the ``[policy]`` destination rules, with the bucket's
     declared ``gcs_location`` as its region, then ``finetune.endpoint_kind``.
 
-    The storage host is classified by :mod:`privllm.finetune.gcs`, not by the policy host
+    The storage host is classified by :mod:`privllm.finetune.jobs.gcs`, not by the policy host
     tables: it is an enterprise API for training files only, never for chat calls.
 
     >>> from privllm.config import PolicyConfig
-    >>> from privllm.finetune.gcs import storage_endpoint
+    >>> from privllm.finetune.jobs.gcs import storage_endpoint
     >>> from privllm.finetune.settings import FinetuneSettings
     >>> where = storage_endpoint(FinetuneSettings(gcs_location="us"), ())
     >>> check_storage_endpoint(where, PolicyConfig(allowed_regions=["eu"]),

@@ -1,8 +1,8 @@
 """The strings of a valid fine-tuning line that may hold values, and how to treat each.
 
-:func:`slots` walks a line that :func:`~privllm.finetune.formats.check_line` found valid
+:func:`slots` walks a line that :func:`~privllm.finetune.prepare.formats.check_line` found valid
 and names every string in it, with its field path (:func:`key_path` keeps data out of
-paths) and its kind; ``finetune.lines`` redacts them in place.
+paths) and its kind; ``finetune.prepare.lines`` redacts them in place.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from privllm.finetune.formats import Format
+    from privllm.finetune.prepare.formats import Format
 
 __all__ = ["PART_KINDS", "Slot", "SlotKind", "key_path", "slots"]
 

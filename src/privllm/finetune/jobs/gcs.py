@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
     from privllm.config import PolicyConfig, ProviderConfig
     from privllm.finetune.settings import FinetuneSettings
-    from privllm.policy.egress import EgressPolicy
+    from privllm.policy.egress.guard import EgressPolicy
     from privllm.providers.base import TransportWrapper
 
 __all__ = [
@@ -118,10 +118,10 @@ def storage_guard(
     """The egress guard of the storage client for ``bucket``: the storage origin for that
     bucket's object upload, get and delete only; the Vertex section's identity hosts for
     token refreshes; the section's body rules (none for a self-hosted storage host)."""
-    from privllm.policy.egress import EgressPolicy, PathRule
-    from privllm.policy.egress_body import detector_scanner, detectors_for
-    from privllm.policy.egress_config import guard_scope
-    from privllm.policy.origin import Origin
+    from privllm.policy.egress.body import detector_scanner, detectors_for
+    from privllm.policy.egress.guard import EgressPolicy, PathRule
+    from privllm.policy.egress.origin import Origin
+    from privllm.policy.egress.scope import guard_scope
 
     scope = guard_scope(section, policy, terms)
     try:

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from privllm.errors import EgressBlocked
-from privllm.policy.egress_rules import blocked
+from privllm.policy.egress.rules import blocked
 
 if TYPE_CHECKING:
-    from privllm.policy.egress import EgressPolicy
+    from privllm.policy.egress.guard import EgressPolicy
     from privllm.providers.base import TransportWrapper
 
 __all__ = ["AsyncGuardedTransport", "GuardedTransport", "guard_wrapper"]
@@ -55,7 +55,7 @@ class GuardedTransport(httpx2.BaseTransport):
     """Checks each request with ``policy`` before ``inner`` sends it, and each redirect
     response after. Closing it closes ``inner``.
 
-    >>> from privllm.policy.egress import EgressPolicy
+    >>> from privllm.policy.egress.guard import EgressPolicy
     >>> inner = httpx2.MockTransport(lambda request: httpx2.Response(200))
     >>> guarded = GuardedTransport(inner, EgressPolicy.allow("https://api.openai.com"))
     >>> with httpx2.Client(transport=guarded) as http:
@@ -146,7 +146,7 @@ def guard_wrapper(policy: EgressPolicy, then: TransportWrapper | None = None) ->
     transport, then puts the guard outside it, sync or async by the transport's type.
 
     >>> from privllm import Client
-    >>> from privllm.policy.egress import EgressPolicy
+    >>> from privllm.policy.egress.guard import EgressPolicy
     >>> from privllm.testing import OpenAIServer
     >>> with OpenAIServer() as server:
     ...     guard = guard_wrapper(EgressPolicy.allow(server.url))

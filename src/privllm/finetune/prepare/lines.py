@@ -22,9 +22,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from privllm.finetune.formats import Format, check_line, detect_format, key_path, slots
-from privllm.finetune.strictjson import DEEP, DUPLICATE, BadJSON, loads
-from privllm.finetune.surrogates import is_surrogate, normalise
+from privllm.finetune.prepare.formats import Format, check_line, detect_format, key_path, slots
+from privllm.finetune.prepare.strictjson import DEEP, DUPLICATE, BadJSON, loads
+from privllm.finetune.prepare.surrogates import is_surrogate, normalise
 from privllm.redaction.findings import Finding
 from privllm.redaction.redactor import Redactor
 from privllm.redaction.scan import resolve_overlaps

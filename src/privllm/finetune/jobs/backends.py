@@ -1,4 +1,4 @@
-"""One provider's files and tuning calls for ``finetune.jobs``, through its SDK, errors mapped."""
+"""One provider's files and tuning calls for ``FinetuneJobs``, through its SDK, errors mapped."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from privllm.errors import ConfigError
-from privllm.finetune.status import JobStatus, neutral_state
+from privllm.finetune.jobs.status import JobStatus, neutral_state
 from privllm.providers.cause import raise_mapped
 
 if TYPE_CHECKING:
     from privllm.config import Config, ProviderConfig
-    from privllm.finetune.gcs import CloudStorage
+    from privllm.finetune.jobs.gcs import CloudStorage
     from privllm.finetune.settings import FinetuneSettings
     from privllm.providers.base import TransportWrapper
 
@@ -134,7 +134,7 @@ class _OpenAIBackend(_Backend):
 
 class _VertexBackend(_Backend):
     """Vertex AI tuning through google-genai's ``client.tunings``; training files in Cloud
-    Storage (``finetune.gcs``), one client per bucket."""
+    Storage (``finetune.jobs.gcs``), one client per bucket."""
 
     def __init__(
         self,
@@ -162,7 +162,7 @@ class _VertexBackend(_Backend):
         return client
 
     def upload(self, name: str, data: bytes, expires: int | None) -> _Uploaded:
-        from privllm.finetune.gcs import object_name
+        from privllm.finetune.jobs.gcs import object_name
 
         bucket = self._settings.gcs_bucket
         if bucket is None:  # FinetuneJobs checks first; this keeps the backend honest
@@ -173,7 +173,7 @@ class _VertexBackend(_Backend):
         return _Uploaded(name, "uploaded", None, uri=storage.uri(target))
 
     def delete_file(self, file_id: str) -> None:
-        from privllm.finetune.gcs import split_uri
+        from privllm.finetune.jobs.gcs import split_uri
 
         bucket, name = split_uri(file_id)  # FinetuneJobs passes the object's gs:// URI
         self.storage(bucket).delete(name)
@@ -252,7 +252,7 @@ def _make_backend(
     """The provider built as ``Client`` builds it: its own egress guard around the
     transport (the caller's wrapper inside), one allowlist per section. Vertex gets a
     Cloud Storage client per bucket, with a guard of its own (``gcs.storage_guard``)."""
-    from privllm.policy.egress import EgressPolicy
+    from privllm.policy.egress.guard import EgressPolicy
     from privllm.providers.base import build_provider
 
     if section.name == "google" and section.google.mode != "vertex":
@@ -270,7 +270,7 @@ def _make_backend(
         return _OpenAIBackend(provider)
 
     def storage(bucket: str) -> CloudStorage:
-        from privllm.finetune.gcs import CloudStorage, storage_endpoint, storage_guard
+        from privllm.finetune.jobs.gcs import CloudStorage, storage_endpoint, storage_guard
 
         endpoint = storage_endpoint(settings, config.policy.self_hosted_hosts)
         outer = wrapper
@@ -289,8 +289,8 @@ def _guarded(guard: Any, wrapper: TransportWrapper | None) -> TransportWrapper:
     and keys are still refused."""
     import dataclasses
 
-    from privllm.finetune.surrogates import is_surrogate
-    from privllm.policy.egress import guard_wrapper
+    from privllm.finetune.prepare.surrogates import is_surrogate
+    from privllm.policy.egress.guard import guard_wrapper
 
     scanner = guard.scanner
     if scanner is not None:

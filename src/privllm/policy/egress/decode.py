@@ -1,6 +1,6 @@
 """Reading a request body the way the server will: content codings, charsets, forms, multipart.
 
-The body rules (:mod:`~privllm.policy.egress_body`) must see what the provider will read, not
+The body rules (:mod:`~privllm.policy.egress.body`) must see what the provider will read, not
 what the headers claim. This module turns the bytes on the wire into text the rules can
 scan, and refuses (:class:`~privllm.errors.EgressBlocked`) what it cannot turn into text:
 
@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 from urllib.parse import unquote_plus
 
-from privllm.policy.egress_rules import blocked, safe_text
+from privllm.policy.egress.rules import blocked, safe_text
 
 __all__ = [
     "Part",

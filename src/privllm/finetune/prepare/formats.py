@@ -40,8 +40,8 @@ import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from privllm.finetune.slots import PART_KINDS, Slot, key_path, slots
-from privllm.finetune.strictjson import DEEP, BadJSON, loads, too_deep
+from privllm.finetune.prepare.slots import PART_KINDS, Slot, key_path, slots
+from privllm.finetune.prepare.strictjson import DEEP, BadJSON, loads, too_deep
 
 __all__ = ["FORMATS", "Format", "Slot", "check_line", "detect_format", "key_path", "slots"]
 

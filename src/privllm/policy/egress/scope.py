@@ -6,14 +6,14 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, TypedDict
 
 from privllm.errors import ConfigError
-from privllm.policy.egress_body import detector_scanner, detectors_for
+from privllm.policy.egress.body import detector_scanner, detectors_for
+from privllm.policy.egress.origin import Origin
 from privllm.policy.endpoints import (
     METADATA_TOKEN_PATHS,
     is_private_host,
     normalize_host,
     provider_endpoint,
 )
-from privllm.policy.origin import Origin
 from privllm.policy.regions import places
 
 if TYPE_CHECKING:

@@ -17,11 +17,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from privllm.errors import ConfigError, PolicyViolation
-from privllm.finetune.gcs import object_name, split_uri
+from privllm.finetune.jobs.gcs import object_name, split_uri
 
 if TYPE_CHECKING:
     from privllm.config import PolicyConfig, ProviderConfig
-    from privllm.finetune.inventory import Inventory, InventoryItem
+    from privllm.finetune.inventory.store import Inventory, InventoryItem
     from privllm.finetune.settings import FinetuneSettings
     from privllm.types import Endpoint
 
@@ -36,8 +36,8 @@ def admit_bucket(
 ) -> Endpoint:
     """The Cloud Storage endpoint of a Vertex upload, if policy lets the file go to the
     configured bucket; a refusal is recorded in the inventory's chain and raised."""
-    from privllm.finetune.admission import check_storage_endpoint
-    from privllm.finetune.gcs import storage_endpoint
+    from privllm.finetune.jobs.admission import check_storage_endpoint
+    from privllm.finetune.jobs.gcs import storage_endpoint
 
     bucket = settings.gcs_bucket
     if bucket is None:
