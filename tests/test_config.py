@@ -162,10 +162,10 @@ def test_audit_config_object_override_keeps_its_key(tmp_path, openai_server):
 
 
 def test_nested_model_override_merges_with_lower_layers(toml_file):
-    from privllm.config import AzureSettings, ProviderConfig
+    from privllm.config import AzureConfig, ProviderConfig
 
     config = load_config(
-        toml_file, env={}, provider=ProviderConfig(azure=AzureSettings(deployment="d2"))
+        toml_file, env={}, provider=ProviderConfig(azure=AzureConfig(deployment="d2"))
     )
     assert config.provider.azure.deployment == "d2"
     assert config.provider.azure.region == "swedencentral"  # from the file, not reset
@@ -292,3 +292,24 @@ def test_config_defaults_are_the_detectors_defaults():
     from privllm.redaction.phone import DEFAULT_PHONE_REGIONS
 
     assert tuple(RedactionConfig().phone_regions) == DEFAULT_PHONE_REGIONS
+
+
+def test_each_section_is_a_config_and_the_old_names_still_import():
+    # One suffix for every section (issue 17); the names documented before it still resolve.
+    import privllm.finetune
+    from privllm import config
+
+    sections = {name: getattr(config, name) for name in config.__all__ if name.endswith("Config")}
+    assert {cls.__module__ for cls in sections.values()} >= {
+        "privllm.providers.settings",
+        "privllm.policy.settings",
+        "privllm.redaction.settings",
+        "privllm.finetune.settings",
+        "privllm.integrations.settings",
+    }
+    assert not [name for name in config.__all__ if name.endswith("Settings")]
+    assert config.OpenAISettings is config.OpenAIConfig
+    assert config.AzureSettings is config.AzureConfig
+    assert config.GoogleSettings is config.GoogleConfig
+    assert privllm.finetune.FinetuneSettings is privllm.finetune.FinetuneConfig
+    assert Config().finetune == config.FinetuneConfig()

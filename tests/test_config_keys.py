@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from privllm import Client, load_config
 from privllm.cli import main
-from privllm.config import OpenAISettings
+from privllm.config import OpenAIConfig
 from privllm.errors import ConfigError
 from privllm.testing import GeminiServer, OpenAIServer, Reply
 
@@ -68,9 +68,9 @@ def test_a_key_in_an_env_setting_from_file_or_env_var(tmp_path):
 
 def test_a_section_built_in_code_does_not_quote_the_value_either():
     with pytest.raises(ValidationError, match="NAME of an environment variable") as info:
-        OpenAISettings(api_key_env=OPENAI_KEY)
+        OpenAIConfig(api_key_env=OPENAI_KEY)
     assert OPENAI_KEY not in _shown(info.value)
-    settings = OpenAISettings()
+    settings = OpenAIConfig()
     with pytest.raises(ValidationError, match="NAME of an environment variable") as info:
         settings.api_key_env = OPENAI_KEY
     assert OPENAI_KEY not in _shown(info.value)

@@ -4,6 +4,12 @@ Later sources override earlier ones: defaults < ``privllm.toml`` (path given, or
 ``PRIVLLM_CONFIG``) < ``PRIVLLM_*`` environment variables (``__`` separates levels, e.g.
 ``PRIVLLM_PROVIDER__MODEL``) < keyword arguments. No ``.env`` file is ever read.
 
+Each feature owns its sections, in a settings module that needs nothing but pydantic
+(``providers/settings.py``, ``policy/settings.py``, ``redaction/settings.py``,
+``finetune/settings.py``, ``integrations/settings.py``); this module composes them into
+``Config`` and re-exports them, so ``from privllm.config import PolicyConfig`` is the one
+import for any section. Every section is named ``...Config``.
+
 >>> cfg = load_config(env={}, provider={"name": "openai", "model": "gpt-4o-mini"})
 >>> cfg.provider.model
 'gpt-4o-mini'
@@ -12,42 +18,37 @@ Later sources override earlier ones: defaults < ``privllm.toml`` (path given, or
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from typing_extensions import TypedDict, Unpack
 
 from .config_keys import EnvName, clean_key
 from .config_load import ENV_PREFIX as ENV_PREFIX
 from .config_load import FieldError, config_error, merge_sources
+from .config_section import Section, master_key_in_code
 from .errors import ConfigError
-from .finetune.settings import FinetuneSettings
+from .finetune.settings import FinetuneConfig
+from .integrations.settings import OTelConfig
 from .middleware_entry import MiddlewareEntry, entry_problem
+from .policy.settings import PolicyConfig
+from .providers.settings import AzureConfig, GoogleConfig, OpenAIConfig, ProviderConfig
+from .redaction.settings import NERConfig, RedactionConfig, VaultConfig
 
 __all__ = [
     "AuditConfig",
-    "AzureSettings",
+    "AzureConfig",
     "ClientOverrides",
     "Config",
     "ConfigOverrides",
-    "GoogleSettings",
+    "FinetuneConfig",
+    "GoogleConfig",
     "LoadedConfig",
     "NERConfig",
     "OTelConfig",
-    "OpenAISettings",
+    "OpenAIConfig",
     "PolicyConfig",
     "ProviderConfig",
     "RedactionConfig",
@@ -58,283 +59,13 @@ __all__ = [
     "resolve_secret",
 ]
 
-
-class _Section(BaseModel):
-    # hide_input_in_errors: a ValidationError from code building a section directly must not
-    # quote a value either (it may be a key typed into the wrong setting).
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, hide_input_in_errors=True)
-
-
-class OpenAISettings(_Section):
-    """OpenAI, or any OpenAI-compatible server (vLLM, Ollama, llama.cpp) via ``base_url``."""
-
-    api_key: SecretStr | None = None
-    api_key_env: EnvName | None = "OPENAI_API_KEY"
-    #: Unset means api.openai.com (or the ``data_residency`` host). Never read from the env.
-    base_url: str | None = None
-    data_residency: Literal["global", "us", "eu", "ae"] | None = None
-    organization: str | None = None
-    project: str | None = None
+# The names before every section was a ``...Config`` (documented, so still importable).
+OpenAISettings = OpenAIConfig
+AzureSettings = AzureConfig
+GoogleSettings = GoogleConfig
 
 
-class AzureSettings(_Section):
-    """Azure OpenAI. Residency is declared: the deployment type is not visible in the URL."""
-
-    endpoint: str | None = None
-    deployment: str | None = None
-    api_version: str | None = "2024-10-21"
-    #: Use the v1 API path (``/openai/v1/``) instead of deployment paths with api-version.
-    v1_api: bool = False
-    auth: Literal["api_key", "entra_id"] = "api_key"
-    api_key: SecretStr | None = None
-    api_key_env: EnvName | None = "AZURE_OPENAI_API_KEY"
-    token_scope: str = "https://cognitiveservices.azure.com/.default"  # noqa: S105 - a URL
-    #: Deployment for embeddings; unset means ``provider.embedding_model`` names it.
-    embedding_deployment: str | None = None
-    #: Declared, not detected: the deployment type (Standard, DataZone, Global) is not in the
-    #: URL. ``region`` is the resource's region, ``data_zone`` e.g. ``"eu"`` or ``"us"``.
-    region: str | None = None
-    data_zone: str | None = None
-
-
-class GoogleSettings(_Section):
-    """Google: Vertex AI (ADC or passed credentials) or the Gemini Developer API (API key)."""
-
-    mode: Literal["vertex", "gemini_api"] = "vertex"
-    project: str | None = None
-    location: str = "global"
-    api_key: SecretStr | None = None
-    api_key_env: EnvName | None = "GEMINI_API_KEY"
-    #: Gemini API only. Free-tier content may be used by Google to improve its products.
-    tier: Literal["free", "paid"] = "free"
-    #: Override the host (tests, private service connect). Unset means Google's public host.
-    base_url: str | None = None
-    #: Vertex only: a fixed OAuth access token (e.g. ``gcloud auth print-access-token``),
-    #: used as is and never refreshed. Unset means ADC, or credentials passed in code.
-    access_token: SecretStr | None = None
-    access_token_env: EnvName | None = None
-    #: REST version; unset means ``v1`` (Vertex) or ``v1beta`` (Gemini API).
-    api_version: str | None = None
-
-
-class ProviderConfig(_Section):
-    """Which backend, and the settings of each. Swap provider by changing ``name`` only."""
-
-    name: str = "openai"
-    model: str | None = None
-    embedding_model: str | None = None
-    timeout: float = Field(default=60.0, gt=0)
-    max_retries: int = Field(default=2, ge=0)
-    #: Connection pool of each HTTP client (the openai SDK's defaults): concurrent calls
-    #: past ``max_connections`` wait for one; ``max_keepalive_connections`` stay open idle.
-    max_connections: int = Field(default=1000, ge=1)
-    max_keepalive_connections: int = Field(default=100, ge=0)
-    openai: OpenAISettings = Field(default_factory=OpenAISettings)
-    azure: AzureSettings = Field(default_factory=AzureSettings)
-    google: GoogleSettings = Field(default_factory=GoogleSettings)
-
-    @field_validator("name")
-    @classmethod
-    def _known_provider(cls, value: str) -> str:
-        # A typo must fail when the config is read (config show, plan, policy check), not
-        # at the first call. The registry is read now, so a provider added to it counts.
-        from difflib import get_close_matches
-
-        from privllm.providers.base import PROVIDERS
-
-        if value in PROVIDERS:
-            return value
-        close = get_close_matches(value.lower(), PROVIDERS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        # A custom error type: pydantic would prefix a ValueError's text with "Value error,".
-        raise PydanticCustomError(
-            "unknown_provider",
-            f"unknown provider {value!r} (known: {', '.join(sorted(PROVIDERS))}){hint}",
-        )
-
-
-class PolicyConfig(_Section):
-    """Where data may go. Every rule is checked before any byte is sent, and again at the
-    HTTP transport (the egress guard). Loosening a default is an explicit line of config."""
-
-    deny_consumer_endpoints: bool = True
-    #: Hosts privllm does not know (not an API, consumer or declared self-hosted host).
-    deny_unknown_endpoints: bool = True
-    #: Empty means any provider.
-    allowed_providers: list[str] = Field(default_factory=list)
-    #: Exact host names (after normalisation) allowed in addition to the known API hosts.
-    allowed_hosts: list[str] = Field(default_factory=list)
-    denied_hosts: list[str] = Field(default_factory=list)
-    #: Regions or data zones (``swedencentral``, ``eu``); empty means any. Self-hosted
-    #: endpoints are exempt (the data stays with you).
-    allowed_regions: list[str] = Field(default_factory=list)
-    #: Refuse endpoints that may train on the data (the Gemini API free tier).
-    require_no_training: bool = True
-    #: Send ``store=false`` to OpenAI/Azure and refuse a call that asks to store.
-    require_no_store: bool = True
-    #: Hosts you run yourself (vLLM, Ollama...). Loopback and private IPs count already.
-    self_hosted_hosts: list[str] = Field(default_factory=list)
-    #: Finding types that make a request sensitive (routed or refused, see below).
-    sensitive_types: list[str] = Field(default_factory=list)
-    #: A profile name in ``[providers]`` for sensitive requests, or ``"refuse"``.
-    route_sensitive_to: str | None = None
-    #: Profiles in ``[providers]`` tried in order on 429, 5xx and timeouts, if allowed.
-    fallbacks: list[str] = Field(default_factory=list)
-    #: The HTTP transport guard (host, scheme, port, redirects, body checks).
-    egress_guard: bool = True
-    #: Types the guard refuses to see in any outgoing body, whatever produced it.
-    egress_block_types: list[str] = Field(
-        default_factory=lambda: ["SECRET", "CREDIT_CARD", "US_SSN", "IBAN"]
-    )
-    #: The largest request body the guard reads (before and after gzip/deflate decoding);
-    #: larger ones are refused, as a body it cannot read must not leave unread.
-    egress_max_body_bytes: int = Field(default=256 * 2**20, gt=0)
-    #: Websocket APIs (OpenAI Realtime, Gemini Live) bypass the HTTP guard, so the SDK
-    #: clients privllm builds refuse them (``egress.websocket``) unless this is true.
-    allow_websockets: bool = False
-
-
-RedactionAction = Literal["placeholder", "mask", "block", "allow"]
-
-_TYPE_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
-
-
-def _default_ner_labels() -> dict[str, str]:
-    from privllm.redaction.terms import DEFAULT_NER_LABELS
-
-    return dict(DEFAULT_NER_LABELS)
-
-
-class NERConfig(_Section):
-    """A named-entity model run beside the built-in detectors (docs/redaction.md, "NER").
-
-    Off unless ``engine`` is set. ``model`` is a model the user installed (for spaCy a package
-    name such as ``en_core_web_sm``, or a folder); it is loaded when the client is built.
-    ``labels`` maps the model's labels to privllm types; labels not in it are ignored.
-
-    >>> NERConfig(engine="spacy", model="en_core_web_sm").labels["GPE"]
-    'LOCATION'
-    """
-
-    engine: Literal["spacy"] | None = None
-    model: str = ""
-    labels: dict[str, str] = Field(default_factory=_default_ner_labels)
-    #: Texts per ``nlp.pipe`` batch in ``privllm redact`` and ``finetune prepare``.
-    batch_size: int = Field(default=64, gt=0)
-
-    @model_validator(mode="after")
-    def _model_and_labels(self) -> NERConfig:
-        if self.engine is not None and not self.model.strip():
-            raise FieldError(
-                ("model",), f"engine {self.engine!r} needs a model: an installed package name"
-            )
-        if self.engine is not None and not self.labels:
-            raise FieldError(("labels",), "maps no model label to a type: nothing would be found")
-        for label, kind in self.labels.items():
-            if not _TYPE_NAME.fullmatch(kind):
-                raise FieldError(
-                    ("labels", label),
-                    "a type is upper-case letters, digits and _ (PERSON, LOCATION)",
-                )
-        return self
-
-
-class VaultConfig(_Section):
-    """Where a ``Conversation`` with an ``id`` keeps its placeholder map (docs/vault.md).
-
-    ``memory`` (the default) keeps it in the client; ``redis`` shares it between workers
-    (``pip install 'privllm[redis]'``): values are encrypted under the vault key before they
-    reach Redis, which holds ciphertext and keyed-hash ids only.
-
-    >>> VaultConfig().backend, VaultConfig().url_env, VaultConfig().ttl
-    ('memory', 'PRIVLLM_VAULT_URL', 86400)
-    """
-
-    backend: Literal["memory", "redis"] = "memory"
-    #: ``redis``: env var holding the URL (``redis://:password@host:6379/0``, ``rediss://``
-    #: for TLS). Read from the environment only, as it may hold a password; never shown.
-    url_env: EnvName = "PRIVLLM_VAULT_URL"
-    #: Env var holding the vault's master key (base64 of 32 bytes, ``privllm audit keygen``);
-    #: every worker of a fleet needs the same key.
-    key_env: EnvName = "PRIVLLM_VAULT_KEY"
-    #: In code only: a ``MasterKey`` or a callable returning the key (a KMS). Never shown.
-    key: Any = Field(default=None, exclude=True, repr=False)
-    #: Start of every Redis key privllm writes; ``tenant`` follows it.
-    prefix: str = Field(default="privllm:vault:", pattern=r"^[A-Za-z0-9_.:-]{0,64}$")
-    #: One tenant's conversations are unreadable to another's (own keys, own MAC key).
-    tenant: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    #: Seconds a conversation's map is kept after its last call.
-    ttl: int = Field(default=86_400, ge=1)
-    #: Seconds to wait for Redis before the call is refused.
-    timeout: float = Field(default=2.0, gt=0)
-
-    @field_validator("key")
-    @classmethod
-    def _key_in_code(cls, value: Any) -> Any:
-        return _master_key_in_code(value, "the PRIVLLM_VAULT_KEY environment variable")
-
-
-class RedactionConfig(_Section):
-    """What to detect and what to do with it, before anything leaves the process.
-
-    ``actions`` maps a type to ``placeholder`` (reversible, the default), ``mask``
-    (irreversible), ``block`` (refuse the call) or ``allow``. ``terms`` maps PERSON /
-    ORGANIZATION (or any type name you choose) to term lists; ``terms_files`` to files with
-    one term per line.
-    """
-
-    enabled: bool = True
-    #: Built-in types to detect; ``None`` means all of them.
-    types: list[str] | None = None
-    default_action: RedactionAction = "placeholder"
-    actions: dict[str, RedactionAction] = Field(default_factory=dict)
-    terms: dict[str, list[str]] = Field(default_factory=dict)
-    terms_files: dict[str, str] = Field(default_factory=dict)
-    phone_regions: list[str] = Field(default_factory=lambda: ["US", "GB", "DE", "FR", "NL"])
-    #: Seconds one call may spend scanning before it is refused (fail closed).
-    timeout: float = Field(default=2.0, gt=0)
-    #: Embedding inputs: redact them (placeholders change vectors slightly) or refuse.
-    embeddings: Literal["redact", "block"] = "redact"
-    #: Types whose placeholders stay placeholders in the tool-call arguments of answers:
-    #: a prompt-injected document could otherwise have the model put your key in a call to
-    #: its server. Empty the list to get real values there too.
-    keep_placeholders_in_tool_calls: list[str] = Field(
-        default_factory=lambda: ["SECRET", "URL_CREDENTIALS"]
-    )
-    #: Where a ``Conversation(id=...)`` keeps its placeholder map (``[redaction.vault]``).
-    vault: VaultConfig = Field(default_factory=VaultConfig)
-    #: A named-entity model (``[redaction.ner] engine = "spacy"``); off by default.
-    ner: NERConfig = Field(default_factory=NERConfig)
-
-    @model_validator(mode="after")
-    def _actions_name_known_types(self) -> RedactionConfig:
-        # A misspelt type (credit_card, CREDITCARD) would silently fall back to the default
-        # action: fail closed instead.
-        if not self.actions:
-            return self
-        # Only when actions are set: the scan module loads the detectors.
-        from privllm.redaction.scan import BUILTIN_TYPES, NAME_TYPES
-
-        known = BUILTIN_TYPES | NAME_TYPES | set(self.terms) | set(self.terms_files)
-        if self.ner.engine is not None:
-            known |= set(self.ner.labels.values())
-        for kind in self.actions:
-            if kind in known:
-                continue
-            hint = (
-                f"types are upper-case: {kind.upper()}"
-                if kind.upper() in known
-                else "known types: " + ", ".join(sorted(known))
-            )
-            raise FieldError(
-                ("actions", kind),
-                f"{kind!r} is not a redaction type ({hint}; a type of your own needs an "
-                "entry in redaction.terms or redaction.terms_files)",
-            )
-        return self
-
-
-class AuditConfig(_Section):
+class AuditConfig(Section):
     """The local audit log: one encrypted record per call (see docs/audit.md).
 
     On by default, with payloads in placeholder form. The key comes from ``key`` (code
@@ -388,41 +119,7 @@ class AuditConfig(_Section):
     @field_validator("key")
     @classmethod
     def _key_in_code(cls, value: Any) -> Any:
-        return _master_key_in_code(
-            value, "the PRIVLLM_AUDIT_KEY environment variable or a key file"
-        )
-
-
-def _master_key_in_code(value: Any, instead: str) -> Any:
-    if value is None or callable(value):
-        return value
-    from privllm.audit.crypto import MasterKey  # only when a key is given: no import cost
-
-    if isinstance(value, MasterKey):
-        return value
-    # The value is not echoed: it may be a key typed into the wrong place.
-    raise ValueError(
-        f"takes a MasterKey or a callable, in code only; put a base64 key in the {instead} instead"
-    )
-
-
-class OTelConfig(_Section):
-    """OpenTelemetry traces and metrics for every call (``pip install 'privllm[otel]'``).
-
-    Off by default. On, each call gets a span following the GenAI semantic conventions and
-    feeds a few metrics; no prompt, answer or detected value ever goes into them (see
-    docs/observability.md). The SDK and exporter are yours: unset providers mean the global
-    ones (``opentelemetry.trace.set_tracer_provider``).
-
-    >>> OTelConfig().enabled
-    False
-    """
-
-    enabled: bool = False
-    #: In code only: a ``TracerProvider`` to use instead of the global one.
-    tracer_provider: Any = Field(default=None, exclude=True, repr=False)
-    #: In code only: a ``MeterProvider`` to use instead of the global one.
-    meter_provider: Any = Field(default=None, exclude=True, repr=False)
+        return master_key_in_code(value, "the PRIVLLM_AUDIT_KEY environment variable or a key file")
 
 
 def _middleware_entry(value: object) -> object:
@@ -438,7 +135,7 @@ def _middleware_entry(value: object) -> object:
     raise FieldError((problem[0],) if problem[0] else (), problem[1])
 
 
-class Config(_Section):
+class Config(Section):
     """The whole configuration. Build it in code, or with :func:`load_config`."""
 
     provider: ProviderConfig = Field(default_factory=ProviderConfig)
@@ -450,7 +147,7 @@ class Config(_Section):
     #: OpenTelemetry spans and metrics (``[otel] enabled = true``), never with content.
     otel: OTelConfig = Field(default_factory=OTelConfig)
     #: Retention of training files and tuned models at providers (``privllm finetune``).
-    finetune: FinetuneSettings = Field(default_factory=FinetuneSettings)
+    finetune: FinetuneConfig = Field(default_factory=FinetuneConfig)
     #: Extra middleware: an import path (``"myapp.mw:Tagger"``) or an entry with options and
     #: a place (``{use = "myapp.mw:Log", options = {...}, place = "inside_redaction"}``).
     #: Placed outside redaction (the default) it sees raw values: never log what it receives
@@ -473,7 +170,7 @@ class ClientOverrides(TypedDict, total=False):
     policy: PolicyConfig | Mapping[str, Any]
     redaction: RedactionConfig | Mapping[str, Any]
     audit: AuditConfig | Mapping[str, Any]
-    finetune: FinetuneSettings | Mapping[str, Any]
+    finetune: FinetuneConfig | Mapping[str, Any]
     otel: OTelConfig | Mapping[str, Any]
 
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from privllm.config import PolicyConfig, ProviderConfig
 from privllm.errors import ConfigError, EgressBlocked
 from privllm.finetune.jobs.gcs import object_name, split_uri, storage_endpoint, storage_guard
-from privllm.finetune.settings import FinetuneSettings
+from privllm.finetune.settings import FinetuneConfig
 from privllm.policy.egress.guard import EgressPolicy, PathRule
 from privllm.testing import GeminiServer
 
@@ -22,7 +22,7 @@ OBJECT = "https://storage.googleapis.com/storage/v1/b/acme-training/o/privllm-ab
 
 @pytest.fixture
 def guard() -> EgressPolicy:
-    endpoint = storage_endpoint(FinetuneSettings(), ())
+    endpoint = storage_endpoint(FinetuneConfig(), ())
     return storage_guard(VERTEX, PolicyConfig(), None, endpoint, "acme-training")
 
 
@@ -80,7 +80,7 @@ def test_storage_guard_scans_bodies_unless_self_hosted(guard):
     with pytest.raises(EgressBlocked) as caught:
         guard.check(card)
     assert caught.value.rule == "egress.body"
-    local = storage_endpoint(FinetuneSettings(gcs_endpoint="http://127.0.0.1:9"), ())
+    local = storage_endpoint(FinetuneConfig(gcs_endpoint="http://127.0.0.1:9"), ())
     assert local.kind == "self_hosted"
     loose = storage_guard(VERTEX, PolicyConfig(), None, local, "acme-training")
     assert loose.block_types == frozenset()
@@ -95,14 +95,14 @@ def test_path_rules_need_an_allowed_host():
 
 
 def test_storage_endpoint_classification():
-    public = storage_endpoint(FinetuneSettings(gcs_location="europe-west4"), ())
+    public = storage_endpoint(FinetuneConfig(gcs_location="europe-west4"), ())
     assert (public.host, public.kind, public.region, public.data_zone) == (
         "storage.googleapis.com", "enterprise_api", "europe-west4", None
     )  # fmt: skip
-    other = storage_endpoint(FinetuneSettings(gcs_endpoint="https://gcs.corp.example"), ())
+    other = storage_endpoint(FinetuneConfig(gcs_endpoint="https://gcs.corp.example"), ())
     assert other.kind == "unknown"
     declared = storage_endpoint(
-        FinetuneSettings(gcs_endpoint="https://gcs.corp.example"), ["gcs.corp.example"]
+        FinetuneConfig(gcs_endpoint="https://gcs.corp.example"), ["gcs.corp.example"]
     )
     assert declared.kind == "self_hosted"
 
@@ -119,7 +119,7 @@ def test_uris():
 
 
 def test_settings_normalise():
-    s = FinetuneSettings(
+    s = FinetuneConfig(
         gcs_bucket="acme.training-eu",
         gcs_prefix="/tuning/2026/",
         gcs_location="EUROPE-WEST4",
@@ -148,7 +148,7 @@ def test_settings_normalise():
 )
 def test_settings_refuse(field, value, why):
     with pytest.raises(ValidationError, match=why) as caught:
-        FinetuneSettings(**{field: value})
+        FinetuneConfig(**{field: value})
     assert field in str(caught.value)
 
 

@@ -15,7 +15,7 @@ from privllm.audit.crypto import MasterKey, generate_key
 from privllm.audit.store import AuditStore
 from privllm.errors import AuditError
 from privllm.finetune.inventory.store import Inventory, InventoryItem
-from privllm.finetune.jobs.lifecycle import FinetuneJobs, FinetuneSettings
+from privllm.finetune.jobs.lifecycle import FinetuneConfig, FinetuneJobs
 from privllm.testing import OpenAIServer
 
 T0 = datetime(2026, 2, 1, 9, 30, tzinfo=timezone.utc)
@@ -139,7 +139,7 @@ def test_rows_outlive_audit_retention(server, training, tmp_path, key):
 
 
 def test_audit_disabled_needs_an_inventory_path(server, training, tmp_path):
-    settings = FinetuneSettings(inventory_path=tmp_path / "inv" / "finetune.db")
+    settings = FinetuneConfig(inventory_path=tmp_path / "inv" / "finetune.db")
     with _jobs(server, tmp_path, MasterKey.from_base64(generate_key()), audit={"enabled": False},
                settings=settings) as jobs:  # fmt: skip
         item = jobs.upload(training)
@@ -153,7 +153,7 @@ def test_audit_disabled_needs_an_inventory_path(server, training, tmp_path):
 
 
 def test_separate_inventory_file_with_the_audit_log(server, training, tmp_path, key):
-    settings = FinetuneSettings(inventory_path=tmp_path / "inventory.db")
+    settings = FinetuneConfig(inventory_path=tmp_path / "inventory.db")
     with _jobs(server, tmp_path, key, settings=settings) as jobs:
         jobs.upload(training)
         assert jobs.verify().ok

@@ -16,7 +16,7 @@ from privllm.audit.crypto import MasterKey, generate_key
 from privllm.audit.store import AuditStore
 from privllm.config import RedactionConfig
 from privllm.errors import ConfigError, EgressBlocked, NotFoundError, PolicyViolation
-from privllm.finetune.jobs.lifecycle import FinetuneJobs, FinetuneSettings, UnpreparedFileError
+from privllm.finetune.jobs.lifecycle import FinetuneConfig, FinetuneJobs, UnpreparedFileError
 from privllm.finetune.prepare.dataset import prepare_file, scan_file
 from privllm.finetune.prepare.valuemap import ValueMap
 from privllm.redaction.redactor import Redactor
@@ -141,7 +141,7 @@ def test_upload_records_size_hash_and_expiry(make, prepared, tmp_path, key):
 
 def test_provider_expiry_can_be_turned_off(make, prepared):
     with OpenAIServer() as server:
-        settings = FinetuneSettings(provider_expiry=False, retention_days=None)
+        settings = FinetuneConfig(provider_expiry=False, retention_days=None)
         item = make(server.provider_config(), settings=settings).upload(prepared)
         assert server.files[item.remote_id]["expires_at"] is None
     assert item.expires_at is None
@@ -354,7 +354,7 @@ def test_purge_by_retention_with_a_clock(make, prepared):
     with OpenAIServer() as server:
         jobs = make(
             server.provider_config(),
-            settings=FinetuneSettings(retention_days=7),
+            settings=FinetuneConfig(retention_days=7),
             clock=lambda: now[0],
         )
         jobs.upload(prepared)
@@ -392,7 +392,7 @@ def test_purge_of_a_file_already_gone(make, prepared):
 
 def test_purge_of_a_vertex_model(make):
     with GeminiServer() as server:
-        jobs = make(server.provider_config(), settings=FinetuneSettings(model_retention_days=1))
+        jobs = make(server.provider_config(), settings=FinetuneConfig(model_retention_days=1))
         job = jobs.create_job("gs://b/t.jsonl", model="gemini-2.5-flash")
         while not jobs.status(job.job_id).done:
             pass
@@ -431,6 +431,6 @@ def test_repr_holds_no_key(make):
 
 def test_settings_validate():
     with pytest.raises(ValueError, match="retention_days"):
-        FinetuneSettings(retention_days=0)
-    assert FinetuneSettings(retention_days=90).expiry_seconds() == 30 * 86400
-    assert json.loads(FinetuneSettings().model_dump_json())["delete_models"] is False
+        FinetuneConfig(retention_days=0)
+    assert FinetuneConfig(retention_days=90).expiry_seconds() == 30 * 86400
+    assert json.loads(FinetuneConfig().model_dump_json())["delete_models"] is False

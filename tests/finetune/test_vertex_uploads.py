@@ -25,7 +25,7 @@ from privllm.errors import (
     ProviderError,
 )
 from privllm.finetune.jobs.cli import JOB_COMMANDS
-from privllm.finetune.jobs.lifecycle import FinetuneJobs, FinetuneSettings, UnpreparedFileError
+from privllm.finetune.jobs.lifecycle import FinetuneConfig, FinetuneJobs, UnpreparedFileError
 from privllm.finetune.prepare.dataset import prepare_file, scan_file
 from privllm.finetune.prepare.valuemap import ValueMap
 from privllm.redaction.redactor import Redactor
@@ -361,7 +361,7 @@ def test_create_job_with_an_unknown_or_deleted_id(make, server, prepared):
 
 def test_purge_deletes_the_object_when_its_retention_expires(make, server, prepared, tmp_path, key):
     now = [datetime(2026, 1, 1, tzinfo=timezone.utc)]
-    jobs = make(settings=FinetuneSettings(**server.storage_settings(BUCKET, retention_days=7)),
+    jobs = make(settings=FinetuneConfig(**server.storage_settings(BUCKET, retention_days=7)),
                 clock=lambda: now[0])  # fmt: skip
     item = jobs.upload(prepared)
     uri = f"gs://{BUCKET}/{item.remote_id}"

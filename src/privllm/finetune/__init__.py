@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from privllm.finetune.jobs.lifecycle import (
         FinetuneJobs,
-        FinetuneSettings,
         JobState,
         JobStatus,
         PurgeOutcome,
@@ -32,13 +31,14 @@ if TYPE_CHECKING:
         scan_file,
     )
     from privllm.finetune.prepare.valuemap import ValueMap
+    from privllm.finetune.settings import FinetuneConfig
 
 __all__ = [
     "DatasetError",
     "Example",
     "FileScan",
+    "FinetuneConfig",
     "FinetuneJobs",
-    "FinetuneSettings",
     "Issue",
     "JobState",
     "JobStatus",
@@ -57,11 +57,14 @@ _WHERE = {
     "prepare_file": "prepare.dataset",
     "scan_file": "prepare.dataset",
     **dict.fromkeys(
-        ["FinetuneJobs", "FinetuneSettings", "JobState", "JobStatus", "PurgeOutcome"],
+        ["FinetuneJobs", "JobState", "JobStatus", "PurgeOutcome"],
         "jobs.lifecycle",
     ),
     "UnpreparedFileError": "jobs.lifecycle",
     "ValueMap": "prepare.valuemap",
+    "FinetuneConfig": "settings",
+    # The name before every section was a ``...Config``: importable, no longer listed.
+    "FinetuneSettings": "settings",
 }
 
 

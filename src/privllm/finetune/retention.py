@@ -14,7 +14,7 @@ from privllm.finetune.jobs.status import DONE_STATES, neutral_state
 
 if TYPE_CHECKING:
     from privllm.finetune.inventory.store import InventoryItem
-    from privllm.finetune.settings import FinetuneSettings
+    from privllm.finetune.settings import FinetuneConfig
 
 __all__ = ["PurgeOutcome", "plan_purge"]
 
@@ -32,7 +32,7 @@ def plan_purge(
     items: list[InventoryItem],
     now: datetime,
     older_than: timedelta | None,
-    settings: FinetuneSettings,
+    settings: FinetuneConfig,
     models: bool,
 ) -> list[PurgeOutcome]:
     """What purge would do with each present file and model (sans-IO)."""

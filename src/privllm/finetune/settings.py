@@ -1,7 +1,7 @@
 """The ``[finetune]`` config section: retention of training files and tuned models, and the
 Cloud Storage bucket Vertex AI training files go to.
 
-``config.py`` imports :class:`FinetuneSettings` from here at import time, so this module
+``config.py`` composes :class:`FinetuneConfig` into ``Config`` at import time, so this module
 needs nothing but pydantic.
 """
 
@@ -11,9 +11,11 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-__all__ = ["FinetuneSettings"]
+from privllm.config_section import Section
+
+__all__ = ["FinetuneConfig"]
 
 # OpenAI's expires_after bounds for uploaded files.
 _MIN_EXPIRY, _MAX_EXPIRY = 3600, 30 * 86400
@@ -24,14 +26,12 @@ _MAX_DAYS = 100 * 366
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
 
 
-class FinetuneSettings(BaseModel):
+class FinetuneConfig(Section):
     """The ``[finetune]`` config section.
 
-    >>> FinetuneSettings().retention_days, FinetuneSettings(retention_days=7).expiry_seconds()
+    >>> FinetuneConfig().retention_days, FinetuneConfig(retention_days=7).expiry_seconds()
     (30, 604800)
     """
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     #: Days a training file stays at the provider before ``purge`` deletes it; unset keeps
     #: files until ``purge --older-than``.
@@ -120,7 +120,11 @@ class FinetuneSettings(BaseModel):
         return max(_MIN_EXPIRY, min(self.retention_days * 86400, _MAX_EXPIRY))
 
     @classmethod
-    def from_config(cls, config: object) -> FinetuneSettings:
+    def from_config(cls, config: object) -> FinetuneConfig:
         """``config.finetune`` once ``Config`` has that section, else the defaults."""
         found = getattr(config, "finetune", None)
         return found if isinstance(found, cls) else cls()
+
+
+#: The name before every section was a ``...Config`` (exported, so still importable).
+FinetuneSettings = FinetuneConfig

@@ -48,7 +48,7 @@ from .openai import OpenAIProvider, without_env_headers
 from .openai.errors import error_message
 
 if TYPE_CHECKING:
-    from privllm.config import AzureSettings, ProviderConfig
+    from privllm.config import AzureConfig, ProviderConfig
 
 __all__ = ["AzureProvider", "azure_endpoint"]
 
@@ -65,7 +65,7 @@ def _normalise(endpoint: str) -> str:
     return url
 
 
-def azure_endpoint(settings: AzureSettings) -> Endpoint:
+def azure_endpoint(settings: AzureConfig) -> Endpoint:
     """The :class:`Endpoint` for ``settings`` (no IO); raises ``ConfigError`` without one."""
     if not settings.endpoint:
         raise ConfigError(

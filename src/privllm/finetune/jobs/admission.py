@@ -59,8 +59,8 @@ def check_storage_endpoint(storage: Endpoint, policy: PolicyConfig, bucket: str)
 
     >>> from privllm.config import PolicyConfig
     >>> from privllm.finetune.jobs.gcs import storage_endpoint
-    >>> from privllm.finetune.settings import FinetuneSettings
-    >>> where = storage_endpoint(FinetuneSettings(gcs_location="us"), ())
+    >>> from privllm.finetune.settings import FinetuneConfig
+    >>> where = storage_endpoint(FinetuneConfig(gcs_location="us"), ())
     >>> check_storage_endpoint(where, PolicyConfig(allowed_regions=["eu"]),
     ...                        "acme")  # doctest: +ELLIPSIS
     Traceback (most recent call last):

@@ -14,7 +14,7 @@ from privllm.providers.cause import raise_mapped
 if TYPE_CHECKING:
     from privllm.config import Config, ProviderConfig
     from privllm.finetune.jobs.gcs import CloudStorage
-    from privllm.finetune.settings import FinetuneSettings
+    from privllm.finetune.settings import FinetuneConfig
     from privllm.providers.base import TransportWrapper
 
 
@@ -140,7 +140,7 @@ class _VertexBackend(_Backend):
         self,
         provider: Any,
         storage: Callable[[str], CloudStorage],
-        settings: FinetuneSettings,
+        settings: FinetuneConfig,
     ) -> None:
         super().__init__(provider)
         self._open_storage = storage
@@ -247,7 +247,7 @@ def _make_backend(
     config: Config,
     env: Mapping[str, str],
     wrapper: TransportWrapper | None,
-    settings: FinetuneSettings,
+    settings: FinetuneConfig,
 ) -> _Backend:
     """The provider built as ``Client`` builds it: its own egress guard around the
     transport (the caller's wrapper inside), one allowlist per section. Vertex gets a

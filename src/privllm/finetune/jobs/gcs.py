@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     import httpx2
 
     from privllm.config import PolicyConfig, ProviderConfig
-    from privllm.finetune.settings import FinetuneSettings
+    from privllm.finetune.settings import FinetuneConfig
     from privllm.policy.egress.guard import EgressPolicy
     from privllm.providers.base import TransportWrapper
 
@@ -76,12 +76,12 @@ def split_uri(uri: str) -> tuple[str, str]:
     return match["bucket"], match["name"]
 
 
-def storage_endpoint(settings: FinetuneSettings, self_hosted_hosts: Iterable[str]) -> Endpoint:
+def storage_endpoint(settings: FinetuneConfig, self_hosted_hosts: Iterable[str]) -> Endpoint:
     """Where ``upload`` writes on Vertex, as policy sees it (no IO): the storage host is an
     enterprise API of Google; the region is the bucket's declared ``gcs_location``.
 
-    >>> from privllm.finetune.settings import FinetuneSettings
-    >>> ep = storage_endpoint(FinetuneSettings(gcs_location="EU"), ())
+    >>> from privllm.finetune.settings import FinetuneConfig
+    >>> ep = storage_endpoint(FinetuneConfig(gcs_location="EU"), ())
     >>> ep.host, ep.kind, ep.region, ep.data_zone
     ('storage.googleapis.com', 'enterprise_api', 'eu', 'eu')
     """

@@ -22,7 +22,7 @@ from privllm.finetune.jobs.gcs import object_name, split_uri
 if TYPE_CHECKING:
     from privllm.config import PolicyConfig, ProviderConfig
     from privllm.finetune.inventory.store import Inventory, InventoryItem
-    from privllm.finetune.settings import FinetuneSettings
+    from privllm.finetune.settings import FinetuneConfig
     from privllm.types import Endpoint
 
 __all__ = ["admit_bucket", "file_uri", "training_ref", "uploaded_before"]
@@ -32,7 +32,7 @@ def admit_bucket(
     inventory: Inventory,
     section: ProviderConfig,
     policy: PolicyConfig,
-    settings: FinetuneSettings,
+    settings: FinetuneConfig,
 ) -> Endpoint:
     """The Cloud Storage endpoint of a Vertex upload, if policy lets the file go to the
     configured bucket; a refusal is recorded in the inventory's chain and raised."""
@@ -59,7 +59,7 @@ def admit_bucket(
 
 
 def uploaded_before(
-    inventory: Inventory, name: str, endpoint: str, settings: FinetuneSettings
+    inventory: Inventory, name: str, endpoint: str, settings: FinetuneConfig
 ) -> InventoryItem | None:
     """The entry of object ``name`` in the configured bucket and folder, if privllm put it
     there and it is still there; ``ConfigError`` if it sits in another one (the table tells
@@ -77,7 +77,7 @@ def uploaded_before(
     )
 
 
-def file_uri(inventory: Inventory, item: InventoryItem, settings: FinetuneSettings) -> str:
+def file_uri(inventory: Inventory, item: InventoryItem, settings: FinetuneConfig) -> str:
     """The ``gs://`` URI of Vertex training file ``item``: from its audit record; if that
     is gone (audit retention) or was never kept (no audit log), the configured
     ``gcs_bucket`` and ``gcs_prefix`` with the file's object name."""
@@ -96,7 +96,7 @@ def file_uri(inventory: Inventory, item: InventoryItem, settings: FinetuneSettin
 
 
 def training_ref(
-    inventory: Inventory, training: str, endpoint: str, settings: FinetuneSettings
+    inventory: Inventory, training: str, endpoint: str, settings: FinetuneConfig
 ) -> tuple[str, str | None]:
     """``(gs:// URI, inventory id or None)`` for what ``create_job`` was given on Vertex: a
     ``gs://`` URI, or the id ``upload`` returned."""

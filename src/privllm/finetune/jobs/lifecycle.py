@@ -48,7 +48,7 @@ from privllm.errors import ConfigError, NotFoundError, PolicyViolation, PrivllmE
 from privllm.finetune.jobs.admission import UnpreparedFileError, check_training_endpoint
 from privllm.finetune.jobs.status import JobState, JobStatus, neutral_state
 from privllm.finetune.retention import PurgeOutcome, plan_purge
-from privllm.finetune.settings import FinetuneSettings
+from privllm.finetune.settings import FinetuneConfig
 
 if TYPE_CHECKING:
     from privllm.config import Config, ProviderConfig
@@ -59,8 +59,8 @@ if TYPE_CHECKING:
     from privllm.types import Endpoint
 
 __all__ = [
+    "FinetuneConfig",
     "FinetuneJobs",
-    "FinetuneSettings",
     "JobState",
     "JobStatus",
     "PurgeOutcome",
@@ -86,7 +86,7 @@ class FinetuneJobs:
         self,
         config: Config | str | os.PathLike[str] | None = None,
         *,
-        settings: FinetuneSettings | None = None,
+        settings: FinetuneConfig | None = None,
         profile: str | None = None,
         env: Mapping[str, str] | None = None,
         transport_wrapper: TransportWrapper | None = None,
@@ -96,7 +96,7 @@ class FinetuneJobs:
         from privllm.config import resolve_config
 
         self.config = resolve_config(config, env, overrides)
-        self.settings = settings or FinetuneSettings.from_config(self.config)
+        self.settings = settings or FinetuneConfig.from_config(self.config)
         self._env: Mapping[str, str] = os.environ if env is None else env
         self._wrapper = transport_wrapper
         self._clock = clock or (lambda: datetime.now(timezone.utc))

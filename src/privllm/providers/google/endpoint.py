@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from privllm.types import Endpoint
 
 if TYPE_CHECKING:
-    from privllm.config import GoogleSettings
+    from privllm.config import GoogleConfig
 
 __all__ = ["google_endpoint"]
 
@@ -16,7 +16,7 @@ _GEMINI_HOST = "generativelanguage.googleapis.com"
 _MULTI_REGIONS = {"us", "eu"}
 
 
-def google_endpoint(settings: GoogleSettings) -> Endpoint:
+def google_endpoint(settings: GoogleConfig) -> Endpoint:
     """Where ``settings`` send data and what Google may do with it (no IO)."""
     if settings.mode == "gemini_api":
         base_url = settings.base_url or f"https://{_GEMINI_HOST}/"
