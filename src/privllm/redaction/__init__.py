@@ -17,6 +17,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "BUILTIN_TYPES": "privllm.redaction.scan",
     "Detector": "privllm.redaction.findings",
     "Finding": "privllm.redaction.findings",
     "NERDetector": "privllm.redaction.terms",
