@@ -112,6 +112,40 @@ See attached.
     ("fr", "form", """Titulaire : [[P:Anne-Sophie Ravel]]
 Date de naissance : [[D:1er janvier 1970]]
 Adresse : [[A:9 rue du Four, 75006 Paris]]"""),
+    # -- added for issue 13's second round: harder cases, written before tuning -------------
+    ("en", "ticket", """Caller said her name was [[P:Xu Mingyu]] and that her husband [[P:Park Ji-hoon]] opened the account.
+Both confirmed the last four digits. Callback requested for Friday."""),
+    ("en", "chat", """can you draft a reply to [[P:Grace]]? she asked whether [[P:Dominic Ferreira]] can take over the Hartley account while [[P:Ines]] is out"""),
+    ("en", "chat", """Write a short bio for [[P:Sunita Raghunathan]], our new VP of Product. She joined from Stripe."""),
+    ("en", "email", """From: [[P:JOHANNES O'SULLIVAN-BRANDT]] <j.osullivanbrandt@example.ie>
+Subject: RE: onboarding
+
+Thanks [[P:Priscilla]], all done on my side.
+[[P:Johannes]]"""),
+    ("en", "ticket", """Note: [[P:Mark Delgado]] called about the Ford Transit lease. [[P:Mark]] wants the Dell laptop returned to
+the Houston office by courier."""),
+    ("en", "prose", """Minutes: [[P:Hope Abernathy]] opened the meeting; [[P:Will Sorensen]] and [[P:Bill Carrington]] presented the Porsche fleet numbers."""),
+    ("en", "csv", """ticket,customer,agent
+T-9,[[P:Nguyen Thi Lan]],[[P:Rosalie Dubois]]
+T-10,[[P:Zoë Castellanos-Pike]],[[P:Rosalie Dubois]]"""),
+    ("en", "json", """{"assignee": {"name": "[[P:Takumi Sato]]"}, "watchers": ["[[P:Freya Lindqvist]]", "[[P:Olamide Bakare]]"], "product": "Walt Disney World tickets"}"""),
+    ("de", "email", """Hallo [[P:Sören]],
+
+kannst du bitte Frau Dr. [[P:Anneliese Vogt-Kessler]] zurückrufen? Sie hat eine Frage zur Rechnung von Robert Bosch.
+
+Viele Grüße
+[[P:Kathrin]]"""),
+    ("de", "chat", """Erstelle eine Einladung für [[P:Jörg Fischbacher]] und [[P:Małgorzata Nowak]] zum Jubiläum."""),
+    ("fr", "email", """Bonjour [[P:Anaïs]],
+
+Je transmets la demande à [[P:Théo Lambert-Garnier]], qui gère le compte Louis Vuitton.
+
+Bien à vous,
+[[P:Hélène Marquet]]"""),
+    ("fr", "chat", """Rédige un message pour [[P:Yasmina Ben Ali]] : sa commande chez Yves Rocher est arrivée."""),
+    ("en", "chat", """summarise the call: we spoke about the renewal, then [[P:Priyanka Wrzesniewski]] joined and asked about SSO."""),
+    ("en", "ticket", """Invoice disputed by [[P:Tomasz Kühnapfel]] (finance). Sent a copy to [[P:Anjali Thekkedath]] as well."""),
+    ("en", "json", """{"name": {"first": "[[P:Leontine]]", "last": "[[P:Oyelowo]]"}, "plan": "team", "seats": 12}"""),
 ]
 
 LOOKALIKES: list[tuple[str, str]] = [
@@ -203,5 +237,26 @@ LOOKALIKES: list[tuple[str, str]] = [
     ("fr", "La rue de Rivoli et le boulevard Haussmann sont fermés dimanche."),
     ("fr", "Le directeur financier et la DRH valident le budget en mars."),
     ("fr", "Jean Paul Gaultier et Christian Lacroix exposent à Lyon."),
+    # -- added for issue 13's second round: brands and places named after people ------------
+    ("en", "Ford, Dell and Porsche are the fleet suppliers this year."),
+    ("en", "We ordered lunch from McDonald's and dessert from Ben & Jerry's."),
+    ("en", "Payroll moved from Wells Fargo to Chase in March."),
+    ("en", "Johnson & Johnson and Procter & Gamble sponsor the conference."),
+    ("en", "Flights to Houston, Washington and Lincoln are booked."),
+    ("en", "Harley Davidson dealers reported record sales."),
+    ("en", "The Estee Lauder counter and the Calvin Klein outlet are on level 2."),
+    ("en", "MARKS & SPENCER and JOHN LEWIS gift cards are accepted."),
+    ("en", "Martin Luther King Jr. Day is a bank holiday; the office is closed."),
+    ("en", "Ask Alexa or Siri to set a reminder."),
+    ("en", "Goldman Sachs and Morgan Stanley led the IPO."),
+    ("de", "Die Filiale von Hugo Boss in der Königsallee schließt um 20 Uhr."),
+    ("de", "Wir fahren mit der Deutschen Bahn nach Friedrichshafen."),
+    ("fr", "Les parfums Christian Dior et Jean Paul Gaultier sont en promotion."),
+    ("fr", "Le TGV pour Saint-Étienne part de la gare Montparnasse."),
+    ("en", "Grace Hopper Center and Georgia Tech host the hackathon."),
+    ("en", "Jordan Brand sneakers and Alexa Skills Kit credits are the prizes."),
+    ("en", "The Victoria Station kiosk sells Oscar Mayer hot dogs."),
+    ("en", "Mercedes Benz and Aston Martin cars are on display."),
+    ("en", '{"first": "Yes", "last": "2024-01-01", "given": 3}'),
 ]
 # fmt: on

@@ -41,6 +41,7 @@ class Gazetteer:
     ambiguous: frozenset[str]  # given names that are also words: a cue is needed
     surnames: frozenset[str]
     word_surnames: frozenset[str] = frozenset()  # surnames that are also words: Gold, Hale
+    words: frozenset[str] = frozenset()  # English words that are no surname: Dashboard, Falls
 
     def _has(self, names: frozenset[str], word: str) -> bool:
         key = fold(word)
@@ -67,6 +68,16 @@ class Gazetteer:
         parts = word.split("-")
         return len(parts) > 1 and any(self._has(self.surnames, p) for p in parts)
 
+    def is_word(self, word: str) -> bool:
+        """An English word (a plural or a past form by its stem): "Skills", "Center"."""
+        key = fold(word)
+        if key in self.words:
+            return True
+        for suffix, stem in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ing", "")):
+            if key.endswith(suffix) and key[: -len(suffix)] + stem in self.words:
+                return True
+        return False
+
     def is_plain_surname(self, word: str) -> bool:
         """A surname that is not also a common word: Iwasaki, Calloway, not Gold or Hale."""
         return self.is_surname(word) and not self._has(self.word_surnames, word)
@@ -85,4 +96,5 @@ def gazetteer() -> Gazetteer:
         ambiguous=_read("ambiguous_given_names.txt.gz"),
         surnames=_read("surnames.txt.gz"),
         word_surnames=_read("word_surnames.txt.gz"),
+        words=_read("english_words.txt.gz"),
     )

@@ -27,11 +27,13 @@ from privllm.redaction.findings import Finding
 from privllm.redaction.gazetteer import Gazetteer, fold, gazetteer
 from privllm.redaction.name_cues import (
     COMPANY_WORDS,
+    EPONYMS,
     NAME_KEYS,
     NOT_NAMES,
     PARTICLES,
     PLACE_HEADS,
     PLACES,
+    PRODUCT_WORDS,
     key_words,
 )
 
@@ -53,6 +55,13 @@ _BEFORE = re.compile(
     r"|Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Herrn|Frau|Hr|Fr|Mme|Mlle|Monsieur|Madame"
     r"|Mademoiselle|M\.)(?=[\s.,:])"
 )
+# Words that a person often follows and a place or a product less often: after them only a
+# listed given name alone counts, one that is no word and no place ("with Ottavio", not
+# "with Hope", "for Florence", "and Dell").
+_WEAK_PHRASES = (
+    "with", "for", "and", "while", "whether", "because", "unless", "until", "avec", "pour",
+    "et", "mit", "für", "und", "als",
+)  # fmt: skip
 # The same cues inside a sentence, lower-case: found with str.find on the lowered text.
 _PHRASES = (
     "my name is", "name is", "spoke with", "spoke to", "speaking with", "speaking to",
@@ -68,8 +77,11 @@ _PHRASES = (
     "transferred to", "forwarded to", "femme", "mari", "fille", "fils", "mère", "père",
     "collègue", "frère", "sœur",
     # Asked to reach someone: "ping Anastasia", "ask Leopold", "cc Wilhelmina Achterberg".
-    "ping", "ask", "cc", "tell", "remind", "thank",
+    "ping", "ask", "cc", "tell", "remind", "thank", "name was", "reply to", "write to",
+    "wrote to", "talk to", "sent to", "send to", "forward to", "introduce", "invite",
+    *_WEAK_PHRASES,
 )  # fmt: skip
+_WEAK = frozenset(_WEAK_PHRASES)
 # The phrases by their last three letters, and what may follow one before a name.
 _PHRASE_ENDS: dict[str, tuple[str, ...]] = {}
 for _phrase in _PHRASES:
@@ -233,6 +245,7 @@ _NOT_PERSON_QUALIFIERS = frozenset(
 )
 # The last word of every name key, lower-case: "customer_name", "firstName" end in "name".
 _KEY_ENDINGS = tuple(sorted({k.rsplit("_", 1)[-1] for k in NAME_KEYS}))
+_BARE_KEYS = frozenset({"first", "last", "given", "family"})
 _ADDRESSING = frozenset({"from", "to", "cc", "reply_to", "attn", "attention", "author"})
 _PERSON_NEXT = re.compile(
     r",? (?:who|said|says|wrote|writes|asked|approved|confirmed|called|replied|signed|owns"
@@ -251,6 +264,13 @@ _ACTING = re.compile(
 _VOCATIVE = re.compile(
     r",[ \t]+(?:you|your|please|thanks|thank|can you|could you|would you|did you|du|dein"
     r"|deine|kannst|bitte|danke|tu|vous|merci|peux|pourriez|pouvez)\b"
+)
+# Assistants, products and places that are also listed given names.
+_NOT_PEOPLE = frozenset(
+    """
+    alexa siri cortana jenkins florence charlotte augusta savannah madison eugene tyler
+    jackson marion raleigh elizabeth victoria sofia vienna regina beverly aurora chelsea
+    """.split()  # noqa: SIM905 - a word list reads better as one string
 )
 _OPENERS = frozenset('.!?"\u201c\u201e\u00ab:\n')
 # Between two items of a list of names, and what may follow an item.
@@ -332,8 +352,32 @@ class PersonDetector:
                 rest = text[span[1] : span[1] + 3]
                 if " " not in text[span[0] : span[1]] and "<" not in rest:
                     continue
+            # "first": "Leontine" names a person, "last": "Success" does not: the value of
+            # a key this short must be a listed name.
+            bare = words[-1] in _BARE_KEYS
+            if span is not None and bare and not self._known(text[span[0] : span[1]]):
+                continue
             if span is not None:
                 yield Finding(span[0], span[1], "PERSON", text[span[0] : span[1]])
+            else:
+                yield from self._list_value(text, i + 1)
+
+    def _list_value(self, text: str, i: int) -> Iterator[Finding]:
+        """``"watchers": ["Freya Lindqvist", "Olamide Bakare"]``: each quoted item."""
+        while i < len(text) and text[i] in " \t":
+            i += 1
+        if not text.startswith("[", i):
+            return
+        close = text.find("]", i, i + 2000)
+        q = text.find('"', i, close)
+        while 0 <= q < close:
+            span = self._value(text, q)
+            if span is not None and text.startswith('"', span[1]):
+                yield Finding(span[0], span[1], "PERSON", text[span[0] : span[1]])
+            end = text.find('"', q + 1, close)
+            if end < 0:
+                return
+            q = text.find('"', end + 1, close)
 
     def _value(self, text: str, i: int) -> tuple[int, int] | None:
         """The name a key holds: letters only, one to five words, on the key's line."""
@@ -410,6 +454,8 @@ class PersonDetector:
         if bare and span[1] < len(text) and text[span[1]] not in "!.,\r\n":
             return
         role = not (title or sign_off or cue in _GREETINGS)
+        if cue in _WEAK and not self._given_alone(text, span[0], span[1]):
+            return
         if role and not self._known(text[span[0] : span[1]], alone=False):
             return  # "Customer Success", "Customer Care": a role's cue needs a listed name
         if not title and not self._known(text[span[0] : span[1]]):
@@ -465,6 +511,17 @@ class PersonDetector:
                 return None
         return (start, end)
 
+    def _given_alone(self, text: str, start: int, end: int) -> bool:
+        """One listed given name that is no word, no place and no firm, ending a clause or
+        followed by a lower-case word: "with Ottavio", "for Ines while"."""
+        word = text[start:end]
+        low = fold(word)
+        if " " in word or word.isupper() or low in PLACES or low in _NOT_PEOPLE:
+            return False
+        if not self.names.is_given(word) or _brand(text, start, end):
+            return False
+        return end >= len(text) or not text[end + 1 : end + 2].isupper()
+
     def _known(self, name: str, *, alone: bool = True) -> bool:
         """A part of ``name`` is listed; with ``alone=False`` a one-word name must be a
         given name (a surname alone, "Care", "Sale", is too often a word)."""
@@ -491,6 +548,10 @@ class PersonDetector:
                 pos = last_start
                 continue
             if self._pair_ok(text, start, first, last, end):
+                end = self._more_surnames(text, end)
+                if end < 0:  # "Martin Luther King Jr. Day": a holiday
+                    pos = last_start
+                    continue
                 yield Finding(start, end, "PERSON", text[start:end])
                 pos = end
             else:
@@ -502,10 +563,10 @@ class PersonDetector:
         if lf in NOT_NAMES or ll in NOT_NAMES or lf in PLACE_HEADS or ll in COMPANY_WORDS:
             return False
         if not names.is_surname(last):  # most capitalised pairs fail here: checked first
-            return False
+            return self._unlisted_surname(text, start, first, last, end)
         if not (_name_like(first) and _name_like(last)):
             return False
-        if names.is_ambiguous(first):
+        if names.is_ambiguous(first) or lf in PLACES:
             # "Bill Hughes approved", "Grant Abernathy, who": a word-name needs a person's verb,
             # or a surname that is no word ("Rose Iwasaki", not "Rose Gold").
             if not (names.is_plain_surname(last) or _PERSON_NEXT.match(text, end)):
@@ -513,7 +574,74 @@ class PersonDetector:
         elif not names.is_given(first):
             return False
         after = _WORD.match(text, end + 1) if end < len(text) and text[end] == " " else None
-        return after is None or fold(after.group().rstrip(".")) not in COMPANY_WORDS
+        if after is not None and fold(after.group().rstrip(".")) in COMPANY_WORDS:
+            return False
+        return not _brand(text, start, end) and not self._in_brand_list(text, start, end)
+
+    def _unlisted_surname(self, text: str, start: int, first: str, last: str, end: int) -> bool:
+        """A surname the census lacks, after a listed given name that is no word and no
+        place: "Priyanka Wrzesniewski", not "Alexa Skills" or "Priyanka Dashboard"."""
+        names = self.names
+        low = fold(last)
+        if len(last) < 3 or low in NOT_NAMES or low in COMPANY_WORDS or low in PLACE_HEADS:
+            return False
+        if last.isupper() != first.isupper() or not _name_like(last):
+            return False
+        lf = fold(first)
+        if lf in PLACES or lf in _NOT_PEOPLE or not names.is_given(first) or names.is_word(last):
+            return False
+        if names.is_given(last) or names.is_ambiguous(last):
+            return False  # "Anna Maria", "Paul Simon Says": two given names are no evidence
+        after = _WORD.match(text, end + 1) if text.startswith(" ", end) else None
+        if after is not None and fold(after.group().rstrip(".")) in COMPANY_WORDS:
+            return False
+        return not _brand(text, start, end) and not self._in_brand_list(text, start, end)
+
+    def _more_surnames(self, text: str, end: int) -> int:
+        """The end of a name whose further parts are listed surnames ("Yasmina Ben Ali",
+        "Ana María García López"); -1 when a place or an event follows it ("Martin Luther
+        King Jr. Day", "Grace Hopper Center")."""
+        names = self.names
+        for _ in range(2):
+            m = _WORD.match(text, end + 1) if text.startswith(" ", end) else None
+            if m is None:
+                break
+            word = m.group().rstrip(".")
+            if not (_name_like(word) and names.is_surname(word)) or fold(word) in NOT_NAMES:
+                break
+            if fold(word) in COMPANY_WORDS:
+                break
+            end = m.start() + len(word)
+        after = _AFTER_NAME.match(text, end)
+        if after is not None and fold(after.group(1)) in COMPANY_WORDS:
+            return -1
+        return end
+
+    def _in_brand_list(self, text: str, start: int, end: int) -> bool:
+        """Listed beside a one-word item that is no given name: "Charles Schwab, Fidelity
+        and Vanguard" lists firms (people are listed by full or first names). Only a clear
+        list counts: an item joined by "and", or followed by another item ("Hier, Inès
+        Haddad a validé" is a sentence, not a list)."""
+        names = self.names
+        items = []
+        sep = _LIST_SEP.match(text, end)
+        span = self._next_item(text, end)
+        if (
+            sep is not None
+            and span is not None
+            and (sep.group().strip(", \t") or _LIST_SEP.match(text, span[1]))
+        ):
+            items.append(span)
+        m = _LIST_BEFORE.search(text, max(0, start - 80), start)
+        if m is not None and text[m.end(1) : start].strip(", \t"):
+            span = self._previous_item(text, start)
+            if span is not None:
+                items.append(span)
+        for span in items:
+            item = text[span[0] : span[1]]
+            if " " not in item and not (names.is_given(item) or names.is_ambiguous(item)):
+                return True
+        return False
 
     def _vocatives(self, text: str) -> Iterator[Finding]:
         """A listed given name opening a sentence or a quote, then a comma and a lower-case
@@ -597,6 +725,8 @@ class PersonDetector:
                     pass
                 elif not (n == 1 and words == 1 and self._known(name, alone=False)):
                     continue
+                if _brand(text, span[0], span[1]):
+                    continue
                 seen.add(span)
                 item = Finding(span[0], span[1], "PERSON", name)
                 out.append(item)
@@ -671,6 +801,35 @@ class PersonDetector:
             if site == "github" and end < len(text) and text[end] == "/":
                 continue  # github.com/<org>/<repo>: a project, not a person
             yield Finding(host.start(), end, "PERSON", text[host.start() : end])
+
+
+def _brand(text: str, start: int, end: int) -> bool:
+    """``text[start:end]`` names a firm: a known eponym (alone or with the word before or
+    after it: "Yves Saint Laurent"), one side of an "&" ("Johnson & Johnson"), or followed by
+    what one sells ("Sherwin Williams paint", "Paul Smith's stores")."""
+    words = [fold(w) for w in text[start:end].split()]
+    if words[-1].endswith("'s"):
+        words[-1] = words[-1][:-2]
+    if " ".join(words) in EPONYMS:
+        return True
+    tail = text[end : end + 40]
+    if tail.startswith(("'s", "\u2019s")):
+        tail = tail[2:]
+    head = text[max(0, start - 40) : start]
+    if tail.startswith((" & ", " &", "&")) or head.endswith(("& ", "&")):
+        return True
+    after = _WORD.match(tail, 1) if tail.startswith(" ") else None
+    before = _LAST_WORD.search(head)
+    if after is not None:
+        word = fold(after.group().rstrip("."))
+        if word in PRODUCT_WORDS or " ".join([*words, word]) in EPONYMS:
+            return True
+    return before is not None and " ".join([fold(before.group(1)), *words]) in EPONYMS
+
+
+# The word after a name, past a generational suffix: "King Jr. Day".
+_AFTER_NAME = re.compile(r"(?:,? (?:Jr|Sr|II|III|IV)\.?)? ([^\W\d_]+)")
+_LAST_WORD = re.compile(r"([^\W\d_]+) $")
 
 
 def _name_like(word: str) -> bool:
