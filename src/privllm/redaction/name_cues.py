@@ -12,13 +12,11 @@ __all__ = [
     "ADDRESS_KEYS",
     "BIRTH_KEYS",
     "COMPANY_WORDS",
-    "EPONYMS",
     "NAME_KEYS",
     "NOT_NAMES",
     "PARTICLES",
     "PLACES",
     "PLACE_HEADS",
-    "PRODUCT_WORDS",
     "key_words",
 ]
 
@@ -104,6 +102,7 @@ COMPANY_WORDS = frozenset(
     station bridge hall airport stadium arena museum theatre theater tower building mall
     valley island bay beach lake county award prize fellowship world store stores shop shops
     brand brands products foods electronics cosmetics fashion boutique pharma day memorial
+    bros brothers sons söhne fils cie
     bridge highway
     """.split()  # noqa: SIM905 - a word list reads better as one string
 )
@@ -142,41 +141,5 @@ NOT_NAMES |= frozenset(
     """
     how what why when where who whom whose which can could would should shall might must do
     does did have has had let lets sorry nice cool sure well quick glad happy welcome
-    """.split()  # noqa: SIM905 - a word list reads better as one string
-)
-# Companies and brands named after people (their founders, mostly), casefolded, one space
-# between words, no "&" or "'s": written from public knowledge of well-known firms (stock
-# indices, fashion houses, banks, carmakers), not from any test text. A given name and
-# surname found only from the gazetteer are not a person when they name one of these
-# ("Paul Smith stores"); a cue (Mr, Dear, a name column) still makes them one.
-EPONYMS = frozenset(
-    """
-    alfred dunhill, arthur andersen, aston martin, ben jerry, benjamin moore, bob evans,
-    calvin klein, carl zeiss, charles schwab, charles tyrwhitt, christian dior,
-    christian lacroix, christian louboutin, coco chanel, dolce gabbana, dow jones, dr pepper,
-    edward jones, ernst young, estee lauder, estée lauder, gianni versace, giorgio armani,
-    goldman sachs, grant thornton, harley davidson, hugo boss, hunter douglas, jack daniel,
-    jack daniels, jean paul gaultier, jimmy choo, john deere, john lewis, johnnie walker,
-    johnson johnson, karl lagerfeld, kate spade, kenneth cole, levi strauss, louis vuitton,
-    marc jacobs, marks spencer, martha stewart, mary kay, merrill lynch, michael kors,
-    morgan stanley, paul smith, ralph lauren, raymond james, robert bosch, rolls royce,
-    ronald mcdonald, sherwin williams, stella mccartney, ted baker, thomas cook, tim hortons,
-    tommy hilfiger, tory burch, vera wang, walt disney, wells fargo, yves saint laurent,
-    yves rocher, pierre cardin, nina ricci, guy laroche, franck provost, jacques dessange,
-    gottlieb daimler, carl benz, dr oetker, adi dassler, werner siemens, john hancock,
-    mercedes benz, oscar mayer, william hill, david jones, ben sherman, fred perry, ted lapidus
-    """.replace("\n", " ").split(", ")
-)
-EPONYMS = frozenset(" ".join(e.split()) for e in EPONYMS)
-# Lower-case nouns that follow a brand, not a person: "Sherwin Williams paint".
-PRODUCT_WORDS = frozenset(
-    """
-    paint primer store stores boutique boutiques shares stock stocks laptop laptops car cars
-    bags handbags perfume perfumes fragrance watches jeans dealership dealer franchise
-    restaurant restaurants hotel hotels collection collections beer whiskey whisky coffee
-    sneakers shoes glasses eyewear lenses tools blinds faucets appliances funds securities
-    brokerage products branded outlet outlets catalog catalogue
-    headquarters hq acquisition merger ipo earnings filiale filialen aktie aktien
-    produkte magasin magasins boutique collection défilé défilent
     """.split()  # noqa: SIM905 - a word list reads better as one string
 )

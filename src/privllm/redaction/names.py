@@ -23,17 +23,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from privllm.redaction.eponyms import is_brand as _brand
 from privllm.redaction.findings import Finding
 from privllm.redaction.gazetteer import Gazetteer, fold, gazetteer
 from privllm.redaction.name_cues import (
     COMPANY_WORDS,
-    EPONYMS,
     NAME_KEYS,
     NOT_NAMES,
     PARTICLES,
     PLACE_HEADS,
     PLACES,
-    PRODUCT_WORDS,
     key_words,
 )
 
@@ -246,6 +245,8 @@ _NOT_PERSON_QUALIFIERS = frozenset(
 # The last word of every name key, lower-case: "customer_name", "firstName" end in "name".
 _KEY_ENDINGS = tuple(sorted({k.rsplit("_", 1)[-1] for k in NAME_KEYS}))
 _BARE_KEYS = frozenset({"first", "last", "given", "family"})
+# The word after a name, past a generational suffix: "King Jr. Day".
+_AFTER_NAME = re.compile(r"(?:,? (?:Jr|Sr|II|III|IV)\.?)? ([^\W\d_]+)")
 _ADDRESSING = frozenset({"from", "to", "cc", "reply_to", "attn", "attention", "author"})
 _PERSON_NEXT = re.compile(
     r",? (?:who|said|says|wrote|writes|asked|approved|confirmed|called|replied|signed|owns"
@@ -801,35 +802,6 @@ class PersonDetector:
             if site == "github" and end < len(text) and text[end] == "/":
                 continue  # github.com/<org>/<repo>: a project, not a person
             yield Finding(host.start(), end, "PERSON", text[host.start() : end])
-
-
-def _brand(text: str, start: int, end: int) -> bool:
-    """``text[start:end]`` names a firm: a known eponym (alone or with the word before or
-    after it: "Yves Saint Laurent"), one side of an "&" ("Johnson & Johnson"), or followed by
-    what one sells ("Sherwin Williams paint", "Paul Smith's stores")."""
-    words = [fold(w) for w in text[start:end].split()]
-    if words[-1].endswith("'s"):
-        words[-1] = words[-1][:-2]
-    if " ".join(words) in EPONYMS:
-        return True
-    tail = text[end : end + 40]
-    if tail.startswith(("'s", "\u2019s")):
-        tail = tail[2:]
-    head = text[max(0, start - 40) : start]
-    if tail.startswith((" & ", " &", "&")) or head.endswith(("& ", "&")):
-        return True
-    after = _WORD.match(tail, 1) if tail.startswith(" ") else None
-    before = _LAST_WORD.search(head)
-    if after is not None:
-        word = fold(after.group().rstrip("."))
-        if word in PRODUCT_WORDS or " ".join([*words, word]) in EPONYMS:
-            return True
-    return before is not None and " ".join([fold(before.group(1)), *words]) in EPONYMS
-
-
-# The word after a name, past a generational suffix: "King Jr. Day".
-_AFTER_NAME = re.compile(r"(?:,? (?:Jr|Sr|II|III|IV)\.?)? ([^\W\d_]+)")
-_LAST_WORD = re.compile(r"([^\W\d_]+) $")
 
 
 def _name_like(word: str) -> bool:
