@@ -26,8 +26,8 @@ Outputs, gzip, one casefolded name a line, sorted:
 - ``word_surnames.txt.gz``: surnames that are also lower-case words in en_US, de_DE or fr
   (Gold, Sale, Hale, Park): after a given name that is also a word (Rose Gold, Summer Sale)
   such a surname is no evidence of a person;
-- ``english_words.txt.gz``: the lower-case en_US words (stems, three letters or more) that
-  are no census surname: tells a surname the census lacks from a word.
+- ``english_words.txt.gz``: the lower-case en_US words (stems, three letters or more):
+  tells a surname the census lacks from a word.
 """
 
 from __future__ import annotations
@@ -83,10 +83,10 @@ def main() -> None:
     strong = given - ambiguous - dropped
     ambiguous -= dropped
 
-    # English words that are no census surname: a capitalised word after a given name that is
-    # neither a listed surname nor one of these is likely a surname the census lacks
-    # ("Priyanka Wrzesniewski"), not a word ("Priyanka Dashboard").
-    plain_english = {w for w in english if len(w) > 2 and w.isalpha()} - surnames
+    # English words: a capitalised word after a given name that is neither a listed surname
+    # nor one of these is likely a surname the census lacks ("Priyanka Wrzesniewski"), not a
+    # word ("Priyanka Dashboard").
+    plain_english = {w for w in english if len(w) > 2 and w.isalpha()}
 
     OUT.mkdir(parents=True, exist_ok=True)
     for name, rows in (

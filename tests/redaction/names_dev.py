@@ -258,5 +258,7 @@ LOOKALIKES: list[tuple[str, str]] = [
     ("en", "The Victoria Station kiosk sells Oscar Mayer hot dogs."),
     ("en", "Mercedes Benz and Aston Martin cars are on display."),
     ("en", '{"first": "Yes", "last": "2024-01-01", "given": 3}'),
+    ("en", "name,sku,price\nRose Gold Case,RG-1,19\nAtlas Pro,AP-2,49\nSummit Trail Pack,ST-3,89"),
+    ("fr", "Client : Société Générale\nContrat : cadre 2024"),
 ]
 # fmt: on

@@ -51,6 +51,14 @@ def looks_for(kind: str) -> bool:
         ("Gideon confirmed the order.", ["Gideon"]),
         ("pls ping Anastasia about it", ["Anastasia"]),
         ("See attached.\nHiroshi", ["Hiroshi"]),
+        # A surname the census lacks after a listed given name that is no word.
+        ("then Priyanka Wrzesniewski joined the call", ["Priyanka Wrzesniewski"]),
+        ("a reply for Ottavio while he is out", ["Ottavio"]),  # after "for", a given name
+        ('{"watchers": ["Freya Lindqvist", "Olamide Bakare"]}',
+         ["Freya Lindqvist", "Olamide Bakare"]),
+        ('{"name": {"first": "Leontine", "last": "Okafor"}}', ["Leontine", "Okafor"]),
+        ("Yasmina Ben Ali a appelé.", ["Yasmina Ben Ali"]),  # further listed surnames
+        ("Mr Paul Smith called.", ["Paul Smith"]),  # a cue makes a brand's name a person
     ],
 )  # fmt: skip
 def test_names_with_evidence(text, names):
@@ -79,6 +87,16 @@ def test_names_with_evidence(text, names):
         "Deploy to:\nAustin",  # a place that is also a given name, on a line of its own
         "Dallas, you are next on the rollout.",
         "Mercedes confirmed the recall.",
+        # Firms named after people: a known eponym, an "&", what they sell, a list of firms.
+        "Paul Smith and Ted Baker opened new shops.",
+        "Johnson & Johnson and Procter & Gamble sponsor it.",
+        "Sherwin Williams paint is in aisle 4.",
+        "Charles Schwab, Fidelity and Vanguard hold the funds.",
+        "Martin Luther King Jr. Day is a holiday.",
+        "Alexa Skills and Priyanka Dashboard",  # a word after a given name
+        "work with Florence and Hope on it",  # after "with": a place, a word-name
+        "name,price\nRose Gold Case,19\nAtlas Pro,49",  # a "name" column of products
+        '{"first": "Yes", "last": "Success"}',
     ],
 )
 def test_look_alikes_are_not_names(text):

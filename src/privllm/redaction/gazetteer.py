@@ -41,7 +41,7 @@ class Gazetteer:
     ambiguous: frozenset[str]  # given names that are also words: a cue is needed
     surnames: frozenset[str]
     word_surnames: frozenset[str] = frozenset()  # surnames that are also words: Gold, Hale
-    words: frozenset[str] = frozenset()  # English words that are no surname: Dashboard, Falls
+    words: frozenset[str] = frozenset()  # English words: Dashboard, Falls, Gold
 
     def _has(self, names: frozenset[str], word: str) -> bool:
         key = fold(word)

@@ -245,6 +245,12 @@ _NOT_PERSON_QUALIFIERS = frozenset(
 # The last word of every name key, lower-case: "customer_name", "firstName" end in "name".
 _KEY_ENDINGS = tuple(sorted({k.rsplit("_", 1)[-1] for k in NAME_KEYS}))
 _BARE_KEYS = frozenset({"first", "last", "given", "family"})
+_LOOSE_KEYS = frozenset(
+    """
+    name customer client kunde kundin owner recipient sender destinataire empfänger absender
+    expéditeur expediteur member guest tenant author holder inhaber inhaberin titulaire
+    """.split()  # noqa: SIM905 - a word list reads better as one string
+)
 # The word after a name, past a generational suffix: "King Jr. Day".
 _AFTER_NAME = re.compile(r"(?:,? (?:Jr|Sr|II|III|IV)\.?)? ([^\W\d_]+)")
 _ADDRESSING = frozenset({"from", "to", "cc", "reply_to", "attn", "attention", "author"})
@@ -357,6 +363,11 @@ class PersonDetector:
             # a key this short must be a listed name.
             bare = words[-1] in _BARE_KEYS
             if span is not None and bare and not self._known(text[span[0] : span[1]]):
+                continue
+            # "name", "customer", "owner" may hold a product or a firm ("Atlas Pro", "Rose
+            # Gold"): their value needs a listed given name or a surname that is no word.
+            loose = len(words) == 1 and words[0] in _LOOSE_KEYS
+            if span is not None and loose and not self._listed_person(text[span[0] : span[1]]):
                 continue
             if span is not None:
                 yield Finding(span[0], span[1], "PERSON", text[span[0] : span[1]])
@@ -522,6 +533,16 @@ class PersonDetector:
         if not self.names.is_given(word) or _brand(text, start, end):
             return False
         return end >= len(text) or not text[end + 1 : end + 2].isupper()
+
+    def _listed_person(self, name: str) -> bool:
+        names = self.names
+        parts = name_parts(name)
+        if any(names.is_given(p) or names.is_plain_surname(p) for p in parts):
+            return True
+        if ("," in name or ";" in name) and any(names.is_ambiguous(p) for p in parts):
+            return True  # "Roe; Rick": surname first, a person's form
+        # "Rose Gold" is a colour, "ROSE CALLOWAY" and "Amandine Rousseau" are people.
+        return len(parts) > 1 and any(names.is_surname(p) and not names.is_word(p) for p in parts)
 
     def _known(self, name: str, *, alone: bool = True) -> bool:
         """A part of ``name`` is listed; with ``alone=False`` a one-word name must be a
