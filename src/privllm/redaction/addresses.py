@@ -137,20 +137,16 @@ class StreetAddressDetector:
         return Finding(start, start + len(value), "STREET_ADDRESS", value)
 
     def _keyed(self, text: str) -> Iterator[Finding]:
-        lowered = text.lower()
-        if len(lowered) != len(text):
-            lowered = text  # offsets must hold; keys then match as written (lower-case)
-        # The colons just after a hint only: a text has many more colons (times, URLs) than
-        # address keys.
-        colons = set()
-        for hint in _KEY_HINTS:
-            h = lowered.find(hint)
-            while h >= 0:
-                i = text.find(":", h, h + 32)
-                if i >= 0:
-                    colons.add(i)
-                h = lowered.find(hint, h + len(hint))
-        for i in sorted(colons):
+        # From each colon, the label before it: a text has few colons, and most follow no
+        # address key (times, URLs); the hint test on a short window settles those in C.
+        colons = []
+        i = text.find(":")
+        while i >= 0:
+            window = text[max(0, i - 32) : i].lower()
+            if any(hint in window for hint in _KEY_HINTS):
+                colons.append(i)
+            i = text.find(":", i + 1)
+        for i in colons:
             j = i
             while j > 0 and text[j - 1] in " \t\"'":
                 j -= 1

@@ -35,6 +35,7 @@ from privllm.redaction.name_cues import (
     PLACES,
     key_words,
 )
+from privllm.redaction.word_trie import trie_pattern
 
 __all__ = ["PersonDetector", "name_parts"]
 
@@ -43,16 +44,20 @@ _WORD = re.compile(r"[^\W\d_](?:[\w'\u2019-]*[^\W\d_])?\.?")
 # Cues after which a name follows on the same line. Written capitalised, as they start a
 # line or a sentence: a regex led by capitals skips the rest of the text in C (a
 # case-insensitive alternation of words would test every letter: ten times slower).
-_BEFORE = re.compile(
-    r"(?:Hi|Hello|Hey|Dear|Hallo|Liebe[rs]?|Sehr geehrte[rs]?|Guten Tag|Moin|Servus"
-    r"|Bonjour|Bonsoir|Salut|Cher|Chère|Chers|My name is|My name's|Mein Name ist|Ich heiße"
-    r"|Je m'appelle|Je m\u2019appelle|Spoke with|Spoke to|Account holder|Card ?holder"
-    r"|Policy ?holder|Signed by|Approved by|Reported by|Assigned to|Attn\.?|Attention"
-    r"|Contact person|Ansprechpartner(?:in)?|Kontoinhaber(?:in)?|Karteninhaber(?:in)?"
-    r"|Titulaire(?: du compte)?|Patient(?:in|e)?|Customer|Client|Kunde|Kundin"
-    r"|Kollege|Kollegin|Tochter|Sohn|Schwester|Bruder|Mutter|Vater|Oma|Opa|Ehemann|Ehefrau"
-    r"|Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Herrn|Frau|Hr|Fr|Mme|Mlle|Monsieur|Madame"
-    r"|Mademoiselle|M\.)(?=[\s.,:])"
+_BEFORE_WORDS = frozenset(
+    word.strip()
+    for word in """
+        Hi|Hello|Hey|Dear|Hallo|Liebe|Lieber|Liebes|Sehr geehrte|Sehr geehrter|Sehr geehrtes
+        |Guten Tag|Moin|Servus|Bonjour|Bonsoir|Salut|Cher|Chère|Chers|My name is|My name's
+        |Mein Name ist|Ich heiße|Je m'appelle|Je m\u2019appelle|Spoke with|Spoke to
+        |Account holder|Cardholder|Card holder|Policyholder|Policy holder|Signed by
+        |Approved by|Reported by|Assigned to|Attn|Attn.|Attention|Contact person
+        |Ansprechpartner|Ansprechpartnerin|Kontoinhaber|Kontoinhaberin|Karteninhaber
+        |Karteninhaberin|Titulaire|Titulaire du compte|Patient|Patientin|Patiente|Customer
+        |Client|Kunde|Kundin|Kollege|Kollegin|Tochter|Sohn|Schwester|Bruder|Mutter|Vater|Oma
+        |Opa|Ehemann|Ehefrau|Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Herrn|Frau|Hr|Fr|Mme|Mlle
+        |Monsieur|Madame|Mademoiselle|M.
+        """.split("|")  # noqa: SIM905 - a word list reads better as one string
 )
 # Words that a person often follows and a place or a product less often: after them only a
 # listed given name alone counts, one that is no word and no place ("with Ottavio", not
@@ -81,14 +86,20 @@ _PHRASES = (
     *_WEAK_PHRASES,
 )  # fmt: skip
 _WEAK = frozenset(_WEAK_PHRASES)
-# The phrases by their last three letters, and what may follow one before a name.
+# The phrases by their last three letters (" cc" for "cc"), and what may follow one before a
+# name.
 _PHRASE_ENDS: dict[str, tuple[str, ...]] = {}
 for _phrase in _PHRASES:
-    _PHRASE_ENDS[_phrase[-3:]] = (*_PHRASE_ENDS.get(_phrase[-3:], ()), _phrase)
-# A capital after a lower-case word and a separator ("with Jane", "is: Jane"): led by the
-# capital, which re skips to in C; the lookbehinds then check what precedes it.
+    _end = f" {_phrase}"[-3:]
+    _PHRASE_ENDS[_end] = (*_PHRASE_ENDS.get(_end, ()), _phrase)
+# A capital just after a phrase's last three letters and a separator ("with Jane", "is: Jane"):
+# led by the capital, which re skips to in C; the lookbehinds, fixed-width alternations of
+# those endings (tried only after a lower-case letter and a separator: most capitals open a
+# sentence), leave to Python only the capitals a phrase may cue (a tenth of them).
+_ENDS = "|".join(re.escape(e) for e in sorted(_PHRASE_ENDS))
 _CAPITAL = re.compile(
-    r"[A-ZÀ-ÖØ-Þ](?:(?<=[a-zß-öø-ÿ][ \t:,][A-ZÀ-ÖØ-Þ])|(?<=[a-zß-öø-ÿ][:,] [A-ZÀ-ÖØ-Þ]))"
+    rf"[A-ZÀ-ÖØ-Þ](?:(?<=[a-zß-öø-ÿ][ \t:,][A-ZÀ-ÖØ-Þ])(?<=(?:{_ENDS})[ \t:,][A-ZÀ-ÖØ-Þ])"
+    rf"|(?<=[a-zß-öø-ÿ][:,] [A-ZÀ-ÖØ-Þ])(?<=(?:{_ENDS})[:,] [A-ZÀ-ÖØ-Þ]))"
 )
 # Titles: what follows may be a surname alone ("Herr Schulz"), and may be a word ("Mr Bill").
 _TITLES = frozenset(
@@ -116,15 +127,22 @@ _GREETINGS = frozenset(
     ]
 ) | {"sehr geehrte", "sehr geehrter", "guten tag"}
 # Sign-offs: the name follows on the same line or the next one.
-_AFTER = re.compile(
-    r"(?:Thanks|Thank you|Many thanks|Thx|Cheers|Regards|Best regards|Kind regards"
-    r"|Warm regards|Best wishes|Best|Sincerely|Yours truly|Yours sincerely|All the best"
-    r"|Mit freundlichen Grüßen|Mit freundlichen Grüssen|Viele Grüße|Beste Grüße|Liebe Grüße"
-    r"|Freundliche Grüße|Schöne Grüße|Grüße|Gruß|LG|VG|MfG|Cordialement|Bien cordialement"
-    r"|Bien à vous|Merci beaucoup|Merci|Amitiés|Bises|Salutations|Sincères salutations"
-    r"|Danke|Vielen Dank|Best Regards|Kind Regards)[ \t]*([,.!]?)[ \t]*(\r?\n[ \t]*)?"
-    r"(?=[^\W\d_])"
+_AFTER_WORDS = frozenset(
+    word.strip()
+    for word in """
+        Thanks|Thank you|Many thanks|Thx|Cheers|Regards|Best regards|Kind regards
+        |Warm regards|Best wishes|Best|Sincerely|Yours truly|Yours sincerely|All the best
+        |Mit freundlichen Grüßen|Mit freundlichen Grüssen|Viele Grüße|Beste Grüße
+        |Liebe Grüße|Freundliche Grüße|Schöne Grüße|Grüße|Gruß|LG|VG|MfG|Cordialement
+        |Bien cordialement|Bien à vous|Merci beaucoup|Merci|Amitiés|Bises|Salutations
+        |Sincères salutations|Danke|Vielen Dank|Best Regards|Kind Regards
+        """.split("|")  # noqa: SIM905 - a word list reads better as one string
 )
+# Both lists in one pass, led by their capitals (one trie: most capitals start neither). A
+# cue before a name is followed by a space or a stop; after a sign-off, the name follows on
+# the same line or the next (``_SIGN_OFF_TAIL``).
+_CUE = re.compile(trie_pattern(_BEFORE_WORDS | _AFTER_WORDS) + r"(?=[\s.,:!])")
+_SIGN_OFF_TAIL = re.compile(r"[ \t]*([,.!]?)[ \t]*(\r?\n[ \t]*)?(?=[^\W\d_])")
 # Sign-offs that also end a line in lower case ("Kind regards,\nJane"): found from "regards".
 _AFTER_LOWER = re.compile(r"(?:regards|grüße|grüßen|thanks)[ \t]*([,.!]?)[ \t]*(\r?\n[ \t]*)?")
 _PAIR = re.compile(
@@ -261,10 +279,16 @@ _PERSON_NEXT = re.compile(
 )
 # A listed given name alone, then what only a person does: "Gideon confirmed the order".
 _ACTING = re.compile(
-    r"([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\u2019-]+) (?:said|says|wrote|writes|asked|asks|replied|told"
-    r"|emailed|mentioned|agreed|presented|confirmed|approved|explained|suggested|promised"
-    r"|complained|apologi[sz]ed|signed|sagte|schrieb|fragte|meinte|bestätigte|erklärte"
-    r"|a (?:dit|écrit|présenté|demandé|confirmé|validé|signé|appelé|posé|répondu))\b"
+    r"([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\u2019-]+) "
+    + trie_pattern(
+        """
+        said says wrote writes asked asks replied told emailed mentioned agreed presented
+        confirmed approved explained suggested promised complained apologised apologized
+        signed sagte schrieb fragte meinte bestätigte erklärte a_dit a_écrit a_présenté
+        a_demandé a_confirmé a_validé a_signé a_appelé a_posé a_répondu
+        """.replace("_", "\x00").split()
+    ).replace("\x00", " ")
+    + r"\b"
 )
 # Addressed, then spoken to: "Harold, you forgot", "Jonas, kannst du", "Léa, merci". Led by
 # the comma (re jumps to a literal); the name before it is read in Python.
@@ -340,6 +364,10 @@ class PersonDetector:
     def _keyed(self, text: str) -> Iterator[Finding]:
         """``name: Jane Doe``, ``"holder": "Jane Doe"``, ``From: Jane Doe <jd@x.org>``."""
         for i in _separators(text):
+            # Most labels name no person (times, URLs, "Status:"): the window before the
+            # separator is tested in C before the key is read in Python.
+            if not text[max(0, i - 42) : i].rstrip(" \t\"'.").lower().endswith(_KEY_ENDINGS):
+                continue
             key = _key_before(text, i)
             # Most labels name no person (times, URLs, "Status:"): a suffix test is enough
             # to skip them before the key is split into words.
@@ -423,16 +451,21 @@ class PersonDetector:
         return (i, i + len(value))
 
     def _cued(self, text: str) -> Iterator[Finding]:
-        for m in _BEFORE.finditer(text):
-            yield from self._after_cue(text, m.start(), m.end(), m.group(), sign_off=False)
-        for m in _AFTER.finditer(text):
-            yield from self._after_cue(text, m.start(), m.end(), m.group(), sign_off=True, m=m)
+        for m in _CUE.finditer(text):
+            cue = m.group()
+            if cue in _AFTER_WORDS:
+                tail = _SIGN_OFF_TAIL.match(text, m.end())
+                if tail is not None:
+                    start, end = m.start(), tail.end()
+                    yield from self._after_cue(text, start, end, cue, sign_off=True, m=tail)
+            else:
+                yield from self._after_cue(text, m.start(), m.end(), cue, sign_off=False)
         # Lower-case phrases: looked up from the capitalised word that may follow them, one
         # pass for all (a pass per phrase cost more than every other name evidence).
         for m in _CAPITAL.finditer(text):
             cap = m.start()
             end = cap - 1 if text[cap - 2].isalpha() else cap - 2
-            for phrase in _PHRASE_ENDS.get(text[end - 3 : end].lower(), ()):
+            for phrase in _PHRASE_ENDS.get(text[end - 3 : end], ()):
                 i = end - len(phrase)
                 if i >= 0 and text[i].islower() and text[i:end].lower() == phrase:
                     yield from self._after_cue(text, i, end, phrase, sign_off=False)
@@ -581,10 +614,13 @@ class PersonDetector:
 
     def _pair_ok(self, text: str, start: int, first: str, last: str, end: int) -> bool:
         names = self.names
+        # Most capitalised pairs ("The Company", "New York") fail here: checked first.
+        if not names.is_given(first) and not names.is_ambiguous(first):
+            return False
         lf, ll = fold(first), fold(last)
         if lf in NOT_NAMES or ll in NOT_NAMES or lf in PLACE_HEADS or ll in COMPANY_WORDS:
             return False
-        if not names.is_surname(last):  # most capitalised pairs fail here: checked first
+        if not names.is_surname(last):
             return self._unlisted_surname(text, start, first, last, end)
         if not (_name_like(first) and _name_like(last)):
             return False
