@@ -2,6 +2,7 @@
 type and language, and the share of PII-free look-alikes left unchanged.
 
     python benchmarks/redaction_heldout.py
+    python benchmarks/redaction_heldout.py --slice 2        # the second held-out slice
     python benchmarks/redaction_heldout.py --dev --missed   # the development corpus
 
 Measure only: the corpus (``tests/redaction/heldout/``) is never used to tune a detector.
@@ -25,6 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dev", action="store_true", help="the development corpus instead")
     parser.add_argument("--missed", action="store_true", help="list what was missed (--dev)")
+    parser.add_argument("--slice", choices=["1", "2"], default="1", help="held-out slice")
     args = parser.parse_args()
     path = ROOT / "tests/redaction/heldout/measure.py"
     spec = importlib.util.spec_from_file_location("privllm_heldout_measure", path)
@@ -34,7 +36,7 @@ def main() -> None:
     sys.modules[spec.name] = measure
     spec.loader.exec_module(measure)
 
-    docs = measure.development if args.dev else measure.documents
+    docs = measure.development if args.dev else measure.SLICES[args.slice]
     tallies, changed, total = measure.measure(Redactor.from_types(BUILTIN_TYPES), docs)
     print(measure.corpus.table(tallies))
     print()
