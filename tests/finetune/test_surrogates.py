@@ -159,3 +159,22 @@ def test_secrets_and_url_credentials_stay_placeholders():
     assert vmap.stand_in("SECRET", "sk-ABC") == "[SECRET_2]"  # case matters in a key
     assert vmap.stand_in("URL_CREDENTIALS", "https://u:p@h") == "[URL_CREDENTIALS_1]"
     assert surrogate("SECRET", "sk-abc", Draw(SALT, "SECRET", "sk-abc")) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["07/03/1984", "03/14/1985", "1984-03-07", "07.03.84", "19840307", "7. März 1984",
+     "1er mars 1984", "March 7th, 1984", "Sept. 9, 1979", "07-Mar-1984"],
+)  # fmt: skip
+def test_dates_of_birth_become_other_dates_written_alike(value):
+    from privllm.redaction.birthdates import DateOfBirthDetector
+
+    out = make("DATE_OF_BIRTH", value)
+    assert out == make("DATE_OF_BIRTH", value)  # one value, one stand-in
+    assert [f.value for f in DateOfBirthDetector().find(f"born {out}")] == [out]
+    if value.replace("/", "").replace(".", "").replace("-", "").isdigit():
+        # The same separators in the same places, and a day and a month that hold in
+        # either reading where the original's order is not certain.
+        assert re.sub(r"\d", "0", out) == re.sub(r"\d", "0", value)
+    others = {make("DATE_OF_BIRTH", value, bytes([i]) * 32) for i in range(20)}
+    assert len(others) > 15

@@ -175,6 +175,10 @@ def surrogate(kind: str, value: str, draw: Draw, attempt: int = 0) -> str | None
     """
     if kind in PLACEHOLDER_ONLY:
         return None
+    if kind == "DATE_OF_BIRTH":  # a plausible date, written as the original is
+        from privllm.redaction.birthdates import birth_date_like
+
+        return birth_date_like(value, draw.below)
     maker = _MAKERS.get(kind)
     if maker is not None:
         return maker(value, draw, attempt)
