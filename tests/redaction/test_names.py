@@ -59,6 +59,8 @@ def looks_for(kind: str) -> bool:
         ('{"name": {"first": "Leontine", "last": "Okafor"}}', ["Leontine", "Okafor"]),
         ("Yasmina Ben Ali a appelé.", ["Yasmina Ben Ali"]),  # further listed surnames
         ("Mr Paul Smith called.", ["Paul Smith"]),  # a cue makes a brand's name a person
+        # A line break after "Okafor," is no list joined by "and": no list of firms.
+        ("Dear Ms. Okafor,\nPriya Raman (DOB 07/03/1984) moved.", ["Okafor", "Priya Raman"]),
     ],
 )  # fmt: skip
 def test_names_with_evidence(text, names):

@@ -318,6 +318,7 @@ _LIST_BEFORE = re.compile(
     r"([A-ZÀ-ÖØ-Þ][\w'\u2019-]*(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'\u2019-]*){0,2})"
     r"(?:,[ \t]*(?:(?:and|und|et)[ \t]+)?|[ \t]+(?:and|und|et)[ \t]+)$"
 )
+_AND = re.compile(r"\b(?:and|und|et)\b")
 _ITEM_END = frozenset(",.;:!?)( \t\r\n")
 _LOCAL_PART = re.compile(r"([^\W\d_]{2,})[._-]([^\W\d_]{2,})$")
 _MAX_TOKENS = 4
@@ -699,11 +700,11 @@ class PersonDetector:
         if (
             sep is not None
             and span is not None
-            and (sep.group().strip(", \t") or _LIST_SEP.match(text, span[1]))
+            and (_AND.search(sep.group()) or _LIST_SEP.match(text, span[1]))
         ):
             items.append(span)
         m = _LIST_BEFORE.search(text, max(0, start - 80), start)
-        if m is not None and text[m.end(1) : start].strip(", \t"):
+        if m is not None and _AND.search(text, m.end(1), start):
             span = self._previous_item(text, start)
             if span is not None:
                 items.append(span)
