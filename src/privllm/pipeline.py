@@ -195,12 +195,19 @@ class Chain:
             response = mw.on_embedding_response(response, ctx)
         return response
 
-    def chunk(self, chunk: ChatChunk, ctx: CallContext) -> Iterator[ChatChunk]:
-        """Pass one provider chunk outward; a middleware may hold it back or split it."""
-        if not self._chunk:
-            yield chunk
-            return
-        yield from self._through(self._chunk, (chunk,), ctx)
+    def chunk(self, chunk: ChatChunk, ctx: CallContext) -> Sequence[ChatChunk]:
+        """Pass one provider chunk outward; a middleware may hold it back or split it.
+
+        Called for every chunk of every stream: a plain loop, no generator, and no list
+        while each middleware gives back one chunk for one (the common case)."""
+        current: Sequence[ChatChunk] = (chunk,)
+        for i, mw in enumerate(self._chunk):
+            out = mw.on_chunk(current[0], ctx)
+            if type(out) is tuple and len(out) == 1:
+                current = out
+                continue
+            return self._through(self._chunk[i + 1 :], out, ctx)
+        return current
 
     def stream_end(self, ctx: CallContext) -> Iterator[ChatChunk]:
         """Flush: each middleware's held-back chunks still pass every middleware outside it."""
