@@ -6,7 +6,9 @@ The server runs in its own process (so its work does not share our GIL); both cl
 to it over loopback with keep-alive. Prints median and p99 per call and the ratio
 privllm / raw openai for non-streamed calls and 200-chunk streams; then bursts of concurrent
 calls (8 threads sharing one client, 100 asyncio tasks sharing one AsyncClient, against the
-openai SDK's own default clients): wall time and median latency ratios; then import times.
+openai SDK's own default clients): wall time and median latency ratios; then prompts of
+2 KB (10 findings), 64 KB and 1 MB with all defaults on (distinct values in every 2 KB, so
+the vault grows with the prompt): ratio and added time per KB; then import times.
 """
 
 from __future__ import annotations
@@ -165,6 +167,7 @@ def main() -> None:
             f"{pb * 1e3:>11.3f}ms{mb / ma:>7.3f}x"
         )
 
+    prompt_sizes(raw, full, args.calls)
     concurrency(base_url, provider, tmp.name, messages)
 
     raw.close()
@@ -247,6 +250,47 @@ def concurrency(base_url: str, provider: dict, folder: str, messages: list) -> N
         return out
 
     report("100 async tasks", *_medians(asyncio.run(bursts())))
+
+
+def prompt(kb: int) -> str:
+    """``kb`` KB of the 2 KB prompt of benchmarks/redaction.py: ten findings of eight types
+    per 2 KB, the emails, IPs and card-like keys made distinct in each block."""
+    from redaction import prompt_2kb
+
+    block = prompt_2kb()
+    if kb <= 2:
+        return block
+    parts = []
+    for i in range(kb // 2):
+        parts.append(
+            block.replace("jane.doe@", f"jane.doe{i}@")
+            .replace("bob@", f"bob{i}@")
+            .replace("10.20.30.40", f"10.{i // 250 % 250}.{i % 250}.40")
+            .replace("192.168.1.20", f"192.168.{i // 250 % 250}.{i % 250 + 1}")
+        )
+    return "".join(parts)
+
+
+def prompt_sizes(raw: object, full: object, calls: int) -> None:
+    """Large prompts, all defaults on: the ratio, and what privllm adds per KB of prompt
+    (flat from 2 KB to 1 MB when its cost is linear in the prompt)."""
+    print(f"{'prompt, all defaults on':<28}{'raw median':>12}{'privllm med':>13}{'ratio':>8}"
+          f"{'added':>11}{'per KB':>11}")  # fmt: skip
+    for kb, n in ((2, calls), (64, max(10, calls // 20)), (1024, 6)):
+        messages = [{"role": "user", "content": prompt(kb)}]
+
+        def raw_chat(messages: list = messages) -> object:
+            return raw.chat.completions.create(model="m", messages=messages)  # type: ignore[attr-defined]
+
+        def priv_chat(messages: list = messages) -> object:
+            return full.chat(messages)  # type: ignore[attr-defined]
+
+        raw_chat(), priv_chat()
+        sa, sb = interleaved(raw_chat, priv_chat, n, rounds=min(5, n))
+        ma, mb = statistics.median(sa), statistics.median(sb)
+        added = mb - ma
+        print(f"{f'{kb} KB prompt':<28}{ma * 1e3:>10.3f}ms{mb * 1e3:>11.3f}ms{mb / ma:>7.2f}x"
+              f"{added * 1e3:>9.2f}ms{added / kb * 1e6:>9.1f}us")  # fmt: skip
 
 
 def _medians(
