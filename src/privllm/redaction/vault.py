@@ -60,7 +60,9 @@ class Vault:
         self._reserved: set[tuple[str, int]] = set()
         self._kinds: list[str] | None = None
         self._token_test: _TokenTest | None = None  # could_start_token's, per set of kinds
-        self._known = WholeValues()  # the values again, searchable for known()
+        # The values again, searchable for known(); built by its first use, so a vault that
+        # is never searched (a fine-tuning file's map) keeps only its two dicts.
+        self._known: WholeValues | None = None
 
     def __repr__(self) -> str:
         return f"Vault({len(self._by_value)} values)"
@@ -95,7 +97,8 @@ class Vault:
         self._counters[kind] = n
         token = f"[{kind}_{n}]"
         self._by_value[key] = token
-        self._known.add(kind, value)
+        if self._known is not None:
+            self._known.add(kind, value)
         self._by_token[(kind, n)] = value
         return token
 
@@ -103,7 +106,7 @@ class Vault:
         """Redact ``value`` wherever it occurs from now on, as one of ``kind``; its placeholder
         is issued where it first occurs (a name's parts: see ``Redactor.redact``)."""
         if (kind, value) not in self._by_value:
-            self._known.add(kind, value)
+            self._index().add(kind, value)
 
     def known(self, text: str) -> list[Finding]:
         """Where ``text`` holds a value this vault stands in for, or one it restored.
@@ -117,7 +120,7 @@ class Vault:
         if not text:
             return []
         # (start, -end, kind, whether it must be a whole token)
-        candidates = [(*c, True) for c in self._known.candidates(text)] if self._by_value else []
+        candidates = [(*c, True) for c in self._index().candidates(text)] if self._by_value else []
         candidates.extend((*c, False) for c in self.restored.candidates(text))
         if not candidates:
             return []
@@ -131,6 +134,13 @@ class Vault:
             found.append(Finding(start, end, kind, text[start:end]))
             taken_to = end
         return found
+
+    def _index(self) -> WholeValues:
+        if self._known is None:
+            self._known = WholeValues()
+            for kind, value in self._by_value:
+                self._known.add(kind, value)
+        return self._known
 
     def mapping(self) -> dict[str, str]:
         """Placeholder -> real value. Secret: for the encrypted audit map only."""
@@ -157,7 +167,8 @@ class Vault:
             self._kinds = None
         self._counters[kind] = max(self._counters.get(kind, 0), n)
         self._by_value[(kind, value)] = f"[{kind}_{n}]"
-        self._known.add(kind, value)
+        if self._known is not None:
+            self._known.add(kind, value)
         self._by_token[(kind, n)] = value
 
     def value(self, kind: str, n: int) -> str | None:
