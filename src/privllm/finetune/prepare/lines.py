@@ -249,7 +249,13 @@ def spread_names(
         # Word by word against a set: linear in the text however many names the line holds
         # (an alternation of every name would try each one at every position).
         extra = []
-        for m in _NAME_WORD.finditer(text):
+        # Most strings hold none of the parts: their distinct words, read in C, say so.
+        words = set(_NAME_WORD.findall(text))
+        if parts.isdisjoint(words) and not any(
+            w[:-2] in parts for w in words if w.endswith(("'s", "\u2019s"))
+        ):
+            words.clear()
+        for m in _NAME_WORD.finditer(text) if words else ():
             start, end, word = m.start(), m.end(), m.group()
             if word not in parts:
                 if not (word.endswith(("'s", "\u2019s")) and word[:-2] in parts):
