@@ -124,7 +124,7 @@ def main() -> None:
     def full_chat() -> object:
         return full.chat(messages).text
 
-    def raw_stream() -> object:
+    def raw_stream(messages: list = messages) -> object:
         parts = []
         for chunk in raw.chat.completions.create(
             model="m",
@@ -140,12 +140,15 @@ def main() -> None:
         with bare.stream(messages) as s:
             return "".join(c.text for c in s)
 
-    def full_stream() -> object:
+    def full_stream(messages: list = messages) -> object:
         with full.stream(messages) as s:
             return "".join(c.text for c in s)
 
+    # With findings: the answer is restored chunk by chunk against a vault of ten values.
+    pii = [{"role": "user", "content": prompt(2)}]
+
     assert raw_chat() == priv_chat() == full_chat() == TEXT
-    assert raw_stream() == priv_stream() == full_stream() == TEXT
+    assert raw_stream() == priv_stream() == full_stream() == full_stream(pii) == TEXT
     for _ in range(20):  # warm the connection pools and caches
         raw_chat()
         priv_chat()
@@ -159,6 +162,12 @@ def main() -> None:
         ("stream 200, empty chain", raw_stream, priv_stream, args.stream_calls),
         ("chat, all defaults on", raw_chat, full_chat, args.calls),
         ("stream 200, all defaults", raw_stream, full_stream, args.stream_calls),
+        (
+            "stream 200, 2 KB PII prompt",
+            lambda: raw_stream(pii),
+            lambda: full_stream(pii),
+            args.stream_calls,
+        ),
     ):
         sa, sb = interleaved(a, b, n)
         (ma, pa), (mb, pb) = summary(sa), summary(sb)
