@@ -4,11 +4,13 @@
 
 The server runs in its own process (so its work does not share our GIL); both clients talk
 to it over loopback with keep-alive. Prints median and p99 per call and the ratio
-privllm / raw openai for non-streamed calls and 200-chunk streams; then bursts of concurrent
-calls (8 threads sharing one client, 100 asyncio tasks sharing one AsyncClient, against the
-openai SDK's own default clients): wall time and median latency ratios; then prompts of
-2 KB (10 findings), 64 KB and 1 MB with all defaults on (distinct values in every 2 KB, so
-the vault grows with the prompt): ratio and added time per KB; then import times.
+privllm / raw openai for non-streamed calls and 200-chunk streams; then prompts of 2 KB
+(10 findings), 64 KB and 1 MB with all defaults on (distinct values in every 2 KB, so the
+vault grows with the prompt): ratio and added time per KB; then bursts of concurrent calls
+(8 threads sharing one client, 100 asyncio tasks sharing one AsyncClient, against the openai
+SDK's own default clients): wall time and median latency ratios; then import times. CPU
+columns: this process's CPU time per call (privllm's work and the SDK's; the server runs in
+its own process), steadier than wall time on a loaded machine.
 """
 
 from __future__ import annotations
@@ -49,16 +51,33 @@ def summary(samples: list[float]) -> tuple[float, float]:
 
 
 def interleaved(
-    a: Callable[[], object], b: Callable[[], object], n: int, rounds: int = 5
+    a: Callable[[], object],
+    b: Callable[[], object],
+    n: int,
+    rounds: int = 5,
+    cpu: list[tuple[float, float]] | None = None,
 ) -> tuple[list[float], list[float]]:
-    """Alternate blocks of a and b so drift (thermal, other load) hits both alike."""
+    """Alternate blocks of a and b so drift (thermal, other load) hits both alike.
+
+    ``cpu``, when given, receives each round's CPU seconds per call of a and of b: this
+    process's threads only (the server runs in its own), which on a loaded machine varies
+    far less than wall time, where waiting for a core counts too."""
     sa: list[float] = []
     sb: list[float] = []
     per = max(1, n // rounds)
     for _ in range(rounds):
+        c0 = time.process_time()
         sa += timed(a, per)
+        c1 = time.process_time()
         sb += timed(b, per)
+        if cpu is not None:
+            cpu.append(((c1 - c0) / per, (time.process_time() - c1) / per))
     return sa, sb
+
+
+def cpu_ratio(cpu: list[tuple[float, float]]) -> tuple[float, float]:
+    """(median CPU seconds per call of a, of b) over the rounds ``interleaved`` recorded."""
+    return statistics.median(c[0] for c in cpu), statistics.median(c[1] for c in cpu)
 
 
 def import_time(module: str, repeat: int = 7) -> float:
@@ -156,7 +175,8 @@ def main() -> None:
 
     print(f"privllm overhead vs raw openai {openai.__version__} (local server, separate process)")
     header = ("raw median", 12), ("raw p99", 11), ("privllm med", 13), ("privllm p99", 13)
-    print(f"{'case':<28}" + "".join(f"{h:>{w}}" for h, w in header) + f"{'ratio':>8}")
+    print(f"{'case':<28}" + "".join(f"{h:>{w}}" for h, w in header) + f"{'ratio':>8}"
+          f"{'CPU/call':>10}{'CPU ratio':>10}")  # fmt: skip
     for name, a, b, n in (
         ("chat, empty chain", raw_chat, priv_chat, args.calls),
         ("stream 200, empty chain", raw_stream, priv_stream, args.stream_calls),
@@ -169,11 +189,13 @@ def main() -> None:
             args.stream_calls,
         ),
     ):
-        sa, sb = interleaved(a, b, n)
+        cpu: list[tuple[float, float]] = []
+        sa, sb = interleaved(a, b, n, cpu=cpu)
         (ma, pa), (mb, pb) = summary(sa), summary(sb)
+        ca, cb = cpu_ratio(cpu)
         print(
             f"{name:<28}{ma * 1e3:>10.3f}ms{pa * 1e3:>9.3f}ms{mb * 1e3:>11.3f}ms"
-            f"{pb * 1e3:>11.3f}ms{mb / ma:>7.3f}x"
+            f"{pb * 1e3:>11.3f}ms{mb / ma:>7.3f}x{cb * 1e3:>8.3f}ms{cb / ca:>9.3f}x"
         )
 
     prompt_sizes(raw, full, args.calls)
@@ -284,7 +306,7 @@ def prompt_sizes(raw: object, full: object, calls: int) -> None:
     """Large prompts, all defaults on: the ratio, and what privllm adds per KB of prompt
     (flat from 2 KB to 1 MB when its cost is linear in the prompt)."""
     print(f"{'prompt, all defaults on':<28}{'raw median':>12}{'privllm med':>13}{'ratio':>8}"
-          f"{'added':>11}{'per KB':>11}")  # fmt: skip
+          f"{'added':>11}{'per KB':>11}{'CPU ratio':>11}{'CPU per KB':>12}")  # fmt: skip
     for kb, n in ((2, calls), (64, max(10, calls // 20)), (1024, 6)):
         messages = [{"role": "user", "content": prompt(kb)}]
 
@@ -295,11 +317,14 @@ def prompt_sizes(raw: object, full: object, calls: int) -> None:
             return full.chat(messages)  # type: ignore[attr-defined]
 
         raw_chat(), priv_chat()
-        sa, sb = interleaved(raw_chat, priv_chat, n, rounds=min(5, n))
+        cpu: list[tuple[float, float]] = []
+        sa, sb = interleaved(raw_chat, priv_chat, n, rounds=min(5, n), cpu=cpu)
         ma, mb = statistics.median(sa), statistics.median(sb)
+        ca, cb = cpu_ratio(cpu)
         added = mb - ma
         print(f"{f'{kb} KB prompt':<28}{ma * 1e3:>10.3f}ms{mb * 1e3:>11.3f}ms{mb / ma:>7.2f}x"
-              f"{added * 1e3:>9.2f}ms{added / kb * 1e6:>9.1f}us")  # fmt: skip
+              f"{added * 1e3:>9.2f}ms{added / kb * 1e6:>9.1f}us{cb / ca:>10.2f}x"
+              f"{(cb - ca) / kb * 1e6:>10.1f}us")  # fmt: skip
 
 
 def _medians(
