@@ -243,17 +243,17 @@ def spread_names(
         parts.update(kept)
         if not kept:
             whole.append(name)
+    possessives = {f"{p}{s}" for p in parts for s in ("'s", "\u2019s")}  # "Jane's"
     out = dict(found)
     items = strings.items() if isinstance(strings, Mapping) else enumerate(strings)
     for i, text in items:
         # Word by word against a set: linear in the text however many names the line holds
         # (an alternation of every name would try each one at every position).
         extra = []
-        # Most strings hold none of the parts: their distinct words, read in C, say so.
+        # Most strings hold none of the parts: their distinct words, read and compared in C,
+        # say so before the loop below looks at each word.
         words = set(_NAME_WORD.findall(text))
-        if parts.isdisjoint(words) and not any(
-            w[:-2] in parts for w in words if w.endswith(("'s", "\u2019s"))
-        ):
+        if parts.isdisjoint(words) and possessives.isdisjoint(words):
             words.clear()
         for m in _NAME_WORD.finditer(text) if words else ():
             start, end, word = m.start(), m.end(), m.group()
