@@ -136,11 +136,15 @@ class Vault:
         return found
 
     def _index(self) -> WholeValues:
-        if self._known is None:
-            self._known = WholeValues()
-            for kind, value in self._by_value:
-                self._known.add(kind, value)
-        return self._known
+        index = self._known
+        if index is None:
+            # Filled before it is shared: another thread reading this vault never sees an
+            # index that lacks some of its values.
+            index = WholeValues()
+            for kind, value in list(self._by_value):
+                index.add(kind, value)
+            self._known = index
+        return index
 
     def mapping(self) -> dict[str, str]:
         """Placeholder -> real value. Secret: for the encrypted audit map only."""
