@@ -12,7 +12,7 @@ thousands of distinct values, so adding a value must cost the same whatever the 
 
 >>> index = WholeValues()
 >>> index.add("EMAIL", "ann@example.com")
->>> index.candidates("Mail ann@example.com, not joann@example.com.")
+>>> index.candidates("Mail ann@example.com today.")
 [(5, -20, 'EMAIL')]
 """
 
