@@ -3,7 +3,7 @@ other strings; possessives, both apostrophes; never inside an e-mail address or 
 
 from __future__ import annotations
 
-from privllm.finetune.lines import spread_names
+from privllm.finetune.prepare.lines import spread_names
 from privllm.redaction.findings import Finding
 
 
