@@ -4,9 +4,13 @@
 
 The server runs in its own process (so its work does not share our GIL); both clients talk
 to it over loopback with keep-alive. Prints median and p99 per call and the ratio
-privllm / raw openai for non-streamed calls and 200-chunk streams; then bursts of concurrent
-calls (8 threads sharing one client, 100 asyncio tasks sharing one AsyncClient, against the
-openai SDK's own default clients): wall time and median latency ratios; then import times.
+privllm / raw openai for non-streamed calls and 200-chunk streams; then prompts of 2 KB
+(10 findings), 64 KB and 1 MB with all defaults on (distinct values in every 2 KB, so the
+vault grows with the prompt): ratio and added time per KB; then bursts of concurrent calls
+(8 threads sharing one client, 100 asyncio tasks sharing one AsyncClient, against the openai
+SDK's own default clients): wall time and median latency ratios; then import times. CPU
+columns: this process's CPU time per call (privllm's work and the SDK's; the server runs in
+its own process), steadier than wall time on a loaded machine.
 """
 
 from __future__ import annotations
@@ -47,16 +51,33 @@ def summary(samples: list[float]) -> tuple[float, float]:
 
 
 def interleaved(
-    a: Callable[[], object], b: Callable[[], object], n: int, rounds: int = 5
+    a: Callable[[], object],
+    b: Callable[[], object],
+    n: int,
+    rounds: int = 5,
+    cpu: list[tuple[float, float]] | None = None,
 ) -> tuple[list[float], list[float]]:
-    """Alternate blocks of a and b so drift (thermal, other load) hits both alike."""
+    """Alternate blocks of a and b so drift (thermal, other load) hits both alike.
+
+    ``cpu``, when given, receives each round's CPU seconds per call of a and of b: this
+    process's threads only (the server runs in its own), which on a loaded machine varies
+    far less than wall time, where waiting for a core counts too."""
     sa: list[float] = []
     sb: list[float] = []
     per = max(1, n // rounds)
     for _ in range(rounds):
+        c0 = time.process_time()
         sa += timed(a, per)
+        c1 = time.process_time()
         sb += timed(b, per)
+        if cpu is not None:
+            cpu.append(((c1 - c0) / per, (time.process_time() - c1) / per))
     return sa, sb
+
+
+def cpu_ratio(cpu: list[tuple[float, float]]) -> tuple[float, float]:
+    """(median CPU seconds per call of a, of b) over the rounds ``interleaved`` recorded."""
+    return statistics.median(c[0] for c in cpu), statistics.median(c[1] for c in cpu)
 
 
 def import_time(module: str, repeat: int = 7) -> float:
@@ -122,7 +143,7 @@ def main() -> None:
     def full_chat() -> object:
         return full.chat(messages).text
 
-    def raw_stream() -> object:
+    def raw_stream(messages: list = messages) -> object:
         parts = []
         for chunk in raw.chat.completions.create(
             model="m",
@@ -138,12 +159,15 @@ def main() -> None:
         with bare.stream(messages) as s:
             return "".join(c.text for c in s)
 
-    def full_stream() -> object:
+    def full_stream(messages: list = messages) -> object:
         with full.stream(messages) as s:
             return "".join(c.text for c in s)
 
+    # With findings: the answer is restored chunk by chunk against a vault of ten values.
+    pii = [{"role": "user", "content": prompt(2)}]
+
     assert raw_chat() == priv_chat() == full_chat() == TEXT
-    assert raw_stream() == priv_stream() == full_stream() == TEXT
+    assert raw_stream() == priv_stream() == full_stream() == full_stream(pii) == TEXT
     for _ in range(20):  # warm the connection pools and caches
         raw_chat()
         priv_chat()
@@ -151,20 +175,30 @@ def main() -> None:
 
     print(f"privllm overhead vs raw openai {openai.__version__} (local server, separate process)")
     header = ("raw median", 12), ("raw p99", 11), ("privllm med", 13), ("privllm p99", 13)
-    print(f"{'case':<28}" + "".join(f"{h:>{w}}" for h, w in header) + f"{'ratio':>8}")
+    print(f"{'case':<28}" + "".join(f"{h:>{w}}" for h, w in header) + f"{'ratio':>8}"
+          f"{'CPU/call':>10}{'CPU ratio':>10}")  # fmt: skip
     for name, a, b, n in (
         ("chat, empty chain", raw_chat, priv_chat, args.calls),
         ("stream 200, empty chain", raw_stream, priv_stream, args.stream_calls),
         ("chat, all defaults on", raw_chat, full_chat, args.calls),
         ("stream 200, all defaults", raw_stream, full_stream, args.stream_calls),
+        (
+            "stream 200, 2 KB PII prompt",
+            lambda: raw_stream(pii),
+            lambda: full_stream(pii),
+            args.stream_calls,
+        ),
     ):
-        sa, sb = interleaved(a, b, n)
+        cpu: list[tuple[float, float]] = []
+        sa, sb = interleaved(a, b, n, cpu=cpu)
         (ma, pa), (mb, pb) = summary(sa), summary(sb)
+        ca, cb = cpu_ratio(cpu)
         print(
             f"{name:<28}{ma * 1e3:>10.3f}ms{pa * 1e3:>9.3f}ms{mb * 1e3:>11.3f}ms"
-            f"{pb * 1e3:>11.3f}ms{mb / ma:>7.3f}x"
+            f"{pb * 1e3:>11.3f}ms{mb / ma:>7.3f}x{cb * 1e3:>8.3f}ms{cb / ca:>9.3f}x"
         )
 
+    prompt_sizes(raw, full, args.calls)
     concurrency(base_url, provider, tmp.name, messages)
 
     raw.close()
@@ -247,6 +281,50 @@ def concurrency(base_url: str, provider: dict, folder: str, messages: list) -> N
         return out
 
     report("100 async tasks", *_medians(asyncio.run(bursts())))
+
+
+def prompt(kb: int) -> str:
+    """``kb`` KB of the 2 KB prompt of benchmarks/redaction.py: ten findings of eight types
+    per 2 KB, the emails, IPs and card-like keys made distinct in each block."""
+    from redaction import prompt_2kb
+
+    block = prompt_2kb()
+    if kb <= 2:
+        return block
+    parts = []
+    for i in range(kb // 2):
+        parts.append(
+            block.replace("jane.doe@", f"jane.doe{i}@")
+            .replace("bob@", f"bob{i}@")
+            .replace("10.20.30.40", f"10.{i // 250 % 250}.{i % 250}.40")
+            .replace("192.168.1.20", f"192.168.{i // 250 % 250}.{i % 250 + 1}")
+        )
+    return "".join(parts)
+
+
+def prompt_sizes(raw: object, full: object, calls: int) -> None:
+    """Large prompts, all defaults on: the ratio, and what privllm adds per KB of prompt
+    (flat from 2 KB to 1 MB when its cost is linear in the prompt)."""
+    print(f"{'prompt, all defaults on':<28}{'raw median':>12}{'privllm med':>13}{'ratio':>8}"
+          f"{'added':>11}{'per KB':>11}{'CPU ratio':>11}{'CPU per KB':>12}")  # fmt: skip
+    for kb, n in ((2, calls), (64, max(10, calls // 20)), (1024, 6)):
+        messages = [{"role": "user", "content": prompt(kb)}]
+
+        def raw_chat(messages: list = messages) -> object:
+            return raw.chat.completions.create(model="m", messages=messages)  # type: ignore[attr-defined]
+
+        def priv_chat(messages: list = messages) -> object:
+            return full.chat(messages)  # type: ignore[attr-defined]
+
+        raw_chat(), priv_chat()
+        cpu: list[tuple[float, float]] = []
+        sa, sb = interleaved(raw_chat, priv_chat, n, rounds=min(5, n), cpu=cpu)
+        ma, mb = statistics.median(sa), statistics.median(sb)
+        ca, cb = cpu_ratio(cpu)
+        added = mb - ma
+        print(f"{f'{kb} KB prompt':<28}{ma * 1e3:>10.3f}ms{mb * 1e3:>11.3f}ms{mb / ma:>7.2f}x"
+              f"{added * 1e3:>9.2f}ms{added / kb * 1e6:>9.1f}us{cb / ca:>10.2f}x"
+              f"{(cb - ca) / kb * 1e6:>10.1f}us")  # fmt: skip
 
 
 def _medians(

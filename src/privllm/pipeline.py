@@ -12,11 +12,11 @@ onion). Because every hook is a plain function, the same middleware serves ``Cli
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, get_args
 
+from ._ids import new_call_id
 from .types import (
     ChatChunk,
     ChatRequest,
@@ -46,7 +46,7 @@ class CallContext:
 
     endpoint: Endpoint
     operation: str = "chat"  # "chat" | "stream" | "embed"
-    call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    call_id: str = field(default_factory=new_call_id)  # as uuid4().hex, cheaper (see _ids)
     started: float = field(default_factory=time.monotonic)
     state: dict[str, Any] = field(default_factory=dict)
     decisions: list[Any] = field(default_factory=list)
@@ -195,12 +195,19 @@ class Chain:
             response = mw.on_embedding_response(response, ctx)
         return response
 
-    def chunk(self, chunk: ChatChunk, ctx: CallContext) -> Iterator[ChatChunk]:
-        """Pass one provider chunk outward; a middleware may hold it back or split it."""
-        if not self._chunk:
-            yield chunk
-            return
-        yield from self._through(self._chunk, (chunk,), ctx)
+    def chunk(self, chunk: ChatChunk, ctx: CallContext) -> Sequence[ChatChunk]:
+        """Pass one provider chunk outward; a middleware may hold it back or split it.
+
+        Called for every chunk of every stream: a plain loop, no generator, and no list
+        while each middleware gives back one chunk for one (the common case)."""
+        current: Sequence[ChatChunk] = (chunk,)
+        for i, mw in enumerate(self._chunk):
+            out = mw.on_chunk(current[0], ctx)
+            if type(out) is tuple and len(out) == 1:
+                current = out
+                continue
+            return self._through(self._chunk[i + 1 :], out, ctx)
+        return current
 
     def stream_end(self, ctx: CallContext) -> Iterator[ChatChunk]:
         """Flush: each middleware's held-back chunks still pass every middleware outside it."""

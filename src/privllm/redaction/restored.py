@@ -20,6 +20,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
+from privllm.redaction.known import KnownValues
+
 __all__ = ["MIN_LENGTH", "RestoredValues"]
 
 #: Shorter values are matched as whole words only: a two-letter name found anywhere would
@@ -37,8 +39,6 @@ class RestoredValues:
     __slots__ = ("_index", "_limit", "_lock", "_values")
 
     def __init__(self, limit: int = 65_536) -> None:
-        from privllm.redaction.vault import KnownValues
-
         self._limit = limit
         self._lock = threading.Lock()
         self._values: dict[tuple[str, str], None] = {}  # insertion order = age
@@ -69,8 +69,6 @@ class RestoredValues:
             return self._index.candidates(text)
 
     def _forget_older_half(self) -> None:
-        from privllm.redaction.vault import KnownValues
-
         keep = list(self._values)[len(self._values) // 2 :]
         self._values = dict.fromkeys(keep)
         self._index = KnownValues()

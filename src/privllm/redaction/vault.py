@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from privllm.redaction.findings import Finding
+from privllm.redaction.known import KnownValues, WholeValues
+from privllm.redaction.known import is_word as _is_word
 from privllm.redaction.restored import RestoredValues
 
 __all__ = ["TOKEN", "KnownValues", "Vault"]
@@ -59,7 +60,9 @@ class Vault:
         self._reserved: set[tuple[str, int]] = set()
         self._kinds: list[str] | None = None
         self._token_test: _TokenTest | None = None  # could_start_token's, per set of kinds
-        self._known = KnownValues()  # the values again, searchable for known()
+        # The values again, searchable for known(); built by its first use, so a vault that
+        # is never searched (a fine-tuning file's map) keeps only its two dicts.
+        self._known: WholeValues | None = None
 
     def __repr__(self) -> str:
         return f"Vault({len(self._by_value)} values)"
@@ -94,7 +97,8 @@ class Vault:
         self._counters[kind] = n
         token = f"[{kind}_{n}]"
         self._by_value[key] = token
-        self._known.add(kind, value)
+        if self._known is not None:
+            self._known.add(kind, value)
         self._by_token[(kind, n)] = value
         return token
 
@@ -102,7 +106,7 @@ class Vault:
         """Redact ``value`` wherever it occurs from now on, as one of ``kind``; its placeholder
         is issued where it first occurs (a name's parts: see ``Redactor.redact``)."""
         if (kind, value) not in self._by_value:
-            self._known.add(kind, value)
+            self._index().add(kind, value)
 
     def known(self, text: str) -> list[Finding]:
         """Where ``text`` holds a value this vault stands in for, or one it restored.
@@ -116,7 +120,7 @@ class Vault:
         if not text:
             return []
         # (start, -end, kind, whether it must be a whole token)
-        candidates = [(*c, True) for c in self._known.candidates(text)] if self._by_value else []
+        candidates = [(*c, True) for c in self._index().candidates(text)] if self._by_value else []
         candidates.extend((*c, False) for c in self.restored.candidates(text))
         if not candidates:
             return []
@@ -130,6 +134,17 @@ class Vault:
             found.append(Finding(start, end, kind, text[start:end]))
             taken_to = end
         return found
+
+    def _index(self) -> WholeValues:
+        index = self._known
+        if index is None:
+            # Filled before it is shared: another thread reading this vault never sees an
+            # index that lacks some of its values.
+            index = WholeValues()
+            for kind, value in list(self._by_value):
+                index.add(kind, value)
+            self._known = index
+        return index
 
     def mapping(self) -> dict[str, str]:
         """Placeholder -> real value. Secret: for the encrypted audit map only."""
@@ -156,7 +171,8 @@ class Vault:
             self._kinds = None
         self._counters[kind] = max(self._counters.get(kind, 0), n)
         self._by_value[(kind, value)] = f"[{kind}_{n}]"
-        self._known.add(kind, value)
+        if self._known is not None:
+            self._known.add(kind, value)
         self._by_token[(kind, n)] = value
 
     def value(self, kind: str, n: int) -> str | None:
@@ -251,65 +267,8 @@ class _TokenTest:
         return m is not None and m.group(1).isdigit()
 
 
-def _is_word(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
-
-
 def _whole(text: str, start: int, end: int) -> bool:
     """``text[start:end]`` is not glued to a word character on a side where it has one."""
     if start > 0 and _is_word(text[start]) and _is_word(text[start - 1]):
         return False
     return not (end < len(text) and _is_word(text[end - 1]) and _is_word(text[end]))
-
-
-class KnownValues:
-    """The values of a vault, found in a text in one pass per automaton.
-
-    New values wait in a short list searched with ``str.find``; every ``_BATCH`` of them
-    becomes an Aho-Corasick automaton, merged with the last one while that is no larger
-    (sizes double, as in a binary counter). A vault that grows one value at a time, as over
-    a long JSONL file, rebuilds O(n log n) values in all and a text is searched by
-    O(log n) automatons, never n finds.
-    """
-
-    __slots__ = ("_levels", "_recent")
-
-    def __init__(self) -> None:
-        self._levels: list[tuple[Any, list[tuple[str, str]]]] = []  # (automaton, its values)
-        self._recent: list[tuple[str, str]] = []  # (kind, value)
-
-    def add(self, kind: str, value: str) -> None:
-        self._recent.append((kind, value))
-        if len(self._recent) < _BATCH:
-            return
-        items, self._recent = self._recent, []
-        while self._levels and len(self._levels[-1][1]) <= len(items):
-            items = self._levels.pop()[1] + items
-        self._levels.append((_automaton(items), items))
-
-    def candidates(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, -end, kind) of every occurrence, overlapping ones included."""
-        out: list[tuple[int, int, str]] = []
-        for automaton, _ in self._levels:
-            for last, (length, kind) in automaton.iter(text):
-                out.append((last - length + 1, -(last + 1), kind))
-        for kind, value in self._recent:
-            i = text.find(value)
-            while i >= 0:
-                out.append((i, -(i + len(value)), kind))
-                i = text.find(value, i + 1)
-        return out
-
-
-def _automaton(items: list[tuple[str, str]]) -> Any:
-    import ahocorasick  # the C extension is loaded only when a vault holds many values
-
-    automaton = ahocorasick.Automaton()
-    for kind, value in items:
-        automaton.add_word(value, (len(value), kind))
-    automaton.make_automaton()
-    return automaton
-
-
-# Values searched with str.find before they go into an automaton.
-_BATCH = 24
