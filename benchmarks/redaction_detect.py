@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 
 from privllm.redaction.findings import Detector
-from privllm.redaction.scan import BUILTIN_TYPES, default_detectors, scan
+from privllm.redaction.scanner import BUILTIN_TYPES, default_detectors, scan
 
 ROOT = Path(__file__).resolve().parent.parent
 DENSITIES = {"sparse": 0.03, "mixed": 0.06, "dense": 0.12}  # share of sentences, each kind

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from privllm.redaction.redactor import Redactor
-from privllm.redaction.scan import BUILTIN_TYPES
+from privllm.redaction.scanner import BUILTIN_TYPES
 from privllm.redaction.vault import Vault
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -49,7 +49,7 @@ WORK = ROOT / "mutants"
 PHASE_1: dict[str, list[str]] = {
     "redaction/vault.py": ["tests/redaction/test_vault_restore.py"],
     "redaction/restore.py": ["tests/redaction/test_vault_restore.py"],
-    "redaction/scan.py": ["tests/redaction/test_scan.py"],
+    "redaction/scanner.py": ["tests/redaction/test_scan.py"],
     "audit/chain.py": ["tests/audit/test_chain.py", "tests/audit/test_tamper.py"],
     "audit/crypto.py": ["tests/audit/test_crypto.py"],
 }

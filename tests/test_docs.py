@@ -49,9 +49,8 @@ IMPORT = re.compile(r"^from (privllm(?:\.\w+)+) import (\([^)]*\)|.+)$", re.M)
 
 def test_docs_import_each_name_from_its_package_surface():
     # One way to import a name (issue 17): a name a package exports is imported from the
-    # package, not from the module it lives in. A surface name shadowed by a submodule of
-    # the same name (privllm.redaction.scan) cannot be, so it keeps the module path. A
-    # package's own surface counts (DatasetError from privllm.finetune, or from privllm).
+    # package, not from the module it lives in. A package's own surface counts
+    # (DatasetError from privllm.finetune, or from privllm).
     import importlib
 
     readme = DOCS.parent / "README.md"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import pkgutil
 import subprocess
 import sys
+import types
 import zipfile
 from pathlib import Path
 
@@ -129,8 +131,15 @@ def test_every_package_has_one_sorted_complete_surface(name):
     # every name resolves (lazily loaded ones included).
     module = importlib.import_module(name)
     assert module.__all__ == sorted(set(module.__all__)), name
+    # A submodule of the same name as an exported function would replace it on the package
+    # once anything imports that submodule (`privllm.redaction.scan` was a module then).
+    for sub in pkgutil.iter_modules(module.__path__):
+        if sub.name in module.__all__:
+            importlib.import_module(f"{name}.{sub.name}")
     for attr in module.__all__:
-        assert getattr(module, attr) is not None, f"{name}.{attr}"
+        value = getattr(module, attr)
+        assert value is not None, f"{name}.{attr}"
+        assert not isinstance(value, types.ModuleType), f"{name}.{attr} is a module"
 
 
 def test_subpackages_import_nothing_heavy():

@@ -14,7 +14,7 @@ from privllm.pipeline import CallContext, Chain
 from privllm.policy.middleware import ROUTE, PolicyMiddleware
 from privllm.policy.rules import Decision, PolicyEngine
 from privllm.providers.base import Provider, build_provider
-from privllm.redaction.scan import BUILTIN_TYPES, NAME_TYPES
+from privllm.redaction.scanner import BUILTIN_TYPES, NAME_TYPES
 from privllm.types import ChatRequest, Endpoint, Message
 
 __all__ = ["Issue", "Plan", "check_credentials", "check_policy", "plan_call"]

@@ -19,7 +19,7 @@ from privllm.finetune import ValueMap, prepare_file, scan_file
 from privllm.finetune.cli import finetune_group
 from privllm.finetune.jobs.lifecycle import FinetuneJobs, UnpreparedFileError
 from privllm.redaction.redactor import Redactor
-from privllm.redaction.scan import BUILTIN_TYPES
+from privllm.redaction.scanner import BUILTIN_TYPES
 from privllm.testing import OpenAIServer
 
 NAMES = ["Oluwaseun Adeyemi", "Oluwaseun", "Adeyemi", "Priya Raman", "Priya", "Raman"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from privllm.redaction.scan import default_detectors, scan
+from privllm.redaction.scanner import default_detectors, scan
 from support.by_path import load_by_path
 
 corpus = load_by_path("privllm_redaction_corpus", Path(__file__).with_name("corpus.py"))

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from privllm.redaction.redactor import Redactor
-from privllm.redaction.scan import BUILTIN_TYPES, default_detectors, scan
+from privllm.redaction.scanner import BUILTIN_TYPES, default_detectors, scan
 from privllm.redaction.vault import Vault
 
 DETECTORS = default_detectors(BUILTIN_TYPES)  # the preview types included
@@ -183,7 +183,7 @@ def test_dates_that_are_not_births(text):
 def test_the_gazetteer_is_read_on_the_first_scan_not_at_import():
     code = (
         "import sys, privllm\n"
-        "from privllm.redaction.scan import BUILTIN_TYPES, default_detectors, scan\n"
+        "from privllm.redaction.scanner import BUILTIN_TYPES, default_detectors, scan\n"
         "detectors = default_detectors(BUILTIN_TYPES)\n"
         "loaded = lambda: 'privllm.redaction.gazetteer' in sys.modules and"
         " sys.modules['privllm.redaction.gazetteer'].gazetteer.cache_info().currsize\n"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from privllm.redaction.redactor import Redactor
-from privllm.redaction.scan import BUILTIN_TYPES
+from privllm.redaction.scanner import BUILTIN_TYPES
 from privllm.redaction.vault import Vault
 from support.by_path import load_by_path
 

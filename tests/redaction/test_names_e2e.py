@@ -10,7 +10,7 @@ import json
 import pytest
 
 from privllm import Message
-from privllm.redaction.scan import BUILTIN_TYPES
+from privllm.redaction.scanner import BUILTIN_TYPES
 from privllm.testing import Reply
 
 NAMES = ["Oluwaseun Adeyemi", "Oluwaseun", "Adeyemi", "Priya Raman", "Priya", "Raman"]

@@ -13,7 +13,7 @@ import pytest
 
 from privllm.config import RedactionConfig
 from privllm.redaction.redactor import Redactor
-from privllm.redaction.scan import BUILTIN_TYPES
+from privllm.redaction.scanner import BUILTIN_TYPES
 
 sys.path.insert(0, str(Path(__file__).parent.parent))  # run as a script too
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from privllm import Client, Message
 from privllm.redaction.redactor import Redactor
-from privllm.redaction.scan import BUILTIN_TYPES
+from privllm.redaction.scanner import BUILTIN_TYPES
 from privllm.redaction.vault import Vault
 from privllm.testing import Reply
 

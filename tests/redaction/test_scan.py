@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from privllm.errors import ConfigError, RedactionError
 from privllm.redaction.findings import Finding
-from privllm.redaction.scan import BUILTIN_TYPES, default_detectors, resolve_overlaps, scan
+from privllm.redaction.scanner import BUILTIN_TYPES, default_detectors, resolve_overlaps, scan
 from privllm.redaction.terms import TermListDetector
 
 SECRET_TEXT = "card 4111 1111 1111 1111 for ana@example.org"

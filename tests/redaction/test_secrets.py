@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from privllm.redaction.findings import Detector
-from privllm.redaction.scan import default_detectors, scan
+from privllm.redaction.scanner import default_detectors, scan
 from privllm.redaction.secrets import (
     JWTDetector,
     PrivateKeyDetector,

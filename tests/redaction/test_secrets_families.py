@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from privllm.redaction.scan import default_detectors, scan
+from privllm.redaction.scanner import default_detectors, scan
 from privllm.redaction.secrets import SecretAssignmentDetector, SecretKeyDetector
 
 B64 = "Qm9yZWFsaXMtN2Y0YzJhOWUtZmFrZS1iZWRyb2NrLWtleS1mb3ItdGVzdHMtb25seQ"  # fake base64

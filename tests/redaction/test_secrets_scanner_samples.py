@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import string
 
-from privllm.redaction.scan import default_detectors, scan
+from privllm.redaction.scanner import default_detectors, scan
 
 _RNG = random.Random(12)
 _ALNUM = string.ascii_letters + string.digits

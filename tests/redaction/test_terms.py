@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from privllm.errors import RedactionError
-from privllm.redaction.scan import scan
+from privllm.redaction.scanner import scan
 from privllm.redaction.terms import NERDetector, TermListDetector
 
 

@@ -17,7 +17,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "BUILTIN_TYPES": "privllm.redaction.scan",
+    "BUILTIN_TYPES": "privllm.redaction.scanner",
     "Detector": "privllm.redaction.findings",
     "Finding": "privllm.redaction.findings",
     "NERDetector": "privllm.redaction.terms",
@@ -26,8 +26,8 @@ _EXPORTS = {
     "StreamRestorer": "privllm.redaction.restore",
     "TermListDetector": "privllm.redaction.terms",
     "Vault": "privllm.redaction.vault",
-    "default_detectors": "privllm.redaction.scan",
-    "scan": "privllm.redaction.scan",
+    "default_detectors": "privllm.redaction.scanner",
+    "scan": "privllm.redaction.scanner",
 }
 
 __all__ = sorted(_EXPORTS)

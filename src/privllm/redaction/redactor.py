@@ -22,7 +22,7 @@ from privllm.errors import ConfigError, RedactionBlocked
 from privllm.redaction.columns import CUE_WORDS, cued_cells
 from privllm.redaction.findings import Detector, Finding
 from privllm.redaction.ner import ModelDetector
-from privllm.redaction.scan import default_detectors, resolve_overlaps, scan
+from privllm.redaction.scanner import default_detectors, resolve_overlaps, scan
 from privllm.redaction.vault import Vault
 
 if TYPE_CHECKING:

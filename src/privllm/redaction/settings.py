@@ -139,7 +139,7 @@ class RedactionConfig(Section):
         if not self.actions:
             return self
         # Only when actions are set: the scan module loads the detectors.
-        from privllm.redaction.scan import BUILTIN_TYPES, NAME_TYPES
+        from privllm.redaction.scanner import BUILTIN_TYPES, NAME_TYPES
 
         known = BUILTIN_TYPES | NAME_TYPES | set(self.terms) | set(self.terms_files)
         if self.ner.engine is not None:

@@ -58,7 +58,7 @@ from privllm.finetune.prepare.surrogates import is_surrogate
 from privllm.finetune.prepare.valuemap import ValueMap
 from privllm.redaction.findings import Finding
 from privllm.redaction.redactor import Redactor
-from privllm.redaction.scan import NAME_TYPES
+from privllm.redaction.scanner import NAME_TYPES
 
 __all__ = [
     "DatasetError",

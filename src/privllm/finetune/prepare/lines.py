@@ -27,7 +27,7 @@ from privllm.finetune.prepare.strictjson import DEEP, DUPLICATE, BadJSON, loads
 from privllm.finetune.prepare.surrogates import is_surrogate, normalise
 from privllm.redaction.findings import Finding
 from privllm.redaction.redactor import Redactor
-from privllm.redaction.scan import resolve_overlaps
+from privllm.redaction.scanner import resolve_overlaps
 
 __all__ = [
     "Checked",

@@ -245,7 +245,7 @@ def detectors_for(
 ) -> list[Detector]:
     """privllm's detectors for ``types`` (term lists from ``terms``); ``ConfigError`` for a
     type that none of them finds."""
-    from privllm.redaction.scan import default_detectors
+    from privllm.redaction.scanner import default_detectors
 
     wanted = frozenset(types)
     chosen_terms = {t: list(words) for t, words in (terms or {}).items() if t in wanted}
@@ -266,7 +266,7 @@ def detector_scanner(detectors: Sequence[Detector]) -> Callable[[str], Iterator[
     no-break spaces or an SSN with en dashes is found here too. Findings keep the spans of
     ``text`` itself.
 
-    >>> from privllm.redaction.scan import default_detectors
+    >>> from privllm.redaction.scanner import default_detectors
     >>> scan = detector_scanner(default_detectors(["US_SSN"]))
     >>> [(f.type, f.value) for f in scan("ssn 536\u201322\u20131847")]
     [('US_SSN', '536\u201322\u20131847')]
