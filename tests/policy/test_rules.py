@@ -334,3 +334,28 @@ def test_a_sensitive_route_falls_back_only_within_its_data_zone(runner_factory, 
         assert run.chat(f"My SSN is {SSN}").text == f"My SSN is {SSN}"  # sent as a placeholder
         assert openai_server.requests == []  # the global profile was refused
         assert len(eu.requests) == 2  # the route, then the EU fallback (same host here)
+
+
+def test_the_engine_remembers_answers_by_value_not_by_object():
+    # The engine remembers each endpoint's answers (a client sends to a handful of them),
+    # but an endpoint changed in place after an allowed call is judged afresh: a cache keyed
+    # on the object would let the next call through to a consumer host.
+    engine = PolicyEngine(PolicyConfig())
+    api = Endpoint(
+        provider="openai", base_url="https://api.openai.com", host="api.openai.com", kind="unknown"
+    )
+    for _ in range(2):
+        judged = engine.classify(api)
+        assert judged.kind == "enterprise_api"
+        assert engine.refusal(engine.check_endpoint(judged)) is None
+    judged.host = "chatgpt.com"
+    judged.kind = engine.classify(judged).kind
+    assert judged.kind == "consumer"
+    refused = engine.refusal(engine.check_endpoint(judged))
+    assert refused is not None
+    assert refused.rule == "deny_consumer_endpoints"
+    # The list handed back is the caller's own: extending it changes no later answer.
+    engine.check_endpoint(judged).append(engine.check_endpoint(api)[0])
+    assert [d.rule for d in engine.check_endpoint(judged) if not d.allowed] == [
+        "deny_consumer_endpoints"
+    ]

@@ -28,6 +28,16 @@ if TYPE_CHECKING:
 __all__ = ["Decision", "PolicyEngine"]
 
 
+#: Endpoints whose policy answers a client remembers; more (never seen in practice) are
+#: judged on every call.
+_REMEMBERED = 64
+
+
+def _key(endpoint: Endpoint) -> tuple[object, ...]:
+    # Every field, so a field added to Endpoint later is part of the key too.
+    return tuple(endpoint.__dict__.values())
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """One rule's outcome for one endpoint."""
@@ -51,7 +61,7 @@ class Decision:
 class PolicyEngine:
     """The ``[policy]`` section compiled once per client."""
 
-    __slots__ = ("_allowed", "_denied", "_regions", "_self_hosted", "policy")
+    __slots__ = ("_allowed", "_checked", "_denied", "_kinds", "_regions", "_self_hosted", "policy")
 
     def __init__(self, policy: PolicyConfig) -> None:
         self.policy = policy
@@ -59,19 +69,38 @@ class PolicyEngine:
         self._denied = {_norm(h) for h in policy.denied_hosts}
         self._self_hosted = {_norm(h) for h in policy.self_hosted_hosts}
         self._regions = {r.lower() for r in policy.allowed_regions}
+        # Both answers depend only on the endpoint's fields and this (fixed) policy, and a
+        # client sends to a handful of endpoints: remembered by value, not by object, so an
+        # endpoint changed in place is judged afresh. 16 us a call before (issue 14).
+        self._kinds: dict[tuple[object, ...], str] = {}
+        self._checked: dict[tuple[object, ...], tuple[Decision, ...]] = {}
 
     def classify(self, endpoint: Endpoint) -> Endpoint:
         """The endpoint as policy sees it: host tables and declarations over the provider's
         own view (a provider cannot vouch for a host it was merely pointed at)."""
-        from privllm.policy.endpoints import host_kind
+        key = _key(endpoint)
+        kind = self._kinds.get(key)
+        if kind is None:
+            from privllm.policy.endpoints import host_kind
 
-        kind = host_kind(endpoint.host, self._self_hosted)
+            kind = host_kind(endpoint.host, self._self_hosted)
+            if len(self._kinds) < _REMEMBERED:
+                self._kinds[key] = kind
         if kind == endpoint.kind:
             return endpoint
         return endpoint.model_copy(update={"kind": kind})
 
     def check_endpoint(self, endpoint: Endpoint) -> list[Decision]:
         """Every destination rule, in order, for ``endpoint`` (already classified)."""
+        key = _key(endpoint)
+        known = self._checked.get(key)
+        if known is None:
+            known = tuple(self._check_endpoint(endpoint))
+            if len(self._checked) < _REMEMBERED:
+                self._checked[key] = known
+        return list(known)
+
+    def _check_endpoint(self, endpoint: Endpoint) -> list[Decision]:
         p = self.policy
         host = _norm(endpoint.host)
         out: list[Decision] = []
