@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import (
+    AsyncIterator,
     Awaitable,
     Callable,
     Generator,
@@ -407,6 +408,29 @@ class ClientCore:
         except BaseException as exc:
             if forget and self.vaults is not None:
                 self.vaults.failed(ctx)
+            self.failed(exc, ctx)
+            raise
+
+    @contextlib.asynccontextmanager
+    async def recording(self, ctx: CallContext) -> AsyncIterator[None]:
+        """``AsyncClient``: with ``audit.require_record``, await the call's audit record
+        commit here, after the chain, so the event loop runs on meanwhile (``Client``'s
+        hook blocks its thread instead). A record not written fails the call."""
+        audit = self.config.audit
+        if not (audit.enabled and audit.require_record):
+            yield
+            return
+        from .audit.middleware import defer_record, record_committed
+
+        defer_record(ctx)
+        try:
+            yield
+        except BaseException as exc:
+            await record_committed(ctx, exc)
+            raise
+        try:
+            await record_committed(ctx)
+        except BaseException as exc:
             self.failed(exc, ctx)
             raise
 

@@ -131,9 +131,11 @@ class AsyncClient:
             max_completion_tokens=max_completion_tokens,
         )  # fmt: skip
         ctx = core.context("chat", messages, timeout)
-        sent = await core.aprepare(request, ctx)
-        response = await core.arun(sent, ctx, _calls.achat)
-        return core.after(response, request, ctx)
+        async with core.recording(ctx):
+            sent = await core.aprepare(request, ctx)
+            response = await core.arun(sent, ctx, _calls.achat)
+            answer = core.after(response, request, ctx)
+        return answer
 
     @overload
     def stream(
@@ -217,9 +219,11 @@ class AsyncClient:
         core.check_open()
         request = core.embedding_request(texts, model, dimensions, extra)
         ctx = core.context("embed", timeout=timeout)
-        sent = await core.abefore_embed(request, ctx)
-        response = await core.arun(sent, ctx, _calls.aembed)
-        return core.after_embed(response, ctx)
+        async with core.recording(ctx):
+            sent = await core.abefore_embed(request, ctx)
+            response = await core.arun(sent, ctx, _calls.aembed)
+            answer = core.after_embed(response, ctx)
+        return answer
 
     async def close(self) -> None:
         """Close the HTTP clients and the middleware (the audit log drains its queue).

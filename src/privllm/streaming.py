@@ -198,8 +198,9 @@ class AsyncChatStream(Generic[ParsedT]):
         if self._source is None:
             core = self._core
             core.check_open()
-            sent = await core.aprepare(self._request, self._ctx)
-            self._source = await core.arun(sent, self._ctx, _calls.astream)
+            async with core.recording(self._ctx):  # a refusal's record, with require_record
+                sent = await core.aprepare(self._request, self._ctx)
+                self._source = await core.arun(sent, self._ctx, _calls.astream)
         return self._source
 
     def __aiter__(self) -> AsyncIterator[ChatChunk]:
@@ -213,25 +214,26 @@ class AsyncChatStream(Generic[ParsedT]):
     async def _run(self) -> AsyncIterator[ChatChunk]:
         source = await self._open()
         chain, ctx, assembler = self._core.chain, self._ctx, self._assembler
-        try:
-            async for raw in source:
-                for chunk in chain.chunk(raw, ctx):
+        async with self._core.recording(ctx):  # outermost: the error record is queued inside
+            try:
+                async for raw in source:
+                    for chunk in chain.chunk(raw, ctx):
+                        assembler.add(chunk)
+                        yield chunk
+                for chunk in chain.stream_end(ctx):
                     assembler.add(chunk)
                     yield chunk
-            for chunk in chain.stream_end(ctx):
-                assembler.add(chunk)
-                yield chunk
-            assembler.finish()
-            self._ended = True
-        except GeneratorExit:
-            self._abandon()
-            raise
-        except BaseException as exc:
-            self._ended = True
-            self._core.failed(exc, ctx)
-            raise
-        finally:
-            await source.aclose()
+                assembler.finish()
+                self._ended = True
+            except GeneratorExit:
+                self._abandon()
+                raise
+            except BaseException as exc:
+                self._ended = True
+                self._core.failed(exc, ctx)
+                raise
+            finally:
+                await source.aclose()
 
     async def close(self) -> None:
         """Stop reading and release the connection (idempotent; ``async with`` calls it).

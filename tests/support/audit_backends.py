@@ -132,3 +132,27 @@ def open_child_log(kind: str, target: str, schema: str, key: MasterKey, **kw: An
     from privllm.audit.store_postgres import PostgresAuditStore
 
     return PostgresAuditStore(target, key, schema=schema, **kw)
+
+
+def altered(value: Any, position: int = 0) -> Any:
+    """``value`` with one byte/character/number changed (for the tamper tests)."""
+    if isinstance(value, bytes):
+        b = bytearray(value)
+        b[position] ^= 0x01
+        return bytes(b)
+    if isinstance(value, str):
+        return value[:position] + chr(ord(value[position]) ^ 0x40) + value[position + 1 :]
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, float):
+        return value + 0.25
+    raise AssertionError(f"unexpected {value!r}")
+
+
+def assert_names_record(report: Any, seq: int, call_id: str | None = None) -> None:
+    """``verify`` failed and named record ``seq`` (and its call id)."""
+    assert not report.ok
+    assert report.bad_seq == seq, report.problem
+    if call_id is not None:
+        assert report.bad_call_id == call_id
+        assert call_id in report.problem

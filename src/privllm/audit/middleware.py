@@ -21,9 +21,12 @@ with ``AuditError``: a call is never left unlogged silently. Once the writer has
 (disk full), every later call is refused in ``on_request``, before anything is sent.
 
 ``require_record=True`` (``audit.require_record``) makes each call wait until its record is
-committed: a call that returns has its record on disk, even if the process is killed the
-next instant. It blocks the calling thread (and an ``AsyncClient``'s event loop) for the
-commit; concurrent threads share commits.
+committed: a call that returns (or raises) has its record on disk, even if the process is
+killed the next instant. ``Client`` blocks the calling thread for the commit (concurrent
+threads share commits). ``AsyncClient`` never blocks its event loop: the hook only queues
+the record (:func:`defer_record`), and the client awaits its commit after the chain
+(:func:`record_committed`), woken by the writer thread; other tasks run meanwhile and
+share the commit. A cancelled call is not waited for: it returns nothing.
 
 In code, with a key from your KMS (the client builds it from ``[audit]`` config)::
 
@@ -43,7 +46,7 @@ from typing import Any, Literal
 from privllm.audit.backend import AuditLog, open_store
 from privllm.audit.keys import resolve_key
 from privllm.audit.record import AuditRecord, ContentMode, RecordStatus
-from privllm.audit.writer import AuditWriter
+from privllm.audit.writer import AuditWriter, PendingRecord
 from privllm.config import AuditConfig
 from privllm.errors import AuditError, PolicyViolation, PrivllmError, ProviderError
 from privllm.pipeline import CallContext, Middleware
@@ -58,10 +61,12 @@ from privllm.types import (
     Usage,
 )
 
-__all__ = ["AuditMiddleware"]
+__all__ = ["AuditMiddleware", "defer_record", "record_committed"]
 
 _log = logging.getLogger("privllm.audit")
 _CALL = "audit.call"  # ctx.state key: this call's _Call
+_DEFER = "audit.defer"  # ctx.state key: the client awaits the commit (record_committed)
+_PENDING = "audit.pending"  # ctx.state key: the PendingRecord the client awaits
 _RETENTION_INTERVAL = 3600.0  # seconds between purges in a long-running process
 
 
@@ -259,8 +264,7 @@ class AuditMiddleware(Middleware):
                 error=error,
             )
         except AuditError as exc:
-            # The call has failed already; say that it also went unlogged, keeping its cause.
-            raise AuditError(f"{exc} (the call itself failed: {type(error).__name__})") from error
+            raise _also_unlogged(exc, error) from error
 
     # -- records -------------------------------------------------------------------------------
 
@@ -308,27 +312,55 @@ class AuditMiddleware(Middleware):
                 mapping = vault.mapping() if vault is not None and len(vault) else None
         sent = ctx.sent
         findings = ctx.state.get(FINDINGS)
-        self._writer.append(
-            AuditRecord(
-                call_id=ctx.call_id,
-                time=datetime.now(timezone.utc) - timedelta(seconds=elapsed),
-                provider=ctx.endpoint.provider,
-                model=model or (sent.model if sent is not None else "unknown"),
-                endpoint_host=ctx.endpoint.host,
-                endpoint_kind=ctx.endpoint.kind,
-                decision=decision,
-                rule=rule,
-                status=status,
-                latency_ms=round(elapsed * 1000, 3),
-                prompt_tokens=usage.prompt_tokens if usage else None,
-                completion_tokens=usage.completion_tokens if usage else None,
-                total_tokens=usage.total_tokens if usage else None,
-                findings=dict(findings) if findings else {},
-                payload=payload,
-                placeholder_map=mapping,
-            ),
-            wait=self.require_record,
+        record = AuditRecord(
+            call_id=ctx.call_id,
+            time=datetime.now(timezone.utc) - timedelta(seconds=elapsed),
+            provider=ctx.endpoint.provider,
+            model=model or (sent.model if sent is not None else "unknown"),
+            endpoint_host=ctx.endpoint.host,
+            endpoint_kind=ctx.endpoint.kind,
+            decision=decision,
+            rule=rule,
+            status=status,
+            latency_ms=round(elapsed * 1000, 3),
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            completion_tokens=usage.completion_tokens if usage else None,
+            total_tokens=usage.total_tokens if usage else None,
+            findings=dict(findings) if findings else {},
+            payload=payload,
+            placeholder_map=mapping,
         )
+        if self.require_record and ctx.state.get(_DEFER):
+            ctx.state[_PENDING] = self._writer.submit(record)
+        else:
+            self._writer.append(record, wait=self.require_record)
+
+
+def defer_record(ctx: CallContext) -> None:
+    """Let the async client await this call's record commit (``require_record``) with
+    :func:`record_committed`, instead of the hook blocking the event loop for it."""
+    ctx.state[_DEFER] = True
+
+
+async def record_committed(ctx: CallContext, error: BaseException | None = None) -> None:
+    """Await the commit of the record queued for this call, if it must be on disk before the
+    call returns (``require_record``); ``AuditError`` if it was not written. ``error``: the
+    call failed with it (as the sync hook does, the ``AuditError`` then names it too). A
+    cancelled call is not waited for."""
+    pending: PendingRecord | None = ctx.state.pop(_PENDING, None)
+    if pending is None or isinstance(error, (asyncio.CancelledError, GeneratorExit)):
+        return
+    try:
+        await pending.wait_async()
+    except AuditError as exc:
+        if error is None:
+            raise
+        raise _also_unlogged(exc, error) from error
+
+
+def _also_unlogged(exc: AuditError, error: BaseException) -> AuditError:
+    # The call has failed already; say that it also went unlogged, keeping its cause.
+    return AuditError(f"{exc} (the call itself failed: {type(error).__name__})")
 
 
 def _request_json(request: ChatRequest) -> dict[str, Any]:

@@ -27,7 +27,9 @@ commit). Records still queued when the process is killed are lost; waited-for on
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import contextlib
 import threading
 import time
 from collections import deque
@@ -38,7 +40,7 @@ from privllm.audit.backend import AuditLog
 from privllm.audit.record import AuditRecord
 from privllm.errors import AuditError
 
-__all__ = ["AuditWriter"]
+__all__ = ["AuditWriter", "PendingRecord"]
 
 
 class _Flush:
@@ -48,15 +50,55 @@ class _Flush:
         self.done = threading.Event()
 
 
-class _Waited:
-    """A record whose appender waits until its transaction commits (or fails)."""
+class PendingRecord:
+    """A queued record whose commit a caller waits for: :meth:`wait` from a thread, or
+    ``await`` :meth:`wait_async` on an event loop (which keeps running meanwhile; the
+    writer thread wakes it with ``call_soon_threadsafe``). Both raise ``AuditError`` if the
+    record was not written."""
 
-    __slots__ = ("done", "ok", "record")
+    __slots__ = ("_lock", "_loops", "_writer", "done", "ok", "record")
 
-    def __init__(self, record: AuditRecord) -> None:
+    def __init__(self, record: AuditRecord, writer: AuditWriter) -> None:
         self.record = record
         self.done = threading.Event()
         self.ok = False
+        self._writer = writer
+        self._lock = threading.Lock()
+        self._loops: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+
+    def _settle(self, ok: bool) -> None:
+        # In the writer thread, once the record's transaction committed (or failed).
+        with self._lock:
+            self.ok = ok
+            self.done.set()
+            loops, self._loops = self._loops, []
+        for loop, future in loops:
+            # A closed loop has no one waiting any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_resolve, future)
+
+    def wait(self) -> None:
+        """Block until the record is committed; raise ``AuditError`` if it was not."""
+        self.done.wait()
+        if not self.ok:
+            raise self._writer._failure()
+
+    async def wait_async(self) -> None:
+        """Await the commit without blocking the event loop; ``AuditError`` if not written."""
+        future: asyncio.Future[None] | None = None
+        with self._lock:
+            if not self.done.is_set():
+                future = asyncio.get_running_loop().create_future()
+                self._loops.append((future.get_loop(), future))
+        if future is not None:
+            await future
+        if not self.ok:
+            raise self._writer._failure()
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():  # the awaiting task may have been cancelled
+        future.set_result(None)
 
 
 _STOP = object()
@@ -138,7 +180,19 @@ class AuditWriter:
         Raises ``AuditError`` if the writer is closed or failed, or the queue is full
         (``on_full="fail"``, or ``"block"`` after ``block_timeout``).
         """
-        item: AuditRecord | _Waited = _Waited(record) if wait else record
+        if wait:
+            self.submit(record).wait()
+        else:
+            self._put(record, record)
+
+    def submit(self, record: AuditRecord) -> PendingRecord:
+        """Queue ``record`` like :meth:`append` and return a :class:`PendingRecord` to wait
+        on for its commit (``await pending.wait_async()`` on an event loop)."""
+        pending = PendingRecord(record, self)
+        self._put(pending, record)
+        return pending
+
+    def _put(self, item: AuditRecord | PendingRecord, record: AuditRecord) -> None:
         with self._lock:
             if self._closed:
                 raise AuditError("the audit writer is closed")
@@ -156,10 +210,6 @@ class AuditWriter:
             self._items.append(item)
             if self._idle or len(self._items) >= self._batch_size:
                 self._not_empty.notify()
-        if isinstance(item, _Waited):
-            item.done.wait()
-            if not item.ok:
-                raise self._failure()
 
     def _wait_for_room(self) -> bool:
         # Holding self._lock. False: no room (on_full="fail", or block_timeout passed).
@@ -243,7 +293,7 @@ class AuditWriter:
             while self._items and len(items) < self._batch_size:
                 item = self._items.popleft()
                 items.append(item)
-                if not isinstance(item, (AuditRecord, _Waited)):
+                if not isinstance(item, (AuditRecord, PendingRecord)):
                     self._markers -= 1
                     break
             self._not_full.notify_all()
@@ -251,9 +301,9 @@ class AuditWriter:
 
     def _run(self) -> None:
         while True:
-            batch: list[AuditRecord | _Waited] = []
+            batch: list[AuditRecord | PendingRecord] = []
             for item in self._take():
-                if isinstance(item, (AuditRecord, _Waited)):
+                if isinstance(item, (AuditRecord, PendingRecord)):
                     batch.append(item)
                     continue
                 self._write(batch)  # everything before a marker is written before it
@@ -264,11 +314,11 @@ class AuditWriter:
                     return
             self._write(batch)
 
-    def _write(self, batch: list[AuditRecord | _Waited]) -> None:
+    def _write(self, batch: list[AuditRecord | PendingRecord]) -> None:
         if not batch:
             return
         try:
-            self.store.append_many([i.record if isinstance(i, _Waited) else i for i in batch])
+            self.store.append_many([i.record if isinstance(i, PendingRecord) else i for i in batch])
         except Exception as exc:
             if len(batch) == 1:
                 # Not self._lock: an appender may hold it while it waits for queue room.
@@ -276,14 +326,13 @@ class AuditWriter:
                     self._lost += 1
                     if self._error is None:
                         self._error = exc
-                if isinstance(batch[0], _Waited):
-                    batch[0].done.set()
+                if isinstance(batch[0], PendingRecord):
+                    batch[0]._settle(False)
                 return
             # One bad record (e.g. a duplicate call id) must not sink the whole batch.
             for item in batch:
                 self._write([item])
             return
         for item in batch:
-            if isinstance(item, _Waited):
-                item.ok = True
-                item.done.set()
+            if isinstance(item, PendingRecord):
+                item._settle(True)
