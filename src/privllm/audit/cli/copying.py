@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from privllm.audit.cli_log import LogLocation, log_command
+from privllm.audit.cli.log import LogLocation, log_command
 from privllm.errors import ConfigError
 
 __all__ = ["copy"]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from privllm.audit.cli_log import LogLocation, as_duration, log_command
+from privllm.audit.cli.log import LogLocation, as_duration, log_command
 from privllm.errors import ConfigError
 
 if TYPE_CHECKING:

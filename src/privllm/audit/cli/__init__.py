@@ -14,7 +14,7 @@ The log and its key are found as the client finds them (``[audit]`` config,
 ``PRIVLLM_AUDIT_KEY``, the key file); ``--path`` and ``--key-file`` override. Only ``keygen``
 and ``rotate-key`` ever write a key; no command creates a log.
 
-The reading commands are here; ``cli_keys`` has the key and retention commands, ``cli_log``
+The reading commands are here; ``keys`` has the key and retention commands, ``log``
 what they all share.
 """
 
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from privllm.audit.cli_log import (
+from privllm.audit.cli.log import (
     LogLocation,
     counts,
     log_command,
@@ -258,10 +258,10 @@ def stats(log: LogLocation, as_json: bool) -> None:
 
 
 def _add_commands() -> None:
-    # The reading commands above; keygen / rotate-key / purge / erase are in cli_keys.py,
-    # copy (SQLite to PostgreSQL) in cli_copy.py.
-    from privllm.audit.cli_copy import copy
-    from privllm.audit.cli_keys import KEY_COMMANDS
+    # The reading commands above; keygen / rotate-key / purge / erase are in keys.py,
+    # copy (SQLite to PostgreSQL) in copying.py.
+    from privllm.audit.cli.copying import copy
+    from privllm.audit.cli.keys import KEY_COMMANDS
 
     for command in (show, verify, export, stats, *KEY_COMMANDS, copy):
         audit_group.add_command(command)
