@@ -158,3 +158,12 @@ def test_a_vaults_memory_per_value_is_flat():
     small, large = per_value(4000), per_value(32000)
     assert large < 600
     assert large == pytest.approx(small, rel=0.5)
+
+
+def test_a_longer_value_is_not_reported_where_the_text_ends_first():
+    # "1@" shares its first word with "1"; at the end of "1" the slice for "1@" is cut short
+    # to "1", another known value, and was once reported with "1@"'s span (past the text).
+    index = WholeValues()
+    for value in ["1", "1@", *(f"filler{i}" for i in range(known._FEW + 1))]:
+        index.add("EMAIL", value)
+    assert index.candidates("1") == [(0, -1, "EMAIL")]

@@ -102,7 +102,9 @@ class WholeValues:
                     for shape in forms:
                         offset, length = divmod(shape, _SPAN)
                         start = i - offset
-                        if start >= 0:
+                        # Within the text: a slice cut short by its end could be another
+                        # (shorter) known value, reported with this shape's longer span.
+                        if start >= 0 and start + length <= n:
                             found = values.get(text[start : start + length])
                             if found is not None:
                                 _emit(out, start, start + length, found)
