@@ -9,12 +9,12 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from google.genai import types as gt
 
-from privllm._construct import construct
+from privllm._construct import Skeleton, construct
 from privllm.errors import StructuredOutputError
 from privllm.types import ChatChunk, ChatResponse, EmbeddingResponse, ToolCall, Usage
 
@@ -98,6 +98,11 @@ def _candidate(parts: list[gt.Part], finish: gt.FinishReason | None) -> gt.Candi
     return construct(gt.Candidate, content=content, finish_reason=finish, index=0)
 
 
+_TEXT_PART = Skeleton(gt.Part, {"text"})
+_MODEL_CONTENT = Skeleton(gt.Content, {"parts"}, role="model")
+_CANDIDATE = Skeleton(gt.Candidate, {"content"}, finish_reason=None, index=0)
+
+
 class ChunkMaker:
     """``GenerateContentResponse`` chunks from privllm's stream chunks, for one stream.
 
@@ -106,9 +111,17 @@ class ChunkMaker:
     are joined first); any left at the end go out with the last chunk.
     """
 
+    __slots__ = ("_calls", "_model", "_text_chunk")
+
     def __init__(self, model: str | None) -> None:
         self._model = model
         self._calls: dict[int, list[Any]] = {}  # index -> [id, name, arguments, signature]
+        self._text_chunk = Skeleton(
+            gt.GenerateContentResponse,
+            {"candidates"},
+            usage_metadata=None,
+            model_version=model,
+        )
 
     def _ready(self, final: bool) -> list[gt.Part]:
         parts = []
@@ -125,7 +138,18 @@ class ChunkMaker:
             del self._calls[index]
         return parts
 
-    def __call__(self, chunk: ChatChunk) -> Iterator[gt.GenerateContentResponse]:
+    def __call__(self, chunk: ChatChunk) -> tuple[gt.GenerateContentResponse, ...]:
+        text = chunk.text
+        if chunk.tool_calls or chunk.finish_reason is not None or chunk.usage is not None:
+            return self._full(chunk)
+        if not text:
+            return ()
+        # Most chunks are a piece of text and nothing else: what _full makes for them, from
+        # shapes prepared once (this runs for every chunk of a stream).
+        content = _MODEL_CONTENT(parts=[_TEXT_PART(text=text)])
+        return (self._text_chunk(candidates=[_CANDIDATE(content=content)]),)
+
+    def _full(self, chunk: ChatChunk) -> tuple[gt.GenerateContentResponse, ...]:
         for delta in chunk.tool_calls:
             slot = self._calls.setdefault(delta.index, [None, "", "", None])
             slot[0] = slot[0] or delta.id
@@ -135,13 +159,14 @@ class ChunkMaker:
         final = chunk.finish_reason is not None
         parts = _parts(chunk.text, []) + self._ready(final)
         if not parts and not final and chunk.usage is None:
-            return
-        yield construct(
+            return ()
+        made = construct(
             gt.GenerateContentResponse,
             candidates=[_candidate(parts, _FINISH.get(chunk.finish_reason or ""))],
             usage_metadata=usage_of(chunk.usage),
             model_version=self._model,
         )
+        return (made,)
 
 
 def embed_response(response: EmbeddingResponse) -> gt.EmbedContentResponse:
