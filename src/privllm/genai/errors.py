@@ -41,6 +41,7 @@ from google.genai.errors import (
 
 from privllm import errors as p
 from privllm.errors import PolicyViolation, PrivllmError
+from privllm.providers.cause import cut_chain
 
 __all__ = [
     "APIError",
@@ -153,7 +154,7 @@ def to_genai_error(exc: PrivllmError) -> PrivllmError:
     details = {"error": {"code": status, "message": exc.message, "status": name}}
     err.code, err.status, err.details, err.response = status, name, details, None
     Exception.__init__(err, f"{status} {name}. {details}")
-    err.__cause__ = exc.__cause__  # privllm's scrubbed stand-in, never the SDK exception
+    err.__cause__ = cut_chain(exc)  # a scrubbed stand-in, never the SDK's or a detector's
     err.__suppress_context__ = True
     result: PrivllmError = err
     return result
