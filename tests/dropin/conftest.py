@@ -1,5 +1,7 @@
-"""The parity harness for the drop-in: one test body, run through ``OpenAI`` and
-``AsyncOpenAI`` (the pattern of tests/conftest.py's ``Runner``)."""
+"""The parity harnesses for the drop-ins: one test body, run through ``OpenAI`` and
+``AsyncOpenAI`` (``dropin``), or through google-genai's ``client.models`` and
+``client.aio.models`` (``run``, on the Gemini API and Vertex AI); the pattern of
+tests/conftest.py's ``Runner``."""
 
 from __future__ import annotations
 
@@ -8,9 +10,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from google.genai import types
 
+from privllm.genai import Client
 from privllm.openai import AsyncOpenAI, OpenAI
-from privllm.testing import OpenAIServer
+from privllm.testing import GeminiServer, OpenAIServer
 
 
 class DropinRunner:
@@ -127,3 +131,102 @@ def dropin(
     """The drop-in on the OpenAI wire server, privllm's defaults on (redaction, policy,
     audit), no retries; sync and async."""
     return dropin_factory(base_url=openai_server.url, api_key="sk-dropin-0000", max_retries=0)
+
+
+# -- google-genai ------------------------------------------------------------------------------
+
+
+class Runner:
+    """One test body for ``client.models`` and ``client.aio.models``."""
+
+    def __init__(self, kind: str, client: Client) -> None:
+        self.kind = kind
+        self.client = client
+        self.loop = asyncio.new_event_loop() if kind == "async" else None
+
+    def _run(self, value: Any) -> Any:
+        return value if self.loop is None else self.loop.run_until_complete(value)
+
+    @property
+    def models(self) -> Any:
+        return self.client.models if self.loop is None else self.client.aio.models
+
+    def generate(self, **kwargs: Any) -> types.GenerateContentResponse:
+        kwargs.setdefault("model", "gemini-test")
+        return self._run(self.models.generate_content(**kwargs))
+
+    def stream(self, **kwargs: Any) -> list[types.GenerateContentResponse]:
+        kwargs.setdefault("model", "gemini-test")
+        if self.loop is None:
+            return list(self.client.models.generate_content_stream(**kwargs))
+
+        async def go() -> list[types.GenerateContentResponse]:
+            chunks = await self.client.aio.models.generate_content_stream(**kwargs)
+            return [c async for c in chunks]
+
+        return self.loop.run_until_complete(go())
+
+    def embed(self, **kwargs: Any) -> types.EmbedContentResponse:
+        kwargs.setdefault("model", "gemini-embedding-test")
+        return self._run(self.models.embed_content(**kwargs))
+
+    def close(self) -> None:
+        self.client.close()
+        if self.loop is not None:
+            self.loop.run_until_complete(self.client.aio.aclose())
+            self.loop.close()
+
+
+def settings(server: GeminiServer, mode: str) -> dict[str, Any]:
+    """The constructor arguments a google-genai user passes, plus privllm's own."""
+    common: dict[str, Any] = {
+        "http_options": types.HttpOptions(
+            base_url=server.url, retry_options=types.HttpRetryOptions(attempts=1)
+        ),
+        "audit": {"enabled": False},
+        "env": {},
+    }
+    if mode == "vertex":
+        return {
+            "vertexai": True,
+            "project": server.project,
+            "location": server.location,
+            "provider": {"google": {"access_token": "ya29.local-token"}},
+            **common,
+        }
+    return {"api_key": "AIza-local-0000", "provider": {"google": {"tier": "paid"}}, **common}
+
+
+@pytest.fixture(params=["sync", "async"])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(params=["gemini_api", "vertex"])
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def make(kind: str) -> Iterator[Callable[..., Runner]]:
+    made: list[Runner] = []
+
+    def factory(**kwargs: Any) -> Runner:
+        runner = Runner(kind, Client(**kwargs))
+        made.append(runner)
+        return runner
+
+    yield factory
+    for runner in made:
+        runner.close()
+
+
+@pytest.fixture
+def run(make: Callable[..., Runner], gemini_server: GeminiServer, mode: str) -> Runner:
+    return make(**settings(gemini_server, mode))
+
+
+@pytest.fixture
+def genai_settings() -> Callable[[GeminiServer, str], dict[str, Any]]:
+    """``settings(server, mode)``: a google-genai user's constructor arguments."""
+    return settings

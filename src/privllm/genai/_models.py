@@ -86,21 +86,27 @@ class _Base:
 
     def _chat_call(self, priv: Any, contents: Any, config: Any) -> ChatCall:
         provider = priv.config.provider
-        return chat_call(
-            contents,
-            config,
-            google=provider.name == "google",
-            vertex=provider.name == "google" and provider.google.mode == "vertex",
-            timeout=timeout_of(config, self._client._timeout),
-        )
+        try:
+            return chat_call(
+                contents,
+                config,
+                google=provider.name == "google",
+                vertex=provider.name == "google" and provider.google.mode == "vertex",
+                timeout=timeout_of(config, self._client._timeout),
+            )
+        except PrivllmError as exc:  # an argument privllm cannot carry: a ClientError too
+            raise to_genai_error(exc)  # noqa: B904 - the cause is set, scrubbed
 
     def _embed_args(self, priv: Any, contents: Any, config: Any) -> dict[str, Any]:
-        return embed_call(
-            contents,
-            config,
-            google=priv.config.provider.name == "google",
-            timeout=timeout_of(config, self._client._timeout),
-        )
+        try:
+            return embed_call(
+                contents,
+                config,
+                google=priv.config.provider.name == "google",
+                timeout=timeout_of(config, self._client._timeout),
+            )
+        except PrivllmError as exc:
+            raise to_genai_error(exc)  # noqa: B904
 
     @staticmethod
     def _next_turn(
