@@ -21,7 +21,7 @@ import multiprocessing as mp
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from overhead import TEXT, _serve
@@ -67,14 +67,17 @@ def side_by_side(
     full: tuple[Any, Any],
     calls: int,
     stream_calls: int,
+    more: Sequence[tuple[str, Call, Call, int]] = (),
 ) -> list[tuple[str, Call, Call, int]]:
     """The four cases every drop-in benchmark times, ``(name, Client call, drop-in call, n)``:
-    chat and a 200-chunk stream with an empty chain and with all defaults on. Each pair is
-    checked to answer the same text, then warmed (pools, caches) before any timing."""
+    chat and a 200-chunk stream with an empty chain and with all defaults on, then ``more``.
+    Each pair is checked to answer the same text, then warmed (pools, caches) before any
+    timing."""
     cases = []
     for label, (own, drop) in (("empty chain", empty), ("all defaults", full)):
         cases.append((f"chat, {label}", own_chat(own), drop_chat(drop), calls))
         cases.append((f"stream 200, {label}", own_stream(own), drop_stream(drop), stream_calls))
+    cases.extend(more)
     for _, own_call, drop_call, _ in cases:
         assert own_call() == drop_call() == TEXT
         for _ in range(20):

@@ -14,7 +14,6 @@ text chunks), its fixed fields prepared once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -28,6 +27,7 @@ _PRIVATE: dict[type[BaseModel], dict[str, Any] | None] = {}
 # BaseModel's slots, set directly: pydantic's __setattr__ would validate, and
 # object.__setattr__ looks each name up on every call. (The SDKs' models have no __new__.)
 _SLOTS = BaseModel.__dict__
+_SET_DICT = _SLOTS["__dict__"].__set__
 _SET_FIELDS_SET = _SLOTS["__pydantic_fields_set__"].__set__
 _SET_EXTRA = _SLOTS["__pydantic_extra__"].__set__
 _SET_PRIVATE = _SLOTS["__pydantic_private__"].__set__
@@ -85,32 +85,34 @@ def construct(cls: type[_M], **fields: Any) -> _M:
 
 
 class Skeleton(Generic[_M]):
-    """Objects of one type and shape: ``fields_set`` named once, the fixed values filled in
-    once; a call gives the values that differ. What ``construct`` makes, with less per call.
+    """Objects of one type and shape that differ in one field: the other fields' values
+    (fixed ones and defaults) prepared once, ``model_fields_set`` the fixed ones and
+    ``field``. What ``construct`` makes, with less per call: a stream's text chunks.
 
     >>> class Part(BaseModel):
     ...     text: str | None = None
     ...     thought: bool | None = None
-    >>> text_part = Skeleton(Part, {"text"})
-    >>> part = text_part(text="hi")
+    >>> text_part = Skeleton(Part, "text")
+    >>> part = text_part("hi")
     >>> part.text, part.thought, part.model_fields_set
     ('hi', None, {'text'})
     """
 
-    __slots__ = ("_cls", "_extra", "_private", "_set", "_values")
+    __slots__ = ("_cls", "_extra", "_field", "_private", "_set", "_values")
 
-    def __init__(self, cls: type[_M], fields_set: Iterable[str], /, **fixed: Any) -> None:
+    def __init__(self, cls: type[_M], field: str, /, **fixed: Any) -> None:
         self._cls = cls
-        self._values = {**defaults(cls), **fixed}
-        self._set = frozenset(fields_set) | fixed.keys()
+        self._field = field
+        self._values = {**defaults(cls), **fixed, field: None}
+        self._set = frozenset({field, *fixed})
         self._extra = _extra(cls)
         self._private = _private(cls)
 
-    def __call__(self, **fields: Any) -> _M:
+    def __call__(self, value: Any) -> _M:
         obj: _M = _NEW(self._cls)
-        values = obj.__dict__
-        values.update(self._values)
-        values.update(fields)
+        values = self._values.copy()
+        values[self._field] = value
+        _SET_DICT(obj, values)
         _SET_FIELDS_SET(obj, set(self._set))
         _SET_EXTRA(obj, {} if self._extra else None)
         _SET_PRIVATE(obj, None if self._private is None else dict(self._private))

@@ -74,9 +74,9 @@ def test_a_skeleton_makes_what_construct_makes_and_shares_no_state():
 
     from privllm._construct import Skeleton
 
-    make = Skeleton(gt.Candidate, {"content"}, index=0, finish_reason=None)
-    a = make(content=gt.Content(role="model", parts=[]))
-    b = make(content=gt.Content(role="model", parts=[]))
+    make = Skeleton(gt.Candidate, "content", index=0, finish_reason=None)
+    a = make(gt.Content(role="model", parts=[]))
+    b = make(gt.Content(role="model", parts=[]))
     _same_as_model_construct(a, gt.Candidate, content=a.content, index=0, finish_reason=None)
     a.index = 5
     a.model_fields_set.add("citation_metadata")

@@ -108,9 +108,9 @@ def _candidate(parts: list[gt.Part], finish: gt.FinishReason | None) -> gt.Candi
     return construct(gt.Candidate, content=content, finish_reason=finish, index=0)
 
 
-_TEXT_PART = Skeleton(gt.Part, {"text"})
-_MODEL_CONTENT = Skeleton(gt.Content, {"parts"}, role="model")
-_CANDIDATE = Skeleton(gt.Candidate, {"content"}, finish_reason=None, index=0)
+_TEXT_PART = Skeleton(gt.Part, "text")
+_MODEL_CONTENT = Skeleton(gt.Content, "parts", role="model")
+_CANDIDATE = Skeleton(gt.Candidate, "content", finish_reason=None, index=0)
 
 
 class ChunkMaker:
@@ -133,7 +133,7 @@ class ChunkMaker:
         self._extra = {} if history is None else {"automatic_function_calling_history": history}
         self._text_chunk = Skeleton(
             gt.GenerateContentResponse,
-            {"candidates"},
+            "candidates",
             usage_metadata=None,
             model_version=model,
             **self._extra,
@@ -163,9 +163,9 @@ class ChunkMaker:
             return ()
         # Most chunks are a piece of text and nothing else: what _full makes for them, from
         # shapes prepared once (this runs for every chunk of a stream).
-        content = _MODEL_CONTENT(parts=[_TEXT_PART(text=text)])
+        content = _MODEL_CONTENT([_TEXT_PART(text)])
         self.output.append(content)
-        return (self._text_chunk(candidates=[_CANDIDATE(content=content)]),)
+        return (self._text_chunk([_CANDIDATE(content)]),)
 
     def _full(self, chunk: ChatChunk) -> tuple[gt.GenerateContentResponse, ...]:
         for delta in chunk.tool_calls:

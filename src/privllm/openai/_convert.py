@@ -395,7 +395,7 @@ class ChunkMaker:
         self._first = True
         self._text_chunk = Skeleton(
             ChatCompletionChunk,
-            {"choices"},
+            "choices",
             id=self._id,
             object="chat.completion.chunk",
             created=self._created,
@@ -413,8 +413,7 @@ class ChunkMaker:
             return ()
         # Most chunks are a piece of text and nothing else: the objects _full would make,
         # from shapes prepared once (this runs for every chunk of a stream).
-        choice = _TEXT_CHOICE(delta=_TEXT_DELTA(content=text))
-        return (self._text_chunk(choices=[choice]),)
+        return (self._text_chunk([_TEXT_CHOICE(_TEXT_DELTA(text))]),)
 
     def _full(self, chunk: ChatChunk) -> tuple[ChatCompletionChunk, ...]:
         out: list[ChatCompletionChunk] = []
@@ -462,8 +461,8 @@ def _tool_delta(delta: ToolCallDelta) -> ccc.ChoiceDeltaToolCall:
     )
 
 
-_TEXT_DELTA = Skeleton(ccc.ChoiceDelta, {"content"}, role=None, tool_calls=None)
-_TEXT_CHOICE = Skeleton(ccc.Choice, {"delta"}, index=0, finish_reason=None)
+_TEXT_DELTA = Skeleton(ccc.ChoiceDelta, "content", role=None, tool_calls=None)
+_TEXT_CHOICE = Skeleton(ccc.Choice, "delta", index=0, finish_reason=None)
 
 
 def chunks(model: str | None, include_usage: bool) -> ChunkMaker:
