@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from google.genai import types as gt
+from google.genai.models import Models as SdkModels
 
 from privllm.errors import PrivllmError
 
@@ -23,7 +24,7 @@ from .errors import EndpointNotCovered, to_genai_error
 if TYPE_CHECKING:
     from ._client import Client
 
-__all__ = ["AsyncModels", "Models"]
+__all__ = ["AsyncModels", "ChatModels", "Models"]
 
 #: The other methods of google-genai's ``models``, and the privllm way where there is one.
 NOT_COVERED = {
@@ -51,9 +52,33 @@ def _refuse(name: str) -> EndpointNotCovered:
     )
 
 
+class _ApiClient:
+    """What google-genai's chats read of ``models._api_client``: ``vertexai``. The rest of
+    the SDK's API client (raw requests; connecting MCP servers) is refused: it would send
+    around privllm."""
+
+    __slots__ = ("vertexai",)
+
+    def __init__(self, vertexai: bool) -> None:
+        self.vertexai = vertexai
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise EndpointNotCovered(
+            f"the google-genai API client ({name}): not covered by privllm's google-genai "
+            "drop-in: raw requests and MCP servers would skip redaction, policy and the "
+            "audit log; pass Python functions or function declarations as tools"
+        )
+
+
 class _Base:
     def __init__(self, client: Client) -> None:
         self._client = client
+
+    @property
+    def _api_client(self) -> _ApiClient:
+        return _ApiClient(self._client.vertexai)
 
     def __getattr__(self, name: str) -> Any:
         if name in NOT_COVERED:
@@ -209,3 +234,25 @@ class AsyncModels(_Base):
             return embed_response(await priv.embed(model=model, **args))
         except PrivllmError as exc:
             raise to_genai_error(exc)  # noqa: B904
+
+
+class ChatModels(SdkModels):
+    """What the sync chats (``client.chats``) are given as their models: google-genai's
+    ``Chat.send_message_stream`` streams only from an instance of its own ``Models``. Calls
+    go to the drop-in's :class:`Models`; the SDK methods this class inherits reach only
+    the refusing ``_api_client`` and send nothing."""
+
+    def __init__(self, models: Models) -> None:  # not the SDK's: no API client of its own
+        self._models = models
+
+    @property
+    def _api_client(self) -> _ApiClient:  # type: ignore[override]
+        return self._models._api_client
+
+    def generate_content(self, *, model: str, contents: Any, config: Any = None) -> Any:
+        return self._models.generate_content(model=model, contents=contents, config=config)
+
+    def generate_content_stream(
+        self, *, model: str, contents: Any, config: Any = None
+    ) -> Iterator[gt.GenerateContentResponse]:
+        return self._models.generate_content_stream(model=model, contents=contents, config=config)
