@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from google.genai import types
@@ -17,8 +17,9 @@ from privllm.openai import AsyncOpenAI, OpenAI
 from privllm.testing import GeminiServer, OpenAIServer
 
 
-class DropinRunner:
-    """Runs the same SDK-shaped call on the sync or the async drop-in; returns plain results."""
+class LoopRunner:
+    """A sync or an async client: ``run`` returns a sync call's value as it is, and runs an
+    async call's coroutine to its end on the runner's own loop."""
 
     def __init__(self, kind: str, client: Any) -> None:
         self.kind = kind
@@ -29,6 +30,29 @@ class DropinRunner:
         if self._loop is None:
             return value
         return self._loop.run_until_complete(value)
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+_R = TypeVar("_R", bound=LoopRunner)
+
+
+def _closing(build: Callable[..., _R]) -> Iterator[Callable[..., _R]]:
+    """A fixture's factory of runners (``build(**kwargs)``), each closed at the end."""
+    made: list[_R] = []
+
+    def factory(**kwargs: Any) -> _R:
+        made.append(build(**kwargs))
+        return made[-1]
+
+    yield factory
+    for runner in made:
+        runner.close()
+
+
+class DropinRunner(LoopRunner):
+    """Runs the same SDK-shaped call on the sync or the async drop-in; returns plain results."""
 
     def create(self, client: Any = None, **kwargs: Any) -> Any:
         return self.run((client or self.client).chat.completions.create(**kwargs))
@@ -111,17 +135,8 @@ class DropinRunner:
 @pytest.fixture(params=["sync", "async"])
 def dropin_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., DropinRunner]]:
     """``dropin_factory(**constructor_kwargs)`` -> a DropinRunner, sync and async."""
-    made: list[DropinRunner] = []
-
-    def factory(**kwargs: Any) -> DropinRunner:
-        cls = AsyncOpenAI if request.param == "async" else OpenAI
-        runner = DropinRunner(request.param, cls(env={}, **kwargs))
-        made.append(runner)
-        return runner
-
-    yield factory
-    for runner in made:
-        runner.close()
+    cls = AsyncOpenAI if request.param == "async" else OpenAI
+    yield from _closing(lambda **kwargs: DropinRunner(request.param, cls(env={}, **kwargs)))
 
 
 @pytest.fixture
@@ -136,45 +151,39 @@ def dropin(
 # -- google-genai ------------------------------------------------------------------------------
 
 
-class Runner:
+class Runner(LoopRunner):
     """One test body for ``client.models`` and ``client.aio.models``."""
 
-    def __init__(self, kind: str, client: Client) -> None:
-        self.kind = kind
-        self.client = client
-        self.loop = asyncio.new_event_loop() if kind == "async" else None
-
-    def _run(self, value: Any) -> Any:
-        return value if self.loop is None else self.loop.run_until_complete(value)
+    client: Client
 
     @property
     def models(self) -> Any:
-        return self.client.models if self.loop is None else self.client.aio.models
+        return self.client.models if self._loop is None else self.client.aio.models
 
     def generate(self, **kwargs: Any) -> types.GenerateContentResponse:
         kwargs.setdefault("model", "gemini-test")
-        return self._run(self.models.generate_content(**kwargs))
+        return self.run(self.models.generate_content(**kwargs))
 
     def stream(self, **kwargs: Any) -> list[types.GenerateContentResponse]:
         kwargs.setdefault("model", "gemini-test")
-        if self.loop is None:
+        if self._loop is None:
             return list(self.client.models.generate_content_stream(**kwargs))
 
         async def go() -> list[types.GenerateContentResponse]:
             chunks = await self.client.aio.models.generate_content_stream(**kwargs)
             return [c async for c in chunks]
 
-        return self.loop.run_until_complete(go())
+        return self.run(go())
 
     def embed(self, **kwargs: Any) -> types.EmbedContentResponse:
         kwargs.setdefault("model", "gemini-embedding-test")
-        return self._run(self.models.embed_content(**kwargs))
+        return self.run(self.models.embed_content(**kwargs))
 
     def close(self) -> None:
         self.client.close()
-        if self.loop is not None:
-            self.loop.run_until_complete(self.client.aio.aclose())
-            self.loop.close()
+        if self._loop is not None:
+            self._loop.run_until_complete(self.client.aio.aclose())
+            self._loop.close()
 
 
 def settings(server: GeminiServer, mode: str) -> dict[str, Any]:
@@ -209,16 +218,7 @@ def mode(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def make(kind: str) -> Iterator[Callable[..., Runner]]:
-    made: list[Runner] = []
-
-    def factory(**kwargs: Any) -> Runner:
-        runner = Runner(kind, Client(**kwargs))
-        made.append(runner)
-        return runner
-
-    yield factory
-    for runner in made:
-        runner.close()
+    yield from _closing(lambda **kwargs: Runner(kind, Client(**kwargs)))
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ them, and no value of the call is in what they show."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import openai
 import pytest
 
@@ -32,6 +34,10 @@ def _no_value_in(exc: BaseException) -> None:
     text = shown(exc)
     for value in (EMAIL, CARD, KEY, "4111111111111111"):
         assert value not in text
+
+
+def _dropin(factory: Any, server: OpenAIServer, **privllm: Any) -> Any:
+    return factory(base_url=server.url, api_key=KEY, max_retries=0, **privllm)
 
 
 def _not_sent(exc: BaseException, server: OpenAIServer) -> None:
@@ -70,12 +76,7 @@ def test_arguments_privllm_cannot_carry_are_bad_requests(dropin, openai_server, 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["create", "stream"])
 def test_a_blocked_value_is_the_sdks_permission_denied(dropin_factory, openai_server, stream):
-    run = dropin_factory(
-        base_url=openai_server.url,
-        api_key=KEY,
-        max_retries=0,
-        redaction={"actions": {"CREDIT_CARD": "block"}},
-    )
+    run = _dropin(dropin_factory, openai_server, redaction={"actions": {"CREDIT_CARD": "block"}})
     call = run.stream if stream else run.create
     with pytest.raises(openai.PermissionDeniedError) as info:
         call(model="m", messages=ASK)
@@ -97,12 +98,7 @@ def test_a_policy_refusal_is_the_sdks_permission_denied(dropin, openai_server):
 
 
 def test_embeddings_refusals_are_the_sdks_too(dropin_factory, openai_server):
-    run = dropin_factory(
-        base_url=openai_server.url,
-        api_key=KEY,
-        max_retries=0,
-        redaction={"actions": {"CREDIT_CARD": "block"}},
-    )
+    run = _dropin(dropin_factory, openai_server, redaction={"actions": {"CREDIT_CARD": "block"}})
     with pytest.raises(openai.PermissionDeniedError) as info:
         run.embed(model="e", input=[f"card {CARD}"])
     assert isinstance(info.value, errors.RedactionBlocked)
@@ -113,13 +109,8 @@ def test_embeddings_refusals_are_the_sdks_too(dropin_factory, openai_server):
 
 
 def test_a_failed_detector_is_the_sdks_api_error(dropin_factory, openai_server):
-    run = dropin_factory(
-        base_url=openai_server.url,
-        api_key=KEY,
-        max_retries=0,
-        redaction={"enabled": False},
-        middleware=[RedactionMiddleware(Redactor([Boom()]))],
-    )
+    broken = RedactionMiddleware(Redactor([Boom()]))
+    run = _dropin(dropin_factory, openai_server, redaction={"enabled": False}, middleware=[broken])
     try:
         run.create(model="m", messages=ASK)
     except openai.APIStatusError:  # pragma: no cover - no status: nothing was answered

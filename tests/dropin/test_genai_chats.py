@@ -26,7 +26,7 @@ def _stream(run: Any, chat: Any, message: str) -> list[types.GenerateContentResp
     async def go() -> list[types.GenerateContentResponse]:
         return [c async for c in await chat.send_message_stream(message)]
 
-    return run._run(go())
+    return run.run(go())
 
 
 def _sent(server: Any) -> bytes:
@@ -36,10 +36,10 @@ def _sent(server: Any) -> bytes:
 
 def test_a_chat_keeps_the_values_and_sends_placeholders(run, gemini_server):
     chat = _chat(run)
-    first = run._run(chat.send_message(f"My email is {EMAIL}"))
+    first = run.run(chat.send_message(f"My email is {EMAIL}"))
     assert first.text == f"My email is {EMAIL}"
     gemini_server.reply(Reply.text("Noted: [EMAIL_1]"))
-    second = run._run(chat.send_message("Repeat it"))
+    second = run.run(chat.send_message("Repeat it"))
     assert second.text == f"Noted: {EMAIL}"
     history = chat.get_history()
     assert [c.role for c in history] == ["user", "model", "user", "model"]
@@ -72,7 +72,7 @@ def test_a_chat_runs_python_functions_with_the_values(run, gemini_server):
 
     chat = _chat(run, config=types.GenerateContentConfig(tools=[lookup]))
     gemini_server.reply(Reply.tool_call("lookup", {"email": "[EMAIL_1]"}), Reply.echo())
-    answer = run._run(chat.send_message(f"Who is {EMAIL}?"))
+    answer = run.run(chat.send_message(f"Who is {EMAIL}?"))
     assert seen == [EMAIL]
     assert answer.text == f"Who is {EMAIL}?"
     assert len(gemini_server.requests) == 2

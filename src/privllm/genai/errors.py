@@ -52,6 +52,7 @@ from google.genai.errors import (
 
 from privllm import errors as p
 from privllm.errors import PrivllmError
+from privllm.integrations._errors import most_specific
 from privllm.providers.cause import cut_chain
 
 __all__ = [
@@ -207,11 +208,7 @@ def _class(exc: p.ProviderError, status: int) -> type[Any]:
 def _before_sending(exc: PrivllmError) -> tuple[type[Any], int] | None:
     if isinstance(exc, EndpointNotCovered):
         return None  # already the drop-in's own refusal
-    for cls in type(exc).__mro__:
-        found = _BEFORE.get(cls)
-        if found is not None:
-            return found
-    return None
+    return most_specific(exc, _BEFORE)
 
 
 def to_genai_error(exc: PrivllmError) -> PrivllmError:

@@ -45,6 +45,7 @@ import openai
 
 from privllm import errors as p
 from privllm.errors import PrivllmError
+from privllm.integrations._errors import most_specific
 from privllm.providers.cause import cut_chain
 
 __all__ = [
@@ -210,11 +211,7 @@ _BY_STATUS: dict[int, type[openai.APIStatusError]] = {
 def _before_sending(exc: PrivllmError) -> tuple[type[Any], int | None] | None:
     if isinstance(exc, EndpointNotCovered):
         return None  # already the drop-in's own refusal
-    for cls in type(exc).__mro__:
-        found = _BEFORE.get(cls)
-        if found is not None:
-            return found
-    return None
+    return most_specific(exc, _BEFORE)
 
 
 def to_openai_error(exc: PrivllmError, url: str) -> PrivllmError:
