@@ -58,7 +58,7 @@ def make_client() -> OpenAI:
         return AzureOpenAI(
             azure_endpoint=os.environ["AZURE_OPENAI_ENDPOINT"],
             api_key=os.environ["AZURE_OPENAI_API_KEY"],
-            api_version="2024-10-21",
+            api_version="2025-04-01-preview",
             max_retries=0,
         )
     return OpenAI(base_url=os.environ["APP_BASE_URL"], max_retries=0)

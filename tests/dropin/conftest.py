@@ -1,20 +1,25 @@
-"""The parity harness for the drop-in: one test body, run through ``OpenAI`` and
-``AsyncOpenAI`` (the pattern of tests/conftest.py's ``Runner``)."""
+"""The parity harnesses for the drop-ins: one test body, run through ``OpenAI`` and
+``AsyncOpenAI`` (``dropin``), or through google-genai's ``client.models`` and
+``client.aio.models`` (``run``, on the Gemini API and Vertex AI); the pattern of
+tests/conftest.py's ``Runner``."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+from google.genai import types
 
+from privllm.genai import Client
 from privllm.openai import AsyncOpenAI, OpenAI
-from privllm.testing import OpenAIServer
+from privllm.testing import GeminiServer, OpenAIServer
 
 
-class DropinRunner:
-    """Runs the same SDK-shaped call on the sync or the async drop-in; returns plain results."""
+class LoopRunner:
+    """A sync or an async client: ``run`` returns a sync call's value as it is, and runs an
+    async call's coroutine to its end on the runner's own loop."""
 
     def __init__(self, kind: str, client: Any) -> None:
         self.kind = kind
@@ -25,6 +30,29 @@ class DropinRunner:
         if self._loop is None:
             return value
         return self._loop.run_until_complete(value)
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+_R = TypeVar("_R", bound=LoopRunner)
+
+
+def _closing(build: Callable[..., _R]) -> Iterator[Callable[..., _R]]:
+    """A fixture's factory of runners (``build(**kwargs)``), each closed at the end."""
+    made: list[_R] = []
+
+    def factory(**kwargs: Any) -> _R:
+        made.append(build(**kwargs))
+        return made[-1]
+
+    yield factory
+    for runner in made:
+        runner.close()
+
+
+class DropinRunner(LoopRunner):
+    """Runs the same SDK-shaped call on the sync or the async drop-in; returns plain results."""
 
     def create(self, client: Any = None, **kwargs: Any) -> Any:
         return self.run((client or self.client).chat.completions.create(**kwargs))
@@ -107,17 +135,8 @@ class DropinRunner:
 @pytest.fixture(params=["sync", "async"])
 def dropin_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., DropinRunner]]:
     """``dropin_factory(**constructor_kwargs)`` -> a DropinRunner, sync and async."""
-    made: list[DropinRunner] = []
-
-    def factory(**kwargs: Any) -> DropinRunner:
-        cls = AsyncOpenAI if request.param == "async" else OpenAI
-        runner = DropinRunner(request.param, cls(env={}, **kwargs))
-        made.append(runner)
-        return runner
-
-    yield factory
-    for runner in made:
-        runner.close()
+    cls = AsyncOpenAI if request.param == "async" else OpenAI
+    yield from _closing(lambda **kwargs: DropinRunner(request.param, cls(env={}, **kwargs)))
 
 
 @pytest.fixture
@@ -127,3 +146,87 @@ def dropin(
     """The drop-in on the OpenAI wire server, privllm's defaults on (redaction, policy,
     audit), no retries; sync and async."""
     return dropin_factory(base_url=openai_server.url, api_key="sk-dropin-0000", max_retries=0)
+
+
+# -- google-genai ------------------------------------------------------------------------------
+
+
+class Runner(LoopRunner):
+    """One test body for ``client.models`` and ``client.aio.models``."""
+
+    client: Client
+
+    @property
+    def models(self) -> Any:
+        return self.client.models if self._loop is None else self.client.aio.models
+
+    def generate(self, **kwargs: Any) -> types.GenerateContentResponse:
+        kwargs.setdefault("model", "gemini-test")
+        return self.run(self.models.generate_content(**kwargs))
+
+    def stream(self, **kwargs: Any) -> list[types.GenerateContentResponse]:
+        kwargs.setdefault("model", "gemini-test")
+        if self._loop is None:
+            return list(self.client.models.generate_content_stream(**kwargs))
+
+        async def go() -> list[types.GenerateContentResponse]:
+            chunks = await self.client.aio.models.generate_content_stream(**kwargs)
+            return [c async for c in chunks]
+
+        return self.run(go())
+
+    def embed(self, **kwargs: Any) -> types.EmbedContentResponse:
+        kwargs.setdefault("model", "gemini-embedding-test")
+        return self.run(self.models.embed_content(**kwargs))
+
+    def close(self) -> None:
+        self.client.close()
+        if self._loop is not None:
+            self._loop.run_until_complete(self.client.aio.aclose())
+            self._loop.close()
+
+
+def settings(server: GeminiServer, mode: str) -> dict[str, Any]:
+    """The constructor arguments a google-genai user passes, plus privllm's own."""
+    common: dict[str, Any] = {
+        "http_options": types.HttpOptions(
+            base_url=server.url, retry_options=types.HttpRetryOptions(attempts=1)
+        ),
+        "audit": {"enabled": False},
+        "env": {},
+    }
+    if mode == "vertex":
+        return {
+            "vertexai": True,
+            "project": server.project,
+            "location": server.location,
+            "provider": {"google": {"access_token": "ya29.local-token"}},
+            **common,
+        }
+    return {"api_key": "AIza-local-0000", "provider": {"google": {"tier": "paid"}}, **common}
+
+
+@pytest.fixture(params=["sync", "async"])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(params=["gemini_api", "vertex"])
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def make(kind: str) -> Iterator[Callable[..., Runner]]:
+    yield from _closing(lambda **kwargs: Runner(kind, Client(**kwargs)))
+
+
+@pytest.fixture
+def run(make: Callable[..., Runner], gemini_server: GeminiServer, mode: str) -> Runner:
+    return make(**settings(gemini_server, mode))
+
+
+@pytest.fixture
+def genai_settings() -> Callable[[GeminiServer, str], dict[str, Any]]:
+    """``settings(server, mode)``: a google-genai user's constructor arguments."""
+    return settings

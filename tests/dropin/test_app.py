@@ -138,13 +138,13 @@ def test_the_app_runs_unchanged_on_azure(privllm_config: Path, monkeypatch: pyte
             server,
             chat_model=server.model,
             embedding_model=server.embedding_model,
-            responses_api=False,  # privllm carries Azure's chat and embeddings only
         )
         assert leaked(server, values(module)) == set()
         paths = {r.path for r in server.requests}
         assert paths == {
             f"/openai/deployments/{server.model}/chat/completions",
             f"/openai/deployments/{server.embedding_model}/embeddings",
+            "/openai/responses",  # the Responses API (api-version 2025-04-01-preview)
         }
     assert result["tools"] == module.TICKET
     assert result["triage"].customer_email == module.CUSTOMER["email"]

@@ -89,18 +89,22 @@ def test_a_stream_error_is_mapped_too(dropin_factory, openai_server: OpenAIServe
 
 
 def test_errors_privllm_raises_before_sending_keep_their_class(dropin, openai_server):
-    # Policy and input errors have no SDK counterpart: privllm's classes, nothing sent.
-    with pytest.raises(errors.InvalidRequestError):
+    # And are the SDK's too (test_errors_before_sending.py): nothing sent.
+    with pytest.raises(errors.InvalidRequestError) as info:
         dropin.create(model="m", messages=[{"content": "no role"}])
+    assert isinstance(info.value, openai.BadRequestError)
     assert openai_server.requests == []
 
 
 def test_a_closed_client_refuses_calls(dropin, openai_server):
+    # As the SDK reports a closed http client: a connection error.
     dropin.run(dropin.client.close())
-    with pytest.raises(errors.ClientClosedError):
+    with pytest.raises(errors.ClientClosedError) as info:
         dropin.create(model="m", messages=ASK)
-    with pytest.raises(errors.ClientClosedError):
+    assert isinstance(info.value, openai.APIConnectionError)
+    with pytest.raises(openai.APIConnectionError) as info:
         dropin.models()
+    assert isinstance(info.value, errors.ClientClosedError)
     assert openai_server.requests == []
 
 

@@ -7,9 +7,7 @@ parity); the wire tests run on the Gemini API and on Vertex AI.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -27,96 +25,6 @@ CARD = "4111 1111 1111 1111"
 SSN = "536-22-1847"
 SECRETS = (EMAIL, CARD, SSN)
 TEXT = f"Refund card {CARD} of {EMAIL} (SSN {SSN})"
-
-
-class Runner:
-    """One test body for ``client.models`` and ``client.aio.models``."""
-
-    def __init__(self, kind: str, client: Client) -> None:
-        self.kind = kind
-        self.client = client
-        self.loop = asyncio.new_event_loop() if kind == "async" else None
-
-    def _run(self, value: Any) -> Any:
-        return value if self.loop is None else self.loop.run_until_complete(value)
-
-    @property
-    def models(self) -> Any:
-        return self.client.models if self.loop is None else self.client.aio.models
-
-    def generate(self, **kwargs: Any) -> types.GenerateContentResponse:
-        kwargs.setdefault("model", "gemini-test")
-        return self._run(self.models.generate_content(**kwargs))
-
-    def stream(self, **kwargs: Any) -> list[types.GenerateContentResponse]:
-        kwargs.setdefault("model", "gemini-test")
-        if self.loop is None:
-            return list(self.client.models.generate_content_stream(**kwargs))
-
-        async def go() -> list[types.GenerateContentResponse]:
-            chunks = await self.client.aio.models.generate_content_stream(**kwargs)
-            return [c async for c in chunks]
-
-        return self.loop.run_until_complete(go())
-
-    def embed(self, **kwargs: Any) -> types.EmbedContentResponse:
-        kwargs.setdefault("model", "gemini-embedding-test")
-        return self._run(self.models.embed_content(**kwargs))
-
-    def close(self) -> None:
-        self.client.close()
-        if self.loop is not None:
-            self.loop.run_until_complete(self.client.aio.aclose())
-            self.loop.close()
-
-
-def settings(server: GeminiServer, mode: str) -> dict[str, Any]:
-    """The constructor arguments a google-genai user passes, plus privllm's own."""
-    common: dict[str, Any] = {
-        "http_options": types.HttpOptions(
-            base_url=server.url, retry_options=types.HttpRetryOptions(attempts=1)
-        ),
-        "audit": {"enabled": False},
-        "env": {},
-    }
-    if mode == "vertex":
-        return {
-            "vertexai": True,
-            "project": server.project,
-            "location": server.location,
-            "provider": {"google": {"access_token": "ya29.local-token"}},
-            **common,
-        }
-    return {"api_key": "AIza-local-0000", "provider": {"google": {"tier": "paid"}}, **common}
-
-
-@pytest.fixture(params=["sync", "async"])
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture(params=["gemini_api", "vertex"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def make(kind: str) -> Iterator[Callable[..., Runner]]:
-    made: list[Runner] = []
-
-    def factory(**kwargs: Any) -> Runner:
-        runner = Runner(kind, Client(**kwargs))
-        made.append(runner)
-        return runner
-
-    yield factory
-    for runner in made:
-        runner.close()
-
-
-@pytest.fixture
-def run(make: Callable[..., Runner], gemini_server: GeminiServer, mode: str) -> Runner:
-    return make(**settings(gemini_server, mode))
 
 
 def assert_none_sent(server: Any) -> None:
@@ -451,10 +359,10 @@ def test_a_stream_error_is_googles_class(run, gemini_server):
         run.stream(contents="hi")
 
 
-def test_a_wrong_key_is_an_authentication_error(make, gemini_server):
+def test_a_wrong_key_is_an_authentication_error(make, gemini_server, genai_settings):
     server = GeminiServer(api_key="AIza-right")
     with server:
-        runner = make(**{**settings(server, "gemini_api"), "api_key": "AIza-wrong"})
+        runner = make(**{**genai_settings(server, "gemini_api"), "api_key": "AIza-wrong"})
         with pytest.raises(genai_errors.AuthenticationError) as caught:
             runner.generate(contents="hi")
     assert isinstance(caught.value, google_errors.ClientError)

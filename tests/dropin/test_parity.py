@@ -12,6 +12,7 @@ from openai.types import CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion, ChatCompletionChunk, ParsedChatCompletion
 from pydantic import BaseModel
 
+from privllm import errors
 from privllm.errors import InvalidRequestError
 from privllm.openai import AsyncStream, RawResponse, Stream
 from privllm.testing import OpenAIServer, Reply, fake_embedding
@@ -253,3 +254,12 @@ def test_an_unknown_argument_is_a_type_error_as_on_the_sdk(dropin, openai_server
     with pytest.raises(TypeError, match="temprature"):
         dropin.create(model="m", messages=ASK, temprature=0.1)
     assert openai_server.requests == []
+
+
+def test_models_retrieve_goes_through_the_guarded_client(dropin, openai_server: OpenAIServer):
+    # The local server lists models but has no per-model path: its 404 comes back as the
+    # SDK's NotFoundError, sync and async alike.
+    with pytest.raises(openai.NotFoundError) as info:
+        dropin.run(dropin.client.models.retrieve("gpt-4o-mini"))
+    assert isinstance(info.value, errors.NotFoundError)
+    assert openai_server.last.path == "/v1/models/gpt-4o-mini"

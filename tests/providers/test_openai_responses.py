@@ -90,11 +90,18 @@ def test_extra_cannot_replace_what_privllm_writes(provider, key):
     assert "536-22-1847" not in str(info.value)
 
 
-def test_azure_does_not_carry_the_responses_api(azure_server):
+def test_azure_carries_the_responses_api_where_azure_serves_it(azure_server):
+    # The v1 API, or api-version 2025-03-01-preview and later; not the GA 2024-10-21.
     config = {"provider": azure_server.provider_config(), "audit": {"enabled": False}}
     with Client(env={}, **config) as c, pytest.raises(InvalidRequestError) as info:
         c.provider.responses_params(request())  # type: ignore[attr-defined]
     assert info.value.fields == ("api",)
+    assert "v1_api" in str(info.value)
+    for settings in ({"v1_api": True}, {"api_version": "2025-04-01-preview"}):
+        config["provider"] = azure_server.provider_config(**settings)
+        with Client(env={}, **config) as c:
+            params = c.provider.responses_params(request())  # type: ignore[attr-defined]
+        assert params["model"] == "m"
 
 
 @pytest.mark.parametrize(

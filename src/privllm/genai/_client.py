@@ -24,7 +24,7 @@ from privllm.errors import ConfigError
 from privllm.integrations._clients import ClientSource
 from privllm.pipeline import Middleware
 
-from ._models import AsyncModels, Models
+from ._models import AsyncModels, ChatModels, Models
 from .errors import EndpointNotCovered
 
 __all__ = ["AsyncClient", "Client"]
@@ -221,7 +221,7 @@ class Client:
         self._async_built = False
         self._source.sync()  # config errors now, as the SDK raises them at construction
         self.models = Models(self)
-        self.chats = Chats(modules=self.models)  # type: ignore[arg-type]  # duck-typed
+        self.chats = Chats(modules=ChatModels(self.models))
         self.aio = AsyncClient(self)
 
     def _sync(self) -> PrivllmClient:

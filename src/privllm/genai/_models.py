@@ -8,24 +8,23 @@ egress guard happen inside privllm.
 
 from __future__ import annotations
 
-import inspect
-import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from google.genai import types as gt
+from google.genai.models import Models as SdkModels
 
 from privllm.errors import PrivllmError
-from privllm.types import ChatResponse, Message
 
+from ._afc import Rounds, arun, run
 from ._request import ChatCall, chat_call, embed_call, timeout_of
-from ._response import ChunkMaker, embed_response, response_of
+from ._response import ChunkMaker, embed_response, model_content, response_of
 from .errors import EndpointNotCovered, to_genai_error
 
 if TYPE_CHECKING:
     from ._client import Client
 
-__all__ = ["AsyncModels", "Models"]
+__all__ = ["AsyncModels", "ChatModels", "Models"]
 
 #: The other methods of google-genai's ``models``, and the privllm way where there is one.
 NOT_COVERED = {
@@ -53,31 +52,33 @@ def _refuse(name: str) -> EndpointNotCovered:
     )
 
 
-def _afc_result(fn: Callable[..., Any], args: dict[str, Any]) -> dict[str, Any]:
-    # As the SDK's automatic function calling answers: {"result": ...} or {"error": ...}.
-    try:
-        return {"result": fn(**args)}
-    except Exception as exc:  # the model is told, as the SDK tells it
-        return {"error": str(exc)}
+class _ApiClient:
+    """What google-genai's chats read of ``models._api_client``: ``vertexai``. The rest of
+    the SDK's API client (raw requests; connecting MCP servers) is refused: it would send
+    around privllm."""
 
+    __slots__ = ("vertexai",)
 
-async def _aafc_result(fn: Callable[..., Any], args: dict[str, Any]) -> dict[str, Any]:
-    try:
-        value = fn(**args)
-        if inspect.isawaitable(value):
-            value = await value
-        return {"result": value}
-    except Exception as exc:
-        return {"error": str(exc)}
+    def __init__(self, vertexai: bool) -> None:
+        self.vertexai = vertexai
 
-
-def _json_text(value: dict[str, Any]) -> str:
-    return json.dumps(value, default=str)
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise EndpointNotCovered(
+            f"the google-genai API client ({name}): not covered by privllm's google-genai "
+            "drop-in: raw requests and MCP servers would skip redaction, policy and the "
+            "audit log; pass Python functions or function declarations as tools"
+        )
 
 
 class _Base:
     def __init__(self, client: Client) -> None:
         self._client = client
+
+    @property
+    def _api_client(self) -> _ApiClient:
+        return _ApiClient(self._client.vertexai)
 
     def __getattr__(self, name: str) -> Any:
         if name in NOT_COVERED:
@@ -86,40 +87,27 @@ class _Base:
 
     def _chat_call(self, priv: Any, contents: Any, config: Any) -> ChatCall:
         provider = priv.config.provider
-        return chat_call(
-            contents,
-            config,
-            google=provider.name == "google",
-            vertex=provider.name == "google" and provider.google.mode == "vertex",
-            timeout=timeout_of(config, self._client._timeout),
-        )
+        try:
+            return chat_call(
+                contents,
+                config,
+                google=provider.name == "google",
+                vertex=provider.name == "google" and provider.google.mode == "vertex",
+                timeout=timeout_of(config, self._client._timeout),
+            )
+        except PrivllmError as exc:  # an argument privllm cannot carry: a ClientError too
+            raise to_genai_error(exc)  # noqa: B904 - the cause is set, scrubbed
 
     def _embed_args(self, priv: Any, contents: Any, config: Any) -> dict[str, Any]:
-        return embed_call(
-            contents,
-            config,
-            google=priv.config.provider.name == "google",
-            timeout=timeout_of(config, self._client._timeout),
-        )
-
-    @staticmethod
-    def _next_turn(
-        call: ChatCall, response: ChatResponse[Any], results: list[dict[str, Any]]
-    ) -> list[Any]:
-        """The messages of the next automatic-function-calling round."""
-        answers = [
-            Message(role="tool", tool_call_id=c.id, name=c.name, content=_json_text(r))
-            for c, r in zip(response.tool_calls, results, strict=True)
-        ]
-        return [*call.args["messages"], response.message, *answers]
-
-    @staticmethod
-    def _runs_functions(call: ChatCall, response: ChatResponse[Any], rounds: int) -> bool:
-        return (
-            rounds < call.max_remote_calls
-            and bool(response.tool_calls)
-            and all(c.name in call.functions for c in response.tool_calls)
-        )
+        try:
+            return embed_call(
+                contents,
+                config,
+                google=priv.config.provider.name == "google",
+                timeout=timeout_of(config, self._client._timeout),
+            )
+        except PrivllmError as exc:
+            raise to_genai_error(exc)  # noqa: B904
 
 
 class Models(_Base):
@@ -132,26 +120,24 @@ class Models(_Base):
         function calling), their arguments restored, their results redacted on the way out.
         """
         priv = self._client._sync()
+        call = self._chat_call(priv, contents, config)
+        rounds = Rounds(call)
         try:
-            call = self._chat_call(priv, contents, config)
             response = priv.chat(model=model, **call.args)
-            rounds = 0
-            while self._runs_functions(call, response, rounds):
-                results = [
-                    _afc_result(call.functions[c.name], c.args()) for c in response.tool_calls
-                ]
-                call.args["messages"] = self._next_turn(call, response, results)
+            while todo := rounds.calls(response):
+                results = [run(fn, c.args()) for c, fn in todo]
+                rounds.record(response, results, [model_content(response)])
                 response = priv.chat(model=model, **call.args)
-                rounds += 1
         except PrivllmError as exc:
             raise to_genai_error(exc)  # noqa: B904 - the cause is set, scrubbed
-        return response_of(response, call.parse)
+        return response_of(response, call.parse, rounds.shown)
 
     def generate_content_stream(
         self, *, model: str, contents: Any, config: Any = None
     ) -> Iterator[gt.GenerateContentResponse]:
         """As google-genai's: an iterator of ``GenerateContentResponse`` chunks (the request
-        is made when iteration starts). Function calls come back; they are not run."""
+        is made when iteration starts). Python functions in ``config.tools`` are run after
+        the stream that asked for them, and the chunks of the next answer follow."""
         priv = self._client._sync()
         call = self._chat_call(priv, contents, config)
         return self._chunks(priv, model, call)
@@ -159,11 +145,18 @@ class Models(_Base):
     def _chunks(
         self, priv: Any, model: str, call: ChatCall
     ) -> Iterator[gt.GenerateContentResponse]:
-        maker = ChunkMaker(model)
+        rounds = Rounds(call)
         try:
-            with priv.stream(model=model, **call.args) as stream:
-                for chunk in stream:
-                    yield from maker(chunk)
+            while True:
+                maker = ChunkMaker(model, rounds.shown or None)
+                with priv.stream(model=model, **call.args) as stream:
+                    for chunk in stream:
+                        yield from maker(chunk)
+                    response = stream.response
+                todo = rounds.calls(response)
+                if not todo:
+                    return
+                rounds.record(response, [run(fn, c.args()) for c, fn in todo], maker.output)
         except PrivllmError as exc:
             raise to_genai_error(exc)  # noqa: B904
 
@@ -183,27 +176,23 @@ class AsyncModels(_Base):
     async def generate_content(self, *, model: str, contents: Any, config: Any = None) -> Any:
         """The async twin of :meth:`Models.generate_content`."""
         priv = self._client._async()
+        call = self._chat_call(priv, contents, config)
+        rounds = Rounds(call)
         try:
-            call = self._chat_call(priv, contents, config)
             response = await priv.chat(model=model, **call.args)
-            rounds = 0
-            while self._runs_functions(call, response, rounds):
-                results = [
-                    await _aafc_result(call.functions[c.name], c.args())
-                    for c in response.tool_calls
-                ]
-                call.args["messages"] = self._next_turn(call, response, results)
+            while todo := rounds.calls(response):
+                results = [await arun(fn, c.args()) for c, fn in todo]
+                rounds.record(response, results, [model_content(response)])
                 response = await priv.chat(model=model, **call.args)
-                rounds += 1
         except PrivllmError as exc:
             raise to_genai_error(exc)  # noqa: B904
-        return response_of(response, call.parse)
+        return response_of(response, call.parse, rounds.shown)
 
     async def generate_content_stream(
         self, *, model: str, contents: Any, config: Any = None
     ) -> AsyncIterator[gt.GenerateContentResponse]:
         """As google-genai's: awaited, it makes the request and returns an async iterator of
-        ``GenerateContentResponse`` chunks."""
+        ``GenerateContentResponse`` chunks (functions run as in the sync one)."""
         priv = self._client._async()
         call = self._chat_call(priv, contents, config)
         stream = priv.stream(model=model, **call.args)
@@ -211,18 +200,31 @@ class AsyncModels(_Base):
             await stream.__aenter__()
         except PrivllmError as exc:
             raise to_genai_error(exc)  # noqa: B904
-        return self._chunks(stream, model)
+        return self._chunks(priv, stream, model, call)
 
-    async def _chunks(self, stream: Any, model: str) -> AsyncIterator[gt.GenerateContentResponse]:
-        maker = ChunkMaker(model)
+    async def _chunks(
+        self, priv: Any, stream: Any, model: str, call: ChatCall
+    ) -> AsyncIterator[gt.GenerateContentResponse]:
+        rounds = Rounds(call)
         try:
-            async for chunk in stream:
-                for item in maker(chunk):
-                    yield item
+            while True:
+                maker = ChunkMaker(model, rounds.shown or None)
+                try:
+                    async for chunk in stream:
+                        for made in maker(chunk):
+                            yield made
+                    response = stream.response
+                finally:
+                    await stream.close()
+                todo = rounds.calls(response)
+                if not todo:
+                    return
+                results = [await arun(fn, c.args()) for c, fn in todo]
+                rounds.record(response, results, maker.output)
+                stream = priv.stream(model=model, **call.args)
+                await stream.__aenter__()
         except PrivllmError as exc:
             raise to_genai_error(exc)  # noqa: B904
-        finally:
-            await stream.close()
 
     async def embed_content(self, *, model: str, contents: Any, config: Any = None) -> Any:
         """The async twin of :meth:`Models.embed_content`."""
@@ -232,3 +234,25 @@ class AsyncModels(_Base):
             return embed_response(await priv.embed(model=model, **args))
         except PrivllmError as exc:
             raise to_genai_error(exc)  # noqa: B904
+
+
+class ChatModels(SdkModels):
+    """What the sync chats (``client.chats``) are given as their models: google-genai's
+    ``Chat.send_message_stream`` streams only from an instance of its own ``Models``. Calls
+    go to the drop-in's :class:`Models`; the SDK methods this class inherits reach only
+    the refusing ``_api_client`` and send nothing."""
+
+    def __init__(self, models: Models) -> None:  # not the SDK's: no API client of its own
+        self._models = models
+
+    @property
+    def _api_client(self) -> _ApiClient:  # type: ignore[override]
+        return self._models._api_client
+
+    def generate_content(self, *, model: str, contents: Any, config: Any = None) -> Any:
+        return self._models.generate_content(model=model, contents=contents, config=config)
+
+    def generate_content_stream(
+        self, *, model: str, contents: Any, config: Any = None
+    ) -> Iterator[gt.GenerateContentResponse]:
+        return self._models.generate_content_stream(model=model, contents=contents, config=config)

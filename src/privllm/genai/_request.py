@@ -94,8 +94,13 @@ class ChatCall:
     parse: Callable[[str], Any] | None = None
     #: The Python functions given as tools, by name (automatic function calling).
     functions: dict[str, Callable[..., Any]] = field(default_factory=dict)
-    #: How many automatic calls may run (0: the caller runs them).
+    #: How many requests automatic function calling may make (0: the caller runs them).
     max_remote_calls: int = 0
+    #: The caller's contents as google-genai reads them: where the
+    #: ``automatic_function_calling_history`` starts.
+    contents: list[gt.Content] = field(default_factory=list)
+    #: Whether answers carry that history (``ignore_call_history`` not set).
+    history: bool = True
 
 
 def _config(config: Any, cls: type[Any], what: str) -> Any:
@@ -336,7 +341,8 @@ def chat_call(contents: Any, config: Any, *, google: bool, vertex: bool, timeout
             "config.candidate_count",
             "privllm returns one answer per call (make several calls)",
         )
-    messages = messages_of(_contents(contents), _system(cfg.system_instruction))
+    given_contents = _contents(contents)
+    messages = messages_of(given_contents, _system(cfg.system_instruction))
     args: dict[str, Any] = {"messages": messages, "timeout": timeout}
     for ours, theirs in (
         ("temperature", "temperature"),
@@ -348,11 +354,12 @@ def chat_call(contents: Any, config: Any, *, google: bool, vertex: bool, timeout
         value = getattr(cfg, theirs)
         if value is not None:
             args[ours] = value
-    call = ChatCall(args=args)
+    afc = cfg.automatic_function_calling
+    call = ChatCall(args=args, contents=list(given_contents))
+    call.history = not (afc is not None and afc.ignore_call_history)
     if cfg.tools:
         tools, call.functions = _tools(cfg.tools, "VERTEX_AI" if vertex else "GEMINI_API")
         args["tools"] = tools
-        afc = cfg.automatic_function_calling
         if call.functions and not (afc is not None and afc.disable):
             maximum = afc.maximum_remote_calls if afc is not None else None
             call.max_remote_calls = 10 if maximum is None else max(0, maximum)

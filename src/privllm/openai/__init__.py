@@ -14,7 +14,9 @@ headers), with ``extra_headers`` / ``extra_query`` / ``extra_body`` per call and
 own types (``ChatCompletion``, chunks of ``ChatCompletionChunk``, ``ParsedChatCompletion``,
 ``Response`` and ``ResponseStreamEvent``, ``CreateEmbeddingResponse``). Errors are the
 SDK's classes and privllm's at once (``privllm.openai.RateLimitError`` is an
-``openai.RateLimitError`` and a ``privllm.errors.RateLimitError``). Endpoints privllm does
+``openai.RateLimitError`` and a ``privllm.errors.RateLimitError``), errors raised before
+sending too (``privllm.openai.RedactionBlocked`` is an ``openai.PermissionDeniedError``
+and a ``privllm.errors.RedactionBlocked``). Endpoints privllm does
 not carry (files, batches, assistants, realtime, fine-tuning, stored responses...) raise
 :class:`EndpointNotCovered`, naming the privllm way, and send nothing. See docs/migrate.md.
 
@@ -28,17 +30,26 @@ from ._errors import (
     APIError,
     APIStatusError,
     APITimeoutError,
+    AuditError,
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
     ConflictError,
     ContentFilterError,
     ContentFilterFinishReasonError,
+    EgressBlocked,
     EndpointNotCovered,
     InternalServerError,
+    InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
+    PolicyViolation,
     RateLimitError,
+    RedactionBlocked,
+    RedactionError,
     UnprocessableEntityError,
+    VaultConflictError,
+    VaultError,
 )
 from ._resources import RawResponse
 from ._streams import AsyncStream, Stream
@@ -51,19 +62,28 @@ __all__ = [
     "AsyncAzureOpenAI",
     "AsyncOpenAI",
     "AsyncStream",
+    "AuditError",
     "AuthenticationError",
     "AzureOpenAI",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "ContentFilterError",
     "ContentFilterFinishReasonError",
+    "EgressBlocked",
     "EndpointNotCovered",
     "InternalServerError",
+    "InvalidRequestError",
     "NotFoundError",
     "OpenAI",
     "PermissionDeniedError",
+    "PolicyViolation",
     "RateLimitError",
     "RawResponse",
+    "RedactionBlocked",
+    "RedactionError",
     "Stream",
     "UnprocessableEntityError",
+    "VaultConflictError",
+    "VaultError",
 ]

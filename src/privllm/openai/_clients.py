@@ -10,22 +10,24 @@ keyword sections (``redaction=``, ``policy=``, ``audit=``...) and, as for ``Clie
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NoReturn, TypeVar
 
 from privllm.client import AsyncClient, Client
 from privllm.config import Config
 from privllm.core import USE_CLIENT_DEFAULT, TimeoutLike
-from privllm.errors import ConfigError, InvalidRequestError
+from privllm.errors import ConfigError, InvalidRequestError, PrivllmError
 from privllm.pipeline import Middleware
 from privllm.providers.extra import check_headers, check_query
 
 from ._convert import ChatCall, chat_call, embed_call, given, timeout_of
-from ._errors import EndpointNotCovered
+from ._errors import EndpointNotCovered, to_openai_error
 from ._resources import AsyncChat, AsyncEmbeddings, AsyncModels, Chat, Embeddings, Models
 from ._responses_api import AsyncResponses, Responses
 
 __all__ = ["AsyncOpenAI", "OpenAI"]
+
+_T = TypeVar("_T")
 
 #: Endpoints of the SDK the drop-in refuses, and the privllm way where there is one.
 NOT_COVERED: dict[str, str] = {
@@ -160,11 +162,19 @@ class _Facade:
             "query": self._query,
         }
 
+    def _read(self, read: Callable[..., _T], kwargs: Mapping[str, Any], path: str) -> _T:
+        """``read(kwargs, **self._options())``: the SDK's arguments as privllm's. A refusal
+        (an argument privllm cannot carry) is the SDK's ``BadRequestError`` too."""
+        try:
+            return read(kwargs, **self._options())
+        except PrivllmError as exc:
+            raise to_openai_error(exc, self._url(path))  # noqa: B904 - cause set, scrubbed
+
     def _chat_call(self, kwargs: Mapping[str, Any]) -> ChatCall:
-        return chat_call(kwargs, **self._options())
+        return self._read(chat_call, kwargs, "/chat/completions")
 
     def _embed_call(self, kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], bool, dict[str, Any]]:
-        return embed_call(kwargs, **self._options())
+        return self._read(embed_call, kwargs, "/embeddings")
 
     def _url(self, path: str) -> str:
         return str(self._privllm.provider.endpoint.base_url).rstrip("/") + path

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx2
 from openai import NotGiven, Omit
@@ -35,6 +35,7 @@ from openai.types.chat.parsed_function_tool_call import ParsedFunction
 from openai.types.create_embedding_response import Usage as EmbeddingUsage
 from pydantic import BaseModel, ValidationError
 
+from privllm._construct import Skeleton, construct
 from privllm.core import USE_CLIENT_DEFAULT, TimeoutLike
 from privllm.errors import InvalidRequestError, StructuredOutputError
 from privllm.types import ChatChunk, ChatResponse, EmbeddingResponse, ToolCallDelta, Usage
@@ -245,47 +246,6 @@ def embed_call(
     return args, options.get("encoding_format") == "base64", updates
 
 
-_M = TypeVar("_M", bound=BaseModel)
-_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
-
-
-# BaseModel's slots, set directly: pydantic's __setattr__ would validate, and
-# object.__setattr__ looks each name up on every call. (The SDK's models have no __new__.)
-_SLOTS = BaseModel.__dict__
-_SET_FIELDS_SET = _SLOTS["__pydantic_fields_set__"].__set__
-_SET_EXTRA = _SLOTS["__pydantic_extra__"].__set__
-_SET_PRIVATE = _SLOTS["__pydantic_private__"].__set__
-_NEW = object.__new__
-
-
-def _defaults(cls: type[BaseModel]) -> dict[str, Any]:
-    found = _DEFAULTS[cls] = {
-        name: info.get_default(call_default_factory=True)
-        for name, info in cls.model_fields.items()
-        if not info.is_required()
-    }
-    return found
-
-
-def _make(cls: type[_M], **fields: Any) -> _M:
-    """``cls.model_construct(**fields)``, without its per-field work: these are the SDK's
-    response types filled from privllm's already validated answer, one per stream chunk, and
-    the SDK's own ``construct`` costs ~100 us each (pydantic's ~2x this). The instance is
-    what ``model_construct`` makes: defaults filled in, ``model_fields_set`` the given ones.
-    """
-    defaults = _DEFAULTS.get(cls)
-    if defaults is None:
-        defaults = _defaults(cls)
-    obj: _M = _NEW(cls)
-    values = obj.__dict__
-    values.update(defaults)
-    values.update(fields)
-    _SET_FIELDS_SET(obj, set(fields))
-    _SET_EXTRA(obj, {})  # the SDK's models allow extra fields
-    _SET_PRIVATE(obj, None)
-    return obj
-
-
 # -- results --------------------------------------------------------------------------------
 
 _FINISH = frozenset({"stop", "length", "tool_calls", "content_filter"})
@@ -300,7 +260,7 @@ def _finish(reason: str | None) -> Any:
 def _usage(usage: Usage | None) -> CompletionUsage | None:
     if usage is None:
         return None
-    return _make(
+    return construct(
         CompletionUsage,
         prompt_tokens=usage.prompt_tokens,
         completion_tokens=usage.completion_tokens,
@@ -315,29 +275,29 @@ def _id(response_id: str | None) -> str:
 def completion(response: ChatResponse[Any]) -> ChatCompletion:
     """A ``ChatCompletion`` from privllm's answer (values restored, as privllm returns them)."""
     calls: list[Any] = [
-        _make(
+        construct(
             ChatCompletionMessageFunctionToolCall,
             id=c.id,
             type="function",
-            function=_make(Function, name=c.name, arguments=c.arguments),
+            function=construct(Function, name=c.name, arguments=c.arguments),
         )
         for c in response.tool_calls
     ]
-    message = _make(
+    message = construct(
         ChatCompletionMessage,
         role="assistant",
         content=response.text if response.text or not calls else None,
         refusal=None,
         tool_calls=calls or None,
     )
-    choice = _make(
+    choice = construct(
         cc.Choice,
         index=0,
         message=message,
         finish_reason=_finish(response.finish_reason),
         logprobs=None,
     )
-    return _make(
+    return construct(
         ChatCompletion,
         id=_id(response.id),
         object="chat.completion",
@@ -355,11 +315,11 @@ def parsed_completion(
     calls to a ``pydantic_function_tool`` (or a strict function) get ``parsed_arguments``."""
     by_name = _input_functions(tools)
     calls = [
-        _make(
+        construct(
             ParsedFunctionToolCall,
             id=c.id,
             type="function",
-            function=_make(
+            function=construct(
                 ParsedFunction,
                 name=c.name,
                 arguments=c.arguments,
@@ -369,7 +329,7 @@ def parsed_completion(
         for c in response.tool_calls
     ]
     content_type: Any = response_format if isinstance(response_format, type) else Any
-    message = _make(
+    message = construct(
         ParsedChatCompletionMessage[content_type],
         role="assistant",
         content=response.text if response.text or not calls else None,
@@ -377,14 +337,14 @@ def parsed_completion(
         tool_calls=calls or None,
         parsed=response.parsed,
     )
-    choice = _make(
+    choice = construct(
         ParsedChoice[content_type],
         index=0,
         message=message,
         finish_reason=_finish(response.finish_reason),
         logprobs=None,
     )
-    result: ParsedChatCompletion[Any] = _make(
+    result: ParsedChatCompletion[Any] = construct(
         ParsedChatCompletion[content_type],
         id=_id(response.id),
         object="chat.completion",
@@ -425,7 +385,7 @@ def _parse_arguments(function: Any, name: str, arguments: str) -> object | None:
 class ChunkMaker:
     """``ChatCompletionChunk`` objects from privllm's chunks, for one stream."""
 
-    __slots__ = ("_base", "_created", "_first", "_id", "_include_usage", "_model")
+    __slots__ = ("_created", "_first", "_id", "_include_usage", "_model", "_text_chunk")
 
     def __init__(self, model: str | None, include_usage: bool) -> None:
         self._id = _id(None)
@@ -433,14 +393,15 @@ class ChunkMaker:
         self._model = model or ""
         self._include_usage = include_usage
         self._first = True
-        self._base = {
-            **(_DEFAULTS.get(ChatCompletionChunk) or _defaults(ChatCompletionChunk)),
-            "id": self._id,
-            "object": "chat.completion.chunk",
-            "created": self._created,
-            "model": self._model,
-            "usage": None,
-        }
+        self._text_chunk = Skeleton(
+            ChatCompletionChunk,
+            "choices",
+            id=self._id,
+            object="chat.completion.chunk",
+            created=self._created,
+            model=self._model,
+            usage=None,
+        )
 
     def __call__(self, chunk: ChatChunk) -> tuple[ChatCompletionChunk, ...]:
         text = chunk.text
@@ -451,35 +412,14 @@ class ChunkMaker:
         if not text:
             return ()
         # Most chunks are a piece of text and nothing else: the objects _full would make,
-        # filled inline from values prepared once (this runs for every chunk of a stream).
-        delta = _NEW(_DELTA)
-        values = delta.__dict__
-        values.update(_TEXT_DELTA)
-        values["content"] = text
-        _SET_FIELDS_SET(delta, _TEXT_DELTA_SET.copy())
-        _SET_EXTRA(delta, {})
-        _SET_PRIVATE(delta, None)
-        choice = _NEW(_CHOICE)
-        values = choice.__dict__
-        values.update(_TEXT_CHOICE)
-        values["delta"] = delta
-        _SET_FIELDS_SET(choice, _TEXT_CHOICE_SET.copy())
-        _SET_EXTRA(choice, {})
-        _SET_PRIVATE(choice, None)
-        out = _NEW(ChatCompletionChunk)
-        values = out.__dict__
-        values.update(self._base)
-        values["choices"] = [choice]
-        _SET_FIELDS_SET(out, _CHUNK_SET.copy())
-        _SET_EXTRA(out, {})
-        _SET_PRIVATE(out, None)
-        return (out,)
+        # from shapes prepared once (this runs for every chunk of a stream).
+        return (self._text_chunk([_TEXT_CHOICE(_TEXT_DELTA(text))]),)
 
     def _full(self, chunk: ChatChunk) -> tuple[ChatCompletionChunk, ...]:
         out: list[ChatCompletionChunk] = []
         if chunk.text or chunk.tool_calls or chunk.finish_reason is not None or self._first:
             calls = [_tool_delta(d) for d in chunk.tool_calls]
-            delta = _make(
+            delta = construct(
                 ccc.ChoiceDelta,
                 role="assistant" if self._first else None,
                 content=chunk.text or None,
@@ -487,14 +427,14 @@ class ChunkMaker:
             )
             self._first = False
             finish = _finish(chunk.finish_reason) if chunk.finish_reason is not None else None
-            choice = _make(ccc.Choice, index=0, delta=delta, finish_reason=finish)
+            choice = construct(ccc.Choice, index=0, delta=delta, finish_reason=finish)
             out.append(self._chunk([choice], None))
         if chunk.usage is not None and self._include_usage:
             out.append(self._chunk([], _usage(chunk.usage)))
         return tuple(out)
 
     def _chunk(self, choices: list[Any], usage: CompletionUsage | None) -> ChatCompletionChunk:
-        return _make(
+        return construct(
             ChatCompletionChunk,
             id=self._id,
             object="chat.completion.chunk",
@@ -514,20 +454,15 @@ def _tool_delta(delta: ToolCallDelta) -> ccc.ChoiceDeltaToolCall:
     fields: dict[str, Any] = {"index": delta.index}
     if delta.id:
         fields.update(id=delta.id, type="function")
-    return _make(
+    return construct(
         ccc.ChoiceDeltaToolCall,
-        function=_make(ccc.ChoiceDeltaToolCallFunction, **function),
+        function=construct(ccc.ChoiceDeltaToolCallFunction, **function),
         **fields,
     )
 
 
-_TEXT_DELTA = {**_defaults(ccc.ChoiceDelta), "role": None, "content": None, "tool_calls": None}
-_TEXT_DELTA_SET = {"role", "content", "tool_calls"}
-_TEXT_CHOICE = {**_defaults(ccc.Choice), "index": 0, "delta": None, "finish_reason": None}
-_TEXT_CHOICE_SET = {"index", "delta", "finish_reason"}
-_CHUNK_SET = {"id", "object", "created", "model", "choices", "usage"}
-_DELTA = ccc.ChoiceDelta
-_CHOICE = ccc.Choice
+_TEXT_DELTA = Skeleton(ccc.ChoiceDelta, "content", role=None, tool_calls=None)
+_TEXT_CHOICE = Skeleton(ccc.Choice, "delta", index=0, finish_reason=None)
 
 
 def chunks(model: str | None, include_usage: bool) -> ChunkMaker:
@@ -543,15 +478,16 @@ def embeddings(response: EmbeddingResponse, base64_wanted: bool) -> CreateEmbedd
         for v in response.vectors
     ]
     data = [
-        _make(Embedding, object="embedding", index=i, embedding=v) for i, v in enumerate(vectors)
+        construct(Embedding, object="embedding", index=i, embedding=v)
+        for i, v in enumerate(vectors)
     ]
     usage = response.usage or Usage()
-    return _make(
+    return construct(
         CreateEmbeddingResponse,
         object="list",
         data=data,
         model=response.model,
-        usage=_make(
+        usage=construct(
             EmbeddingUsage, prompt_tokens=usage.prompt_tokens, total_tokens=usage.total_tokens
         ),
     )

@@ -15,13 +15,25 @@ and ``except privllm.errors.RateLimitError`` both catch it::
     openai.APIError + ProviderError                          -> APIError (anything else)
     privllm PolicyViolation                                  -> EndpointNotCovered
 
-Errors privllm raises before anything is sent (``InvalidRequestError``, ``PolicyViolation``,
-``RedactionBlocked``...) and ``StructuredOutputError`` keep their privllm class: the SDK has
-no equivalent. The message is privllm's (placeholder form, keys masked, never a restored
-value); ``response`` is a stand-in ``httpx2.Response`` with the status, ``x-request-id`` and
-``retry-after`` privllm kept, and the body ``{"error": {"message": ...}}``. ``__cause__`` is
-privllm's scrubbed stand-in for the SDK exception (``ProviderErrorCause``), as for privllm's
-own errors.
+Errors privllm raises before anything is sent are the class the API's answer would have
+been, so existing ``except`` clauses catch them; each keeps its privllm class too::
+
+    openai.BadRequestError (400) + InvalidRequestError (also a ValueError) -> InvalidRequestError
+    openai.PermissionDeniedError (403) + PolicyViolation   -> PolicyViolation
+        + RedactionBlocked / EgressBlocked                 -> RedactionBlocked / EgressBlocked
+    openai.ConflictError (409) + VaultConflictError        -> VaultConflictError
+    openai.APIError + RedactionError / VaultError / AuditError (no status: a local failure)
+    openai.APIConnectionError + ClientClosedError          -> ClientClosedError (as the SDK
+                                                              reports a closed http client)
+
+They are not privllm's ``ProviderError``: nothing reached the provider (``request_id`` is
+None). ``StructuredOutputError`` (after the answer) keeps its privllm class.
+
+The message is privllm's (placeholder form, keys masked, never a restored value, a field's
+name and never its value); ``response`` is a stand-in ``httpx2.Response`` with the status,
+``x-request-id`` and ``retry-after`` privllm kept, and the body ``{"error": {"message": ...}}``
+(``code`` the policy rule, ``param`` the field refused). ``__cause__`` is privllm's scrubbed
+stand-in for the SDK exception (``ProviderErrorCause``), as for privllm's own errors.
 """
 
 from __future__ import annotations
@@ -32,29 +44,40 @@ import httpx2
 import openai
 
 from privllm import errors as p
-from privllm.errors import PolicyViolation, PrivllmError
+from privllm.errors import PrivllmError
+from privllm.integrations._errors import most_specific
+from privllm.providers.cause import cut_chain
 
 __all__ = [
     "APIConnectionError",
     "APIError",
     "APIStatusError",
     "APITimeoutError",
+    "AuditError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "ContentFilterError",
     "ContentFilterFinishReasonError",
+    "EgressBlocked",
     "EndpointNotCovered",
     "InternalServerError",
+    "InvalidRequestError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PolicyViolation",
     "RateLimitError",
+    "RedactionBlocked",
+    "RedactionError",
     "UnprocessableEntityError",
+    "VaultConflictError",
+    "VaultError",
     "to_openai_error",
 ]
 
 
-class EndpointNotCovered(PolicyViolation, NotImplementedError):
+class EndpointNotCovered(p.PolicyViolation, NotImplementedError):
     """An openai SDK endpoint the drop-in does not carry (files, batches, assistants,
     realtime...): refused before anything is sent, naming the privllm way when there is one.
     Never passed through raw, since the call would skip redaction, policy and the audit log.
@@ -120,6 +143,60 @@ class APITimeoutError(openai.APITimeoutError, p.ProviderTimeoutError):
     pass
 
 
+# -- raised before sending -------------------------------------------------------------------
+
+
+class InvalidRequestError(openai.BadRequestError, p.InvalidRequestError):
+    """An input privllm does not accept, refused before sending (as the API's 400 would)."""
+
+
+class PolicyViolation(openai.PermissionDeniedError, p.PolicyViolation):
+    """A policy rule refused the call before sending (as the API's 403 would)."""
+
+
+class RedactionBlocked(openai.PermissionDeniedError, p.RedactionBlocked):
+    pass
+
+
+class EgressBlocked(openai.PermissionDeniedError, p.EgressBlocked):
+    pass
+
+
+class VaultConflictError(openai.ConflictError, p.VaultConflictError):
+    """Another worker extended the conversation first; the call can be made again (409)."""
+
+
+class RedactionError(openai.APIError, p.RedactionError):
+    """A detector failed: the call was refused rather than sent unredacted."""
+
+
+class VaultError(openai.APIError, p.VaultError):
+    pass
+
+
+class AuditError(openai.APIError, p.AuditError):
+    pass
+
+
+class ClientClosedError(openai.APIConnectionError, p.ClientClosedError):
+    pass
+
+
+#: privllm's class -> (the drop-in's, the status the API would have answered with). The most
+#: specific match along the error's MRO wins.
+_BEFORE: dict[type[PrivllmError], tuple[type[Any], int | None]] = {
+    p.InvalidRequestError: (InvalidRequestError, 400),
+    p.PolicyViolation: (PolicyViolation, 403),
+    p.RedactionBlocked: (RedactionBlocked, 403),
+    p.EgressBlocked: (EgressBlocked, 403),
+    p.VaultConflictError: (VaultConflictError, 409),
+    p.RedactionError: (RedactionError, None),
+    p.VaultError: (VaultError, None),
+    p.AuditError: (AuditError, None),
+    p.ClientClosedError: (ClientClosedError, None),
+}
+
+
 _BY_STATUS: dict[int, type[openai.APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -131,17 +208,27 @@ _BY_STATUS: dict[int, type[openai.APIStatusError]] = {
 }
 
 
+def _before_sending(exc: PrivllmError) -> tuple[type[Any], int | None] | None:
+    if isinstance(exc, EndpointNotCovered):
+        return None  # already the drop-in's own refusal
+    return most_specific(exc, _BEFORE)
+
+
 def to_openai_error(exc: PrivllmError, url: str) -> PrivllmError:
     """``exc`` as the drop-in class that is both the SDK's and privllm's; an error the SDK
-    has no class for (raised before sending, or after parsing) is returned as it is.
+    has no class for (``StructuredOutputError``, ``ConfigError``) is returned as it is.
 
     ``url`` is where the call went, for the stand-in request the SDK's classes carry.
     """
-    if not isinstance(exc, p.ProviderError) or isinstance(exc, openai.OpenAIError):
+    if isinstance(exc, openai.OpenAIError):
         return exc
-    request = httpx2.Request("POST", url)
+    if not isinstance(exc, p.ProviderError):
+        before = _before_sending(exc)
+        if before is None:
+            return exc
+        cls, status = before
+        return _build(cls, exc, url, status, code=getattr(exc, "rule", None))
     status = exc.status_code
-    cls: type[Any]
     if isinstance(exc, p.ContentFilteredError):
         cls = ContentFilterError if status is not None else ContentFilterFinishReasonError
     elif isinstance(exc, p.ProviderTimeoutError):
@@ -154,25 +241,41 @@ def to_openai_error(exc: PrivllmError, url: str) -> PrivllmError:
         cls = _BY_STATUS.get(status, APIStatusError)
     else:
         cls = APIError
+    code = "content_filter" if isinstance(exc, p.ContentFilteredError) else None
+    return _build(cls, exc, url, status, code=code)
+
+
+def _build(
+    cls: type[Any], exc: PrivllmError, url: str, status: int | None, *, code: str | None
+) -> PrivllmError:
     # Built without the classes' constructors: both sides' __init__ chain through super()
     # with different signatures. The attributes are the SDK's documented ones.
-    err: Any = cls.__new__(cls)
-    Exception.__init__(err, exc.message)
-    err.__dict__.update(exc.__dict__)  # message, provider, status_code, request_id, retry_after
-    code = "content_filter" if isinstance(exc, p.ContentFilteredError) else None
-    body: dict[str, Any] = {"error": {"message": exc.message, "type": None, "code": code}}
+    request = httpx2.Request("POST", url)
+    message = exc.message if isinstance(exc, p.ProviderError) else str(exc)
+    err: Any = Exception.__new__(cls)
+    Exception.__init__(err, message)
+    # privllm's attributes: message, provider, status_code, request_id, retry_after, rule,
+    # host, fields (names, never values)
+    err.__dict__.update(exc.__dict__)
+    param = exc.field if isinstance(exc, p.InvalidRequestError) else None
+    body: dict[str, Any] = {"error": {"message": message, "type": None, "code": code}}
+    if param is not None:
+        body["error"]["param"] = param
+    err.message = message
     err.request = request
     err.body = body["error"]
-    err.code, err.param, err.type = code, None, None
+    err.code, err.param, err.type = code, param, None
     if cls is ContentFilterFinishReasonError:
         err.completion = None
     if status is not None:
-        headers = {"x-request-id": exc.request_id} if exc.request_id else {}
+        request_id = getattr(exc, "request_id", None)
+        err.status_code, err.request_id = status, request_id
+        headers = {"x-request-id": request_id} if request_id else {}
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
             headers["retry-after"] = f"{retry_after:g}"
         err.response = httpx2.Response(status, headers=headers, json=body, request=request)
-    err.__cause__ = exc.__cause__  # privllm's scrubbed stand-in, never the SDK exception
+    err.__cause__ = cut_chain(exc)  # a scrubbed stand-in, never the SDK's or a detector's
     err.__suppress_context__ = True
     result: PrivllmError = err
     return result

@@ -264,11 +264,11 @@ class Models:
 
     def _call(self, fn: Callable[[Any], _T]) -> _T:
         client = self._client
-        client._privllm._core.check_open()
         provider: Any = client._privllm.provider
         if not hasattr(provider, "map_error"):
             raise EndpointNotCovered(f"models: not available for provider {provider.name!r}")
         try:
+            client._privllm._core.check_open()
             return raise_mapped(lambda: fn(provider.sdk), provider.map_error)
         except PrivllmError as exc:
             raise to_openai_error(exc, client._url("/models"))  # noqa: B904
@@ -429,11 +429,11 @@ class AsyncModels:
 
     async def _call(self, fn: Callable[[Any], Awaitable[_T]]) -> _T:
         client = self._client
-        client._privllm._core.check_open()
         provider: Any = client._privllm.provider
         if not hasattr(provider, "map_error"):
             raise EndpointNotCovered(f"models: not available for provider {provider.name!r}")
         try:
+            client._privllm._core.check_open()
             return await araise_mapped(lambda: fn(provider.async_sdk), provider.map_error)
         except PrivllmError as exc:
             raise to_openai_error(exc, client._url("/models"))  # noqa: B904

@@ -31,7 +31,7 @@ _M = TypeVar("_M")
 
 
 def _call(client: OpenAI, kwargs: Mapping[str, Any]) -> ResponsesCall:
-    return responses_call(kwargs, **client._options())
+    return client._read(responses_call, kwargs, "/responses")
 
 
 def _not_stored(name: str) -> NoReturn:

@@ -53,6 +53,9 @@ if TYPE_CHECKING:
 __all__ = ["AzureProvider", "azure_endpoint"]
 
 _FILTER_CODE = "content_filter"
+#: The first api-version with the Responses API on ``/openai/responses`` (a preview); the
+#: v1 API (``/openai/v1/responses``) needs none.
+_RESPONSES_SINCE = "2025-03-01"
 _Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
 
 
@@ -96,8 +99,6 @@ class AzureProvider(OpenAIProvider):
     #: Azure knows ``developer`` only from API version 2024-12-01-preview (privllm's default
     #: is the GA 2024-10-21): it gets ``system``, the older name every version takes.
     developer_role = False
-    #: Azure serves the Responses API elsewhere (``/openai/v1/responses``): not carried yet.
-    responses_api = False
 
     def __init__(
         self,
@@ -306,6 +307,31 @@ class AzureProvider(OpenAIProvider):
         ``provider.azure.deployment`` serves calls that name no other model.
         """
         params = super().chat_params(request, stream=stream)
+        deployment = self._settings.deployment
+        if deployment and request.model == self._config.model:
+            params["model"] = deployment
+        return params
+
+    @property
+    def responses_api(self) -> bool:  # type: ignore[override]
+        """Azure serves the Responses API on the v1 API (``/openai/v1/responses``) and, from
+        api-version 2025-03-01-preview, on ``/openai/responses?api-version=...`` (the SDK's
+        ``AzureOpenAI`` builds that URL: ``/responses`` is not a deployment path)."""
+        version = self._settings.api_version or ""
+        return self._settings.v1_api or version[:10] >= _RESPONSES_SINCE
+
+    def responses_params(self, request: ChatRequest, *, stream: bool = False) -> dict[str, Any]:
+        """OpenAI's, ``model`` the deployment as for :meth:`chat_params`."""
+        if not self.responses_api:
+            from privllm.errors import InvalidRequestError
+
+            raise InvalidRequestError(
+                "invalid chat request: api: Azure serves the Responses API on the v1 API "
+                "(provider.azure.v1_api = true) or from api_version 2025-03-01-preview; "
+                f"provider.azure.api_version is {self._settings.api_version!r}",
+                fields=("api",),
+            )
+        params = super().responses_params(request, stream=stream)
         deployment = self._settings.deployment
         if deployment and request.model == self._config.model:
             params["model"] = deployment

@@ -24,7 +24,7 @@ from typing import TypeVar
 
 from privllm.errors import PrivllmError
 
-__all__ = ["ProviderErrorCause", "araise_mapped", "detach", "raise_mapped"]
+__all__ = ["ProviderErrorCause", "araise_mapped", "cut_chain", "detach", "raise_mapped"]
 
 _T = TypeVar("_T")
 _MAX_TYPES = 4  # enough to tell a TLS failure from a refused connection
@@ -94,6 +94,19 @@ def detach(error: PrivllmError, exc: BaseException) -> PrivllmError:
         current = current.__cause__ or current.__context__
     error.__cause__ = ProviderErrorCause.of(exc, error)  # also sets __suppress_context__
     return error
+
+
+def cut_chain(error: PrivllmError) -> ProviderErrorCause | None:
+    """``error``'s cause as a stand-in (kept if it is one already), ``error`` cut from its
+    raw cause and context. For an error wrapped again (the drop-ins' SDK-shaped classes),
+    whose ``__context__`` is then ``error``: a detector's exception quoting the text it
+    was given, chained by ``raise ... from``, is not reachable from the new error."""
+    cause = error.__cause__
+    if cause is not None and not isinstance(cause, ProviderErrorCause):
+        cause = ProviderErrorCause.of(cause, error)
+    error.__cause__ = cause
+    error.__context__ = None
+    return cause
 
 
 def raise_mapped(fn: Callable[[], _T], mapper: Callable[[BaseException], PrivllmError]) -> _T:

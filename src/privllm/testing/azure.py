@@ -1,7 +1,10 @@
 """A local server speaking the Azure OpenAI wire protocol.
 
 Deployment URLs ``/openai/deployments/{deployment}/chat/completions?api-version=...`` (and
-``/embeddings``) with a required ``api-version``, and the v1 API under ``/openai/v1/``.
+``/embeddings``) with a required ``api-version``, and the v1 API under ``/openai/v1/``. The
+Responses API (JSON and SSE events, as on :class:`~privllm.testing.OpenAIServer`) answers
+on ``/openai/v1/responses`` and on ``/openai/responses?api-version=...`` for the versions
+that have it (2025-03-01-preview and later); the deployment is the body's ``model``.
 Auth is an ``api-key`` header or ``Authorization: Bearer`` (an Entra ID token, or the key on
 the v1 API). Errors use Azure's body ``{"error": {"code", "message", ...}}``; a
 ``Reply.safety_block()`` is the 400 with code ``content_filter`` Azure sends when the prompt
@@ -25,6 +28,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from .openai import OpenAIServer
+from .openai_responses import respond
 from .replies import Reply
 from .server import RecordedRequest, WireResponse, json_response
 
@@ -33,7 +37,8 @@ __all__ = ["AzureOpenAIServer"]
 _DEPLOYMENT_PATH = re.compile(
     r"^/openai/deployments/(?P<deployment>[^/]+)/(?P<op>chat/completions|embeddings)$"
 )
-_V1_PATH = re.compile(r"^/openai/v1/(?P<op>chat/completions|embeddings|models)$")
+_V1_PATH = re.compile(r"^/openai/v1/(?P<op>chat/completions|embeddings|models|responses)$")
+_RESPONSES_PATH = re.compile(r"^/openai/(?P<op>responses)$")
 _FINETUNE_PATH = re.compile(r"^/openai(?P<v1>/v1)?(?P<rest>/(?:files|fine_tuning/jobs|models/).*)$")
 
 _FILTER_MESSAGE = (
@@ -54,6 +59,8 @@ class AzureOpenAIServer(OpenAIServer):
     model = "test-deployment"
     embedding_model = "test-embedding-deployment"
     api_versions: Collection[str] = ("2024-10-21", "2025-04-01-preview")
+    #: The api-versions with the Responses API on ``/openai/responses``.
+    responses_api_versions: Collection[str] = ("2025-04-01-preview",)
     job_steps: tuple[str, ...] = ("pending", "running", "succeeded")
 
     def __init__(
@@ -101,12 +108,21 @@ class AzureOpenAIServer(OpenAIServer):
             return self._finetune(request, finetune["rest"], v1=finetune["v1"] is not None)
         deployment_match = _DEPLOYMENT_PATH.match(request.path.rstrip("/"))
         v1_match = _V1_PATH.match(request.path.rstrip("/"))
-        if request.method not in ("POST", "GET") or not (deployment_match or v1_match):
+        responses_match = _RESPONSES_PATH.match(request.path.rstrip("/"))
+        if request.method not in ("POST", "GET") or not (
+            deployment_match or v1_match or responses_match
+        ):
             return self._error(Reply.error(404, "Resource not found", code="404"))
         refused = self._check_auth(request, v1=v1_match is not None)
         if refused is not None:
             return refused
-        if deployment_match is not None:
+        if responses_match is not None:
+            asked = request.query.get("api-version") or [""]
+            if asked[0] not in self.responses_api_versions:
+                return self._error(Reply.error(404, "Resource not found", code="404"))
+            op = "responses"
+            deployment = str((request.json() or {}).get("model", ""))
+        elif deployment_match is not None:
             versions = request.query.get("api-version")
             if not versions:
                 return self._error(Reply.error(404, "Resource not found", code="404"))
@@ -137,7 +153,7 @@ class AzureOpenAIServer(OpenAIServer):
         if self._peek().blocked:
             self.next_reply()
             return self._error(Reply.error(400, _FILTER_MESSAGE, code="content_filter"))
-        return self.chat(request)
+        return respond(self, request) if op == "responses" else self.chat(request)
 
     def _finetune(self, request: RecordedRequest, rest: str, *, v1: bool) -> WireResponse:
         refused = self._check_auth(request, v1=v1) or self._check_version(request, v1=v1)
