@@ -394,3 +394,23 @@ def test_the_scanner_examples_run():
     failures, tried = doctest.testmod(egress_body)
     assert tried > 0
     assert failures == 0
+
+
+@pytest.mark.parametrize(
+    "strings", [["to ines.okafor@example.net"], ["Ines Okafor", "to ines.okafor@example.net"]]
+)
+def test_a_failing_body_scanner_blocks_and_its_exception_quotes_nothing(strings):
+    # A scanner whose exception quotes the body it was given: the request is blocked, and
+    # the body is in neither the error, its cause or context, nor the printed traceback.
+    from privllm.policy.egress.body import _first_blocked
+    from support.error_text import shown
+
+    def scan(text: str) -> Iterator[Any]:
+        raise ValueError(f"cannot read {text!r}")
+        yield  # a generator, as detectors are
+
+    with pytest.raises(EgressBlocked) as info:
+        _first_blocked(scan, frozenset({"EMAIL"}), strings, "api.openai.com")
+    assert info.value.rule == "egress.body_scan"
+    assert "ValueError" in str(info.value)
+    assert "okafor" not in shown(info.value).lower()

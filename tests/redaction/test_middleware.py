@@ -4,6 +4,7 @@ the real values back. Sync and async, chat, streams, tools and embeddings."""
 from __future__ import annotations
 
 import json
+import traceback
 
 import pytest
 
@@ -12,6 +13,7 @@ from privllm.errors import ProviderError, RedactionBlocked, RedactionError
 from privllm.redaction.middleware import RedactionMiddleware
 from privllm.redaction.redactor import Redactor
 from privllm.testing import Reply
+from support.error_text import shown
 
 EMAIL = "jane.doe@acme-corp.com"
 CARD = "4111 1111 1111 1111"
@@ -169,7 +171,10 @@ def test_detector_failure_fails_closed(runner_factory, openai_server):
     with pytest.raises(RedactionError) as info:
         run.chat(PROMPT)
     assert "Boom" in str(info.value)
-    assert EMAIL not in str(info.value)
+    # The detector's own message quotes the prompt: not in the error, its cause or context,
+    # nor in the traceback a logger would print.
+    assert EMAIL not in shown(info.value)
+    assert "ValueError" in "".join(traceback.format_exception(info.value))
     assert openai_server.requests == []
 
 

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, ClassVar
 
 from privllm.errors import RedactionError
+from privllm.providers.cause import detach
 from privllm.redaction.findings import Finding
 
 if TYPE_CHECKING:
@@ -111,16 +112,21 @@ class ModelDetector:
             self._local.ready = dict(zip(texts, self._entities(list(texts)), strict=True))
 
     def _entities(self, texts: list[str]) -> Entities:
+        failed: Exception | None = None
         try:
             with self._lock:
                 out = self._run(texts)
             if len(out) != len(texts):
                 raise ValueError("the model returned a result per text in a different count")
         except Exception as exc:
-            # from None: a model's message may quote the text it failed on.
-            raise RedactionError(
-                f"NER model {self.name!r} failed ({type(exc).__name__}); the call is refused"
-            ) from None
+            failed = exc
+        if failed is not None:
+            # A model's message may quote the text it failed on: raised out here with a
+            # stand-in naming its type as the cause, it is not the context either.
+            error = RedactionError(
+                f"NER model {self.name!r} failed ({type(failed).__name__}); the call is refused"
+            )
+            raise detach(error, failed)
         return out
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
 
 from privllm.errors import ConfigError, RedactionError
+from privllm.providers.cause import detach
 from privllm.redaction.detectors import (
     DEFAULT_PHONE_REGIONS,
     CreditCardDetector,
@@ -156,6 +157,7 @@ def scan(
     for detector in detectors:
         found = modelled if getattr(detector, "model_based", False) else structured
         mark = len(found)
+        failed: Exception | None = None
         try:
             # A running regex cannot be interrupted, so the budget is checked between
             # detectors and between findings: one slow pattern can overrun it, but the
@@ -167,9 +169,14 @@ def scan(
         except RedactionError:
             raise  # already says which detector (a model names itself) and never the text
         except Exception as exc:
-            # Only the class names: the exception's own message may quote the text.
+            failed = exc
+        if failed is not None:
+            # Only the class names: the exception's own message may quote the text, so it is
+            # neither the cause (a stand-in naming its type is) nor, raised out here, the
+            # context that a traceback or a logger would print.
             name = type(detector).__name__
-            raise RedactionError(f"detector {name} failed ({type(exc).__name__})") from exc
+            error = RedactionError(f"detector {name} failed ({type(failed).__name__})")
+            raise detach(error, failed)
         for i in range(mark, len(found)):
             f = found[i]
             # A wrong span would redact the wrong characters and send the real ones.

@@ -28,6 +28,7 @@ from privllm.policy.egress.decode import (
     multipart_parts,
 )
 from privllm.policy.egress.rules import blocked
+from privllm.providers.cause import detach
 
 if TYPE_CHECKING:
     import httpx2
@@ -163,6 +164,7 @@ def _first_blocked(
 ) -> str | None:
     """The type of the first blocked value in any one of ``strings``, read on its own."""
     unique = list(dict.fromkeys(strings))  # keys and roles repeat in every message
+    failed: Exception | None = None
     try:
         if len(unique) <= 1:
             return next((f.type for t in unique for f in scan(t) if f.type in block_types), None)
@@ -189,11 +191,16 @@ def _first_blocked(
     except EgressBlocked:
         raise
     except Exception as exc:
-        raise blocked(
+        failed = exc
+    if failed is not None:
+        # A detector's exception may quote the body: a stand-in naming its type is the
+        # cause, and raised out here it is not the context either.
+        error = blocked(
             "egress.body_scan",
             host,
-            f"the body scanner failed ({type(exc).__name__}); the request was not sent",
-        ) from exc
+            f"the body scanner failed ({type(failed).__name__}); the request was not sent",
+        )
+        raise detach(error, failed)
     return None
 
 
