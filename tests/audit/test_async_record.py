@@ -44,11 +44,48 @@ class TableLock:
         self._conn.close()
 
 
-def test_the_loop_keeps_running_while_a_required_record_waits_on_a_pg_lock(pg_log, openai_server):
+class DropinChat:
+    """``privllm.openai.AsyncOpenAI`` with ``AsyncClient``'s ``chat(text)``: the drop-in
+    awaits its record the same way."""
+
+    def __init__(self, pg_log: Any, server: Any, key_text: str) -> None:
+        from privllm.openai import AsyncOpenAI
+
+        args = client_args(pg_log, server, key_text)
+        self.client = AsyncOpenAI(
+            base_url=server.url,
+            api_key="sk-dropin-0000",
+            max_retries=0,
+            env=args["env"],
+            audit=args["audit"],
+        )
+
+    async def __aenter__(self) -> DropinChat:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.close()
+
+    async def chat(self, text: str) -> Any:
+        completion = await self.client.chat.completions.create(
+            model="gpt-test", messages=[{"role": "user", "content": text}]
+        )
+        return type("Answer", (), {"text": completion.choices[0].message.content})
+
+
+@pytest.mark.parametrize("kind", ["client", "openai_dropin"])
+def test_the_loop_keeps_running_while_a_required_record_waits_on_a_pg_lock(
+    pg_log, openai_server, kind
+):
     key_text = generate_key()
 
+    def make() -> Any:
+        if kind == "client":
+            return AsyncClient(**client_args(pg_log, openai_server, key_text))
+        return DropinChat(pg_log, openai_server, key_text)
+
     async def scenario() -> tuple[int, int, bool, str]:
-        async with AsyncClient(**client_args(pg_log, openai_server, key_text)) as client:
+        async with make() as client:
             await client.chat("warm up: opens the log and its pool")
             ticks = 0
             stop = asyncio.Event()

@@ -64,8 +64,10 @@ async def achat(
     core.check_open()
     request = _request(core, args, updates, stream=False)
     ctx = core.context("chat", args["messages"], args["timeout"])
-    sent = core.before(request, ctx)
-    return core.after(await core.arun(sent, ctx, calls.achat), request, ctx)
+    # As AsyncClient.chat: a model's scan off the loop, and the audit record awaited.
+    async with core.recording(ctx):
+        sent = await core.abefore(request, ctx)
+        return core.after(await core.arun(sent, ctx, calls.achat), request, ctx)
 
 
 def stream(
@@ -107,5 +109,6 @@ async def aembed(
     core.check_open()
     request = _embedding(core, args, updates)
     ctx = core.context("embed", timeout=args["timeout"])
-    sent = core.before_embed(request, ctx)
-    return core.after_embed(await core.arun(sent, ctx, calls.aembed), ctx)
+    async with core.recording(ctx):
+        sent = await core.abefore_embed(request, ctx)
+        return core.after_embed(await core.arun(sent, ctx, calls.aembed), ctx)
