@@ -100,7 +100,11 @@ def test_a_users_mypy_sees_privllm_types(tmp_path):
     user = tmp_path / "app.py"
     user.write_text(
         "from privllm import Client, Message\n"
+        "from privllm.audit import AuditStore\n"
+        "from privllm.redaction import scan\n"
         "reveal_type(Client.chat)\n"
+        "reveal_type(AuditStore.verify)\n"
+        "reveal_type(scan)\n"
         "m: int = Message.user('hi')\n"
     )
     out = subprocess.run(
@@ -111,6 +115,9 @@ def test_a_users_mypy_sees_privllm_types(tmp_path):
     )
     assert "import-untyped" not in out.stdout, out.stdout
     assert "privllm.types.ChatResponse" in out.stdout
+    # Names a package loads on first use are typed too (imported under TYPE_CHECKING).
+    assert "privllm.audit.record.VerifyReport" in out.stdout
+    assert "-> list[privllm.redaction.findings.Finding]" in out.stdout
     # A wrong use is a type error the user's checker catches.
     assert 'Incompatible types in assignment (expression has type "Message"' in out.stdout
 

@@ -8,32 +8,43 @@ Names load on first use, so the ``[audit]`` settings (``privllm.audit.settings``
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-_EXPORTS = {
-    "AuditRecord": "privllm.audit.record",
-    "AuditStore": "privllm.audit.store",
-    "AuditWriter": "privllm.audit.writer",
-    "ContentMode": "privllm.audit.record",
-    "KeyRing": "privllm.audit.crypto",
-    "MasterKey": "privllm.audit.crypto",
-    "PurgeReport": "privllm.audit.record",
-    "StatsRow": "privllm.audit.record",
-    "VerifyReport": "privllm.audit.record",
-    "generate_key": "privllm.audit.crypto",
-    "key_id": "privllm.audit.crypto",
+from privllm._lazy import surface
+
+if TYPE_CHECKING:
+    from privllm.audit.crypto import KeyRing, MasterKey, generate_key, key_id
+    from privllm.audit.record import (
+        AuditRecord,
+        ContentMode,
+        PurgeReport,
+        StatsRow,
+        VerifyReport,
+    )
+    from privllm.audit.store import AuditStore
+    from privllm.audit.writer import AuditWriter
+
+_WHERE = {
+    **dict.fromkeys(["KeyRing", "MasterKey", "generate_key", "key_id"], "crypto"),
+    **dict.fromkeys(
+        ["AuditRecord", "ContentMode", "PurgeReport", "StatsRow", "VerifyReport"], "record"
+    ),
+    "AuditStore": "store",
+    "AuditWriter": "writer",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AuditRecord",
+    "AuditStore",
+    "AuditWriter",
+    "ContentMode",
+    "KeyRing",
+    "MasterKey",
+    "PurgeReport",
+    "StatsRow",
+    "VerifyReport",
+    "generate_key",
+    "key_id",
+]
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'privllm.audit' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = surface(__name__, _WHERE, __all__)

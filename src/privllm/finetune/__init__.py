@@ -10,8 +10,9 @@ Names load on first use: ``import privllm.finetune`` reads no file and imports n
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from privllm._lazy import surface
 
 if TYPE_CHECKING:
     from privllm.finetune.jobs.lifecycle import (
@@ -68,12 +69,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'privllm.finetune' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"privllm.finetune.{module}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = surface(__name__, _WHERE, __all__)

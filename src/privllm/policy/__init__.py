@@ -11,8 +11,9 @@ host tables until one is needed.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from privllm._lazy import surface
 
 if TYPE_CHECKING:
     from privllm.policy.egress.guard import DEFAULT_BLOCK_TYPES, RULES, EgressPolicy, Origin
@@ -58,12 +59,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'privllm.policy' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"privllm.policy.{module}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = surface(__name__, _WHERE, __all__)

@@ -13,32 +13,41 @@ keys) does not import the detectors and their phone-number tables.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-_EXPORTS = {
-    "BUILTIN_TYPES": "privllm.redaction.scanner",
-    "Detector": "privllm.redaction.findings",
-    "Finding": "privllm.redaction.findings",
-    "NERDetector": "privllm.redaction.terms",
-    "RedactionMiddleware": "privllm.redaction.middleware",
-    "Redactor": "privllm.redaction.redactor",
-    "StreamRestorer": "privllm.redaction.restore",
-    "TermListDetector": "privllm.redaction.terms",
-    "Vault": "privllm.redaction.vault",
-    "default_detectors": "privllm.redaction.scanner",
-    "scan": "privllm.redaction.scanner",
+from privllm._lazy import surface
+
+if TYPE_CHECKING:
+    from privllm.redaction.findings import Detector, Finding
+    from privllm.redaction.middleware import RedactionMiddleware
+    from privllm.redaction.redactor import Redactor
+    from privllm.redaction.restore import StreamRestorer
+    from privllm.redaction.scanner import BUILTIN_TYPES, default_detectors, scan
+    from privllm.redaction.terms import NERDetector, TermListDetector
+    from privllm.redaction.vault import Vault
+
+_WHERE = {
+    **dict.fromkeys(["BUILTIN_TYPES", "default_detectors", "scan"], "scanner"),
+    **dict.fromkeys(["Detector", "Finding"], "findings"),
+    **dict.fromkeys(["NERDetector", "TermListDetector"], "terms"),
+    "RedactionMiddleware": "middleware",
+    "Redactor": "redactor",
+    "StreamRestorer": "restore",
+    "Vault": "vault",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "BUILTIN_TYPES",
+    "Detector",
+    "Finding",
+    "NERDetector",
+    "RedactionMiddleware",
+    "Redactor",
+    "StreamRestorer",
+    "TermListDetector",
+    "Vault",
+    "default_detectors",
+    "scan",
+]
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'privllm.redaction' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = surface(__name__, _WHERE, __all__)
