@@ -88,18 +88,6 @@ _ECHOED = (
     "metadata",
     "parallel_tool_calls",
 )
-#: What a ``Response`` repeats of the call that made it.
-_ECHOED = (
-    "instructions",
-    "tools",
-    "tool_choice",
-    "text",
-    "temperature",
-    "top_p",
-    "max_output_tokens",
-    "metadata",
-    "parallel_tool_calls",
-)
 
 
 def _refuse(field: str, why: str) -> InvalidRequestError:
