@@ -17,14 +17,13 @@ CPU ratio is the client side alone and moves less with other load on the machine
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from overhead import TEXT, _serve
+from overhead import TEXT, start_server
 
 
 def rounds_of(
@@ -112,12 +111,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
 
-    ctx = mp.get_context("spawn")
-    port_queue = ctx.Queue()
-    stop = ctx.Event()
-    proc = ctx.Process(target=_serve, args=(port_queue, stop, TEXT), daemon=True)
-    proc.start()
-    base_url = f"http://127.0.0.1:{port_queue.get(timeout=30)}/v1"
+    port, stop_server = start_server()
+    base_url = f"http://127.0.0.1:{port}/v1"
 
     from privllm import Client
     from privllm.audit import MasterKey, generate_key
@@ -179,8 +174,7 @@ def main() -> None:
     for client in (own_empty, own_full, drop_empty, drop_full):
         client.close()
     tmp.cleanup()
-    stop.set()
-    proc.join(timeout=10)
+    stop_server()
 
 
 if __name__ == "__main__":

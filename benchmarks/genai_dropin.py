@@ -19,7 +19,7 @@ import argparse
 import multiprocessing as mp
 import tempfile
 
-from overhead import TEXT
+from overhead import start_server
 
 from dropin import report, side_by_side
 
@@ -39,12 +39,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
 
-    ctx = mp.get_context("spawn")
-    port_queue = ctx.Queue()
-    stop = ctx.Event()
-    proc = ctx.Process(target=_serve, args=(port_queue, stop, TEXT), daemon=True)
-    proc.start()
-    base_url = f"http://127.0.0.1:{port_queue.get(timeout=30)}"
+    port, stop_server = start_server(_serve)
+    base_url = f"http://127.0.0.1:{port}"
 
     from privllm import Client
     from privllm.audit import MasterKey, generate_key
@@ -110,8 +106,7 @@ def main() -> None:
     for client in (own_empty, own_full, drop_empty, drop_full):
         client.close()
     tmp.cleanup()
-    stop.set()
-    proc.join(timeout=10)
+    stop_server()
 
 
 if __name__ == "__main__":

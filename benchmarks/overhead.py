@@ -35,6 +35,22 @@ def _serve(port_queue: mp.Queue, stop: mp.Event, default_text: str) -> None:  # 
         stop.wait()
 
 
+def start_server(serve: Callable[..., None] = _serve) -> tuple[int, Callable[[], None]]:
+    """A wire server (``serve``, e.g. ``_serve``) in its own process, so its work does not
+    count as the client's: its port, and the function that stops it."""
+    ctx = mp.get_context("spawn")
+    port_queue, stop = ctx.Queue(), ctx.Event()
+    proc = ctx.Process(target=serve, args=(port_queue, stop, TEXT), daemon=True)
+    proc.start()
+    port = port_queue.get(timeout=30)
+
+    def shutdown() -> None:
+        stop.set()
+        proc.join(timeout=10)
+
+    return port, shutdown
+
+
 def timed(fn: Callable[[], object], n: int) -> list[float]:
     out = []
     for _ in range(n):
@@ -95,12 +111,7 @@ def main() -> None:
     parser.add_argument("--stream-calls", type=int, default=100)
     args = parser.parse_args()
 
-    ctx = mp.get_context("spawn")
-    port_queue = ctx.Queue()
-    stop = ctx.Event()
-    proc = ctx.Process(target=_serve, args=(port_queue, stop, TEXT), daemon=True)
-    proc.start()
-    port = port_queue.get(timeout=30)
+    port, stop_server = start_server()
     base_url = f"http://127.0.0.1:{port}/v1"
 
     import tempfile
@@ -205,8 +216,7 @@ def main() -> None:
     bare.close()
     full.close()
     tmp.cleanup()
-    stop.set()
-    proc.join(timeout=10)
+    stop_server()
 
     t_priv, t_openai = import_time("privllm"), import_time("openai")
     print(

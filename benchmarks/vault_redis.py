@@ -22,7 +22,6 @@ store, interleaved.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import statistics
 import sys
@@ -31,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from overhead import TEXT, _serve, interleaved, summary
+from overhead import interleaved, start_server, summary
 
 from privllm import Client, Conversation
 from privllm.audit.crypto import MasterKey, generate_key
@@ -82,11 +81,8 @@ def store_turn(store: VaultStore, tag: str) -> Callable[[], object]:
 
 def main() -> None:
     calls = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    ctx = mp.get_context("spawn")
-    port_queue, stop = ctx.Queue(), ctx.Event()
-    proc = ctx.Process(target=_serve, args=(port_queue, stop, TEXT), daemon=True)
-    proc.start()
-    base_url = f"http://127.0.0.1:{port_queue.get(timeout=30)}/v1"
+    port, stop_server = start_server()
+    base_url = f"http://127.0.0.1:{port}/v1"
     provider = {"name": "openai", "model": "m",
                 "openai": {"base_url": base_url, "api_key": "sk-bench"}}  # fmt: skip
     results: dict[tuple[str, str], list[float]] = {}
@@ -129,8 +125,7 @@ def main() -> None:
             results.setdefault(("store alone", "memory"), []).extend(x * 1000 for x in a)
             results.setdefault(("store alone", "redis"), []).extend(x * 1000 for x in b)
         red_store.close()
-    stop.set()
-    proc.join(timeout=10)
+    stop_server()
     print(f"Client.chat, {calls} calls per case and round, {ROUNDS} rounds, loopback:")
     for case in ("new worker", "same worker", "store alone"):
         (m_med, m_p99), (r_med, r_p99) = (summary(results[(case, b)]) for b in ("memory", "redis"))
