@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, ClassVar
 
 from privllm.errors import RedactionError
-from privllm.providers.cause import detach
+from privllm.providers.cause import raise_mapped
 from privllm.redaction.findings import Finding
 
 if TYPE_CHECKING:
@@ -112,22 +112,21 @@ class ModelDetector:
             self._local.ready = dict(zip(texts, self._entities(list(texts)), strict=True))
 
     def _entities(self, texts: list[str]) -> Entities:
-        failed: Exception | None = None
-        try:
+        def run() -> Entities:
             with self._lock:
                 out = self._run(texts)
             if len(out) != len(texts):
                 raise ValueError("the model returned a result per text in a different count")
-        except Exception as exc:
-            failed = exc
-        if failed is not None:
-            # A model's message may quote the text it failed on: raised out here with a
-            # stand-in naming its type as the cause, it is not the context either.
-            error = RedactionError(
-                f"NER model {self.name!r} failed ({type(failed).__name__}); the call is refused"
-            )
-            raise detach(error, failed)
-        return out
+            return out
+
+        # A model's message may quote the text it failed on: the error's cause is a
+        # stand-in naming its type, and the model's exception is not its context either.
+        return raise_mapped(
+            run,
+            lambda exc: RedactionError(
+                f"NER model {self.name!r} failed ({type(exc).__name__}); the call is refused"
+            ),
+        )
 
 
 class _State(threading.local):
